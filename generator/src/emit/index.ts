@@ -1,0 +1,15 @@
+/**
+ * Every generated file, computed from the repository in memory: a map from a path under
+ * generated/ to its content. `generate` writes them; `generate:check` compares.
+ */
+import type { SpecRepository } from '../repository.js';
+import { emitJson } from './json.js';
+
+export type GeneratedFiles = Map<string, string>;
+
+export function emitAll(repo: SpecRepository): GeneratedFiles {
+  const files: GeneratedFiles = new Map();
+  files.set('spec.json', emitJson(repo.draft));
+  for (const release of repo.releases) files.set(`releases/${release.meta.version}.json`, emitJson(release));
+  return files;
+}

@@ -1,0 +1,8 @@
+/** Public entry of the generator package: load, lint and export the spec. */
+export * from './schema.js';
+export * from './yaml-file.js';
+export * from './load.js';
+export * from './repository.js';
+export * from './layout.js';
+export * from './prose.js';
+export { checkRepository, lintRepository, RULES, LOADER_RULES, type LintRule } from './lint/index.js';

@@ -1,0 +1,59 @@
+/**
+ * The whole spec repository: the working draft in spec/ and every frozen release in
+ * spec/releases/<version>/, ordered oldest first.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSpecFolder, type SpecModel } from './load.js';
+import type { SpecIssue } from './yaml-file.js';
+
+export interface SpecRepository {
+  root: string;
+  draft: SpecModel;
+  /** Frozen releases, oldest first. */
+  releases: SpecModel[];
+}
+
+/** Orders release numbers such as 1.2 and 1.10 numerically. */
+export function compareVersions(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === 'draft') return 1;
+  if (b === 'draft') return -1;
+  const [aMajor = 0, aMinor = 0] = a.split('.').map(Number);
+  const [bMajor = 0, bMinor = 0] = b.split('.').map(Number);
+  return aMajor - bMajor || aMinor - bMinor;
+}
+
+export function releaseVersions(specDir: string): string[] {
+  const dir = join(specDir, 'releases');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => /^\d+\.\d+$/.test(name) && statSync(join(dir, name)).isDirectory())
+    .sort(compareVersions);
+}
+
+/**
+ * Loads spec/ and all releases under `root` (the repository root). `specDir` defaults to
+ * `<root>/spec`. Returns undefined for the repository when the draft cannot be loaded.
+ */
+export function loadRepository(
+  root: string,
+  specDir = join(root, 'spec'),
+): { repo: SpecRepository | undefined; issues: SpecIssue[] } {
+  const issues: SpecIssue[] = [];
+  const draft = loadSpecFolder(specDir, root);
+  issues.push(...draft.issues);
+  const releases: SpecModel[] = [];
+  for (const version of releaseVersions(specDir)) {
+    const loaded = loadSpecFolder(join(specDir, 'releases', version), root);
+    issues.push(...loaded.issues);
+    if (loaded.model) releases.push(loaded.model);
+  }
+  if (!draft.model) return { repo: undefined, issues };
+  return { repo: { root, draft: draft.model, releases }, issues };
+}
+
+/** The draft followed by the releases, newest last: every version the repository holds. */
+export function allVersions(repo: SpecRepository): SpecModel[] {
+  return [...repo.releases, repo.draft];
+}
