@@ -46,7 +46,8 @@ export interface ProseChapter {
 
 /** Protocol constants as they appear in the text. */
 export const CONSTANT_PATTERN = /\b(?:VHOST_USER|VHOST|VIRTIO|VIRTQ|RING_EVENT)_[A-Z0-9_]*[A-Z0-9]\b/g;
-const CONSTANT_NAME = /^[A-Z][A-Z0-9_]*$/;
+/** Constant names have an underscore; all-caps words such as IOTLB are ordinary titles. */
+const CONSTANT_NAME = /^[A-Z][A-Z0-9]*_[A-Z0-9_]+$/;
 
 /** Headings that are exactly a constant name keep it as their anchor; others are slugged. */
 export function anchorFor(title: string): string {

@@ -4,6 +4,7 @@
  */
 import type { SpecRepository } from '../repository.js';
 import { emitJson } from './json.js';
+import { emitTypeScript } from './ts/index.js';
 
 export type GeneratedFiles = Map<string, string>;
 
@@ -11,5 +12,6 @@ export function emitAll(repo: SpecRepository): GeneratedFiles {
   const files: GeneratedFiles = new Map();
   files.set('spec.json', emitJson(repo.draft));
   for (const release of repo.releases) files.set(`releases/${release.meta.version}.json`, emitJson(release));
+  for (const [name, text] of emitTypeScript(repo.draft)) files.set(`ts/${name}`, text);
   return files;
 }

@@ -1,0 +1,100 @@
+/**
+ * Emits generated/ts/messages.ts: per channel, the discriminated union of requests (name ->
+ * payload type), the reply body type of each request, and the metadata table (payload codecs,
+ * reply rule, fd rules, gating features) that the codec, transport and conformance suite use.
+ */
+import type { SourceFile } from 'ts-morph';
+import type { ChannelMessage, SpecModel } from '../../load.js';
+import type { Payload } from '../../schema.js';
+import { camelCase } from '../names.js';
+import { jsdoc, sourceOf } from './docs.js';
+
+function replyBodyType(m: ChannelMessage): string {
+  switch (m.reply.kind) {
+    case 'always':
+      // A zero-length body is how some replies report an error (GET_CONFIG).
+      return m.reply.payload ? `${m.reply.payload} | null` : 'null';
+    case 'conditional':
+      return m.reply.payload ? `${m.reply.payload} | U64 | null` : 'U64 | null';
+    case 'ack':
+      return 'U64';
+    case 'none':
+      return 'never';
+  }
+}
+
+/** The field path of a payload's invalid-fd bit, as a JS expression over `p`. */
+function invalidFdExpr(payload: Payload): string | undefined {
+  for (const field of payload.fields) {
+    const bit = field.bits?.find((b) => b.name === 'invalid_fd');
+    if (bit) {
+      const wide = field.type === 'u64';
+      return wide
+        ? `((p as ${payload.name}).${camelCase(field.name)} & ${(1n << BigInt(bit.lsb)).toString()}n) !== 0n`
+        : `((p as ${payload.name}).${camelCase(field.name)} & ${2 ** bit.lsb}) !== 0`;
+    }
+  }
+  return undefined;
+}
+
+function regionCountExpr(payload: Payload): string | undefined {
+  const counted = payload.fields.find((f) => typeof f.count === 'object' && 'field' in f.count);
+  return counted ? `(p as ${payload.name}).${camelCase(counted.name)}.length` : undefined;
+}
+
+export function emitMessages(file: SourceFile, model: SpecModel): void {
+  const payloadNames = new Set<string>();
+  for (const m of model.messages) {
+    if (m.request) payloadNames.add(m.request);
+    if ('payload' in m.reply && m.reply.payload) payloadNames.add(m.reply.payload);
+  }
+  payloadNames.add('U64');
+  const codecs = [...payloadNames].sort();
+  file.addImportDeclaration({ moduleSpecifier: '@vhost-user/codec/runtime', namedImports: [{ name: 'MessageInfo', isTypeOnly: true }, { name: 'PayloadCodec', isTypeOnly: true }] });
+  file.addImportDeclaration({ moduleSpecifier: './payloads.js', namedImports: [...codecs.map((n) => `${n}Codec`), ...codecs.map((n) => ({ name: n, isTypeOnly: true }))] });
+
+  const bit = (name: string) => model.protocolFeatures.find((b) => b.name === name)?.bit ?? model.virtioFeatures.find((b) => b.name === name)?.bit;
+  const payload = (name: string | null) => (name ? model.payloads.find((p) => p.name === name) : undefined);
+
+  for (const channel of ['frontend', 'backend'] as const) {
+    const Chan = channel === 'frontend' ? 'Frontend' : 'Backend';
+    const messages = model.messages.filter((m) => m.channel === channel);
+    const sender = channel === 'frontend' ? 'front-end' : 'back-end';
+
+    file.addStatements(`${jsdoc(`Canonical names of the ${sender}'s requests.`)}\nexport type ${Chan}MessageName =\n${messages.map((m) => `| '${m.name}'`).join('\n')};`);
+    file.addStatements(
+      `${jsdoc(`A ${sender} request: its name and its payload (null for none).`)}\nexport type ${Chan}Message =\n` +
+        messages.map((m) => `| { name: '${m.name}'; payload: ${m.request ?? 'null'} }`).join('\n') +
+        ';',
+    );
+    file.addStatements(
+      `${jsdoc(`The body of the reply to each ${sender} request. An ack (REPLY_ACK) is a U64; null is an empty body; never means the request is not answered.`)}\nexport interface ${Chan}ReplyBodies {\n` +
+        messages.map((m) => `${jsdoc(`${m.reply.kind} reply`)}\n${m.name}: ${replyBodyType(m)};`).join('\n') +
+        '\n}',
+    );
+
+    const entries = messages.map((m) => {
+      const req = payload(m.request);
+      const rep = 'payload' in m.reply ? payload(m.reply.payload) : undefined;
+      const lines = [
+        `name: '${m.name}',`,
+        `id: ${m.id},`,
+        `channel: '${channel}',`,
+        `request: ${m.request ? `${m.request}Codec as PayloadCodec<unknown>` : 'null'},`,
+        `reply: { kind: '${m.reply.kind}', payload: ${rep ? `${rep.name}Codec as PayloadCodec<unknown>` : 'null'}${'protocolFeature' in m.reply && m.reply.protocolFeature ? `, protocolFeature: ${bit(m.reply.protocolFeature)}` : ''} },`,
+        `fds: { request: { rule: '${m.fds.request.rule}'${m.fds.request.protocolFeature ? `, protocolFeature: ${bit(m.fds.request.protocolFeature)}` : ''} }, reply: { rule: '${m.fds.reply.rule}'${m.fds.reply.protocolFeature ? `, protocolFeature: ${bit(m.fds.reply.protocolFeature)}` : ''} } },`,
+        `protocolFeatures: [${(m.gate.protocolFeatures ?? []).map(bit).join(', ')}],`,
+        `virtioFeatures: [${(m.gate.virtioFeatures ?? []).map(bit).join(', ')}],`,
+        `since: '${m.since}',`,
+        `status: '${m.status}',`,
+      ];
+      const fdPayload = m.fds.request.rule === 'one-unless-invalid-fd' ? req : m.fds.reply.rule === 'one-unless-invalid-fd' ? rep : undefined;
+      const invalid = fdPayload ? invalidFdExpr(fdPayload) : undefined;
+      if (invalid) lines.push(`invalidFd: (p) => ${invalid},`);
+      const regions = m.fds.request.rule === 'one-per-region' && req ? regionCountExpr(req) : undefined;
+      if (regions) lines.push(`regionCount: (p) => ${regions},`);
+      return `${jsdoc(`${m.name}: ${m.summary}\n@see ${sourceOf(model, m)}`)}\n{\n${lines.join('\n')}\n},`;
+    });
+    file.addStatements(`${jsdoc(`What the spec says about every ${sender} request, in id order.`)}\nexport const ${channel}Messages: readonly MessageInfo[] = [\n${entries.join('\n')}\n];`);
+  }
+}
