@@ -4,6 +4,8 @@
  */
 import type { SpecRepository } from '../repository.js';
 import { emitJson } from './json.js';
+import { emitC } from './c.js';
+import { emitRust } from './rust.js';
 import { emitTypeScript } from './ts/index.js';
 
 export type GeneratedFiles = Map<string, string>;
@@ -13,5 +15,7 @@ export function emitAll(repo: SpecRepository): GeneratedFiles {
   files.set('spec.json', emitJson(repo.draft));
   for (const release of repo.releases) files.set(`releases/${release.meta.version}.json`, emitJson(release));
   for (const [name, text] of emitTypeScript(repo.draft)) files.set(`ts/${name}`, text);
+  files.set('c/vhost_user.h', emitC(repo.draft));
+  files.set('rust/vhost_user.rs', emitRust(repo.draft));
   return files;
 }
