@@ -34,6 +34,11 @@ export interface ProseMention {
   loc: SourceLocation;
 }
 
+export interface ProseLink {
+  url: string;
+  loc: SourceLocation;
+}
+
 export interface ProseChapter {
   file: string;
   displayPath: string;
@@ -42,6 +47,7 @@ export interface ProseChapter {
   sections: ProseSection[];
   markers: ProseMarker[];
   mentions: ProseMention[];
+  links: ProseLink[];
 }
 
 /** Protocol constants as they appear in the text. */
@@ -80,11 +86,14 @@ export function parseChapter(markdown: string, path: string, root: string): Pros
   const sections: ProseSection[] = [];
   const markers: ProseMarker[] = [];
   const mentions: ProseMention[] = [];
+  const links: ProseLink[] = [];
 
   visit(tree, (node) => {
     if (node.type === 'heading') {
       const title = toString(node).trim();
       sections.push({ depth: node.depth, title, anchor: anchorFor(title), loc: at(node) });
+    } else if (node.type === 'link') {
+      links.push({ url: node.url, loc: at(node) });
     } else if (node.type === 'leafDirective') {
       const attributes: Record<string, string> = {};
       for (const [key, value] of Object.entries(node.attributes ?? {})) {
@@ -103,5 +112,5 @@ export function parseChapter(markdown: string, path: string, root: string): Pros
     }
   });
 
-  return { file: path, displayPath, markdown, tree, sections, markers, mentions };
+  return { file: path, displayPath, markdown, tree, sections, markers, mentions, links };
 }

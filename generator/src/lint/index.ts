@@ -7,8 +7,8 @@ import type { SpecIssue } from '../yaml-file.js';
 import { featureRequires, gateSince } from './features.js';
 import { numbersNeverDropped, numbersNeverReused, releaseMeta, sinceAgrees, statusAgrees } from './history.js';
 import { bitfields, enumValues, layoutOffsets, layoutSize, variableCounts } from './layout.js';
-import { references, uniqueBits, uniqueIds, uniqueNames } from './names.js';
-import { proseMarkers, proseMentions, proseSections } from './prose.js';
+import { fdRules, references, uniqueBits, uniqueIds, uniqueNames } from './names.js';
+import { proseLinks, proseMarkers, proseMentions, proseSections } from './prose.js';
 import type { LintRule } from './rule.js';
 
 export type { LintRule } from './rule.js';
@@ -26,6 +26,7 @@ export const RULES: LintRule[] = [
   uniqueBits,
   uniqueNames,
   references,
+  fdRules,
   layoutOffsets,
   layoutSize,
   variableCounts,
@@ -36,6 +37,7 @@ export const RULES: LintRule[] = [
   proseSections,
   proseMentions,
   proseMarkers,
+  proseLinks,
   sinceAgrees,
   statusAgrees,
   numbersNeverReused,

@@ -136,3 +136,34 @@ export const references: LintRule = {
     return f.issues;
   },
 };
+
+export const fdRules: LintRule = {
+  id: 'fd-rule',
+  description: "A message's fd rule fits its payload: per-region needs a counted array, invalid-fd needs an invalid_fd bit, feature rules name their feature.",
+  check({ model }) {
+    const f = new Findings(this.id, model);
+    const payloads = new Map(model.payloads.map((p) => [p.name, p]));
+    for (const m of model.messages) {
+      for (const side of ['request', 'reply'] as const) {
+        const spec = m.fds[side];
+        const name = side === 'request' ? m.request : 'payload' in m.reply ? m.reply.payload : null;
+        const payload = name ? payloads.get(name) : undefined;
+        const where = ['fds', side, 'rule'];
+        if (name && !payload) continue; // reported by unresolved-reference
+        if (spec.rule === 'one-per-region' && !payload?.fields.some((fl) => typeof fl.count === 'object' && 'field' in fl.count)) {
+          f.at(m, where, `${m.name}: fd rule one-per-region needs a ${side} payload with a counted array, but ${name ?? 'there is no payload'}`);
+        }
+        if (spec.rule === 'one-unless-invalid-fd' && !payload?.fields.some((fl) => fl.bits?.some((b) => b.name === 'invalid_fd'))) {
+          f.at(m, where, `${m.name}: fd rule one-unless-invalid-fd needs an invalid_fd bit in the ${side} payload (${name ?? 'none'})`);
+        }
+        if (spec.rule === 'one-if-feature' && !spec.protocolFeature) {
+          f.at(m, where, `${m.name}: fd rule one-if-feature must name its protocolFeature`);
+        }
+        if (spec.rule === 'one-on-success' && !payload?.fields.some((fl) => fl.name === 'value')) {
+          f.at(m, where, `${m.name}: fd rule one-on-success needs a ${side} status value (a U64 payload)`);
+        }
+      }
+    }
+    return f.issues;
+  },
+};

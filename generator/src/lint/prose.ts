@@ -103,3 +103,20 @@ export const proseMarkers: LintRule = {
     return f.issues;
   },
 };
+
+export const proseLinks: LintRule = {
+  id: 'prose-link',
+  description: 'Every in-document link (#anchor) in the prose points at a section of the same version.',
+  check({ model }) {
+    const f = new Findings(this.id, model);
+    const anchors = new Set(model.prose.flatMap((c) => c.sections.map((s) => s.anchor)));
+    for (const chapter of model.prose) {
+      for (const link of chapter.links) {
+        if (!link.url.startsWith('#')) continue;
+        const anchor = decodeURIComponent(link.url.slice(1));
+        if (!anchors.has(anchor)) f.atLocation(link.loc, `link to #${anchor}, but no section has that anchor in this version`);
+      }
+    }
+    return f.issues;
+  },
+};
