@@ -3,8 +3,8 @@
 // Message unions, reply bodies and metadata tables.
 // Regenerate with `npm run generate`; CI fails when this file is stale.
 
-import { type MessageInfo, type PayloadCodec } from '@vhost-user/codec/runtime';
-import { ConfigCodec, CryptoSessionCodec, DeviceStateFdResultCodec, DeviceStateTransferCodec, InflightCodec, IotlbMsgCodec, LogCodec, MMapCodec, MacAddressCodec, MemoryTableCodec, ShMemConfigCodec, SharedCodec, SingleMemoryRegionCodec, U64Codec, VringAddrCodec, VringAreaCodec, VringBaseCodec, VringFdCodec, VringStateCodec, type Config, type CryptoSession, type DeviceStateFdResult, type DeviceStateTransfer, type Inflight, type IotlbMsg, type Log, type MMap, type MacAddress, type MemoryTable, type ShMemConfig, type Shared, type SingleMemoryRegion, type U64, type VringAddr, type VringArea, type VringBase, type VringFd, type VringState } from './payloads.js';
+import { VhostUserError, type MessageInfo, type PayloadCodec } from '@vhost-user/codec/runtime';
+import { ConfigCodec, CryptoSessionCodec, DeviceStateFdResultCodec, DeviceStateTransferCodec, InflightCodec, IotlbMsgCodec, LogCodec, MMapCodec, MacAddressCodec, MemoryTableCodec, ShMemConfigCodec, SharedCodec, SingleMemoryRegionCodec, U64Codec, VringAddrCodec, VringAreaCodec, VringBaseCodec, VringFdCodec, VringStateCodec, decodeConfig, decodeCryptoSession, decodeDeviceStateFdResult, decodeDeviceStateTransfer, decodeInflight, decodeIotlbMsg, decodeLog, decodeMMap, decodeMacAddress, decodeMemoryTable, decodeShMemConfig, decodeShared, decodeSingleMemoryRegion, decodeU64, decodeVringAddr, decodeVringArea, decodeVringBase, decodeVringFd, decodeVringState, type Config, type CryptoSession, type DeviceStateFdResult, type DeviceStateTransfer, type Inflight, type IotlbMsg, type Log, type MMap, type MacAddress, type MemoryTable, type ShMemConfig, type Shared, type SingleMemoryRegion, type U64, type VringAddr, type VringArea, type VringBase, type VringFd, type VringState } from './payloads.js';
 /**
  * Canonical names of the front-end's requests.
  */
@@ -650,7 +650,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_SET_VRING_ENDIAN: Set a legacy ring's endianness (num 0 little, 1 big).
-   * @see spec/messages/frontend.yaml:329
+   * @see spec/messages/frontend.yaml:330
    */
   {
     name: 'VHOST_USER_SET_VRING_ENDIAN',
@@ -666,7 +666,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_CONFIG: Read part of the device configuration space.
-   * @see spec/messages/frontend.yaml:340
+   * @see spec/messages/frontend.yaml:341
    */
   {
     name: 'VHOST_USER_GET_CONFIG',
@@ -682,7 +682,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_SET_CONFIG: Write part of the device configuration space.
-   * @see spec/messages/frontend.yaml:351
+   * @see spec/messages/frontend.yaml:352
    */
   {
     name: 'VHOST_USER_SET_CONFIG',
@@ -698,7 +698,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_CREATE_CRYPTO_SESSION: Create a crypto session; the reply carries its id (negative on failure).
-   * @see spec/messages/frontend.yaml:362
+   * @see spec/messages/frontend.yaml:363
    */
   {
     name: 'VHOST_USER_CREATE_CRYPTO_SESSION',
@@ -714,7 +714,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_CLOSE_CRYPTO_SESSION: Close a crypto session by id.
-   * @see spec/messages/frontend.yaml:373
+   * @see spec/messages/frontend.yaml:374
    */
   {
     name: 'VHOST_USER_CLOSE_CRYPTO_SESSION',
@@ -730,7 +730,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_POSTCOPY_ADVISE: Announce a postcopy migration; the back-end answers with a userfaultfd.
-   * @see spec/messages/frontend.yaml:384
+   * @see spec/messages/frontend.yaml:385
    */
   {
     name: 'VHOST_USER_POSTCOPY_ADVISE',
@@ -746,7 +746,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_POSTCOPY_LISTEN: Announce the switch to postcopy mode; the back-end registers memory with its userfaultfd.
-   * @see spec/messages/frontend.yaml:395
+   * @see spec/messages/frontend.yaml:396
    */
   {
     name: 'VHOST_USER_POSTCOPY_LISTEN',
@@ -762,7 +762,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_POSTCOPY_END: Announce the end of postcopy; the back-end releases its userfaultfd.
-   * @see spec/messages/frontend.yaml:406
+   * @see spec/messages/frontend.yaml:407
    */
   {
     name: 'VHOST_USER_POSTCOPY_END',
@@ -778,7 +778,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_INFLIGHT_FD: Ask the back-end for a shared buffer to track in-flight requests.
-   * @see spec/messages/frontend.yaml:417
+   * @see spec/messages/frontend.yaml:418
    */
   {
     name: 'VHOST_USER_GET_INFLIGHT_FD',
@@ -794,7 +794,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_SET_INFLIGHT_FD: Hand the in-flight tracking buffer back to a (restarted) back-end.
-   * @see spec/messages/frontend.yaml:443
+   * @see spec/messages/frontend.yaml:450
    */
   {
     name: 'VHOST_USER_SET_INFLIGHT_FD',
@@ -810,7 +810,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GPU_SET_SOCKET: Give a GPU back-end the socket of the vhost-user-gpu protocol.
-   * @see spec/messages/frontend.yaml:454
+   * @see spec/messages/frontend.yaml:461
    */
   {
     name: 'VHOST_USER_GPU_SET_SOCKET',
@@ -826,7 +826,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_RESET_DEVICE: Disable all rings and reset the device to its initial state, keeping ownership.
-   * @see spec/messages/frontend.yaml:465
+   * @see spec/messages/frontend.yaml:472
    */
   {
     name: 'VHOST_USER_RESET_DEVICE',
@@ -842,7 +842,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_VRING_KICK: In-band kick; buffers were added to a ring.
-   * @see spec/messages/frontend.yaml:476
+   * @see spec/messages/frontend.yaml:483
    */
   {
     name: 'VHOST_USER_VRING_KICK',
@@ -858,7 +858,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_MAX_MEM_SLOTS: Ask how many memory regions the back-end can hold.
-   * @see spec/messages/frontend.yaml:487
+   * @see spec/messages/frontend.yaml:494
    */
   {
     name: 'VHOST_USER_GET_MAX_MEM_SLOTS',
@@ -874,7 +874,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_ADD_MEM_REG: Add one guest memory region.
-   * @see spec/messages/frontend.yaml:498
+   * @see spec/messages/frontend.yaml:505
    */
   {
     name: 'VHOST_USER_ADD_MEM_REG',
@@ -890,7 +890,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_REM_MEM_REG: Remove one guest memory region, identified by guest address, user address and size.
-   * @see spec/messages/frontend.yaml:518
+   * @see spec/messages/frontend.yaml:525
    */
   {
     name: 'VHOST_USER_REM_MEM_REG',
@@ -906,7 +906,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_SET_STATUS: Forward the virtio device status byte written by the driver.
-   * @see spec/messages/frontend.yaml:542
+   * @see spec/messages/frontend.yaml:549
    */
   {
     name: 'VHOST_USER_SET_STATUS',
@@ -922,7 +922,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_STATUS: Read the back-end's virtio device status byte.
-   * @see spec/messages/frontend.yaml:553
+   * @see spec/messages/frontend.yaml:560
    */
   {
     name: 'VHOST_USER_GET_STATUS',
@@ -938,7 +938,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_SHARED_OBJECT: Ask the exporting back-end for the dma-buf fd of a shared object, by UUID.
-   * @see spec/messages/frontend.yaml:564
+   * @see spec/messages/frontend.yaml:571
    */
   {
     name: 'VHOST_USER_GET_SHARED_OBJECT',
@@ -954,7 +954,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_SET_DEVICE_STATE_FD: Open the channel over which the back-end's state is saved or loaded.
-   * @see spec/messages/frontend.yaml:575
+   * @see spec/messages/frontend.yaml:596
    */
   {
     name: 'VHOST_USER_SET_DEVICE_STATE_FD',
@@ -971,7 +971,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_CHECK_DEVICE_STATE: After a state transfer, ask whether the back-end processed it successfully.
-   * @see spec/messages/frontend.yaml:586
+   * @see spec/messages/frontend.yaml:607
    */
   {
     name: 'VHOST_USER_CHECK_DEVICE_STATE',
@@ -987,7 +987,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_SHMEM_CONFIG: Ask for the sizes of the device's VIRTIO Shared Memory Regions.
-   * @see spec/messages/frontend.yaml:597
+   * @see spec/messages/frontend.yaml:618
    */
   {
     name: 'VHOST_USER_GET_SHMEM_CONFIG',
@@ -1003,7 +1003,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_VRING_BASE_SKIP_DRAIN: Stop a ring at once, suspending in-flight requests instead of waiting for them.
-   * @see spec/messages/frontend.yaml:608
+   * @see spec/messages/frontend.yaml:629
    */
   {
     name: 'VHOST_USER_GET_VRING_BASE_SKIP_DRAIN',
@@ -1018,6 +1018,83 @@ export const frontendMessages: readonly MessageInfo[] = [
     status: 'stable',
   },
 ];
+
+/** Decodes the payload of front-end request `id` (length bytes at offset); undefined for an unknown id. */
+export function decodeFrontendRequestPayload(id: number, view: DataView, offset: number, length: number, le: boolean, ext: boolean): unknown {
+  switch (id) {
+    case 1: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_GET_FEATURES has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 2: return decodeU64(view, offset, length, le, ext);
+    case 3: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_SET_OWNER has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 4: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_RESET_OWNER has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 5: return decodeMemoryTable(view, offset, length, le, ext);
+    case 6: return decodeLog(view, offset, length, le, ext);
+    case 7: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_SET_LOG_FD has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 8: return decodeVringState(view, offset, length, le, ext);
+    case 9: return decodeVringAddr(view, offset, length, le, ext);
+    case 10: return decodeVringBase(view, offset, length, le, ext);
+    case 11: return decodeVringState(view, offset, length, le, ext);
+    case 12: return decodeVringFd(view, offset, length, le, ext);
+    case 13: return decodeVringFd(view, offset, length, le, ext);
+    case 14: return decodeVringFd(view, offset, length, le, ext);
+    case 15: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_GET_PROTOCOL_FEATURES has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 16: return decodeU64(view, offset, length, le, ext);
+    case 17: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_GET_QUEUE_NUM has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 18: return decodeVringState(view, offset, length, le, ext);
+    case 19: return decodeMacAddress(view, offset, length, le, ext);
+    case 20: return decodeU64(view, offset, length, le, ext);
+    case 21: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_SET_BACKEND_REQ_FD has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 22: return decodeIotlbMsg(view, offset, length, le, ext);
+    case 23: return decodeVringState(view, offset, length, le, ext);
+    case 24: return decodeConfig(view, offset, length, le, ext);
+    case 25: return decodeConfig(view, offset, length, le, ext);
+    case 26: return decodeCryptoSession(view, offset, length, le, ext);
+    case 27: return decodeU64(view, offset, length, le, ext);
+    case 28: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_POSTCOPY_ADVISE has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 29: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_POSTCOPY_LISTEN has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 30: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_POSTCOPY_END has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 31: return decodeInflight(view, offset, length, le, ext);
+    case 32: return decodeInflight(view, offset, length, le, ext);
+    case 33: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_GPU_SET_SOCKET has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 34: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_RESET_DEVICE has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 35: return decodeVringState(view, offset, length, le, ext);
+    case 36: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_GET_MAX_MEM_SLOTS has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 37: return decodeSingleMemoryRegion(view, offset, length, le, ext);
+    case 38: return decodeSingleMemoryRegion(view, offset, length, le, ext);
+    case 39: return decodeU64(view, offset, length, le, ext);
+    case 40: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_GET_STATUS has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 41: return decodeShared(view, offset, length, le, ext);
+    case 42: return decodeDeviceStateTransfer(view, offset, length, le, ext);
+    case 43: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_CHECK_DEVICE_STATE has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 44: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_GET_SHMEM_CONFIG has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 45: return decodeVringState(view, offset, length, le, ext);
+    default: return undefined;
+  }
+}
+
+/** Decodes the declared reply body of front-end request `id`; undefined when the request declares none (its replies are acks). */
+export function decodeFrontendReplyPayload(id: number, view: DataView, offset: number, length: number, le: boolean, ext: boolean): unknown {
+  switch (id) {
+    case 1: return decodeU64(view, offset, length, le, ext);
+    case 5: return decodeMemoryTable(view, offset, length, le, ext);
+    case 6: return decodeU64(view, offset, length, le, ext);
+    case 11: return decodeVringBase(view, offset, length, le, ext);
+    case 15: return decodeU64(view, offset, length, le, ext);
+    case 17: return decodeU64(view, offset, length, le, ext);
+    case 22: return decodeU64(view, offset, length, le, ext);
+    case 24: return decodeConfig(view, offset, length, le, ext);
+    case 26: return decodeCryptoSession(view, offset, length, le, ext);
+    case 30: return decodeU64(view, offset, length, le, ext);
+    case 31: return decodeInflight(view, offset, length, le, ext);
+    case 36: return decodeU64(view, offset, length, le, ext);
+    case 40: return decodeU64(view, offset, length, le, ext);
+    case 41: return decodeU64(view, offset, length, le, ext);
+    case 42: return decodeDeviceStateFdResult(view, offset, length, le, ext);
+    case 43: return decodeU64(view, offset, length, le, ext);
+    case 44: return decodeShMemConfig(view, offset, length, le, ext);
+    case 45: return decodeVringBase(view, offset, length, le, ext);
+    default: return undefined;
+  }
+}
 /**
  * Canonical names of the back-end's requests.
  */
@@ -1257,3 +1334,28 @@ export const backendMessages: readonly MessageInfo[] = [
     status: 'stable',
   },
 ];
+
+/** Decodes the payload of back-end request `id` (length bytes at offset); undefined for an unknown id. */
+export function decodeBackendRequestPayload(id: number, view: DataView, offset: number, length: number, le: boolean, ext: boolean): unknown {
+  switch (id) {
+    case 1: return decodeIotlbMsg(view, offset, length, le, ext);
+    case 2: if (length !== 0) throw new VhostUserError('BAD_SIZE', `VHOST_USER_BACKEND_CONFIG_CHANGE_MSG has no payload, but the header says ${length} bytes`, { offset: offset - 4 }); return null;
+    case 3: return decodeVringArea(view, offset, length, le, ext);
+    case 4: return decodeVringState(view, offset, length, le, ext);
+    case 5: return decodeVringState(view, offset, length, le, ext);
+    case 6: return decodeShared(view, offset, length, le, ext);
+    case 7: return decodeShared(view, offset, length, le, ext);
+    case 8: return decodeShared(view, offset, length, le, ext);
+    case 9: return decodeMMap(view, offset, length, le, ext);
+    case 10: return decodeMMap(view, offset, length, le, ext);
+    default: return undefined;
+  }
+}
+
+/** Decodes the declared reply body of back-end request `id`; undefined when the request declares none (its replies are acks). */
+export function decodeBackendReplyPayload(id: number, view: DataView, offset: number, length: number, le: boolean, ext: boolean): unknown {
+  switch (id) {
+    case 8: return decodeU64(view, offset, length, le, ext);
+    default: return undefined;
+  }
+}

@@ -78,7 +78,7 @@ export type IotlbType = (typeof IotlbType)[keyof typeof IotlbType];
 /**
  * Xen memory mapping flags (bit flags that combine).
  *
- * @see spec/payloads/memory.yaml:65
+ * @see spec/payloads/memory.yaml:73
  * @since 1.1
  */
 export const XenMmapFlags = {
@@ -438,12 +438,14 @@ export function decodeQueueRegionSplit(view: DataView, offset: number, length: n
   if (count > 32768) throw new VhostUserError('COUNT_TOO_LARGE', `QueueRegionSplit.desc_num is ${count}, at most 32768 allowed`, { offset: offset + 10 });
   const size = 16 + count * 16;
   if (length !== size) throw new VhostUserError('BAD_SIZE', `QueueRegionSplit with desc_num ${count} is ${size} bytes, got ${length}`, { offset });
+  const desc: DescStateSplit[] = new Array(count);
+  for (let i = 0; i < count; i++) desc[i] = decodeDescStateSplit(view, offset + 16 + i * 16, 16, le, ext);
   return {
     features: view.getBigUint64(offset, le),
     version: view.getUint16(offset + 8, le),
     lastBatchHead: view.getUint16(offset + 12, le),
     usedIdx: view.getUint16(offset + 14, le),
-    desc: Array.from({ length: count }, (_, i) => decodeDescStateSplit(view, offset + 16 + i * 16, 16, le, ext)),
+    desc: desc,
   };
 }
 
@@ -621,6 +623,8 @@ export function decodeQueueRegionPacked(view: DataView, offset: number, length: 
   if (count > 32768) throw new VhostUserError('COUNT_TOO_LARGE', `QueueRegionPacked.desc_num is ${count}, at most 32768 allowed`, { offset: offset + 10 });
   const size = 32 + count * 32;
   if (length !== size) throw new VhostUserError('BAD_SIZE', `QueueRegionPacked with desc_num ${count} is ${size} bytes, got ${length}`, { offset });
+  const desc: DescStatePacked[] = new Array(count);
+  for (let i = 0; i < count; i++) desc[i] = decodeDescStatePacked(view, offset + 32 + i * 32, 32, le, ext);
   return {
     features: view.getBigUint64(offset, le),
     version: view.getUint16(offset + 8, le),
@@ -630,7 +634,7 @@ export function decodeQueueRegionPacked(view: DataView, offset: number, length: 
     oldUsedIdx: view.getUint16(offset + 18, le),
     usedWrapCounter: view.getUint8(offset + 20),
     oldUsedWrapCounter: view.getUint8(offset + 21),
-    desc: Array.from({ length: count }, (_, i) => decodeDescStatePacked(view, offset + 32 + i * 32, 32, le, ext)),
+    desc: desc,
   };
 }
 
@@ -866,8 +870,10 @@ export function decodeMemoryTable(view: DataView, offset: number, length: number
   if (count > 8) throw new VhostUserError('COUNT_TOO_LARGE', `MemoryTable.nregions is ${count}, at most 8 allowed`, { offset: offset + 0 });
   const size = 8 + count * (ext ? 40 : 32);
   if (length !== size) throw new VhostUserError('BAD_SIZE', `MemoryTable with nregions ${count} is ${size} bytes, got ${length}`, { offset });
+  const regions: MemoryRegion[] = new Array(count);
+  for (let i = 0; i < count; i++) regions[i] = decodeMemoryRegion(view, offset + 8 + i * (ext ? 40 : 32), (ext ? 40 : 32), le, ext);
   return {
-    regions: Array.from({ length: count }, (_, i) => decodeMemoryRegion(view, offset + 8 + i * (ext ? 40 : 32), (ext ? 40 : 32), le, ext)),
+    regions: regions,
   };
 }
 
@@ -903,7 +909,7 @@ export const MemoryTableCodec: PayloadCodec<MemoryTable> = {
  *
  * One region, for ADD_MEM_REG and REM_MEM_REG, preceded by 8 bytes of padding.
  *
- * @see spec/payloads/memory.yaml:45
+ * @see spec/payloads/memory.yaml:53
  * @since 1.0
  */
 export interface SingleMemoryRegion {
@@ -952,7 +958,7 @@ export const SingleMemoryRegionCodec: PayloadCodec<SingleMemoryRegion> = {
  *
  * Where the dirty log lives inside the fd sent with SET_LOG_BASE.
  *
- * @see spec/payloads/memory.yaml:55
+ * @see spec/payloads/memory.yaml:63
  * @since 1.0
  */
 export interface Log {
@@ -1556,9 +1562,11 @@ export const SH_MEM_CONFIG_SIZE = 2056;
 export function decodeShMemConfig(view: DataView, offset: number, length: number, le: boolean, ext = false): ShMemConfig {
   const size = 2056;
   if (length !== size) throw new VhostUserError('BAD_SIZE', `ShMemConfig is ${size} bytes, got ${length}`, { offset });
+  const memorySizes: bigint[] = new Array(256);
+  for (let i = 0; i < 256; i++) memorySizes[i] = view.getBigUint64(offset + 8 + i * 8, le);
   return {
     nregions: view.getUint32(offset, le),
-    memorySizes: Array.from({ length: 256 }, (_, i) => view.getBigUint64(offset + 8 + i * 8, le)),
+    memorySizes: memorySizes,
   };
 }
 

@@ -50,8 +50,11 @@ export function emitMessages(file: SourceFile, model: SpecModel): void {
   }
   payloadNames.add('U64');
   const codecs = [...payloadNames].sort();
-  file.addImportDeclaration({ moduleSpecifier: '@vhost-user/codec/runtime', namedImports: [{ name: 'MessageInfo', isTypeOnly: true }, { name: 'PayloadCodec', isTypeOnly: true }] });
-  file.addImportDeclaration({ moduleSpecifier: './payloads.js', namedImports: [...codecs.map((n) => `${n}Codec`), ...codecs.map((n) => ({ name: n, isTypeOnly: true }))] });
+  file.addImportDeclaration({ moduleSpecifier: '@vhost-user/codec/runtime', namedImports: ['VhostUserError', { name: 'MessageInfo', isTypeOnly: true }, { name: 'PayloadCodec', isTypeOnly: true }] });
+  file.addImportDeclaration({
+    moduleSpecifier: './payloads.js',
+    namedImports: [...codecs.map((n) => `${n}Codec`), ...codecs.map((n) => `decode${n}`), ...codecs.map((n) => ({ name: n, isTypeOnly: true }))],
+  });
 
   const bit = (name: string) => model.protocolFeatures.find((b) => b.name === name)?.bit ?? model.virtioFeatures.find((b) => b.name === name)?.bit;
   const payload = (name: string | null) => (name ? model.payloads.find((p) => p.name === name) : undefined);
@@ -96,5 +99,33 @@ export function emitMessages(file: SourceFile, model: SpecModel): void {
       return `${jsdoc(`${m.name}: ${m.summary}\n@see ${sourceOf(model, m)}`)}\n{\n${lines.join('\n')}\n},`;
     });
     file.addStatements(`${jsdoc(`What the spec says about every ${sender} request, in id order.`)}\nexport const ${channel}Messages: readonly MessageInfo[] = [\n${entries.join('\n')}\n];`);
+
+    // Straight-line dispatch by id: each case calls its decoder directly, so V8 can inline it
+    // (a call through the metadata table would be megamorphic on a mixed stream).
+    const requestCases = messages.map((m) =>
+      m.request
+        ? `case ${m.id}: return decode${m.request}(view, offset, length, le, ext);`
+        : `case ${m.id}: if (length !== 0) throw new VhostUserError('BAD_SIZE', \`${m.name} has no payload, but the header says \${length} bytes\`, { offset: offset - 4 }); return null;`,
+    );
+    file.addFunction({
+      name: `decode${Chan}RequestPayload`,
+      isExported: true,
+      docs: [`Decodes the payload of ${sender} request \`id\` (length bytes at offset); undefined for an unknown id.`],
+      parameters: [{ name: 'id', type: 'number' }, { name: 'view', type: 'DataView' }, { name: 'offset', type: 'number' }, { name: 'length', type: 'number' }, { name: 'le', type: 'boolean' }, { name: 'ext', type: 'boolean' }],
+      returnType: 'unknown',
+      statements: [`switch (id) {`, ...requestCases, `default: return undefined;`, `}`],
+    });
+    const replyCases = messages.flatMap((m) => {
+      const body = 'payload' in m.reply ? m.reply.payload : null;
+      return body ? [`case ${m.id}: return decode${body}(view, offset, length, le, ext);`] : [];
+    });
+    file.addFunction({
+      name: `decode${Chan}ReplyPayload`,
+      isExported: true,
+      docs: [`Decodes the declared reply body of ${sender} request \`id\`; undefined when the request declares none (its replies are acks).`],
+      parameters: [{ name: 'id', type: 'number' }, { name: 'view', type: 'DataView' }, { name: 'offset', type: 'number' }, { name: 'length', type: 'number' }, { name: 'le', type: 'boolean' }, { name: 'ext', type: 'boolean' }],
+      returnType: 'unknown',
+      statements: [`switch (id) {`, ...replyCases, `default: return undefined;`, `}`],
+    });
   }
 }

@@ -97,19 +97,39 @@ function nestedSize(type: string, ctx: Ctx): string {
   return usesExtension(nested, ctx.lookup) && sizes.ext !== sizes.plain ? `(ext ? ${sizes.ext} : ${sizes.plain})` : String(sizes.plain);
 }
 
+/** A decode expression for a scalar, byte array or nested struct (arrays of other types use loops). */
 function decodeExpr(field: Field, ctx: Ctx, countVar?: string): string {
   const at = field.offset === 0 ? 'offset' : `offset + ${field.offset}`;
   if (isPrimitive(field.type)) {
-    const size = PRIMITIVE_SIZE[field.type];
     if (field.count === undefined) return field.type === 'u8' ? `view.getUint8(${at})` : `view.${GETTER[field.type]}(${at}, le)`;
-    const n = countVar ?? String(field.count);
-    if (field.type === 'u8') return `copyBytes(view, ${at}, ${n})`;
-    return `Array.from({ length: ${n} }, (_, i) => view.${GETTER[field.type]}(${at} + i * ${size}, le))`;
+    if (field.type === 'u8') return `copyBytes(view, ${at}, ${countVar ?? String(field.count)})`;
+    return camelCase(field.name);
+  }
+  if (field.count === undefined) {
+    const elem = nestedSize(field.type, ctx);
+    return `decode${field.type}(view, ${at}, ${elem}, le, ext)`;
+  }
+  return camelCase(field.name);
+}
+
+/** Statements that fill a local array for an array field, with a plain loop (fast in V8). */
+function decodeArrayStatements(field: Field, ctx: Ctx, countVar?: string): string[] {
+  if (field.count === undefined || (isPrimitive(field.type) && field.type === 'u8')) return [];
+  const at = field.offset === 0 ? 'offset' : `offset + ${field.offset}`;
+  const n = countVar ?? String(field.count);
+  const local = camelCase(field.name);
+  if (isPrimitive(field.type)) {
+    const size = PRIMITIVE_SIZE[field.type];
+    return [
+      `const ${local}: ${TS_TYPE[field.type]}[] = new Array(${n});`,
+      `for (let i = 0; i < ${n}; i++) ${local}[i] = view.${GETTER[field.type]}(${at} + i * ${size}, le);`,
+    ];
   }
   const elem = nestedSize(field.type, ctx);
-  if (field.count === undefined) return `decode${field.type}(view, ${at}, ${elem}, le, ext)`;
-  const n = countVar ?? String(field.count);
-  return `Array.from({ length: ${n} }, (_, i) => decode${field.type}(view, ${at} + i * ${elem}, ${elem}, le, ext))`;
+  return [
+    `const ${local}: ${field.type}[] = new Array(${n});`,
+    `for (let i = 0; i < ${n}; i++) ${local}[i] = decode${field.type}(view, ${at} + i * ${elem}, ${elem}, le, ext);`,
+  ];
 }
 
 function encodeStatements(field: Field, ctx: Ctx, valueRef: string, countFields: Map<string, Field>): string[] {
@@ -205,6 +225,7 @@ function emitPayload(file: SourceFile, payload: Payload, lookup: StructLookup, m
     decodeBody = [
       sizeCheck,
       `if (length !== size) throw new VhostUserError('BAD_SIZE', \`${name} is \${size} bytes, got \${length}\`, { offset });`,
+      ...valueFields(payload).flatMap((f) => decodeArrayStatements(f, ctx)),
       extProps.length > 0 ? `const value: ${name} = {` : `return {`,
       ...props,
       `};`,
@@ -235,6 +256,7 @@ function emitPayload(file: SourceFile, payload: Payload, lookup: StructLookup, m
       `if (count > ${count.max}) throw new VhostUserError('COUNT_TOO_LARGE', \`${name}.${count.field} is \${count}, at most ${count.max} allowed\`, { offset: offset + ${counter.offset} });`,
       `const size = ${fixed} + count * ${elem};`,
       `if (length !== size) throw new VhostUserError('BAD_SIZE', \`${name} with ${count.field} \${count} is \${size} bytes, got \${length}\`, { offset });`,
+      ...valueFields(payload).flatMap((f) => decodeArrayStatements(f, ctx, f === last ? 'count' : undefined)),
       `return {`,
       ...props,
       `};`,

@@ -22,7 +22,8 @@ export function requireBytes(view: DataView, offset: number, needed: number, wha
 
 /** A copy of `length` bytes, so decoded values never alias the caller's buffer. */
 export function copyBytes(view: DataView, offset: number, length: number): Uint8Array {
-  return new Uint8Array(view.buffer.slice(view.byteOffset + offset, view.byteOffset + offset + length));
+  // TypedArray.prototype.slice; ArrayBuffer.prototype.slice is over ten times slower in V8.
+  return new Uint8Array(view.buffer, view.byteOffset + offset, length).slice();
 }
 
 /** Writes `bytes` (zero-padded or refused when too long) into `length` bytes at `offset`. */
