@@ -9,6 +9,9 @@ export default defineConfig({
     alias: [
       { find: /^@vhost-user\/codec\/runtime$/, replacement: src('./packages/codec/src/runtime/index.ts') },
       { find: /^@vhost-user\/codec$/, replacement: src('./packages/codec/src/index.ts') },
+      { find: /^@vhost-user\/vring$/, replacement: src('./packages/vring/src/index.ts') },
+      { find: /^@vhost-user\/transport$/, replacement: src('./packages/transport/src/index.ts') },
+      { find: /^@vhost-user\/generator$/, replacement: src('./generator/src/index.ts') },
     ],
   },
   test: {

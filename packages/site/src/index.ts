@@ -1,0 +1,2 @@
+/** @vhost-user/site (issue 7). */
+export {};

@@ -1,0 +1,2 @@
+/** @vhost-user/transport (issue 5). */
+export {};

@@ -1,0 +1,2 @@
+/** @vhost-user/vring: split and packed virtqueues (issue 4). */
+export {};
