@@ -6,3 +6,4 @@ export * from './repository.js';
 export * from './layout.js';
 export * from './prose.js';
 export { checkRepository, lintRepository, RULES, LOADER_RULES, type LintRule } from './lint/index.js';
+export * from './diff/index.js';

@@ -1,0 +1,37 @@
+/**
+ * The semantic diff between two spec versions (see ./types.ts for the shared contract):
+ * what was added, changed or removed, and which breaking rule each change triggers.
+ */
+import type { SpecModel } from '../load.js';
+import { DiffCollector } from './collect.js';
+import { diffFeatures } from './features.js';
+import { diffMessages } from './messages.js';
+import { diffConstants, diffHeader, diffRings } from './misc.js';
+import { diffRegistry } from './numbers.js';
+import { diffEnums, diffPayloads } from './payloads.js';
+import { diffProse } from './prose.js';
+import { diffSession } from './session.js';
+import type { SpecDiff } from './types.js';
+
+export type { Change, DiffEntity, RuleCategory, SpecDiff } from './types.js';
+export { BREAKING_RULES, breakingRule, type BreakingRule, type BreakingRuleId } from './rules.js';
+export { APPROVALS_FILE, Approval, ApprovalsFile, applyApprovals, approvalMatches, loadApprovals, unapprovedBreaks, type LoadedApproval } from './approvals.js';
+export { diffGeneratedApi, type ApiDiff, type ApiFileDiff } from './api.js';
+export { normativeKeywords } from './prose.js';
+export { emitGenerated } from './api.js';
+
+/** Compares two loaded spec versions, older first. */
+export function diffModels(from: SpecModel, to: SpecModel): SpecDiff {
+  const c = new DiffCollector(from, to);
+  diffMessages(c);
+  diffFeatures(c);
+  diffRegistry(c);
+  diffPayloads(c);
+  diffEnums(c);
+  diffHeader(c);
+  diffConstants(c);
+  diffRings(c);
+  diffSession(c);
+  diffProse(c);
+  return { from: from.meta.version, to: to.meta.version, changes: c.changes };
+}
