@@ -1,6 +1,63 @@
 /** The `vhost-user` command line: dispatches to one module per subcommand. */
-export async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
-  console.error(`vhost-user: unknown command ${command ?? '(none)'}`);
-  return 2;
+import { BREAKING_RULES } from '@vhost-user/generator';
+import { BREAKING_HELP, runBreaking } from './commands/breaking.js';
+import { DIFF_HELP, runDiff } from './commands/diff.js';
+import { LINT_HELP, runLint } from './commands/lint.js';
+import { RELEASE_HELP, runRelease } from './commands/release.js';
+import { REVIEW_HELP, runReview } from './commands/review.js';
+import { SpecLoadFailure, UsageError } from './errors.js';
+import { processIo, type Io } from './io.js';
+
+const USAGE = [
+  'usage:',
+  `  ${LINT_HELP}`,
+  `  ${BREAKING_HELP}`,
+  `  ${DIFF_HELP}`,
+  `  ${REVIEW_HELP}`,
+  `  ${RELEASE_HELP}`,
+  '  vhost-user rules   list the breaking-change rules',
+  'Every command takes --root <dir> (default: the nearest folder with spec/spec.yaml).',
+  'Exit codes: 0 ok, 1 problems found (lint issues, breaking changes, release refused), 2 usage or load errors.',
+].join('\n');
+
+const COMMANDS: Record<string, (argv: string[], io: Io) => number | Promise<number>> = {
+  lint: runLint,
+  breaking: runBreaking,
+  diff: runDiff,
+  review: runReview,
+  release: runRelease,
+  rules: (_argv, io) => {
+    for (const r of BREAKING_RULES) io.out(`${r.id.padEnd(28)} ${r.category.padEnd(8)} ${r.description}`);
+    return 0;
+  },
+};
+
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    (command ? io.out : io.err)(USAGE);
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    io.err(`vhost-user: unknown command "${command}"\n${USAGE}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(USAGE);
+    return 0;
+  }
+  try {
+    return await run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`vhost-user ${command}: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof SpecLoadFailure) {
+      io.err(`vhost-user ${command}: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
 }
