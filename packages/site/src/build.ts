@@ -1,0 +1,184 @@
+/**
+ * Builds the whole site into one folder: every version at its own path (`latest/` for the
+ * draft, `1.2/`, ...), a diff page between consecutive versions, search indexes and assets.
+ * All links are relative, so the folder can be served from any path.
+ */
+import { compareVersions, loadRepository, type SpecModel } from '@vhost-user/generator';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { historyFor } from './history/history.js';
+import { semanticDiff, type SpecDiff } from './history/semantic-diff.js';
+import { diffPageMain } from './pages/diff-page.js';
+import { diffIndexMain, homeMain, notFoundMain } from './pages/home.js';
+import { renderPage } from './pages/layout.js';
+import type { DiffInfo, SiteInfo, VersionInfo } from './pages/site-types.js';
+import { versionIndexMain } from './pages/version-index.js';
+import { renderVersion, type RenderedVersion } from './render-version.js';
+import { searchDocuments, searchIndexJson } from './search/build-index.js';
+
+export class SiteBuildError extends Error {}
+
+export interface BuildOptions {
+  /** The repository root (holds spec/). */
+  root: string;
+  outDir: string;
+  /** Called with one line per step. */
+  progress?: (line: string) => void;
+}
+
+export interface BuildResult {
+  outDir: string;
+  files: number;
+  versions: string[];
+  warnings: string[];
+  /** Milliseconds per step, and in total. */
+  timings: Record<string, number>;
+}
+
+const ASSETS = fileURLToPath(new URL('./assets/', import.meta.url));
+
+function versionInfo(model: SpecModel): VersionInfo {
+  const draft = model.meta.version === 'draft';
+  return {
+    slug: draft ? 'latest' : model.meta.version,
+    version: model.meta.version,
+    label: draft ? 'latest (draft)' : model.meta.version,
+    summary: model.meta.release.summary,
+    corresponds: model.meta.release.corresponds,
+    date: model.meta.release.date,
+  };
+}
+
+export async function buildSite(options: BuildOptions): Promise<BuildResult> {
+  const progress = options.progress ?? (() => {});
+  const timings: Record<string, number> = {};
+  const started = performance.now();
+  let mark = started;
+  const step = (name: string): void => {
+    const now = performance.now();
+    timings[name] = Math.round(now - mark);
+    mark = now;
+  };
+
+  progress('loading spec/ and every release');
+  const { repo, issues } = loadRepository(options.root);
+  const errors = issues.filter((i) => i.severity === 'error');
+  if (!repo || errors.length > 0) {
+    const lines = errors.slice(0, 10).map((i) => `${i.loc.file}:${i.loc.line}:${i.loc.column}: ${i.message}`);
+    throw new SiteBuildError(`the spec does not load (${errors.length} problem(s)); run npm run lint\n${lines.join('\n')}`);
+  }
+  // Oldest first, the draft last.
+  const models = [...repo.releases, repo.draft].sort((a, b) => compareVersions(a.meta.version, b.meta.version));
+  step('load');
+
+  progress(`comparing ${models.length} versions`);
+  const diffs: SpecDiff[] = [];
+  for (let i = 1; i < models.length; i++) diffs.push(semanticDiff(models[i - 1] as SpecModel, models[i] as SpecModel));
+  step('diff');
+
+  const infos = models.map(versionInfo);
+  const files = new Map<string, string>();
+  const rendered = new Map<string, RenderedVersion>();
+  const warnings: string[] = [];
+  for (const [i, model] of models.entries()) {
+    const info = infos[i] as VersionInfo;
+    progress(`rendering ${info.label}: ${model.prose.length} chapters`);
+    const version = await renderVersion(model, historyFor(models, diffs, model.meta.version));
+    rendered.set(info.slug, version);
+    warnings.push(...version.warnings);
+  }
+  step('render');
+
+  const diffInfos: DiffInfo[] = diffs.map((_, i) => {
+    const from = infos[i] as VersionInfo;
+    const to = infos[i + 1] as VersionInfo;
+    return { from, to, page: `${from.slug}-${to.slug}.html` };
+  });
+  const site: SiteInfo = {
+    title: repo.draft.meta.title,
+    versions: [...infos].reverse(),
+    diffs: [...diffInfos].reverse(),
+    pagesOf: new Map([...rendered].map(([slug, v]) => [slug, new Set(['index.html', ...v.chapters.map((c) => c.info.page)])])),
+  };
+
+  progress('writing pages and search indexes');
+  for (const info of infos) {
+    const version = rendered.get(info.slug) as RenderedVersion;
+    const chapters = version.chapters.map((c) => c.info);
+    version.chapters.forEach((chapter, i) => {
+      files.set(
+        `${info.slug}/${chapter.info.page}`,
+        renderPage({
+          site,
+          title: `${chapter.info.number} ${chapter.info.title}`,
+          root: '../',
+          page: chapter.info.page,
+          version: info,
+          chapters,
+          current: chapter.info,
+          main: chapter.tree.children.filter((n) => n.type !== 'doctype') as never,
+          pager: { previous: chapters[i - 1], next: chapters[i + 1] },
+        }),
+      );
+    });
+    files.set(`${info.slug}/index.html`, renderPage({ site, title: 'Contents', root: '../', page: 'index.html', version: info, chapters, main: versionIndexMain(site, info, chapters) }));
+    const docs = searchDocuments({
+      slug: info.slug,
+      spec: version.spec,
+      sections: version.chapters.flatMap((c) => c.info.toc.map((entry) => ({ page: c.info.page, entry }))),
+      pageOf: (anchor) => version.anchors.get(anchor),
+    });
+    files.set(`${info.slug}/search-index.json`, searchIndexJson(docs));
+  }
+  step('pages');
+
+  progress(`writing ${diffInfos.length} diff pages`);
+  for (const [i, info] of diffInfos.entries()) {
+    const diff = diffs[i] as SpecDiff;
+    files.set(
+      `diff/${info.page}`,
+      renderPage({
+        site,
+        title: `Changes ${info.from.label} → ${info.to.label}`,
+        root: '../',
+        page: info.page,
+        main: diffPageMain({
+          info,
+          diff,
+          prose: { from: (models[i] as SpecModel).prose, to: (models[i + 1] as SpecModel).prose },
+          pageOf: (slug, anchor) => rendered.get(slug)?.anchors.get(anchor),
+        }),
+      }),
+    );
+  }
+  files.set('diff/index.html', renderPage({ site, title: 'Changes', root: '../', page: 'index.html', main: diffIndexMain(site) }));
+  files.set('index.html', renderPage({ site, title: 'Versions', root: '', page: 'index.html', main: homeMain(site) }));
+  files.set('404.html', renderPage({ site, title: 'Not found', root: '', page: '404.html', main: notFoundMain() }));
+  step('diff pages');
+
+  rmSync(options.outDir, { recursive: true, force: true });
+  for (const [path, content] of files) {
+    const target = join(options.outDir, path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, content);
+  }
+  mkdirSync(join(options.outDir, 'assets'), { recursive: true });
+  for (const name of readdirSync(ASSETS)) copyFileSync(join(ASSETS, name), join(options.outDir, 'assets', name));
+  // The search runtime, shipped as the ES module its package publishes.
+  const require = createRequire(import.meta.url);
+  const minisearch = join(dirname(require.resolve('minisearch')), '..', 'es', 'index.js');
+  copyFileSync(minisearch, join(options.outDir, 'assets', 'minisearch.js'));
+  writeFileSync(join(options.outDir, '.nojekyll'), '');
+  step('write');
+  timings.total = Math.round(performance.now() - started);
+
+  return {
+    outDir: options.outDir,
+    files: files.size + readdirSync(ASSETS).length + 1,
+    versions: infos.map((v) => v.slug),
+    warnings,
+    timings,
+  };
+}

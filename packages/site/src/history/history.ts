@@ -1,0 +1,36 @@
+/**
+ * The history of each message and feature bit: when it was first specified, then every change
+ * the semantic diffs between consecutive versions report for it.
+ */
+import type { SpecModel } from '@vhost-user/generator';
+import type { HistoryEntry, HistoryLookup } from '../render/history.js';
+import type { SpecDiff } from './semantic-diff.js';
+
+const ENTITIES: Record<'message' | 'feature', string[]> = {
+  message: ['message'],
+  feature: ['protocol-feature', 'virtio-feature'],
+};
+
+/**
+ * `versions` oldest first and `diffs[i]` from versions[i] to versions[i + 1]. Returns the
+ * lookup as seen from `upTo` (later changes are not shown on an older version's pages).
+ */
+export function historyFor(versions: SpecModel[], diffs: SpecDiff[], upTo: string): HistoryLookup {
+  const last = versions.findIndex((v) => v.meta.version === upTo);
+  const model = versions[last];
+  const visible = diffs.slice(0, Math.max(0, last));
+  return (entity, name) => {
+    const entries: HistoryEntry[] = [];
+    for (const diff of visible) {
+      for (const change of diff.changes) {
+        if (change.name !== name || !ENTITIES[entity].includes(change.entity)) continue;
+        entries.push({ version: diff.to, kind: change.kind, summary: change.summary });
+      }
+    }
+    if (!entries.some((e) => e.kind === 'added') && model) {
+      const item = [...model.messages, ...model.protocolFeatures, ...model.virtioFeatures].find((i) => i.name === name);
+      if (item) entries.unshift({ version: item.since, kind: 'added', summary: 'first specified' });
+    }
+    return entries;
+  };
+}
