@@ -1,0 +1,130 @@
+// npm run bench:vring [-- --quick] [-- --json FILE] [-- --rounds R] [-- --n N]
+// The split-pingpong workload (/work/shared/bench/split-pingpong.md), variants A and B, on a
+// native C baseline (bench/pingpong.c, gcc -O2 at bench time), the WebAssembly core and the
+// TypeScript path through the package's public API, and the same workload on a packed ring.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as vring from '@vhost-user/vring';
+import { measureVariantB } from './variant-b.js';
+import { measureVariantA, type Checksum } from './workload.mjs';
+
+type Impl = 'c' | 'wasm' | 'ts';
+type Variant = 'A' | 'B';
+type Ring = 'split' | 'packed';
+interface Config {
+  impl: Impl;
+  variant: Variant;
+  ring: Ring;
+}
+
+const WARMUP = 1_000_000;
+const KNOWN_HASHES: Record<number, number> = { 1000: 0xb6513db5, 1_000_000: 0xb2f72d45, 20_000_000: 0x78c2d1c5 };
+
+function parseArgs(argv: string[]) {
+  const quick = argv.includes('--quick');
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  return {
+    quick,
+    json: value('--json'),
+    n: Number(value('--n') ?? (quick ? 2_000_000 : 20_000_000)),
+    rounds: Number(value('--rounds') ?? (quick ? 3 : 9)),
+  };
+}
+
+function buildBaseline(): { binary: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'vring-bench-'));
+  const binary = join(dir, 'pingpong');
+  const source = fileURLToPath(new URL('./pingpong.c', import.meta.url));
+  execFileSync('gcc', ['-O2', '-pthread', '-o', binary, source], { stdio: 'inherit' });
+  return { binary, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function runC(binary: string, variant: Variant, n: number): Checksum {
+  const r = spawnSync(binary, [variant, String(n)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`C baseline failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Checksum;
+}
+
+async function runOnce(c: Config, n: number, binary: string): Promise<Checksum> {
+  if (c.impl === 'c') return runC(binary, c.variant, n);
+  if (c.variant === 'B') return measureVariantB(c.ring, c.impl, n, WARMUP);
+  measureVariantA(vring, c.ring, c.impl, WARMUP);
+  return measureVariantA(vring, c.ring, c.impl, n);
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const { n, rounds } = args;
+  const configs: Config[] = [];
+  for (const variant of ['A', 'B'] as const) {
+    configs.push({ impl: 'c', variant, ring: 'split' });
+    for (const ring of ['split', 'packed'] as const) for (const impl of ['wasm', 'ts'] as const) configs.push({ impl, variant, ring });
+  }
+  const { binary, cleanup } = buildBaseline();
+  const samples = new Map<Config, Checksum[]>(configs.map((c) => [c, []]));
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      for (const c of configs) {
+        const r = await runOnce(c, n, binary);
+        samples.get(c)!.push(r);
+        process.stderr.write(
+          `round ${round}/${rounds}  ${c.impl.padEnd(4)} ${c.variant} ${c.ring.padEnd(6)}  ${((r.seconds * 1e9) / n).toFixed(1).padStart(7)} ns/chain\n`,
+        );
+      }
+    }
+  } finally {
+    cleanup();
+  }
+
+  const expectedSum = 8 * n + (n * (n - 1)) / 2;
+  const cSplit = (variant: Variant) => configs.find((c) => c.impl === 'c' && c.variant === variant)!;
+  const results = configs.map((c) => {
+    const runs = samples.get(c)!;
+    const seconds = median(runs.map((r) => r.seconds));
+    const cSeconds = median(samples.get(cSplit(c.variant))!.map((r) => r.seconds));
+    const last = runs[runs.length - 1]!;
+    return {
+      impl: c.impl,
+      variant: c.variant,
+      ring: c.ring,
+      chainsPerSec: n / seconds,
+      nsPerChain: (seconds * 1e9) / n,
+      ratioToC: seconds / cSeconds,
+      sum: last.sum,
+      hash: last.hash,
+      errors: Math.max(...runs.map((r) => r.errors)),
+    };
+  });
+
+  const referenceHash = KNOWN_HASHES[n] ?? results[0]!.hash;
+  let ok = true;
+  console.log(`\nsplit-pingpong, N = ${n.toLocaleString('en-US')}, median of ${rounds} rounds (ratio: time per chain / C split, same variant)\n`);
+  console.log('| impl | variant | ring | M chains/s | ns/chain | ratio to C | sum | hash | errors |');
+  console.log('| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: |');
+  for (const r of results) {
+    const good = r.sum === expectedSum && r.hash === referenceHash && r.errors === 0;
+    ok &&= good;
+    console.log(
+      `| ${r.impl} | ${r.variant} | ${r.ring} | ${(r.chainsPerSec / 1e6).toFixed(1)} | ${r.nsPerChain.toFixed(1)} | ${r.ratioToC.toFixed(2)}x | ${r.sum} | 0x${r.hash.toString(16).padStart(8, '0')} | ${r.errors}${good ? '' : ' CHECKSUM MISMATCH'} |`,
+    );
+  }
+  if (args.json) {
+    writeFileSync(args.json, `${JSON.stringify({ workload: 'split-pingpong', n, results }, null, 2)}\n`);
+    console.log(`\nwrote ${args.json}`);
+  }
+  return ok ? 0 : 1;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,220 @@
+// The split-pingpong workload (/work/shared/bench/split-pingpong.md) on the public vring API.
+// Plain JavaScript so that worker threads (which cannot load .ts on Node 20) can run it too.
+// The caller passes the vring module, so this file works with the sources (tests) and with dist.
+import { SPLIT_RING } from '@vhost-user/codec';
+
+export const QUEUE_SIZE = 256;
+export const MEM_SIZE = 4 * 1024 * 1024;
+export const BATCH = 32;
+export const AREAS = { desc: 0x0000, driverArea: 0x1000, deviceArea: 0x2000 };
+const HEADER_BASE = 0x3000;
+const HEADER_SIZE = 16;
+const DATA_BASE = 0x4000;
+const DATA_SIZE = 512;
+const TWO_32 = 4294967296;
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 16777619;
+
+/** A fresh guest memory with the workload's single 4 MiB region at gpa 0. */
+export function createGuest(vring) {
+  const guest = vring.GuestMemory.create({ guestBytes: MEM_SIZE, scratchBytes: 1 << 20 });
+  guest.setRegions([{ gpa: 0, size: MEM_SIZE, offset: guest.scratchEnd }]);
+  return guest;
+}
+
+export function queueOptions(guest, layout, engine, batch) {
+  return { memory: guest, layout, engine, queueSize: QUEUE_SIZE, batch, ...AREAS };
+}
+
+/** Driver-private state: submits requests, reclaims completions, keeps the checksum. */
+export class PingpongDriver {
+  constructor(vring, guest, layout, engine, batch = 128) {
+    this.queue = new vring.VirtqueueDriver(queueOptions(guest, layout, engine, batch));
+    this.split = layout === 'split';
+    this.u32 = guest.u32;
+    this.base = guest.scratchEnd;
+    this.sector = new Float64Array(QUEUE_SIZE);
+    this.dataWord = new Uint32Array(QUEUE_SIZE);
+    this.submitted = 0;
+    this.completed = 0;
+    this.sum = 0;
+    this.hash = FNV_OFFSET;
+    this.errors = 0;
+    // The constant parts of every request's two buffer specs are written once.
+    const S = vring.BUFFER_SPEC;
+    const words = S.size >>> 2;
+    const specs = this.queue.specs;
+    for (let p = 0; p + 1 < specs.length / words; p += 2) {
+      specs[p * words + (S.addrHigh >>> 2)] = 0;
+      specs[p * words + (S.length >>> 2)] = HEADER_SIZE;
+      specs[p * words + (S.flags >>> 2)] = 0;
+      specs[(p + 1) * words + (S.addrHigh >>> 2)] = 0;
+      specs[(p + 1) * words + (S.length >>> 2)] = DATA_SIZE;
+      specs[(p + 1) * words + (S.flags >>> 2)] = SPLIT_RING.VIRTQ_DESC_F_WRITE;
+    }
+    this.specWords = words;
+    this.addrLow = S.addrLow >>> 2;
+  }
+
+  /** Submits one batch of min(32, left) requests if enough descriptors are free. Returns the count. */
+  submit(total) {
+    const b = Math.min(BATCH, total - this.submitted);
+    if (b <= 0) return 0;
+    const q = this.queue;
+    if (q.reserve(b, 2) !== b) return 0;
+    const u32 = this.u32;
+    const base = this.base;
+    const descs = q.descriptors;
+    const ids = q.chainIds;
+    const specs = q.specs;
+    const words = this.specWords;
+    const addrLow = this.addrLow;
+    const split = this.split;
+    let n = this.submitted;
+    for (let i = 0; i < b; i++, n++) {
+      // Split: buffers belong to descriptor indices. Packed: to buffer ids.
+      const key = split ? descs[2 * i] : ids[i];
+      const headerAddr = HEADER_BASE + HEADER_SIZE * key;
+      const dataAddr = DATA_BASE + DATA_SIZE * (split ? descs[2 * i + 1] : key);
+      const w = (base + headerAddr) >>> 2;
+      u32[w] = 0; // type = VIRTIO_BLK_T_IN
+      u32[w + 1] = 0; // reserved
+      u32[w + 2] = n >>> 0;
+      u32[w + 3] = (n / TWO_32) >>> 0;
+      specs[2 * i * words + addrLow] = headerAddr;
+      specs[(2 * i + 1) * words + addrLow] = dataAddr;
+      this.sector[key] = n;
+      this.dataWord[key] = (base + dataAddr) >>> 2;
+    }
+    q.publish();
+    this.submitted = n;
+    return b;
+  }
+
+  /** Reclaims every completion the device published; checks and folds each into the checksum. */
+  reclaim() {
+    const q = this.queue;
+    const n = q.reclaim();
+    if (n === 0) return 0;
+    const out = q.completions;
+    const u32 = this.u32;
+    let sum = this.sum;
+    let h = this.hash;
+    for (let i = 0; i < n; i++) {
+      const id = out[2 * i];
+      const len = out[2 * i + 1];
+      let low = 0;
+      let high = 0;
+      if (len >= 8) {
+        const w = this.dataWord[id];
+        low = u32[w];
+        high = u32[w + 1];
+        if (high * TWO_32 + low !== this.sector[id]) this.errors++;
+      }
+      sum += len + high * TWO_32 + low;
+      h = Math.imul(h ^ len, FNV_PRIME);
+      h = Math.imul(h ^ low, FNV_PRIME);
+      h = Math.imul(h ^ high, FNV_PRIME);
+    }
+    this.sum = sum;
+    this.hash = h >>> 0;
+    this.completed += n;
+    return n;
+  }
+
+  /** Workload errors plus used elements the ring rejected. */
+  get totalErrors() {
+    return this.errors + this.queue.errors;
+  }
+}
+
+/** Device-private state: serves requests (copy the header's sector into the data buffer). */
+export class PingpongDevice {
+  constructor(vring, guest, layout, engine, batch = BATCH) {
+    this.queue = new vring.VirtqueueDevice(queueOptions(guest, layout, engine, batch));
+    this.u32 = guest.u32;
+    this.view = guest.view;
+    this.served = 0;
+    this.errors = 0;
+    this.batch = batch;
+  }
+
+  /** One device pass: pops and serves chains in batches until none is available. */
+  pass() {
+    const q = this.queue;
+    const u32 = this.u32;
+    let total = 0;
+    for (;;) {
+      const n = q.pop(this.batch);
+      if (n === 0) break;
+      const chains = q.chains;
+      const segs = q.segments;
+      const used = q.used;
+      for (let i = 0; i < n; i++) {
+        const r = i << 3;
+        let len = 0;
+        if (chains[r + 1] === 0) {
+          const readable = chains[r + 2];
+          const first = chains[r + 4];
+          if (readable > 0 && chains[r + 3] > 0) {
+            const headerAt = segs[2 * first];
+            const dataIdx = first + readable;
+            const dataAt = segs[2 * dataIdx];
+            if (segs[2 * first + 1] >= 16 && segs[2 * dataIdx + 1] >= 8) {
+              if (((headerAt | dataAt) & 3) === 0) {
+                const hw = headerAt >>> 2;
+                if (u32[hw] === 0) {
+                  const dw = dataAt >>> 2;
+                  u32[dw] = u32[hw + 2];
+                  u32[dw + 1] = u32[hw + 3];
+                  len = 8;
+                }
+              } else {
+                len = this.serveUnaligned(headerAt, dataAt);
+              }
+            }
+          }
+        }
+        if (len === 0) this.errors++;
+        const u = i << 2;
+        used[u] = chains[r];
+        used[u + 1] = len;
+        used[u + 2] = chains[r + 5];
+      }
+      q.push(n);
+      total += n;
+      // Fewer than asked: the pop saw everything published at its acquire of avail.idx.
+      if (n < this.batch) break;
+    }
+    this.served += total;
+    return total;
+  }
+
+  serveUnaligned(headerAt, dataAt) {
+    const v = this.view;
+    if (v.getUint32(headerAt, true) !== 0) return 0;
+    v.setUint32(dataAt, v.getUint32(headerAt + 8, true), true);
+    v.setUint32(dataAt + 4, v.getUint32(headerAt + 12, true), true);
+    return 8;
+  }
+}
+
+/** Variant A: one thread loops submit one batch; one device pass; reclaim. */
+export function runVariantA(driver, device, total) {
+  while (driver.completed < total) {
+    if (driver.submitted < total) driver.submit(total);
+    device.pass();
+    driver.reclaim();
+  }
+}
+
+/** Runs variant A on a fresh memory and queues; returns the checksum and the seconds taken. */
+export function measureVariantA(vring, layout, engine, total) {
+  const guest = createGuest(vring);
+  const driver = new PingpongDriver(vring, guest, layout, engine);
+  const device = new PingpongDevice(vring, guest, layout, engine);
+  const start = process.hrtime.bigint();
+  runVariantA(driver, device, total);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return { sum: driver.sum, hash: driver.hash, errors: driver.totalErrors + device.errors + device.queue.errors, seconds };
+}

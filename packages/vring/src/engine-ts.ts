@@ -1,0 +1,794 @@
+/**
+ * The TypeScript path: the same operations as wasm/core.ts, step for step and check for check,
+ * on the same control blocks and memory. Used where WebAssembly is unavailable and as the oracle
+ * of the differential tests. 64-bit addresses are handled as two u32 halves (no BigInt).
+ */
+import { PACKED_DESC, PACKED_RING, SPLIT_AVAIL, SPLIT_DESC, SPLIT_RING, SPLIT_USED, SPLIT_USED_ELEM } from '@vhost-user/codec';
+import type { Engine } from './engine.js';
+import {
+  BUFFER_SPEC,
+  CHAIN_RECORD,
+  CONTROL,
+  FEATURE,
+  MEMORY_HEADER,
+  RECLAIM_RECORD,
+  REGION_ENTRY,
+  SEGMENT_RECORD,
+  USED_RECORD,
+} from './layout.js';
+import { REJECT } from './reasons.js';
+
+// Layout numbers as plain module constants: V8 re-reads imported object properties (a cell load
+// and a map check) on every access in hot loops, which costs more than the typed-array access.
+const SPLIT_DESC_size = SPLIT_DESC.size;
+const PACKED_DESC_size = PACKED_DESC.size;
+const MEMORY_HEADER_regionCount = MEMORY_HEADER.regionCount;
+const MEMORY_HEADER_regions = MEMORY_HEADER.regions;
+const REGION_ENTRY_offset = REGION_ENTRY.offset;
+const REGION_ENTRY_size = REGION_ENTRY.size;
+const CONTROL_errors = CONTROL.errors;
+const CONTROL_needsReset = CONTROL.needsReset;
+const CONTROL_lastError = CONTROL.lastError;
+const CONTROL_status = CONTROL.status;
+const CHAIN_RECORD_id = CHAIN_RECORD.id;
+const CHAIN_RECORD_reason = CHAIN_RECORD.reason;
+const CHAIN_RECORD_readable = CHAIN_RECORD.readable;
+const CHAIN_RECORD_writable = CHAIN_RECORD.writable;
+const CHAIN_RECORD_firstSegment = CHAIN_RECORD.firstSegment;
+const CHAIN_RECORD_ringSlots = CHAIN_RECORD.ringSlots;
+const SEGMENT_RECORD_size = SEGMENT_RECORD.size;
+const SEGMENT_RECORD_offset = SEGMENT_RECORD.offset;
+const SEGMENT_RECORD_length = SEGMENT_RECORD.length;
+const CONTROL_queueSize = CONTROL.queueSize;
+const CONTROL_desc = CONTROL.desc;
+const CONTROL_driverArea = CONTROL.driverArea;
+const CONTROL_memoryHeader = CONTROL.memoryHeader;
+const CONTROL_features = CONTROL.features;
+const FEATURE_indirect = FEATURE.indirect;
+const CONTROL_out = CONTROL.out;
+const CONTROL_segments = CONTROL.segments;
+const CONTROL_segmentCapacity = CONTROL.segmentCapacity;
+const CONTROL_availIndex = CONTROL.availIndex;
+const SPLIT_AVAIL_idx = SPLIT_AVAIL.idx;
+const REJECT_AVAIL_INDEX_TOO_FAR = REJECT.AVAIL_INDEX_TOO_FAR;
+const CONTROL_outCapacity = CONTROL.outCapacity;
+const SPLIT_AVAIL_ring = SPLIT_AVAIL.ring;
+const REJECT_DESC_INDEX_OUT_OF_RANGE = REJECT.DESC_INDEX_OUT_OF_RANGE;
+const REJECT_CHAIN_TOO_LONG = REJECT.CHAIN_TOO_LONG;
+const SPLIT_DESC_addr = SPLIT_DESC.addr;
+const SPLIT_DESC_len = SPLIT_DESC.len;
+const SPLIT_DESC_flags = SPLIT_DESC.flags;
+const SPLIT_DESC_next = SPLIT_DESC.next;
+const REJECT_INDIRECT_NOT_NEGOTIATED = REJECT.INDIRECT_NOT_NEGOTIATED;
+const REJECT_NESTED_INDIRECT = REJECT.NESTED_INDIRECT;
+const REJECT_INDIRECT_WITH_NEXT = REJECT.INDIRECT_WITH_NEXT;
+const REJECT_INDIRECT_BAD_LENGTH = REJECT.INDIRECT_BAD_LENGTH;
+const REJECT_INDIRECT_OUT_OF_BOUNDS = REJECT.INDIRECT_OUT_OF_BOUNDS;
+const REJECT_BUFFER_OUT_OF_BOUNDS = REJECT.BUFFER_OUT_OF_BOUNDS;
+const REJECT_READABLE_AFTER_WRITABLE = REJECT.READABLE_AFTER_WRITABLE;
+const CHAIN_RECORD_size = CHAIN_RECORD.size;
+const CONTROL_inputCapacity = CONTROL.inputCapacity;
+const CONTROL_deviceArea = CONTROL.deviceArea;
+const CONTROL_input = CONTROL.input;
+const SPLIT_USED_ring = SPLIT_USED.ring;
+const SPLIT_USED_idx = SPLIT_USED.idx;
+const SPLIT_USED_ELEM_size = SPLIT_USED_ELEM.size;
+const CONTROL_usedIndex = CONTROL.usedIndex;
+const USED_RECORD_size = USED_RECORD.size;
+const SPLIT_USED_ELEM_id = SPLIT_USED_ELEM.id;
+const USED_RECORD_id = USED_RECORD.id;
+const SPLIT_USED_ELEM_len = SPLIT_USED_ELEM.len;
+const USED_RECORD_length = USED_RECORD.length;
+const CONTROL_reservedChains = CONTROL.reservedChains;
+const CONTROL_reservedDescs = CONTROL.reservedDescs;
+const CONTROL_freeCount = CONTROL.freeCount;
+const CONTROL_links = CONTROL.links;
+const CONTROL_chainIds = CONTROL.chainIds;
+const CONTROL_chainLengths = CONTROL.chainLengths;
+const CONTROL_freeHead = CONTROL.freeHead;
+const CONTROL_inflight = CONTROL.inflight;
+const BUFFER_SPEC_size = BUFFER_SPEC.size;
+const BUFFER_SPEC_flags = BUFFER_SPEC.flags;
+const BUFFER_SPEC_addrLow = BUFFER_SPEC.addrLow;
+const BUFFER_SPEC_addrHigh = BUFFER_SPEC.addrHigh;
+const BUFFER_SPEC_length = BUFFER_SPEC.length;
+const REJECT_USED_INDEX_TOO_FAR = REJECT.USED_INDEX_TOO_FAR;
+const RECLAIM_RECORD_size = RECLAIM_RECORD.size;
+const RECLAIM_RECORD_id = RECLAIM_RECORD.id;
+const RECLAIM_RECORD_length = RECLAIM_RECORD.length;
+const REJECT_USED_ID_NOT_IN_FLIGHT = REJECT.USED_ID_NOT_IN_FLIGHT;
+const CONTROL_availWrap = CONTROL.availWrap;
+const PACKED_DESC_flags = PACKED_DESC.flags;
+const REJECT_DESC_NOT_AVAILABLE = REJECT.DESC_NOT_AVAILABLE;
+const PACKED_DESC_id = PACKED_DESC.id;
+const PACKED_DESC_addr = PACKED_DESC.addr;
+const PACKED_DESC_len = PACKED_DESC.len;
+const REJECT_BAD_BUFFER_ID = REJECT.BAD_BUFFER_ID;
+const CONTROL_usedWrap = CONTROL.usedWrap;
+const USED_RECORD_ringSlots = USED_RECORD.ringSlots;
+
+const TWO_32 = 4294967296;
+/** Addresses at or above 2^53 are in no region (regions end below 2^53, see GuestMemory). */
+const HIGH_LIMIT = 0x200000;
+
+const S_NEXT = SPLIT_RING.VIRTQ_DESC_F_NEXT;
+const S_WRITE = SPLIT_RING.VIRTQ_DESC_F_WRITE;
+const S_INDIRECT = SPLIT_RING.VIRTQ_DESC_F_INDIRECT;
+const P_NEXT = PACKED_RING.VIRTQ_DESC_F_NEXT;
+const P_WRITE = PACKED_RING.VIRTQ_DESC_F_WRITE;
+const P_INDIRECT = PACKED_RING.VIRTQ_DESC_F_INDIRECT;
+const P_AVAIL = PACKED_RING.VIRTQ_DESC_F_AVAIL;
+const P_USED = PACKED_RING.VIRTQ_DESC_F_USED;
+const P_AVAIL_SHIFT = Math.log2(P_AVAIL);
+const P_USED_SHIFT = Math.log2(P_USED);
+const S_DESC = SPLIT_DESC_size;
+const P_DESC = PACKED_DESC_size;
+
+export function createTsEngine(memory: WebAssembly.Memory): Engine {
+  const buffer = memory.buffer;
+  const u16 = new Uint16Array(buffer);
+  const u32 = new Uint32Array(buffer);
+  const view = new DataView(buffer);
+
+  const field = (cb: number, offset: number): number => u32[(cb + offset) >>> 2]!;
+  const setField = (cb: number, offset: number, value: number): void => {
+    u32[(cb + offset) >>> 2] = value;
+  };
+
+  /** Linear offset of [addr, addr + len) when inside one guest region, else 0 (as translate() in core.ts). */
+  function translate(header: number, low: number, high: number, len: number): number {
+    if (high >= HIGH_LIMIT) return 0;
+    const addr = high * TWO_32 + low;
+    const count = u32[(header + MEMORY_HEADER_regionCount) >>> 2]!;
+    let e = (header + MEMORY_HEADER_regions) >>> 2;
+    for (let i = 0; i < count; i++) {
+      const gpa = u32[e + 1]! * TWO_32 + u32[e]!;
+      if (addr >= gpa) {
+        const delta = addr - gpa;
+        const size = u32[e + 3]! * TWO_32 + u32[e + 2]!;
+        if (delta <= size && len <= size - delta) return (u32[e + (REGION_ENTRY_offset >>> 2)]! + delta) >>> 0;
+      }
+      e += REGION_ENTRY_size >>> 2;
+    }
+    return 0;
+  }
+
+  /** translate() with region 0 from locals (same result: the scan tries region 0 first too). */
+  function translateFirst(header: number, low: number, high: number, len: number, has0: boolean, gpa0: number, size0: number, offset0: number): number {
+    // Region 0 below 2^31 and a 32-bit address: the same test in small-integer arithmetic.
+    if (has0 && high === 0 && gpa0 + size0 < 0x80000000) {
+      if (low >= gpa0) {
+        const delta = low - gpa0;
+        if (delta <= size0 && len <= size0 - delta) return (offset0 + delta) >>> 0;
+      }
+      return translate(header, low, high, len);
+    }
+    if (has0 && high < HIGH_LIMIT) {
+      const addr = high * TWO_32 + low;
+      if (addr >= gpa0) {
+        const delta = addr - gpa0;
+        if (delta <= size0 && len <= size0 - delta) return (offset0 + delta) >>> 0;
+      }
+    }
+    return translate(header, low, high, len);
+  }
+
+  function reject(cb: number, rejected: number, reason: number): void {
+    if (rejected === 0) return;
+    setField(cb, CONTROL_errors, (field(cb, CONTROL_errors) + rejected) >>> 0);
+    setField(cb, CONTROL_needsReset, 1);
+    setField(cb, CONTROL_lastError, reason);
+  }
+
+  function failQueue(cb: number, reason: number): void {
+    setField(cb, CONTROL_status, reason);
+    reject(cb, 1, reason);
+  }
+
+  function writeChain(out: number, id: number, reason: number, readable: number, writable: number, first: number, slots: number): void {
+    const i = out >>> 2;
+    u32[i + (CHAIN_RECORD_id >>> 2)] = id;
+    u32[i + (CHAIN_RECORD_reason >>> 2)] = reason;
+    u32[i + (CHAIN_RECORD_readable >>> 2)] = readable;
+    u32[i + (CHAIN_RECORD_writable >>> 2)] = writable;
+    u32[i + (CHAIN_RECORD_firstSegment >>> 2)] = first;
+    u32[i + (CHAIN_RECORD_ringSlots >>> 2)] = slots;
+  }
+
+  function writeSegment(segments: number, seg: number, at: number, len: number): void {
+    const i = (segments + seg * SEGMENT_RECORD_size) >>> 2;
+    u32[i + (SEGMENT_RECORD_offset >>> 2)] = at;
+    u32[i + (SEGMENT_RECORD_length >>> 2)] = len;
+  }
+
+  // ---- split ring, device side ----
+
+  function splitDevicePop(cb: number, max: number): number {
+    if (field(cb, CONTROL_status) !== 0) return 0;
+    const size = field(cb, CONTROL_queueSize);
+    const mask = size - 1;
+    const table = field(cb, CONTROL_desc);
+    const avail = field(cb, CONTROL_driverArea);
+    const header = field(cb, CONTROL_memoryHeader);
+    const r0 = (header + MEMORY_HEADER_regions) >>> 2;
+    const has0 = u32[(header + MEMORY_HEADER_regionCount) >>> 2]! !== 0;
+    const gpa0 = u32[r0 + 1]! * TWO_32 + u32[r0]!;
+    const size0 = u32[r0 + 3]! * TWO_32 + u32[r0 + 2]!;
+    const offset0 = u32[r0 + (REGION_ENTRY_offset >>> 2)]!;
+    const indirectOk = (field(cb, CONTROL_features) & FEATURE_indirect) !== 0;
+    const out = field(cb, CONTROL_out);
+    const segments = field(cb, CONTROL_segments);
+    const segmentCapacity = field(cb, CONTROL_segmentCapacity);
+    let next = field(cb, CONTROL_availIndex);
+    const availIdx = Atomics.load(u16, (avail + SPLIT_AVAIL_idx) >>> 1);
+    const pending = (availIdx - next) & 0xffff;
+    if (pending > size) {
+      failQueue(cb, REJECT_AVAIL_INDEX_TOO_FAR);
+      return 0;
+    }
+    let limit = pending;
+    if (limit > max) limit = max;
+    const outCapacity = field(cb, CONTROL_outCapacity);
+    if (limit > outCapacity) limit = outCapacity;
+    const ring = (avail + SPLIT_AVAIL_ring) >>> 1;
+
+    let count = 0;
+    let seg = 0;
+    let rejected = 0;
+    let lastReason = 0;
+    while (count < limit) {
+      const head = u16[ring + (next & mask)]!;
+      const first = seg;
+      let reason = 0;
+      let readable = 0;
+      let writable = 0;
+      let full = false;
+      if (head >= size) {
+        reason = REJECT_DESC_INDEX_OUT_OF_RANGE;
+      } else {
+        let base = table;
+        let entries = size;
+        let index = head;
+        let visited = 0;
+        let inIndirect = false;
+        for (;;) {
+          visited++;
+          if (visited > size) { reason = REJECT_CHAIN_TOO_LONG; break; }
+          const d = base + index * S_DESC;
+          let low: number, high: number, len: number, flags: number, nextIndex: number;
+          if (inIndirect) {
+            // An indirect table may sit at any address: read it bytewise-safe.
+            low = view.getUint32(d + SPLIT_DESC_addr, true);
+            high = view.getUint32(d + SPLIT_DESC_addr + 4, true);
+            len = view.getUint32(d + SPLIT_DESC_len, true);
+            flags = view.getUint16(d + SPLIT_DESC_flags, true);
+            nextIndex = view.getUint16(d + SPLIT_DESC_next, true);
+          } else {
+            const w = d >>> 2;
+            low = u32[w + (SPLIT_DESC_addr >>> 2)]!;
+            high = u32[w + (SPLIT_DESC_addr >>> 2) + 1]!;
+            len = u32[w + (SPLIT_DESC_len >>> 2)]!;
+            flags = u16[(d + SPLIT_DESC_flags) >>> 1]!;
+            nextIndex = u16[(d + SPLIT_DESC_next) >>> 1]!;
+          }
+          if ((flags & S_INDIRECT) !== 0) {
+            if (!indirectOk) { reason = REJECT_INDIRECT_NOT_NEGOTIATED; break; }
+            if (inIndirect) { reason = REJECT_NESTED_INDIRECT; break; }
+            if ((flags & S_NEXT) !== 0) { reason = REJECT_INDIRECT_WITH_NEXT; break; }
+            if (len === 0 || len % S_DESC !== 0) { reason = REJECT_INDIRECT_BAD_LENGTH; break; }
+            const at = translateFirst(header, low, high, len, has0, gpa0, size0, offset0);
+            if (at === 0) { reason = REJECT_INDIRECT_OUT_OF_BOUNDS; break; }
+            base = at;
+            entries = len / S_DESC;
+            index = 0;
+            inIndirect = true;
+            continue;
+          }
+          const at = translateFirst(header, low, high, len, has0, gpa0, size0, offset0);
+          if (at === 0) { reason = REJECT_BUFFER_OUT_OF_BOUNDS; break; }
+          if ((flags & S_WRITE) !== 0) {
+            writable++;
+          } else {
+            if (writable !== 0) { reason = REJECT_READABLE_AFTER_WRITABLE; break; }
+            readable++;
+          }
+          if (seg === segmentCapacity) { full = true; break; }
+          writeSegment(segments, seg, at, len);
+          seg++;
+          if ((flags & S_NEXT) === 0) break;
+          index = nextIndex;
+          if (index >= entries) { reason = REJECT_DESC_INDEX_OUT_OF_RANGE; break; }
+        }
+      }
+      if (full) { seg = first; break; }
+      if (reason !== 0) {
+        seg = first;
+        readable = 0;
+        writable = 0;
+        rejected++;
+        lastReason = reason;
+      }
+      writeChain(out + count * CHAIN_RECORD_size, head, reason, readable, writable, first, 1);
+      count++;
+      next = (next + 1) & 0xffff;
+    }
+    setField(cb, CONTROL_availIndex, next);
+    reject(cb, rejected, lastReason);
+    return count;
+  }
+
+  function splitDevicePush(cb: number, count: number): number {
+    const capacity = field(cb, CONTROL_inputCapacity);
+    const n = count < capacity ? count : capacity;
+    const mask = field(cb, CONTROL_queueSize) - 1;
+    const used = field(cb, CONTROL_deviceArea);
+    const input = field(cb, CONTROL_input) >>> 2;
+    const ring = (used + SPLIT_USED_ring) >>> 2;
+    const idxAt = (used + SPLIT_USED_idx) >>> 1;
+    const elemWords = SPLIT_USED_ELEM_size >>> 2;
+    let idx = field(cb, CONTROL_usedIndex);
+    for (let i = 0; i < n; i++) {
+      const rec = input + i * (USED_RECORD_size >>> 2);
+      const elem = ring + (idx & mask) * elemWords;
+      u32[elem + (SPLIT_USED_ELEM_id >>> 2)] = u32[rec + (USED_RECORD_id >>> 2)]!;
+      u32[elem + (SPLIT_USED_ELEM_len >>> 2)] = u32[rec + (USED_RECORD_length >>> 2)]!;
+      idx = (idx + 1) & 0xffff;
+      if (((i + 1) & 31) === 0) Atomics.store(u16, idxAt, idx);
+    }
+    if ((n & 31) !== 0) Atomics.store(u16, idxAt, idx);
+    setField(cb, CONTROL_usedIndex, idx);
+    return n;
+  }
+
+  // ---- split ring, driver side ----
+
+  function splitDriverReserve(cb: number, chains: number, perChain: number): number {
+    const size = field(cb, CONTROL_queueSize);
+    if (chains === 0 || perChain === 0 || perChain > size) return 0;
+    const need = chains * perChain;
+    let rc = field(cb, CONTROL_reservedChains);
+    let rd = field(cb, CONTROL_reservedDescs);
+    if (rc + chains > field(cb, CONTROL_outCapacity)) return 0;
+    if (rd + need > field(cb, CONTROL_segmentCapacity)) return 0;
+    if (field(cb, CONTROL_freeCount) < need) return 0;
+    const links = field(cb, CONTROL_links) >>> 1;
+    const positions = field(cb, CONTROL_segments) >>> 1;
+    const ids = field(cb, CONTROL_chainIds) >>> 1;
+    const lengths = field(cb, CONTROL_chainLengths) >>> 1;
+    let free = field(cb, CONTROL_freeHead);
+    for (let c = 0; c < chains; c++) {
+      const head = free;
+      let prev = free;
+      for (let k = 0; k < perChain; k++) {
+        const d = free;
+        free = u16[links + d]!;
+        u16[positions + rd] = d;
+        if (k !== 0) u16[links + prev] = d;
+        prev = d;
+        rd++;
+      }
+      u16[ids + rc] = head;
+      u16[lengths + rc] = perChain;
+      rc++;
+    }
+    setField(cb, CONTROL_freeHead, free);
+    setField(cb, CONTROL_freeCount, field(cb, CONTROL_freeCount) - need);
+    setField(cb, CONTROL_reservedChains, rc);
+    setField(cb, CONTROL_reservedDescs, rd);
+    return chains;
+  }
+
+  function splitDriverPublish(cb: number): number {
+    const rc = field(cb, CONTROL_reservedChains);
+    if (rc === 0) return 0;
+    const mask = field(cb, CONTROL_queueSize) - 1;
+    const table = field(cb, CONTROL_desc);
+    const avail = field(cb, CONTROL_driverArea);
+    const specs = field(cb, CONTROL_input) >>> 2;
+    const positions = field(cb, CONTROL_segments) >>> 1;
+    const ids = field(cb, CONTROL_chainIds) >>> 1;
+    const lengths = field(cb, CONTROL_chainLengths) >>> 1;
+    const inflight = field(cb, CONTROL_inflight) >>> 1;
+    const ring = (avail + SPLIT_AVAIL_ring) >>> 1;
+    const specWords = BUFFER_SPEC_size >>> 2;
+    let idx = field(cb, CONTROL_availIndex);
+    let pos = 0;
+    for (let c = 0; c < rc; c++) {
+      const len = u16[lengths + c]!;
+      const head = u16[ids + c]!;
+      for (let k = 0; k < len; k++) {
+        const d = u16[positions + pos]!;
+        const spec = specs + pos * specWords;
+        const entry = table + d * S_DESC;
+        const w = entry >>> 2;
+        let flags = u32[spec + (BUFFER_SPEC_flags >>> 2)]! & (S_WRITE | S_INDIRECT);
+        let next = 0;
+        if (k + 1 < len) {
+          flags |= S_NEXT;
+          next = u16[positions + pos + 1]!;
+        }
+        u32[w + (SPLIT_DESC_addr >>> 2)] = u32[spec + (BUFFER_SPEC_addrLow >>> 2)]!;
+        u32[w + (SPLIT_DESC_addr >>> 2) + 1] = u32[spec + (BUFFER_SPEC_addrHigh >>> 2)]!;
+        u32[w + (SPLIT_DESC_len >>> 2)] = u32[spec + (BUFFER_SPEC_length >>> 2)]!;
+        u16[(entry + SPLIT_DESC_flags) >>> 1] = flags;
+        u16[(entry + SPLIT_DESC_next) >>> 1] = next;
+        pos++;
+      }
+      u16[inflight + head] = len;
+      u16[ring + (idx & mask)] = head;
+      idx = (idx + 1) & 0xffff;
+    }
+    Atomics.store(u16, (avail + SPLIT_AVAIL_idx) >>> 1, idx);
+    setField(cb, CONTROL_availIndex, idx);
+    setField(cb, CONTROL_reservedChains, 0);
+    setField(cb, CONTROL_reservedDescs, 0);
+    return rc;
+  }
+
+  function splitDriverReclaim(cb: number, max: number): number {
+    if (field(cb, CONTROL_status) !== 0) return 0;
+    const size = field(cb, CONTROL_queueSize);
+    const mask = size - 1;
+    const used = field(cb, CONTROL_deviceArea);
+    const links = field(cb, CONTROL_links) >>> 1;
+    const inflight = field(cb, CONTROL_inflight) >>> 1;
+    const out = field(cb, CONTROL_out) >>> 2;
+    const ring = (used + SPLIT_USED_ring) >>> 2;
+    const elemWords = SPLIT_USED_ELEM_size >>> 2;
+    let limit = field(cb, CONTROL_outCapacity);
+    if (limit > max) limit = max;
+    let last = field(cb, CONTROL_usedIndex);
+    const usedIdx = Atomics.load(u16, (used + SPLIT_USED_idx) >>> 1);
+    if (((usedIdx - last) & 0xffff) > size) {
+      failQueue(cb, REJECT_USED_INDEX_TOO_FAR);
+      return 0;
+    }
+    let free = field(cb, CONTROL_freeHead);
+    let freed = 0;
+    let bad = 0;
+    let n = 0;
+    while (last !== usedIdx && n < limit) {
+      const elem = ring + (last & mask) * elemWords;
+      const id = u32[elem + (SPLIT_USED_ELEM_id >>> 2)]!;
+      const len = u32[elem + (SPLIT_USED_ELEM_len >>> 2)]!;
+      last = (last + 1) & 0xffff;
+      const chainLength = id < size ? u16[inflight + id]! : 0;
+      if (chainLength === 0) { bad++; continue; }
+      u16[inflight + id] = 0;
+      let tail = id;
+      for (let k = 1; k < chainLength; k++) tail = u16[links + tail]!;
+      u16[links + tail] = free;
+      free = id;
+      freed += chainLength;
+      const rec = out + n * (RECLAIM_RECORD_size >>> 2);
+      u32[rec + (RECLAIM_RECORD_id >>> 2)] = id;
+      u32[rec + (RECLAIM_RECORD_length >>> 2)] = len;
+      n++;
+    }
+    setField(cb, CONTROL_usedIndex, last);
+    setField(cb, CONTROL_freeHead, free);
+    setField(cb, CONTROL_freeCount, field(cb, CONTROL_freeCount) + freed);
+    if (bad !== 0) {
+      setField(cb, CONTROL_errors, (field(cb, CONTROL_errors) + bad) >>> 0);
+      setField(cb, CONTROL_lastError, REJECT_USED_ID_NOT_IN_FLIGHT);
+    }
+    return n;
+  }
+
+  // ---- packed ring, device side ----
+
+  const isAvailable = (flags: number, wrap: number): boolean =>
+    ((flags >>> P_AVAIL_SHIFT) & 1) === wrap && ((flags >>> P_USED_SHIFT) & 1) !== wrap;
+  const isUsed = (flags: number, wrap: number): boolean =>
+    ((flags >>> P_AVAIL_SHIFT) & 1) === wrap && ((flags >>> P_USED_SHIFT) & 1) === wrap;
+
+  function packedDevicePop(cb: number, max: number): number {
+    if (field(cb, CONTROL_status) !== 0) return 0;
+    const size = field(cb, CONTROL_queueSize);
+    const ring = field(cb, CONTROL_desc);
+    const header = field(cb, CONTROL_memoryHeader);
+    const r0 = (header + MEMORY_HEADER_regions) >>> 2;
+    const has0 = u32[(header + MEMORY_HEADER_regionCount) >>> 2]! !== 0;
+    const gpa0 = u32[r0 + 1]! * TWO_32 + u32[r0]!;
+    const size0 = u32[r0 + 3]! * TWO_32 + u32[r0 + 2]!;
+    const offset0 = u32[r0 + (REGION_ENTRY_offset >>> 2)]!;
+    const indirectOk = (field(cb, CONTROL_features) & FEATURE_indirect) !== 0;
+    const out = field(cb, CONTROL_out);
+    const segments = field(cb, CONTROL_segments);
+    const segmentCapacity = field(cb, CONTROL_segmentCapacity);
+    let limit = field(cb, CONTROL_outCapacity);
+    if (limit > max) limit = max;
+    let slot = field(cb, CONTROL_availIndex);
+    let wrap = field(cb, CONTROL_availWrap);
+
+    let count = 0;
+    let seg = 0;
+    let rejected = 0;
+    let lastReason = 0;
+    while (count < limit) {
+      const headFlags = Atomics.load(u16, (ring + slot * P_DESC + PACKED_DESC_flags) >>> 1);
+      if (!isAvailable(headFlags, wrap)) break;
+      const first = seg;
+      let reason = 0;
+      let fatal = 0;
+      let full = false;
+      let readable = 0;
+      let writable = 0;
+      let visited = 0;
+      let slots = 0;
+      let id = 0;
+      let s = slot;
+      let w = wrap;
+      for (;;) {
+        slots++;
+        if (slots > size) { fatal = REJECT_CHAIN_TOO_LONG; break; }
+        const d = ring + s * P_DESC;
+        const flags = slots === 1 ? headFlags : u16[(d + PACKED_DESC_flags) >>> 1]!;
+        if (slots !== 1 && !isAvailable(flags, w)) { fatal = REJECT_DESC_NOT_AVAILABLE; break; }
+        id = u16[(d + PACKED_DESC_id) >>> 1]!;
+        if (reason === 0) {
+          const dw = d >>> 2;
+          const low = u32[dw + (PACKED_DESC_addr >>> 2)]!;
+          const high = u32[dw + (PACKED_DESC_addr >>> 2) + 1]!;
+          const len = u32[dw + (PACKED_DESC_len >>> 2)]!;
+          if ((flags & P_INDIRECT) !== 0) {
+            if (!indirectOk) reason = REJECT_INDIRECT_NOT_NEGOTIATED;
+            else if ((flags & P_NEXT) !== 0) reason = REJECT_INDIRECT_WITH_NEXT;
+            else if (len === 0 || len % P_DESC !== 0) reason = REJECT_INDIRECT_BAD_LENGTH;
+            else {
+              const table = translateFirst(header, low, high, len, has0, gpa0, size0, offset0);
+              if (table === 0) reason = REJECT_INDIRECT_OUT_OF_BOUNDS;
+              const entries = len / P_DESC;
+              for (let e = 0; reason === 0 && e < entries; e++) {
+                visited++;
+                if (visited > size) { reason = REJECT_CHAIN_TOO_LONG; break; }
+                const t = table + e * P_DESC;
+                const tflags = view.getUint16(t + PACKED_DESC_flags, true);
+                if ((tflags & P_INDIRECT) !== 0) { reason = REJECT_NESTED_INDIRECT; break; }
+                const tlen = view.getUint32(t + PACKED_DESC_len, true);
+                const at = translateFirst(header, view.getUint32(t + PACKED_DESC_addr, true),
+                  view.getUint32(t + PACKED_DESC_addr + 4, true),
+                  tlen, has0, gpa0, size0, offset0);
+                if (at === 0) { reason = REJECT_BUFFER_OUT_OF_BOUNDS; break; }
+                if ((tflags & P_WRITE) !== 0) {
+                  writable++;
+                } else {
+                  if (writable !== 0) { reason = REJECT_READABLE_AFTER_WRITABLE; break; }
+                  readable++;
+                }
+                if (seg === segmentCapacity) { full = true; break; }
+                writeSegment(segments, seg, at, tlen);
+                seg++;
+              }
+            }
+          } else {
+            visited++;
+            const at = translateFirst(header, low, high, len, has0, gpa0, size0, offset0);
+            if (visited > size) reason = REJECT_CHAIN_TOO_LONG;
+            else if (at === 0) reason = REJECT_BUFFER_OUT_OF_BOUNDS;
+            else {
+              if ((flags & P_WRITE) !== 0) {
+                writable++;
+              } else if (writable !== 0) {
+                reason = REJECT_READABLE_AFTER_WRITABLE;
+              } else {
+                readable++;
+              }
+              if (reason === 0) {
+                if (seg === segmentCapacity) {
+                  full = true;
+                } else {
+                  writeSegment(segments, seg, at, len);
+                  seg++;
+                }
+              }
+            }
+          }
+        }
+        if (full) break;
+        s++;
+        if (s === size) { s = 0; w ^= 1; }
+        if ((flags & P_NEXT) === 0) break;
+      }
+      if (fatal !== 0) {
+        failQueue(cb, fatal);
+        break;
+      }
+      if (full) { seg = first; break; }
+      if (reason === 0 && id >= size) reason = REJECT_BAD_BUFFER_ID;
+      if (reason !== 0) {
+        seg = first;
+        readable = 0;
+        writable = 0;
+        rejected++;
+        lastReason = reason;
+      }
+      writeChain(out + count * CHAIN_RECORD_size, id, reason, readable, writable, first, slots);
+      count++;
+      slot = s;
+      wrap = w;
+    }
+    setField(cb, CONTROL_availIndex, slot);
+    setField(cb, CONTROL_availWrap, wrap);
+    reject(cb, rejected, lastReason);
+    return count;
+  }
+
+  function packedDevicePush(cb: number, count: number): number {
+    const capacity = field(cb, CONTROL_inputCapacity);
+    const n = count < capacity ? count : capacity;
+    if (n === 0) return 0;
+    const size = field(cb, CONTROL_queueSize);
+    const ring = field(cb, CONTROL_desc);
+    const input = field(cb, CONTROL_input) >>> 2;
+    let slot = field(cb, CONTROL_usedIndex);
+    let wrap = field(cb, CONTROL_usedWrap);
+    let firstFlagsAt = 0;
+    let firstFlags = 0;
+    for (let i = 0; i < n; i++) {
+      const rec = input + i * (USED_RECORD_size >>> 2);
+      let slots = u32[rec + (USED_RECORD_ringSlots >>> 2)]!;
+      if (slots === 0 || slots > size) slots = 1;
+      const d = ring + slot * P_DESC;
+      u32[(d + PACKED_DESC_len) >>> 2] = u32[rec + (USED_RECORD_length >>> 2)]!;
+      u16[(d + PACKED_DESC_id) >>> 1] = u32[rec + (USED_RECORD_id >>> 2)]! & 0xffff;
+      const flags = wrap !== 0 ? P_AVAIL | P_USED : 0;
+      if (i === 0) {
+        firstFlagsAt = (d + PACKED_DESC_flags) >>> 1;
+        firstFlags = flags;
+      } else {
+        u16[(d + PACKED_DESC_flags) >>> 1] = flags;
+      }
+      slot += slots;
+      if (slot >= size) { slot -= size; wrap ^= 1; }
+    }
+    Atomics.store(u16, firstFlagsAt, firstFlags);
+    setField(cb, CONTROL_usedIndex, slot);
+    setField(cb, CONTROL_usedWrap, wrap);
+    return n;
+  }
+
+  // ---- packed ring, driver side ----
+
+  function packedDriverReserve(cb: number, chains: number, perChain: number): number {
+    const size = field(cb, CONTROL_queueSize);
+    if (chains === 0 || perChain === 0 || perChain > size) return 0;
+    const need = chains * perChain;
+    let rc = field(cb, CONTROL_reservedChains);
+    let rd = field(cb, CONTROL_reservedDescs);
+    if (rc + chains > field(cb, CONTROL_outCapacity)) return 0;
+    if (rd + need > field(cb, CONTROL_segmentCapacity)) return 0;
+    if (field(cb, CONTROL_freeCount) < rd + need) return 0;
+    let freeIds = field(cb, CONTROL_freeHead);
+    if (freeIds < chains) return 0;
+    const stack = field(cb, CONTROL_links) >>> 1;
+    const positions = field(cb, CONTROL_segments) >>> 1;
+    const ids = field(cb, CONTROL_chainIds) >>> 1;
+    const lengths = field(cb, CONTROL_chainLengths) >>> 1;
+    let slot = field(cb, CONTROL_availIndex) + rd;
+    while (slot >= size) slot -= size;
+    for (let c = 0; c < chains; c++) {
+      freeIds--;
+      u16[ids + rc] = u16[stack + freeIds]!;
+      u16[lengths + rc] = perChain;
+      rc++;
+      for (let k = 0; k < perChain; k++) {
+        u16[positions + rd] = slot;
+        rd++;
+        slot++;
+        if (slot === size) slot = 0;
+      }
+    }
+    setField(cb, CONTROL_freeHead, freeIds);
+    setField(cb, CONTROL_reservedChains, rc);
+    setField(cb, CONTROL_reservedDescs, rd);
+    return chains;
+  }
+
+  function packedDriverPublish(cb: number): number {
+    const rc = field(cb, CONTROL_reservedChains);
+    if (rc === 0) return 0;
+    const size = field(cb, CONTROL_queueSize);
+    const ring = field(cb, CONTROL_desc);
+    const specs = field(cb, CONTROL_input) >>> 2;
+    const ids = field(cb, CONTROL_chainIds) >>> 1;
+    const lengths = field(cb, CONTROL_chainLengths) >>> 1;
+    const inflight = field(cb, CONTROL_inflight) >>> 1;
+    const specWords = BUFFER_SPEC_size >>> 2;
+    let slot = field(cb, CONTROL_availIndex);
+    let wrap = field(cb, CONTROL_availWrap);
+    let pos = 0;
+    let firstFlagsAt = 0;
+    let firstFlags = 0;
+    for (let c = 0; c < rc; c++) {
+      const len = u16[lengths + c]!;
+      const id = u16[ids + c]!;
+      for (let k = 0; k < len; k++) {
+        const spec = specs + pos * specWords;
+        const d = ring + slot * P_DESC;
+        const dw = d >>> 2;
+        let flags = u32[spec + (BUFFER_SPEC_flags >>> 2)]! & (P_WRITE | P_INDIRECT);
+        if (k + 1 < len) flags |= P_NEXT;
+        flags |= wrap !== 0 ? P_AVAIL : P_USED;
+        u32[dw + (PACKED_DESC_addr >>> 2)] = u32[spec + (BUFFER_SPEC_addrLow >>> 2)]!;
+        u32[dw + (PACKED_DESC_addr >>> 2) + 1] = u32[spec + (BUFFER_SPEC_addrHigh >>> 2)]!;
+        u32[dw + (PACKED_DESC_len >>> 2)] = u32[spec + (BUFFER_SPEC_length >>> 2)]!;
+        u16[(d + PACKED_DESC_id) >>> 1] = id;
+        if (pos === 0) {
+          firstFlagsAt = (d + PACKED_DESC_flags) >>> 1;
+          firstFlags = flags;
+        } else {
+          u16[(d + PACKED_DESC_flags) >>> 1] = flags;
+        }
+        pos++;
+        slot++;
+        if (slot === size) { slot = 0; wrap ^= 1; }
+      }
+      u16[inflight + id] = len;
+    }
+    Atomics.store(u16, firstFlagsAt, firstFlags);
+    setField(cb, CONTROL_availIndex, slot);
+    setField(cb, CONTROL_availWrap, wrap);
+    setField(cb, CONTROL_freeCount, field(cb, CONTROL_freeCount) - pos);
+    setField(cb, CONTROL_reservedChains, 0);
+    setField(cb, CONTROL_reservedDescs, 0);
+    return rc;
+  }
+
+  function packedDriverReclaim(cb: number, max: number): number {
+    if (field(cb, CONTROL_status) !== 0) return 0;
+    const size = field(cb, CONTROL_queueSize);
+    const ring = field(cb, CONTROL_desc);
+    const stack = field(cb, CONTROL_links) >>> 1;
+    const inflight = field(cb, CONTROL_inflight) >>> 1;
+    const out = field(cb, CONTROL_out) >>> 2;
+    let limit = field(cb, CONTROL_outCapacity);
+    if (limit > max) limit = max;
+    let slot = field(cb, CONTROL_usedIndex);
+    let wrap = field(cb, CONTROL_usedWrap);
+    let freeIds = field(cb, CONTROL_freeHead);
+    let freed = 0;
+    let n = 0;
+    while (n < limit) {
+      const d = ring + slot * P_DESC;
+      const flags = Atomics.load(u16, (d + PACKED_DESC_flags) >>> 1);
+      if (!isUsed(flags, wrap)) break;
+      const id = u16[(d + PACKED_DESC_id) >>> 1]!;
+      const len = u32[(d + PACKED_DESC_len) >>> 2]!;
+      const chainLength = id < size ? u16[inflight + id]! : 0;
+      if (chainLength === 0) {
+        failQueue(cb, REJECT_USED_ID_NOT_IN_FLIGHT);
+        break;
+      }
+      u16[inflight + id] = 0;
+      u16[stack + freeIds] = id;
+      freeIds++;
+      freed += chainLength;
+      slot += chainLength;
+      if (slot >= size) { slot -= size; wrap ^= 1; }
+      const rec = out + n * (RECLAIM_RECORD_size >>> 2);
+      u32[rec + (RECLAIM_RECORD_id >>> 2)] = id;
+      u32[rec + (RECLAIM_RECORD_length >>> 2)] = len;
+      n++;
+    }
+    setField(cb, CONTROL_usedIndex, slot);
+    setField(cb, CONTROL_usedWrap, wrap);
+    setField(cb, CONTROL_freeHead, freeIds);
+    setField(cb, CONTROL_freeCount, field(cb, CONTROL_freeCount) + freed);
+    return n;
+  }
+
+  return {
+    name: 'ts',
+    splitDevicePop,
+    splitDevicePush,
+    splitDriverReserve,
+    splitDriverPublish,
+    splitDriverReclaim,
+    packedDevicePop,
+    packedDevicePush,
+    packedDriverReserve,
+    packedDriverPublish,
+    packedDriverReclaim,
+  };
+}

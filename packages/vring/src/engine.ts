@@ -1,0 +1,16 @@
+/** The operations both engines (WebAssembly core and TypeScript path) provide, on a control block. */
+export interface Engine {
+  readonly name: 'wasm' | 'ts';
+  splitDevicePop(cb: number, max: number): number;
+  splitDevicePush(cb: number, count: number): number;
+  splitDriverReserve(cb: number, chains: number, perChain: number): number;
+  splitDriverPublish(cb: number): number;
+  splitDriverReclaim(cb: number, max: number): number;
+  packedDevicePop(cb: number, max: number): number;
+  packedDevicePush(cb: number, count: number): number;
+  packedDriverReserve(cb: number, chains: number, perChain: number): number;
+  packedDriverPublish(cb: number): number;
+  packedDriverReclaim(cb: number, max: number): number;
+}
+
+export type EngineName = Engine['name'];

@@ -1,0 +1,630 @@
+// WebAssembly core of @vhost-user/vring (AssemblyScript, compiled by scripts/build-core.ts).
+//
+// Every function works on a control block (CONTROL_*) in the linear memory and on guest memory
+// reached through the regions table; nothing is allocated and guest memory is never copied.
+// src/engine-ts.ts is the TypeScript twin of this file: keep the two in the same order and with
+// the same checks, the differential tests compare them result by result.
+import * as K from "./generated/constants";
+
+// ---- guest memory ----------------------------------------------------------------------------
+
+/** Linear offset of [addr, addr + len) when it lies inside one guest region, else 0. */
+@inline function translate(header: u32, addr: u64, len: u64): u32 {
+  const count = load<u32>(header + K.MEMORY_HEADER_REGION_COUNT);
+  let entry = header + K.MEMORY_HEADER_REGIONS;
+  for (let i: u32 = 0; i < count; i++) {
+    const gpa = load<u64>(entry + K.REGION_ENTRY_GPA);
+    if (addr >= gpa) {
+      const delta = addr - gpa;
+      const size = load<u64>(entry + K.REGION_ENTRY_LENGTH);
+      if (delta <= size && len <= size - delta) return load<u32>(entry + K.REGION_ENTRY_OFFSET) + <u32>delta;
+    }
+    entry += K.REGION_ENTRY_SIZE;
+  }
+  return 0;
+}
+
+/**
+ * translate() with region 0 checked from values held in locals. Same result: the scan also
+ * tries region 0 first, and falls through to the scan when region 0 does not hold the buffer.
+ */
+@inline function translateFirst(header: u32, addr: u64, len: u64, has0: bool, gpa0: u64, size0: u64, offset0: u32): u32 {
+  if (has0 && addr >= gpa0) {
+    const delta = addr - gpa0;
+    if (delta <= size0 && len <= size0 - delta) return offset0 + <u32>delta;
+  }
+  return translate(header, addr, len);
+}
+
+@inline function field(cb: u32, offset: u32): u32 {
+  return load<u32>(cb + offset);
+}
+
+@inline function setField(cb: u32, offset: u32, value: u32): void {
+  store<u32>(cb + offset, value);
+}
+
+function reject(cb: u32, rejected: u32, reason: u32): void {
+  if (rejected == 0) return;
+  setField(cb, K.CONTROL_ERRORS, field(cb, K.CONTROL_ERRORS) + rejected);
+  setField(cb, K.CONTROL_NEEDS_RESET, 1);
+  setField(cb, K.CONTROL_LAST_ERROR, reason);
+}
+
+function failQueue(cb: u32, reason: u32): void {
+  setField(cb, K.CONTROL_STATUS, reason);
+  reject(cb, 1, reason);
+}
+
+@inline function writeChain(out: u32, id: u32, reason: u32, readable: u32, writable: u32, first: u32, slots: u32): void {
+  store<u32>(out + K.CHAIN_RECORD_ID, id);
+  store<u32>(out + K.CHAIN_RECORD_REASON, reason);
+  store<u32>(out + K.CHAIN_RECORD_READABLE, readable);
+  store<u32>(out + K.CHAIN_RECORD_WRITABLE, writable);
+  store<u32>(out + K.CHAIN_RECORD_FIRST_SEGMENT, first);
+  store<u32>(out + K.CHAIN_RECORD_RING_SLOTS, slots);
+}
+
+// ---- split ring, device side -----------------------------------------------------------------
+
+/** Pops up to `max` available chains, validating each whole chain first. Returns the count. */
+export function splitDevicePop(cb: u32, max: u32): u32 {
+  if (field(cb, K.CONTROL_STATUS) != 0) return 0;
+  const size = field(cb, K.CONTROL_QUEUE_SIZE);
+  const mask = size - 1;
+  const table = field(cb, K.CONTROL_DESC);
+  const avail = field(cb, K.CONTROL_DRIVER_AREA);
+  const header = field(cb, K.CONTROL_MEMORY_HEADER);
+  const has0 = load<u32>(header + K.MEMORY_HEADER_REGION_COUNT) != 0;
+  const gpa0 = load<u64>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_GPA);
+  const size0 = load<u64>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_LENGTH);
+  const offset0 = load<u32>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_OFFSET);
+  const indirectOk = (field(cb, K.CONTROL_FEATURES) & K.FEATURE_INDIRECT) != 0;
+  const out = field(cb, K.CONTROL_OUT);
+  const segments = field(cb, K.CONTROL_SEGMENTS);
+  const segmentCapacity = field(cb, K.CONTROL_SEGMENT_CAPACITY);
+  let next = field(cb, K.CONTROL_AVAIL_INDEX);
+  const availIdx = <u32>atomic.load<u16>(avail + K.SPLIT_AVAIL_IDX);
+  const pending = (availIdx - next) & 0xffff;
+  if (pending > size) {
+    failQueue(cb, K.REJECT_AVAIL_INDEX_TOO_FAR);
+    return 0;
+  }
+  let limit = pending;
+  if (limit > max) limit = max;
+  const outCapacity = field(cb, K.CONTROL_OUT_CAPACITY);
+  if (limit > outCapacity) limit = outCapacity;
+
+  let count: u32 = 0;
+  let seg: u32 = 0;
+  let rejected: u32 = 0;
+  let lastReason: u32 = 0;
+  while (count < limit) {
+    const head = <u32>load<u16>(avail + K.SPLIT_AVAIL_RING + ((next & mask) << 1));
+    const first = seg;
+    let reason: u32 = 0;
+    let readable: u32 = 0;
+    let writable: u32 = 0;
+    let full = false;
+    if (head >= size) {
+      reason = K.REJECT_DESC_INDEX_OUT_OF_RANGE;
+    } else {
+      let base = table;
+      let entries = size;
+      let index = head;
+      let visited: u32 = 0;
+      let inIndirect = false;
+      while (true) {
+        visited++;
+        if (visited > size) { reason = K.REJECT_CHAIN_TOO_LONG; break; }
+        const d = base + index * K.SPLIT_DESC_SIZE;
+        const addr = load<u64>(d + K.SPLIT_DESC_ADDR);
+        const len = load<u32>(d + K.SPLIT_DESC_LEN);
+        const flags = <u32>load<u16>(d + K.SPLIT_DESC_FLAGS);
+        if ((flags & K.SPLIT_F_INDIRECT) != 0) {
+          if (!indirectOk) { reason = K.REJECT_INDIRECT_NOT_NEGOTIATED; break; }
+          if (inIndirect) { reason = K.REJECT_NESTED_INDIRECT; break; }
+          if ((flags & K.SPLIT_F_NEXT) != 0) { reason = K.REJECT_INDIRECT_WITH_NEXT; break; }
+          if (len == 0 || len % K.SPLIT_DESC_SIZE != 0) { reason = K.REJECT_INDIRECT_BAD_LENGTH; break; }
+          const at = translateFirst(header, addr, <u64>len, has0, gpa0, size0, offset0);
+          if (at == 0) { reason = K.REJECT_INDIRECT_OUT_OF_BOUNDS; break; }
+          base = at;
+          entries = len / K.SPLIT_DESC_SIZE;
+          index = 0;
+          inIndirect = true;
+          continue;
+        }
+        const at = translateFirst(header, addr, <u64>len, has0, gpa0, size0, offset0);
+        if (at == 0) { reason = K.REJECT_BUFFER_OUT_OF_BOUNDS; break; }
+        if ((flags & K.SPLIT_F_WRITE) != 0) {
+          writable++;
+        } else {
+          if (writable != 0) { reason = K.REJECT_READABLE_AFTER_WRITABLE; break; }
+          readable++;
+        }
+        if (seg == segmentCapacity) { full = true; break; }
+        const s = segments + seg * K.SEGMENT_RECORD_SIZE;
+        store<u32>(s + K.SEGMENT_RECORD_OFFSET, at);
+        store<u32>(s + K.SEGMENT_RECORD_LENGTH, len);
+        seg++;
+        if ((flags & K.SPLIT_F_NEXT) == 0) break;
+        index = <u32>load<u16>(d + K.SPLIT_DESC_NEXT);
+        if (index >= entries) { reason = K.REJECT_DESC_INDEX_OUT_OF_RANGE; break; }
+      }
+    }
+    if (full) { seg = first; break; }
+    if (reason != 0) {
+      seg = first;
+      readable = 0;
+      writable = 0;
+      rejected++;
+      lastReason = reason;
+    }
+    writeChain(out + count * K.CHAIN_RECORD_SIZE, head, reason, readable, writable, first, 1);
+    count++;
+    next = (next + 1) & 0xffff;
+  }
+  setField(cb, K.CONTROL_AVAIL_INDEX, next);
+  reject(cb, rejected, lastReason);
+  return count;
+}
+
+/** Writes `count` used elements from the input records; publishes used.idx every 32 and at the end. */
+export function splitDevicePush(cb: u32, count: u32): u32 {
+  const capacity = field(cb, K.CONTROL_INPUT_CAPACITY);
+  const n = count < capacity ? count : capacity;
+  const mask = field(cb, K.CONTROL_QUEUE_SIZE) - 1;
+  const used = field(cb, K.CONTROL_DEVICE_AREA);
+  const input = field(cb, K.CONTROL_INPUT);
+  let idx = field(cb, K.CONTROL_USED_INDEX);
+  for (let i: u32 = 0; i < n; i++) {
+    const rec = input + i * K.USED_RECORD_SIZE;
+    const elem = used + K.SPLIT_USED_RING + (idx & mask) * K.SPLIT_USED_ELEM_SIZE;
+    store<u32>(elem + K.SPLIT_USED_ELEM_ID, load<u32>(rec + K.USED_RECORD_ID));
+    store<u32>(elem + K.SPLIT_USED_ELEM_LEN, load<u32>(rec + K.USED_RECORD_LENGTH));
+    idx = (idx + 1) & 0xffff;
+    if (((i + 1) & 31) == 0) atomic.store<u16>(used + K.SPLIT_USED_IDX, <u16>idx);
+  }
+  if ((n & 31) != 0) atomic.store<u16>(used + K.SPLIT_USED_IDX, <u16>idx);
+  setField(cb, K.CONTROL_USED_INDEX, idx);
+  return n;
+}
+
+// ---- split ring, driver side -----------------------------------------------------------------
+
+/** Takes `chains` chains of `perChain` descriptors from the free list. Returns `chains`, or 0 when they do not fit. */
+export function splitDriverReserve(cb: u32, chains: u32, perChain: u32): u32 {
+  const size = field(cb, K.CONTROL_QUEUE_SIZE);
+  if (chains == 0 || perChain == 0 || perChain > size) return 0;
+  const need = chains * perChain;
+  let rc = field(cb, K.CONTROL_RESERVED_CHAINS);
+  let rd = field(cb, K.CONTROL_RESERVED_DESCS);
+  if (rc + chains > field(cb, K.CONTROL_OUT_CAPACITY)) return 0;
+  if (rd + need > field(cb, K.CONTROL_SEGMENT_CAPACITY)) return 0;
+  if (field(cb, K.CONTROL_FREE_COUNT) < need) return 0;
+  const links = field(cb, K.CONTROL_LINKS);
+  const positions = field(cb, K.CONTROL_SEGMENTS);
+  const ids = field(cb, K.CONTROL_CHAIN_IDS);
+  const lengths = field(cb, K.CONTROL_CHAIN_LENGTHS);
+  let free = field(cb, K.CONTROL_FREE_HEAD);
+  for (let c: u32 = 0; c < chains; c++) {
+    const head = free;
+    let prev = free;
+    for (let k: u32 = 0; k < perChain; k++) {
+      const d = free;
+      free = <u32>load<u16>(links + (d << 1));
+      store<u16>(positions + (rd << 1), <u16>d);
+      if (k != 0) store<u16>(links + (prev << 1), <u16>d);
+      prev = d;
+      rd++;
+    }
+    store<u16>(ids + (rc << 1), <u16>head);
+    store<u16>(lengths + (rc << 1), <u16>perChain);
+    rc++;
+  }
+  setField(cb, K.CONTROL_FREE_HEAD, free);
+  setField(cb, K.CONTROL_FREE_COUNT, field(cb, K.CONTROL_FREE_COUNT) - need);
+  setField(cb, K.CONTROL_RESERVED_CHAINS, rc);
+  setField(cb, K.CONTROL_RESERVED_DESCS, rd);
+  return chains;
+}
+
+/** Writes the reserved chains' descriptors from the buffer specs and makes them available (one release of avail.idx). */
+export function splitDriverPublish(cb: u32): u32 {
+  const rc = field(cb, K.CONTROL_RESERVED_CHAINS);
+  if (rc == 0) return 0;
+  const mask = field(cb, K.CONTROL_QUEUE_SIZE) - 1;
+  const table = field(cb, K.CONTROL_DESC);
+  const avail = field(cb, K.CONTROL_DRIVER_AREA);
+  const specs = field(cb, K.CONTROL_INPUT);
+  const positions = field(cb, K.CONTROL_SEGMENTS);
+  const ids = field(cb, K.CONTROL_CHAIN_IDS);
+  const lengths = field(cb, K.CONTROL_CHAIN_LENGTHS);
+  const inflight = field(cb, K.CONTROL_INFLIGHT);
+  let idx = field(cb, K.CONTROL_AVAIL_INDEX);
+  let pos: u32 = 0;
+  for (let c: u32 = 0; c < rc; c++) {
+    const len = <u32>load<u16>(lengths + (c << 1));
+    const head = <u32>load<u16>(ids + (c << 1));
+    for (let k: u32 = 0; k < len; k++) {
+      const d = <u32>load<u16>(positions + (pos << 1));
+      const spec = specs + pos * K.BUFFER_SPEC_SIZE;
+      const entry = table + d * K.SPLIT_DESC_SIZE;
+      let flags = load<u32>(spec + K.BUFFER_SPEC_FLAGS) & (K.SPLIT_F_WRITE | K.SPLIT_F_INDIRECT);
+      let next: u32 = 0;
+      if (k + 1 < len) {
+        flags |= K.SPLIT_F_NEXT;
+        next = <u32>load<u16>(positions + ((pos + 1) << 1));
+      }
+      store<u64>(entry + K.SPLIT_DESC_ADDR, load<u64>(spec + K.BUFFER_SPEC_ADDR_LOW));
+      store<u32>(entry + K.SPLIT_DESC_LEN, load<u32>(spec + K.BUFFER_SPEC_LENGTH));
+      store<u16>(entry + K.SPLIT_DESC_FLAGS, <u16>flags);
+      store<u16>(entry + K.SPLIT_DESC_NEXT, <u16>next);
+      pos++;
+    }
+    store<u16>(inflight + (head << 1), <u16>len);
+    store<u16>(avail + K.SPLIT_AVAIL_RING + ((idx & mask) << 1), <u16>head);
+    idx = (idx + 1) & 0xffff;
+  }
+  atomic.store<u16>(avail + K.SPLIT_AVAIL_IDX, <u16>idx);
+  setField(cb, K.CONTROL_AVAIL_INDEX, idx);
+  setField(cb, K.CONTROL_RESERVED_CHAINS, 0);
+  setField(cb, K.CONTROL_RESERVED_DESCS, 0);
+  return rc;
+}
+
+/** Reads up to `max` used elements, frees their chains, and writes {id, len} records. */
+export function splitDriverReclaim(cb: u32, max: u32): u32 {
+  if (field(cb, K.CONTROL_STATUS) != 0) return 0;
+  const size = field(cb, K.CONTROL_QUEUE_SIZE);
+  const mask = size - 1;
+  const used = field(cb, K.CONTROL_DEVICE_AREA);
+  const links = field(cb, K.CONTROL_LINKS);
+  const inflight = field(cb, K.CONTROL_INFLIGHT);
+  const out = field(cb, K.CONTROL_OUT);
+  let limit = field(cb, K.CONTROL_OUT_CAPACITY);
+  if (limit > max) limit = max;
+  let last = field(cb, K.CONTROL_USED_INDEX);
+  const usedIdx = <u32>atomic.load<u16>(used + K.SPLIT_USED_IDX);
+  if (((usedIdx - last) & 0xffff) > size) {
+    failQueue(cb, K.REJECT_USED_INDEX_TOO_FAR);
+    return 0;
+  }
+  let free = field(cb, K.CONTROL_FREE_HEAD);
+  let freed: u32 = 0;
+  let bad: u32 = 0;
+  let n: u32 = 0;
+  while (last != usedIdx && n < limit) {
+    const elem = used + K.SPLIT_USED_RING + (last & mask) * K.SPLIT_USED_ELEM_SIZE;
+    const id = load<u32>(elem + K.SPLIT_USED_ELEM_ID);
+    const len = load<u32>(elem + K.SPLIT_USED_ELEM_LEN);
+    last = (last + 1) & 0xffff;
+    const chainLength = id < size ? <u32>load<u16>(inflight + (id << 1)) : 0;
+    if (chainLength == 0) { bad++; continue; }
+    store<u16>(inflight + (id << 1), 0);
+    let tail = id;
+    for (let k: u32 = 1; k < chainLength; k++) tail = <u32>load<u16>(links + (tail << 1));
+    store<u16>(links + (tail << 1), <u16>free);
+    free = id;
+    freed += chainLength;
+    const rec = out + n * K.RECLAIM_RECORD_SIZE;
+    store<u32>(rec + K.RECLAIM_RECORD_ID, id);
+    store<u32>(rec + K.RECLAIM_RECORD_LENGTH, len);
+    n++;
+  }
+  setField(cb, K.CONTROL_USED_INDEX, last);
+  setField(cb, K.CONTROL_FREE_HEAD, free);
+  setField(cb, K.CONTROL_FREE_COUNT, field(cb, K.CONTROL_FREE_COUNT) + freed);
+  if (bad != 0) {
+    setField(cb, K.CONTROL_ERRORS, field(cb, K.CONTROL_ERRORS) + bad);
+    setField(cb, K.CONTROL_LAST_ERROR, K.REJECT_USED_ID_NOT_IN_FLIGHT);
+  }
+  return n;
+}
+
+// ---- packed ring, device side ----------------------------------------------------------------
+
+@inline function isAvailable(flags: u32, wrap: u32): bool {
+  return ((flags >> K.PACKED_AVAIL_SHIFT) & 1) == wrap && ((flags >> K.PACKED_USED_SHIFT) & 1) != wrap;
+}
+
+@inline function isUsed(flags: u32, wrap: u32): bool {
+  return ((flags >> K.PACKED_AVAIL_SHIFT) & 1) == wrap && ((flags >> K.PACKED_USED_SHIFT) & 1) == wrap;
+}
+
+/** Pops up to `max` available chains of a packed ring. Returns the count. */
+export function packedDevicePop(cb: u32, max: u32): u32 {
+  if (field(cb, K.CONTROL_STATUS) != 0) return 0;
+  const size = field(cb, K.CONTROL_QUEUE_SIZE);
+  const ring = field(cb, K.CONTROL_DESC);
+  const header = field(cb, K.CONTROL_MEMORY_HEADER);
+  const has0 = load<u32>(header + K.MEMORY_HEADER_REGION_COUNT) != 0;
+  const gpa0 = load<u64>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_GPA);
+  const size0 = load<u64>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_LENGTH);
+  const offset0 = load<u32>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_OFFSET);
+  const indirectOk = (field(cb, K.CONTROL_FEATURES) & K.FEATURE_INDIRECT) != 0;
+  const out = field(cb, K.CONTROL_OUT);
+  const segments = field(cb, K.CONTROL_SEGMENTS);
+  const segmentCapacity = field(cb, K.CONTROL_SEGMENT_CAPACITY);
+  let limit = field(cb, K.CONTROL_OUT_CAPACITY);
+  if (limit > max) limit = max;
+  let slot = field(cb, K.CONTROL_AVAIL_INDEX);
+  let wrap = field(cb, K.CONTROL_AVAIL_WRAP);
+
+  let count: u32 = 0;
+  let seg: u32 = 0;
+  let rejected: u32 = 0;
+  let lastReason: u32 = 0;
+  while (count < limit) {
+    const headFlags = <u32>atomic.load<u16>(ring + slot * K.PACKED_DESC_SIZE + K.PACKED_DESC_FLAGS);
+    if (!isAvailable(headFlags, wrap)) break;
+    const first = seg;
+    let reason: u32 = 0;
+    let fatal: u32 = 0;
+    let full = false;
+    let readable: u32 = 0;
+    let writable: u32 = 0;
+    let visited: u32 = 0;
+    let slots: u32 = 0;
+    let id: u32 = 0;
+    let s = slot;
+    let w = wrap;
+    while (true) {
+      slots++;
+      if (slots > size) { fatal = K.REJECT_CHAIN_TOO_LONG; break; }
+      const d = ring + s * K.PACKED_DESC_SIZE;
+      const flags = slots == 1 ? headFlags : <u32>load<u16>(d + K.PACKED_DESC_FLAGS);
+      if (slots != 1 && !isAvailable(flags, w)) { fatal = K.REJECT_DESC_NOT_AVAILABLE; break; }
+      id = <u32>load<u16>(d + K.PACKED_DESC_ID);
+      if (reason == 0) {
+        const addr = load<u64>(d + K.PACKED_DESC_ADDR);
+        const len = load<u32>(d + K.PACKED_DESC_LEN);
+        if ((flags & K.PACKED_F_INDIRECT) != 0) {
+          if (!indirectOk) reason = K.REJECT_INDIRECT_NOT_NEGOTIATED;
+          else if ((flags & K.PACKED_F_NEXT) != 0) reason = K.REJECT_INDIRECT_WITH_NEXT;
+          else if (len == 0 || len % K.PACKED_DESC_SIZE != 0) reason = K.REJECT_INDIRECT_BAD_LENGTH;
+          else {
+            const table = translateFirst(header, addr, <u64>len, has0, gpa0, size0, offset0);
+            if (table == 0) reason = K.REJECT_INDIRECT_OUT_OF_BOUNDS;
+            const entries = len / K.PACKED_DESC_SIZE;
+            for (let e: u32 = 0; reason == 0 && e < entries; e++) {
+              visited++;
+              if (visited > size) { reason = K.REJECT_CHAIN_TOO_LONG; break; }
+              const t = table + e * K.PACKED_DESC_SIZE;
+              const tflags = <u32>load<u16>(t + K.PACKED_DESC_FLAGS);
+              if ((tflags & K.PACKED_F_INDIRECT) != 0) { reason = K.REJECT_NESTED_INDIRECT; break; }
+              const tlen = load<u32>(t + K.PACKED_DESC_LEN);
+              const at = translateFirst(header, load<u64>(t + K.PACKED_DESC_ADDR), <u64>tlen, has0, gpa0, size0, offset0);
+              if (at == 0) { reason = K.REJECT_BUFFER_OUT_OF_BOUNDS; break; }
+              if ((tflags & K.PACKED_F_WRITE) != 0) {
+                writable++;
+              } else {
+                if (writable != 0) { reason = K.REJECT_READABLE_AFTER_WRITABLE; break; }
+                readable++;
+              }
+              if (seg == segmentCapacity) { full = true; break; }
+              const r = segments + seg * K.SEGMENT_RECORD_SIZE;
+              store<u32>(r + K.SEGMENT_RECORD_OFFSET, at);
+              store<u32>(r + K.SEGMENT_RECORD_LENGTH, tlen);
+              seg++;
+            }
+          }
+        } else {
+          visited++;
+          const at = translateFirst(header, addr, <u64>len, has0, gpa0, size0, offset0);
+          if (visited > size) reason = K.REJECT_CHAIN_TOO_LONG;
+          else if (at == 0) reason = K.REJECT_BUFFER_OUT_OF_BOUNDS;
+          else {
+            if ((flags & K.PACKED_F_WRITE) != 0) {
+              writable++;
+            } else if (writable != 0) {
+              reason = K.REJECT_READABLE_AFTER_WRITABLE;
+            } else {
+              readable++;
+            }
+            if (reason == 0) {
+              if (seg == segmentCapacity) {
+                full = true;
+              } else {
+                const r = segments + seg * K.SEGMENT_RECORD_SIZE;
+                store<u32>(r + K.SEGMENT_RECORD_OFFSET, at);
+                store<u32>(r + K.SEGMENT_RECORD_LENGTH, len);
+                seg++;
+              }
+            }
+          }
+        }
+      }
+      if (full) break;
+      s++;
+      if (s == size) { s = 0; w ^= 1; }
+      if ((flags & K.PACKED_F_NEXT) == 0) break;
+    }
+    if (fatal != 0) {
+      failQueue(cb, fatal);
+      break;
+    }
+    if (full) { seg = first; break; }
+    if (reason == 0 && id >= size) reason = K.REJECT_BAD_BUFFER_ID;
+    if (reason != 0) {
+      seg = first;
+      readable = 0;
+      writable = 0;
+      rejected++;
+      lastReason = reason;
+    }
+    writeChain(out + count * K.CHAIN_RECORD_SIZE, id, reason, readable, writable, first, slots);
+    count++;
+    slot = s;
+    wrap = w;
+  }
+  setField(cb, K.CONTROL_AVAIL_INDEX, slot);
+  setField(cb, K.CONTROL_AVAIL_WRAP, wrap);
+  reject(cb, rejected, lastReason);
+  return count;
+}
+
+/** Writes `count` used descriptors; the first one's flags last, as the single release. */
+export function packedDevicePush(cb: u32, count: u32): u32 {
+  const capacity = field(cb, K.CONTROL_INPUT_CAPACITY);
+  const n = count < capacity ? count : capacity;
+  if (n == 0) return 0;
+  const size = field(cb, K.CONTROL_QUEUE_SIZE);
+  const ring = field(cb, K.CONTROL_DESC);
+  const input = field(cb, K.CONTROL_INPUT);
+  let slot = field(cb, K.CONTROL_USED_INDEX);
+  let wrap = field(cb, K.CONTROL_USED_WRAP);
+  let firstFlagsAt: u32 = 0;
+  let firstFlags: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const rec = input + i * K.USED_RECORD_SIZE;
+    let slots = load<u32>(rec + K.USED_RECORD_RING_SLOTS);
+    if (slots == 0 || slots > size) slots = 1;
+    const d = ring + slot * K.PACKED_DESC_SIZE;
+    store<u32>(d + K.PACKED_DESC_LEN, load<u32>(rec + K.USED_RECORD_LENGTH));
+    store<u16>(d + K.PACKED_DESC_ID, <u16>load<u32>(rec + K.USED_RECORD_ID));
+    const flags = wrap != 0 ? (K.PACKED_F_AVAIL | K.PACKED_F_USED) : 0;
+    if (i == 0) {
+      firstFlagsAt = d + K.PACKED_DESC_FLAGS;
+      firstFlags = flags;
+    } else {
+      store<u16>(d + K.PACKED_DESC_FLAGS, <u16>flags);
+    }
+    slot += slots;
+    if (slot >= size) { slot -= size; wrap ^= 1; }
+  }
+  atomic.store<u16>(firstFlagsAt, <u16>firstFlags);
+  setField(cb, K.CONTROL_USED_INDEX, slot);
+  setField(cb, K.CONTROL_USED_WRAP, wrap);
+  return n;
+}
+
+// ---- packed ring, driver side ----------------------------------------------------------------
+
+/** Takes `chains` buffer ids and `chains * perChain` ring slots. Returns `chains`, or 0 when they do not fit. */
+export function packedDriverReserve(cb: u32, chains: u32, perChain: u32): u32 {
+  const size = field(cb, K.CONTROL_QUEUE_SIZE);
+  if (chains == 0 || perChain == 0 || perChain > size) return 0;
+  const need = chains * perChain;
+  let rc = field(cb, K.CONTROL_RESERVED_CHAINS);
+  let rd = field(cb, K.CONTROL_RESERVED_DESCS);
+  if (rc + chains > field(cb, K.CONTROL_OUT_CAPACITY)) return 0;
+  if (rd + need > field(cb, K.CONTROL_SEGMENT_CAPACITY)) return 0;
+  if (field(cb, K.CONTROL_FREE_COUNT) < rd + need) return 0;
+  let freeIds = field(cb, K.CONTROL_FREE_HEAD);
+  if (freeIds < chains) return 0;
+  const stack = field(cb, K.CONTROL_LINKS);
+  const positions = field(cb, K.CONTROL_SEGMENTS);
+  const ids = field(cb, K.CONTROL_CHAIN_IDS);
+  const lengths = field(cb, K.CONTROL_CHAIN_LENGTHS);
+  let slot = field(cb, K.CONTROL_AVAIL_INDEX) + rd;
+  while (slot >= size) slot -= size;
+  for (let c: u32 = 0; c < chains; c++) {
+    freeIds--;
+    store<u16>(ids + (rc << 1), load<u16>(stack + (freeIds << 1)));
+    store<u16>(lengths + (rc << 1), <u16>perChain);
+    rc++;
+    for (let k: u32 = 0; k < perChain; k++) {
+      store<u16>(positions + (rd << 1), <u16>slot);
+      rd++;
+      slot++;
+      if (slot == size) slot = 0;
+    }
+  }
+  setField(cb, K.CONTROL_FREE_HEAD, freeIds);
+  setField(cb, K.CONTROL_RESERVED_CHAINS, rc);
+  setField(cb, K.CONTROL_RESERVED_DESCS, rd);
+  return chains;
+}
+
+/** Writes the reserved chains into the ring; the first head's flags go last, as the single release. */
+export function packedDriverPublish(cb: u32): u32 {
+  const rc = field(cb, K.CONTROL_RESERVED_CHAINS);
+  if (rc == 0) return 0;
+  const size = field(cb, K.CONTROL_QUEUE_SIZE);
+  const ring = field(cb, K.CONTROL_DESC);
+  const specs = field(cb, K.CONTROL_INPUT);
+  const ids = field(cb, K.CONTROL_CHAIN_IDS);
+  const lengths = field(cb, K.CONTROL_CHAIN_LENGTHS);
+  const inflight = field(cb, K.CONTROL_INFLIGHT);
+  let slot = field(cb, K.CONTROL_AVAIL_INDEX);
+  let wrap = field(cb, K.CONTROL_AVAIL_WRAP);
+  let pos: u32 = 0;
+  let firstFlagsAt: u32 = 0;
+  let firstFlags: u32 = 0;
+  for (let c: u32 = 0; c < rc; c++) {
+    const len = <u32>load<u16>(lengths + (c << 1));
+    const id = <u32>load<u16>(ids + (c << 1));
+    for (let k: u32 = 0; k < len; k++) {
+      const spec = specs + pos * K.BUFFER_SPEC_SIZE;
+      const d = ring + slot * K.PACKED_DESC_SIZE;
+      let flags = load<u32>(spec + K.BUFFER_SPEC_FLAGS) & (K.PACKED_F_WRITE | K.PACKED_F_INDIRECT);
+      if (k + 1 < len) flags |= K.PACKED_F_NEXT;
+      flags |= wrap != 0 ? K.PACKED_F_AVAIL : K.PACKED_F_USED;
+      store<u64>(d + K.PACKED_DESC_ADDR, load<u64>(spec + K.BUFFER_SPEC_ADDR_LOW));
+      store<u32>(d + K.PACKED_DESC_LEN, load<u32>(spec + K.BUFFER_SPEC_LENGTH));
+      store<u16>(d + K.PACKED_DESC_ID, <u16>id);
+      if (pos == 0) {
+        firstFlagsAt = d + K.PACKED_DESC_FLAGS;
+        firstFlags = flags;
+      } else {
+        store<u16>(d + K.PACKED_DESC_FLAGS, <u16>flags);
+      }
+      pos++;
+      slot++;
+      if (slot == size) { slot = 0; wrap ^= 1; }
+    }
+    store<u16>(inflight + (id << 1), <u16>len);
+  }
+  atomic.store<u16>(firstFlagsAt, <u16>firstFlags);
+  setField(cb, K.CONTROL_AVAIL_INDEX, slot);
+  setField(cb, K.CONTROL_AVAIL_WRAP, wrap);
+  setField(cb, K.CONTROL_FREE_COUNT, field(cb, K.CONTROL_FREE_COUNT) - pos);
+  setField(cb, K.CONTROL_RESERVED_CHAINS, 0);
+  setField(cb, K.CONTROL_RESERVED_DESCS, 0);
+  return rc;
+}
+
+/** Reads up to `max` used descriptors, frees their ids and slots, and writes {id, len} records. */
+export function packedDriverReclaim(cb: u32, max: u32): u32 {
+  if (field(cb, K.CONTROL_STATUS) != 0) return 0;
+  const size = field(cb, K.CONTROL_QUEUE_SIZE);
+  const ring = field(cb, K.CONTROL_DESC);
+  const stack = field(cb, K.CONTROL_LINKS);
+  const inflight = field(cb, K.CONTROL_INFLIGHT);
+  const out = field(cb, K.CONTROL_OUT);
+  let limit = field(cb, K.CONTROL_OUT_CAPACITY);
+  if (limit > max) limit = max;
+  let slot = field(cb, K.CONTROL_USED_INDEX);
+  let wrap = field(cb, K.CONTROL_USED_WRAP);
+  let freeIds = field(cb, K.CONTROL_FREE_HEAD);
+  let freed: u32 = 0;
+  let n: u32 = 0;
+  while (n < limit) {
+    const d = ring + slot * K.PACKED_DESC_SIZE;
+    const flags = <u32>atomic.load<u16>(d + K.PACKED_DESC_FLAGS);
+    if (!isUsed(flags, wrap)) break;
+    const id = <u32>load<u16>(d + K.PACKED_DESC_ID);
+    const len = load<u32>(d + K.PACKED_DESC_LEN);
+    const chainLength = id < size ? <u32>load<u16>(inflight + (id << 1)) : 0;
+    if (chainLength == 0) {
+      failQueue(cb, K.REJECT_USED_ID_NOT_IN_FLIGHT);
+      break;
+    }
+    store<u16>(inflight + (id << 1), 0);
+    store<u16>(stack + (freeIds << 1), <u16>id);
+    freeIds++;
+    freed += chainLength;
+    slot += chainLength;
+    if (slot >= size) { slot -= size; wrap ^= 1; }
+    const rec = out + n * K.RECLAIM_RECORD_SIZE;
+    store<u32>(rec + K.RECLAIM_RECORD_ID, id);
+    store<u32>(rec + K.RECLAIM_RECORD_LENGTH, len);
+    n++;
+  }
+  setField(cb, K.CONTROL_USED_INDEX, slot);
+  setField(cb, K.CONTROL_USED_WRAP, wrap);
+  setField(cb, K.CONTROL_FREE_HEAD, freeIds);
+  setField(cb, K.CONTROL_FREE_COUNT, field(cb, K.CONTROL_FREE_COUNT) + freed);
+  return n;
+}
