@@ -1,0 +1,291 @@
+/**
+ * A vhost-user connection over one Unix stream socket, on one channel (the main socket is the
+ * 'frontend' channel, the back-end channel is 'backend'). It frames and decodes messages with
+ * the codec, matches replies to requests in order, applies the REPLY_ACK / need_reply rules of
+ * the spec on both sides, times requests out, and owns every fd it receives until a handler
+ * takes it.
+ */
+import {
+  HEADER,
+  MessageFramer,
+  ProtocolFeature,
+  VhostUserError,
+  decode,
+  encode,
+  hasFeature,
+  messageInfo,
+  readHeader,
+  type Channel,
+  type DecodedReply,
+  type DecodedRequest,
+  type OutgoingMessage,
+  type RequestOf,
+} from '@vhost-user/codec';
+import { ReceivedFds } from './fds.js';
+import { closeFds } from './native.js';
+import { UnixSocket } from './socket.js';
+
+export class ConnectionError extends Error {
+  constructor(readonly code: 'TIMEOUT' | 'CLOSED' | 'PROTOCOL' | 'NACK' | 'NOT_NEGOTIATED' | 'EMPTY_REPLY', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConnectionError';
+  }
+}
+
+/** What a request handler returns: the reply body for requests that always answer, nothing for
+ *  the rest. Throwing makes a failure status (ack non-zero, or an empty reply body). */
+export type RequestHandler<C extends Channel> = (request: DecodedRequest<C>, fds: ReceivedFds) => unknown | Promise<unknown>;
+
+export interface ConnectionOptions<C extends Channel> {
+  channel: C;
+  /** Handles requests that arrive on this socket (the answering side). */
+  onRequest?: RequestHandler<C>;
+  /** A message that could not be framed or decoded; its fds were already closed. */
+  onProtocolError?: (error: Error) => void;
+  /** The socket ended; pending requests were rejected. */
+  onClose?: (error?: Error) => void;
+  /** Milliseconds before a request without a reply fails (and the connection closes). */
+  timeoutMs?: number;
+}
+
+export interface RequestOptions {
+  fds?: readonly number[];
+  /** Ask for an ack on a request without a reply of its own (needs REPLY_ACK). Default: ask
+   *  whenever REPLY_ACK is negotiated, so failures are seen. */
+  needReply?: boolean;
+  timeoutMs?: number;
+}
+
+interface Pending {
+  id: number;
+  name: string;
+  resolve: (reply: DecodedReply<Channel> | null) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class Connection<C extends Channel> {
+  readonly channel: C;
+  /** Negotiated protocol features (sets the ack rules and the fd rules). */
+  protocolFeatures = 0n;
+  private readonly framer = new MessageFramer();
+  private readonly pending: Pending[] = [];
+  private closed = false;
+  private closeError: Error | undefined;
+  /** Requests being handled one at a time, in order (replies must keep request order). */
+  private work: Promise<void> = Promise.resolve();
+  /** Read bookkeeping: header bytes still missing, then payload bytes still missing. */
+  private headerLeft: number = HEADER.size;
+  private payloadLeft = 0;
+  private readonly headerBytes = new Uint8Array(HEADER.size);
+
+  constructor(readonly socket: UnixSocket, private readonly options: ConnectionOptions<C>) {
+    this.channel = options.channel;
+    // Read a header, then exactly its payload: a read never reaches into the next message, so
+    // fds always arrive with the message they belong to.
+    socket.nextReadSize = () => (this.headerLeft > 0 ? this.headerLeft : this.payloadLeft);
+    socket.start({ onData: (chunk, fds) => this.onData(chunk, fds), onClose: (error) => this.onClosed(error) });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get replyAck(): boolean {
+    return hasFeature(this.protocolFeatures, ProtocolFeature.REPLY_ACK);
+  }
+
+  /**
+   * Sends a request. Resolves with the reply for requests that have one, with the ack for
+   * requests sent with need_reply (rejects with NACK on a non-zero status), and with null at
+   * once for requests that get no answer.
+   */
+  request(message: RequestOf<C>, options: RequestOptions = {}): Promise<DecodedReply<C> | null> {
+    if (this.closed) return Promise.reject(new ConnectionError('CLOSED', `connection closed${this.closeError ? `: ${this.closeError.message}` : ''}`));
+    const info = messageInfo(this.channel, message.name);
+    if (!info) return Promise.reject(new ConnectionError('PROTOCOL', `unknown request ${message.name}`));
+    const kind = info.reply.kind;
+    const conditionalOn = info.reply.protocolFeature;
+    const hasBody = kind === 'always' || (kind === 'conditional' && conditionalOn !== undefined && hasFeature(this.protocolFeatures, conditionalOn));
+    // REPLY_ACK: only on requests without their own reply, and never on one that is never answered.
+    const needReply = !hasBody && kind !== 'none' && this.replyAck && (options.needReply ?? true);
+    let bytes: Uint8Array;
+    try {
+      bytes = encode(this.channel, { ...message, needReply } as OutgoingMessage<C>, { protocolFeatures: this.protocolFeatures });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const expectsReply = hasBody || needReply;
+    return new Promise((resolve, reject) => {
+      if (expectsReply) {
+        const entry: Pending = { id: info.id, name: info.name, resolve: resolve as Pending['resolve'], reject, timer: undefined };
+        const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 5000;
+        entry.timer = setTimeout(() => {
+          // The stream's state is unknown after a lost reply: a late reply would be matched to
+          // the wrong request, so the connection ends.
+          this.close(new ConnectionError('TIMEOUT', `no reply to ${info.name} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        this.pending.push(entry);
+      }
+      try {
+        this.socket.send(bytes, options.fds ?? []);
+      } catch (error) {
+        if (expectsReply) this.pending.pop();
+        reject(new ConnectionError('CLOSED', `send of ${info.name} failed`, { cause: error }));
+        return;
+      }
+      if (!expectsReply) resolve(null);
+    });
+  }
+
+  /** Sends a request and returns the reply's payload (rejects on an empty body). */
+  async call<T>(message: RequestOf<C>, options: RequestOptions = {}): Promise<T> {
+    const reply = await this.request(message, options);
+    if (!reply || reply.payload === null) throw new ConnectionError('EMPTY_REPLY', `${String(message.name)} was answered with an empty body (the peer's failure signal)`);
+    return reply.payload as T;
+  }
+
+  private onData(chunk: Uint8Array, fds: number[]): void {
+    this.advanceReadState(chunk);
+    for (const event of this.framer.push(chunk, fds)) {
+      if (event.kind === 'error') {
+        closeFds(event.fds);
+        this.options.onProtocolError?.(event.error);
+        continue;
+      }
+      this.onMessage(event.bytes, event.fds);
+    }
+  }
+
+  /** Tracks where the next message boundary is, from the header's size field. */
+  private advanceReadState(chunk: Uint8Array): void {
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (this.headerLeft > 0) {
+        const n = Math.min(this.headerLeft, chunk.length - pos);
+        this.headerBytes.set(chunk.subarray(pos, pos + n), HEADER.size - this.headerLeft);
+        this.headerLeft -= n;
+        pos += n;
+        if (this.headerLeft === 0) {
+          this.payloadLeft = readHeader(new DataView(this.headerBytes.buffer), 0, true).size;
+          if (this.payloadLeft === 0) this.headerLeft = HEADER.size;
+        }
+      } else {
+        const n = Math.min(this.payloadLeft, chunk.length - pos);
+        this.payloadLeft -= n;
+        pos += n;
+        if (this.payloadLeft === 0) this.headerLeft = HEADER.size;
+      }
+    }
+  }
+
+  private onMessage(bytes: Uint8Array, fds: number[]): void {
+    let message;
+    try {
+      message = decode(this.channel, bytes, { fds: fds.length, protocolFeatures: this.protocolFeatures });
+    } catch (error) {
+      closeFds(fds);
+      // A decodable reply id with a bad body still answers the head request: fail it.
+      const head = this.pending[0];
+      if (head && bytes.length >= HEADER.size && (new DataView(bytes.buffer, bytes.byteOffset).getUint32(HEADER.flagsOffset, true) & HEADER.replyFlag) !== 0) {
+        this.close(new ConnectionError('PROTOCOL', `bad reply to ${head.name}`, { cause: error }));
+        return;
+      }
+      this.options.onProtocolError?.(error as Error);
+      return;
+    }
+    if (message.kind === 'reply') {
+      closeFds(fds); // no reply we request carries fds
+      this.onReply(message as DecodedReply<C>);
+      return;
+    }
+    const request = message as DecodedRequest<C>;
+    const received = new ReceivedFds(fds);
+    this.work = this.work.then(() => this.handle(request, received));
+  }
+
+  private onReply(reply: DecodedReply<C>): void {
+    const head = this.pending.shift();
+    if (!head || head.id !== reply.id) {
+      this.close(new ConnectionError('PROTOCOL', `unexpected reply ${String(reply.name)}${head ? ` while waiting for ${head.name}` : ''}`));
+      return;
+    }
+    clearTimeout(head.timer);
+    if (reply.ack && (reply.payload as { value: bigint }).value !== 0n) {
+      head.reject(new ConnectionError('NACK', `${head.name} failed (status ${(reply.payload as { value: bigint }).value})`));
+      return;
+    }
+    head.resolve(reply as DecodedReply<Channel>);
+  }
+
+  /** Runs the handler and answers as the spec says for this request and the negotiated features. */
+  private async handle(request: DecodedRequest<C>, fds: ReceivedFds): Promise<void> {
+    const info = messageInfo(this.channel, request.id);
+    // A request still queued when the connection ended is dropped with its fds: the owner has
+    // already released its state, and nobody would read the answer.
+    if (!info || this.closed) {
+      fds.closeRest();
+      return;
+    }
+    // Ack rules are those in force when the request arrived (SET_PROTOCOL_FEATURES changes them).
+    const replyAck = this.replyAck;
+    let body: unknown;
+    let failed: Error | undefined;
+    try {
+      body = await this.options.onRequest?.(request, fds);
+    } catch (error) {
+      failed = error as Error;
+    } finally {
+      fds.closeRest();
+    }
+    if (this.closed) return;
+    const kind = info.reply.kind;
+    const conditionalOn = info.reply.protocolFeature;
+    const hasBody = kind === 'always' || (kind === 'conditional' && conditionalOn !== undefined && hasFeature(this.protocolFeatures, conditionalOn));
+    let reply: Uint8Array | undefined;
+    try {
+      if (hasBody) {
+        reply = encode(this.channel, { kind: 'reply', name: request.name, payload: failed ? null : (body ?? null) } as OutgoingMessage<C>, { protocolFeatures: this.protocolFeatures });
+      } else if (kind !== 'none' && request.needReply && replyAck) {
+        reply = encode(this.channel, { kind: 'reply', ack: true, name: request.name, payload: { value: failed ? 1n : 0n } } as OutgoingMessage<C>);
+      }
+    } catch (error) {
+      failed ??= error as Error;
+      reply = encode(this.channel, { kind: 'reply', name: request.name, payload: null } as OutgoingMessage<C>);
+    }
+    if (failed) this.options.onProtocolError?.(failed);
+    if (reply) {
+      try {
+        this.socket.send(reply);
+      } catch {
+        // closed meanwhile: nothing to answer
+      }
+    }
+  }
+
+  private onClosed(error?: Error): void {
+    for (const event of this.framer.end()) if (event.kind === 'error') closeFds(event.fds);
+    this.finish(error);
+  }
+
+  private finish(error?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeError = error;
+    const pending = this.pending.splice(0);
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      p.reject(error instanceof ConnectionError ? error : new ConnectionError('CLOSED', `connection closed before the reply to ${p.name}`, { cause: error }));
+    }
+    this.options.onClose?.(error);
+  }
+
+  /** Closes the socket; pending requests are rejected. */
+  close(error?: Error): void {
+    if (this.closed) return;
+    this.finish(error);
+    this.socket.close();
+  }
+}
+
+export { VhostUserError };

@@ -1,0 +1,92 @@
+/**
+ * The native addon (native/addon.c), typed. Loaded once; every call is synchronous and
+ * non-blocking (fds are O_NONBLOCK; readiness comes from `watch`, a libuv poll).
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export interface RecvResult {
+  /** Bytes read; 0 means the peer closed the stream. */
+  bytes: number;
+  /** Fds that came with the bytes; the caller owns them. */
+  fds: number[];
+  /** The kernel dropped fds that did not fit (they are already closed). */
+  truncatedFds: boolean;
+}
+
+/** Opaque handle of a libuv poll watcher. */
+export interface WatchHandle {
+  readonly __watch: unique symbol;
+}
+
+export const READABLE = 1;
+export const WRITABLE = 2;
+
+export interface NativeBinding {
+  connect(path: string): number;
+  listen(path: string, backlog: number): number;
+  /** A connected fd, or -1 when none is waiting. */
+  accept(fd: number): number;
+  socketpair(): [number, number];
+  /** Bytes written, or -1 when the socket buffer is full (EAGAIN). */
+  sendmsg(fd: number, bytes: Uint8Array, fds: readonly number[]): number;
+  /** null when nothing is ready (EAGAIN). */
+  recvmsg(fd: number, buffer: Uint8Array): RecvResult | null;
+  memfdCreate(name: string, size: number): number;
+  ftruncate(fd: number, size: number): void;
+  eventfd(initial: number): number;
+  /** The counter, reset to 0; null when it was 0. */
+  eventfdRead(fd: number): bigint | null;
+  /** false when the counter would overflow. */
+  eventfdWrite(fd: number, value?: number): boolean;
+  fstatSize(fd: number): number;
+  close(fd: number): void;
+  dup(fd: number): number;
+  /** A shared mapping of [offset, offset+length) of fd; refused (EOVERFLOW) past the file's end. */
+  mmap(fd: number, offset: number, length: number, writable: boolean): ArrayBuffer;
+  /** Unmaps and detaches a buffer from mmap(). */
+  munmap(buffer: ArrayBuffer): void;
+  /** MAP_SHARED|MAP_FIXED of a file range over pages of a memory (a Uint8Array over all of it). */
+  mapInto(memory: Uint8Array, memOffset: number, length: number, fd: number, fileOffset: number, writable: boolean): void;
+  /** Puts zeroed anonymous pages back over a range mapped by mapInto. */
+  unmapFrom(memory: Uint8Array, memOffset: number, length: number): void;
+  watch(fd: number, events: number, callback: (error: string | null, events: number) => void): WatchHandle;
+  watchUpdate(handle: WatchHandle, events: number): void;
+  unwatch(handle: WatchHandle): void;
+  pageSize(): number;
+}
+
+function load(): NativeBinding {
+  const require = createRequire(import.meta.url);
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  for (const kind of ['Release', 'Debug']) {
+    const path = `${root}build/${kind}/vhost_user_native.node`;
+    if (existsSync(path)) return require(path) as NativeBinding;
+  }
+  throw new Error(`@vhost-user/transport: the native addon is not built; run "npx node-gyp rebuild" in ${root}`);
+}
+
+export const native: NativeBinding = load();
+
+/** An error thrown by the addon: `code` is the errno name. */
+export interface ErrnoError extends Error {
+  code: string;
+  errno?: number;
+  syscall?: string;
+}
+
+export function isErrno(error: unknown, code?: string): error is ErrnoError {
+  return error instanceof Error && typeof (error as ErrnoError).code === 'string' && (code === undefined || (error as ErrnoError).code === code);
+}
+
+/** Closes fds the caller owns, ignoring ones already gone. */
+export function closeFds(fds: Iterable<number>): void {
+  for (const fd of fds) {
+    try {
+      native.close(fd);
+    } catch {
+      // EBADF: it was closed already; nothing else to do.
+    }
+  }
+}
