@@ -1,12 +1,18 @@
 /** The `vhost-user` command line: dispatches to one module per subcommand. */
 import { BREAKING_RULES } from '@vhost-user/generator';
 import { BREAKING_HELP, runBreaking } from './commands/breaking.js';
+import { DECODE_HELP, runDecode } from './commands/decode.js';
 import { DIFF_HELP, runDiff } from './commands/diff.js';
 import { LINT_HELP, runLint } from './commands/lint.js';
 import { RELEASE_HELP, runRelease } from './commands/release.js';
 import { REVIEW_HELP, runReview } from './commands/review.js';
 import { SpecLoadFailure, UsageError } from './errors.js';
 import { processIo, type Io } from './io.js';
+
+// conformance and trace load the transport (a native addon) only when they run, so the spec
+// commands work where the addon is not built.
+const CONFORMANCE_HELP = 'vhost-user conformance --backend <socket> [--spawn "<cmd>"] [--device blk|net] [--impl <name>] [--only <section>] [--list] [--format text|json|junit]';
+const TRACE_HELP = 'vhost-user trace --listen <socket> --connect <socket> [--json] [--filter <name>]   proxy and decode a session';
 
 const USAGE = [
   'usage:',
@@ -15,6 +21,9 @@ const USAGE = [
   `  ${DIFF_HELP}`,
   `  ${REVIEW_HELP}`,
   `  ${RELEASE_HELP}`,
+  `  ${CONFORMANCE_HELP}`,
+  `  ${TRACE_HELP}`,
+  `  ${DECODE_HELP}`,
   '  vhost-user rules   list the breaking-change rules',
   'Every command takes --root <dir> (default: the nearest folder with spec/spec.yaml).',
   'Exit codes: 0 ok, 1 problems found (lint issues, breaking changes, release refused), 2 usage or load errors.',
@@ -26,6 +35,9 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => number | Promise<numb
   diff: runDiff,
   review: runReview,
   release: runRelease,
+  conformance: async (argv, io) => (await import('./commands/conformance.js')).runConformance(argv, io),
+  trace: async (argv, io) => (await import('./commands/trace.js')).runTrace(argv, io),
+  decode: runDecode,
   rules: (_argv, io) => {
     for (const r of BREAKING_RULES) io.out(`${r.id.padEnd(28)} ${r.category.padEnd(8)} ${r.description}`);
     return 0;

@@ -1,0 +1,44 @@
+/** The conformance suite's model: cases addressed by spec section and level, and their results. */
+import type { Session } from './session.js';
+
+export type Level = 'MUST' | 'SHOULD' | 'MAY';
+export type Outcome = 'pass' | 'fail' | 'skip' | 'known-divergence';
+
+export interface ConformanceCase {
+  /** Stable id: `<section>/<rule>` (e.g. `gating/VHOST_USER_GET_QUEUE_NUM`). */
+  id: string;
+  /** Group selected by --only (header, features, gating, replies, fds, memory, rings, config, malformed, reconnect). */
+  section: string;
+  /** Where the rule is written: `page.html#anchor` of the rendered spec. */
+  anchor: string;
+  level: Level;
+  title: string;
+  /** Set on cases generated from the spec's tables: which table row. */
+  derivedFrom?: string;
+  /** Connects one session (or more, for reconnect) and checks the rule; throws CaseFailure. */
+  run(ctx: CaseContext): Promise<void>;
+}
+
+export interface CaseContext {
+  /** A fresh session on a new connection (cases may open several). */
+  open(): Promise<Session>;
+  timeoutMs: number;
+}
+
+export interface CaseResult {
+  id: string;
+  section: string;
+  anchor: string;
+  level: Level;
+  title: string;
+  outcome: Outcome;
+  detail?: string;
+  /** The recorded divergence that turned a failure into known-divergence. */
+  divergence?: { summary: string; links: string[] };
+  ms: number;
+}
+
+/** Exit rule: every MUST case passes, is skipped, or is a known divergence. */
+export function mustCasesHold(results: readonly CaseResult[]): boolean {
+  return results.every((r) => r.level !== 'MUST' || r.outcome !== 'fail');
+}
