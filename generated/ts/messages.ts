@@ -922,7 +922,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_STATUS: Read the back-end's virtio device status byte.
-   * @see spec/messages/frontend.yaml:560
+   * @see spec/messages/frontend.yaml:576
    */
   {
     name: 'VHOST_USER_GET_STATUS',
@@ -938,7 +938,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_SHARED_OBJECT: Ask the exporting back-end for the dma-buf fd of a shared object, by UUID.
-   * @see spec/messages/frontend.yaml:571
+   * @see spec/messages/frontend.yaml:587
    */
   {
     name: 'VHOST_USER_GET_SHARED_OBJECT',
@@ -954,7 +954,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_SET_DEVICE_STATE_FD: Open the channel over which the back-end's state is saved or loaded.
-   * @see spec/messages/frontend.yaml:596
+   * @see spec/messages/frontend.yaml:612
    */
   {
     name: 'VHOST_USER_SET_DEVICE_STATE_FD',
@@ -971,7 +971,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_CHECK_DEVICE_STATE: After a state transfer, ask whether the back-end processed it successfully.
-   * @see spec/messages/frontend.yaml:607
+   * @see spec/messages/frontend.yaml:623
    */
   {
     name: 'VHOST_USER_CHECK_DEVICE_STATE',
@@ -987,7 +987,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_SHMEM_CONFIG: Ask for the sizes of the device's VIRTIO Shared Memory Regions.
-   * @see spec/messages/frontend.yaml:618
+   * @see spec/messages/frontend.yaml:634
    */
   {
     name: 'VHOST_USER_GET_SHMEM_CONFIG',
@@ -1003,7 +1003,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_VRING_BASE_SKIP_DRAIN: Stop a ring at once, suspending in-flight requests instead of waiting for them.
-   * @see spec/messages/frontend.yaml:629
+   * @see spec/messages/frontend.yaml:645
    */
   {
     name: 'VHOST_USER_GET_VRING_BASE_SKIP_DRAIN',
