@@ -33,7 +33,9 @@ export class PingpongDriver {
     this.split = layout === 'split';
     this.u32 = guest.u32;
     this.base = guest.scratchEnd;
-    this.sector = new Float64Array(QUEUE_SIZE);
+    // Sector sent per head (split) / buffer id (packed), as two u32 halves: integer compares only.
+    this.sectorLow = new Uint32Array(QUEUE_SIZE);
+    this.sectorHigh = new Uint32Array(QUEUE_SIZE);
     this.dataWord = new Uint32Array(QUEUE_SIZE);
     this.submitted = 0;
     this.completed = 0;
@@ -68,7 +70,11 @@ export class PingpongDriver {
     const ids = q.chainIds;
     const specs = q.specs;
     const words = this.specWords;
-    const addrLow = this.addrLow;
+    const headSpec = this.addrLow;
+    const tailSpec = words + headSpec;
+    const sectorLow = this.sectorLow;
+    const sectorHigh = this.sectorHigh;
+    const dataWord = this.dataWord;
     const split = this.split;
     let n = this.submitted;
     for (let i = 0; i < b; i++, n++) {
@@ -76,15 +82,19 @@ export class PingpongDriver {
       const key = split ? descs[2 * i] : ids[i];
       const headerAddr = HEADER_BASE + HEADER_SIZE * key;
       const dataAddr = DATA_BASE + DATA_SIZE * (split ? descs[2 * i + 1] : key);
+      const low = n >>> 0;
+      const high = n > 0xffffffff ? Math.floor(n / TWO_32) : 0;
       const w = (base + headerAddr) >>> 2;
       u32[w] = 0; // type = VIRTIO_BLK_T_IN
       u32[w + 1] = 0; // reserved
-      u32[w + 2] = n >>> 0;
-      u32[w + 3] = (n / TWO_32) >>> 0;
-      specs[2 * i * words + addrLow] = headerAddr;
-      specs[(2 * i + 1) * words + addrLow] = dataAddr;
-      this.sector[key] = n;
-      this.dataWord[key] = (base + dataAddr) >>> 2;
+      u32[w + 2] = low;
+      u32[w + 3] = high;
+      const s = 2 * i * words;
+      specs[s + headSpec] = headerAddr;
+      specs[s + tailSpec] = dataAddr;
+      sectorLow[key] = low;
+      sectorHigh[key] = high;
+      dataWord[key] = (base + dataAddr) >>> 2;
     }
     q.publish();
     this.submitted = n;
@@ -98,26 +108,31 @@ export class PingpongDriver {
     if (n === 0) return 0;
     const out = q.completions;
     const u32 = this.u32;
+    const sectorLow = this.sectorLow;
+    const sectorHigh = this.sectorHigh;
+    const dataWord = this.dataWord;
     let sum = this.sum;
     let h = this.hash;
+    let errors = 0;
     for (let i = 0; i < n; i++) {
       const id = out[2 * i];
       const len = out[2 * i + 1];
       let low = 0;
       let high = 0;
       if (len >= 8) {
-        const w = this.dataWord[id];
+        const w = dataWord[id];
         low = u32[w];
         high = u32[w + 1];
-        if (high * TWO_32 + low !== this.sector[id]) this.errors++;
+        if (low !== sectorLow[id] || high !== sectorHigh[id]) errors++;
       }
-      sum += len + high * TWO_32 + low;
+      sum += len + (high * TWO_32 + low);
       h = Math.imul(h ^ len, FNV_PRIME);
       h = Math.imul(h ^ low, FNV_PRIME);
       h = Math.imul(h ^ high, FNV_PRIME);
     }
     this.sum = sum;
     this.hash = h >>> 0;
+    this.errors += errors;
     this.completed += n;
     return n;
   }
@@ -137,55 +152,55 @@ export class PingpongDevice {
     this.served = 0;
     this.errors = 0;
     this.batch = batch;
+    const R = vring.COMPACT_RECORD;
+    this.words = R.size >>> 2;
+    if (R.reason !== 4 || R.readOffset !== 8 || R.readLength !== 12 || R.writeOffset !== 16 || R.writeLength !== 20 || R.usedLength !== 28) {
+      throw new Error('COMPACT_RECORD layout changed: update PingpongDevice.pass');
+    }
   }
 
-  /** One device pass: pops and serves chains in batches until none is available. */
+  /**
+   * One device pass: pops (and validates) chains in batches until none is available, serves
+   * each from its compact record (first readable = header, first writable = data buffer).
+   */
   pass() {
     const q = this.queue;
     const u32 = this.u32;
+    const rec = q.records;
+    const words = this.words;
+    const batch = this.batch;
     let total = 0;
+    let errors = 0;
     for (;;) {
-      const n = q.pop(this.batch);
+      const n = q.popCompact(batch);
       if (n === 0) break;
-      const chains = q.chains;
-      const segs = q.segments;
-      const used = q.used;
-      for (let i = 0; i < n; i++) {
-        const r = i << 3;
+      for (let i = 0, r = 0; i < n; i++, r += words) {
         let len = 0;
-        if (chains[r + 1] === 0) {
-          const readable = chains[r + 2];
-          const first = chains[r + 4];
-          if (readable > 0 && chains[r + 3] > 0) {
-            const headerAt = segs[2 * first];
-            const dataIdx = first + readable;
-            const dataAt = segs[2 * dataIdx];
-            if (segs[2 * first + 1] >= 16 && segs[2 * dataIdx + 1] >= 8) {
-              if (((headerAt | dataAt) & 3) === 0) {
-                const hw = headerAt >>> 2;
-                if (u32[hw] === 0) {
-                  const dw = dataAt >>> 2;
-                  u32[dw] = u32[hw + 2];
-                  u32[dw + 1] = u32[hw + 3];
-                  len = 8;
-                }
-              } else {
-                len = this.serveUnaligned(headerAt, dataAt);
-              }
+        // Offsets/lengths are 0 for a rejected chain (reason at r + 1).
+        const headerAt = rec[r + 2];
+        const dataAt = rec[r + 4];
+        if (rec[r + 1] === 0 && headerAt !== 0 && dataAt !== 0 && rec[r + 3] >= 16 && rec[r + 5] >= 8) {
+          if (((headerAt | dataAt) & 3) === 0) {
+            const hw = headerAt >>> 2;
+            if (u32[hw] === 0) {
+              const dw = dataAt >>> 2;
+              u32[dw] = u32[hw + 2];
+              u32[dw + 1] = u32[hw + 3];
+              len = 8;
             }
+          } else {
+            len = this.serveUnaligned(headerAt, dataAt);
           }
         }
-        if (len === 0) this.errors++;
-        const u = i << 2;
-        used[u] = chains[r];
-        used[u + 1] = len;
-        used[u + 2] = chains[r + 5];
+        if (len === 0) errors++;
+        rec[r + 7] = len;
       }
-      q.push(n);
+      q.pushCompact(n);
       total += n;
       // Fewer than asked: the pop saw everything published at its acquire of avail.idx.
-      if (n < this.batch) break;
+      if (n < batch) break;
     }
+    this.errors += errors;
     this.served += total;
     return total;
   }

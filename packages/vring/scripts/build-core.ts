@@ -44,6 +44,8 @@ emit('CONTROL_', layout.CONTROL);
 emit('FEATURE_', layout.FEATURE);
 emit('CHAIN_RECORD_', layout.CHAIN_RECORD);
 emit('SEGMENT_RECORD_', layout.SEGMENT_RECORD);
+emit('COMPACT_RECORD_', layout.COMPACT_RECORD);
+if (layout.COMPACT_RECORD.size !== layout.CHAIN_RECORD.size) throw new Error('compact and chain records share one area');
 emit('USED_RECORD_', layout.USED_RECORD);
 emit('BUFFER_SPEC_', layout.BUFFER_SPEC);
 emit('RECLAIM_RECORD_', layout.RECLAIM_RECORD);

@@ -13,6 +13,7 @@ import {
   MEMORY_HEADER,
   RECLAIM_RECORD,
   REGION_ENTRY,
+  COMPACT_RECORD,
   SEGMENT_RECORD,
   USED_RECORD,
 } from './layout.js';
@@ -107,6 +108,16 @@ const REJECT_BAD_BUFFER_ID = REJECT.BAD_BUFFER_ID;
 const CONTROL_usedWrap = CONTROL.usedWrap;
 const USED_RECORD_ringSlots = USED_RECORD.ringSlots;
 
+const COMPACT_WORDS = COMPACT_RECORD.size >>> 2;
+const COMPACT_id = COMPACT_RECORD.id >>> 2;
+const COMPACT_reason = COMPACT_RECORD.reason >>> 2;
+const COMPACT_readOffset = COMPACT_RECORD.readOffset >>> 2;
+const COMPACT_readLength = COMPACT_RECORD.readLength >>> 2;
+const COMPACT_writeOffset = COMPACT_RECORD.writeOffset >>> 2;
+const COMPACT_writeLength = COMPACT_RECORD.writeLength >>> 2;
+const COMPACT_ringSlots = COMPACT_RECORD.ringSlots >>> 2;
+const COMPACT_usedLength = COMPACT_RECORD.usedLength >>> 2;
+
 const TWO_32 = 4294967296;
 /** Addresses at or above 2^53 are in no region (regions end below 2^53, see GuestMemory). */
 const HIGH_LIMIT = 0x200000;
@@ -195,6 +206,18 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
     u32[i + (CHAIN_RECORD_ringSlots >>> 2)] = slots;
   }
 
+  function writeCompact(out: number, id: number, reason: number, readAt: number, readLen: number, writeAt: number, writeLen: number, slots: number): void {
+    const i = out >>> 2;
+    u32[i + COMPACT_id] = id;
+    u32[i + COMPACT_reason] = reason;
+    u32[i + COMPACT_readOffset] = readAt;
+    u32[i + COMPACT_readLength] = readLen;
+    u32[i + COMPACT_writeOffset] = writeAt;
+    u32[i + COMPACT_writeLength] = writeLen;
+    u32[i + COMPACT_ringSlots] = slots;
+    u32[i + COMPACT_usedLength] = 0;
+  }
+
   function writeSegment(segments: number, seg: number, at: number, len: number): void {
     const i = (segments + seg * SEGMENT_RECORD_size) >>> 2;
     u32[i + (SEGMENT_RECORD_offset >>> 2)] = at;
@@ -203,7 +226,30 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
 
   // ---- split ring, device side ----
 
-  function splitDevicePop(cb: number, max: number): number {
+  function splitDevicePop(cb: number, max: number, compact = false): number {
+    // Layout numbers in locals: module constants are context loads on every use in a hot loop.
+    const kCHAIN_RECORD_size = CHAIN_RECORD_size;
+    const kREJECT_AVAIL_INDEX_TOO_FAR = REJECT_AVAIL_INDEX_TOO_FAR;
+    const kREJECT_BUFFER_OUT_OF_BOUNDS = REJECT_BUFFER_OUT_OF_BOUNDS;
+    const kREJECT_CHAIN_TOO_LONG = REJECT_CHAIN_TOO_LONG;
+    const kREJECT_DESC_INDEX_OUT_OF_RANGE = REJECT_DESC_INDEX_OUT_OF_RANGE;
+    const kREJECT_INDIRECT_BAD_LENGTH = REJECT_INDIRECT_BAD_LENGTH;
+    const kREJECT_INDIRECT_NOT_NEGOTIATED = REJECT_INDIRECT_NOT_NEGOTIATED;
+    const kREJECT_INDIRECT_OUT_OF_BOUNDS = REJECT_INDIRECT_OUT_OF_BOUNDS;
+    const kREJECT_INDIRECT_WITH_NEXT = REJECT_INDIRECT_WITH_NEXT;
+    const kREJECT_NESTED_INDIRECT = REJECT_NESTED_INDIRECT;
+    const kREJECT_READABLE_AFTER_WRITABLE = REJECT_READABLE_AFTER_WRITABLE;
+    const kSPLIT_AVAIL_idx = SPLIT_AVAIL_idx;
+    const kSPLIT_AVAIL_ring = SPLIT_AVAIL_ring;
+    const kSPLIT_DESC_addr = SPLIT_DESC_addr;
+    const kSPLIT_DESC_flags = SPLIT_DESC_flags;
+    const kSPLIT_DESC_len = SPLIT_DESC_len;
+    const kSPLIT_DESC_next = SPLIT_DESC_next;
+    const kS_DESC = S_DESC;
+    const kS_INDIRECT = S_INDIRECT;
+    const kS_NEXT = S_NEXT;
+    const kS_WRITE = S_WRITE;
+
     if (field(cb, CONTROL_status) !== 0) return 0;
     const size = field(cb, CONTROL_queueSize);
     const mask = size - 1;
@@ -220,17 +266,17 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
     const segments = field(cb, CONTROL_segments);
     const segmentCapacity = field(cb, CONTROL_segmentCapacity);
     let next = field(cb, CONTROL_availIndex);
-    const availIdx = Atomics.load(u16, (avail + SPLIT_AVAIL_idx) >>> 1);
+    const availIdx = Atomics.load(u16, (avail + kSPLIT_AVAIL_idx) >>> 1);
     const pending = (availIdx - next) & 0xffff;
     if (pending > size) {
-      failQueue(cb, REJECT_AVAIL_INDEX_TOO_FAR);
+      failQueue(cb, kREJECT_AVAIL_INDEX_TOO_FAR);
       return 0;
     }
     let limit = pending;
     if (limit > max) limit = max;
     const outCapacity = field(cb, CONTROL_outCapacity);
     if (limit > outCapacity) limit = outCapacity;
-    const ring = (avail + SPLIT_AVAIL_ring) >>> 1;
+    const ring = (avail + kSPLIT_AVAIL_ring) >>> 1;
 
     let count = 0;
     let seg = 0;
@@ -242,9 +288,13 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
       let reason = 0;
       let readable = 0;
       let writable = 0;
+      let readAt = 0;
+      let readLen = 0;
+      let writeAt = 0;
+      let writeLen = 0;
       let full = false;
       if (head >= size) {
-        reason = REJECT_DESC_INDEX_OUT_OF_RANGE;
+        reason = kREJECT_DESC_INDEX_OUT_OF_RANGE;
       } else {
         let base = table;
         let entries = size;
@@ -253,51 +303,55 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
         let inIndirect = false;
         for (;;) {
           visited++;
-          if (visited > size) { reason = REJECT_CHAIN_TOO_LONG; break; }
-          const d = base + index * S_DESC;
+          if (visited > size) { reason = kREJECT_CHAIN_TOO_LONG; break; }
+          const d = base + index * kS_DESC;
           let low: number, high: number, len: number, flags: number, nextIndex: number;
           if (inIndirect) {
             // An indirect table may sit at any address: read it bytewise-safe.
-            low = view.getUint32(d + SPLIT_DESC_addr, true);
-            high = view.getUint32(d + SPLIT_DESC_addr + 4, true);
-            len = view.getUint32(d + SPLIT_DESC_len, true);
-            flags = view.getUint16(d + SPLIT_DESC_flags, true);
-            nextIndex = view.getUint16(d + SPLIT_DESC_next, true);
+            low = view.getUint32(d + kSPLIT_DESC_addr, true);
+            high = view.getUint32(d + kSPLIT_DESC_addr + 4, true);
+            len = view.getUint32(d + kSPLIT_DESC_len, true);
+            flags = view.getUint16(d + kSPLIT_DESC_flags, true);
+            nextIndex = view.getUint16(d + kSPLIT_DESC_next, true);
           } else {
             const w = d >>> 2;
-            low = u32[w + (SPLIT_DESC_addr >>> 2)]!;
-            high = u32[w + (SPLIT_DESC_addr >>> 2) + 1]!;
-            len = u32[w + (SPLIT_DESC_len >>> 2)]!;
-            flags = u16[(d + SPLIT_DESC_flags) >>> 1]!;
-            nextIndex = u16[(d + SPLIT_DESC_next) >>> 1]!;
+            low = u32[w + (kSPLIT_DESC_addr >>> 2)]!;
+            high = u32[w + (kSPLIT_DESC_addr >>> 2) + 1]!;
+            len = u32[w + (kSPLIT_DESC_len >>> 2)]!;
+            flags = u16[(d + kSPLIT_DESC_flags) >>> 1]!;
+            nextIndex = u16[(d + kSPLIT_DESC_next) >>> 1]!;
           }
-          if ((flags & S_INDIRECT) !== 0) {
-            if (!indirectOk) { reason = REJECT_INDIRECT_NOT_NEGOTIATED; break; }
-            if (inIndirect) { reason = REJECT_NESTED_INDIRECT; break; }
-            if ((flags & S_NEXT) !== 0) { reason = REJECT_INDIRECT_WITH_NEXT; break; }
-            if (len === 0 || len % S_DESC !== 0) { reason = REJECT_INDIRECT_BAD_LENGTH; break; }
+          if ((flags & kS_INDIRECT) !== 0) {
+            if (!indirectOk) { reason = kREJECT_INDIRECT_NOT_NEGOTIATED; break; }
+            if (inIndirect) { reason = kREJECT_NESTED_INDIRECT; break; }
+            if ((flags & kS_NEXT) !== 0) { reason = kREJECT_INDIRECT_WITH_NEXT; break; }
+            if (len === 0 || len % kS_DESC !== 0) { reason = kREJECT_INDIRECT_BAD_LENGTH; break; }
             const at = translateFirst(header, low, high, len, has0, gpa0, size0, offset0);
-            if (at === 0) { reason = REJECT_INDIRECT_OUT_OF_BOUNDS; break; }
+            if (at === 0) { reason = kREJECT_INDIRECT_OUT_OF_BOUNDS; break; }
             base = at;
-            entries = len / S_DESC;
+            entries = len / kS_DESC;
             index = 0;
             inIndirect = true;
             continue;
           }
           const at = translateFirst(header, low, high, len, has0, gpa0, size0, offset0);
-          if (at === 0) { reason = REJECT_BUFFER_OUT_OF_BOUNDS; break; }
-          if ((flags & S_WRITE) !== 0) {
+          if (at === 0) { reason = kREJECT_BUFFER_OUT_OF_BOUNDS; break; }
+          if ((flags & kS_WRITE) !== 0) {
+            if (writable === 0) { writeAt = at; writeLen = len; }
             writable++;
           } else {
-            if (writable !== 0) { reason = REJECT_READABLE_AFTER_WRITABLE; break; }
+            if (writable !== 0) { reason = kREJECT_READABLE_AFTER_WRITABLE; break; }
+            if (readable === 0) { readAt = at; readLen = len; }
             readable++;
           }
-          if (seg === segmentCapacity) { full = true; break; }
-          writeSegment(segments, seg, at, len);
-          seg++;
-          if ((flags & S_NEXT) === 0) break;
+          if (!compact) {
+            if (seg === segmentCapacity) { full = true; break; }
+            writeSegment(segments, seg, at, len);
+            seg++;
+          }
+          if ((flags & kS_NEXT) === 0) break;
           index = nextIndex;
-          if (index >= entries) { reason = REJECT_DESC_INDEX_OUT_OF_RANGE; break; }
+          if (index >= entries) { reason = kREJECT_DESC_INDEX_OUT_OF_RANGE; break; }
         }
       }
       if (full) { seg = first; break; }
@@ -307,14 +361,42 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
         writable = 0;
         rejected++;
         lastReason = reason;
+        readAt = 0;
+        readLen = 0;
+        writeAt = 0;
+        writeLen = 0;
       }
-      writeChain(out + count * CHAIN_RECORD_size, head, reason, readable, writable, first, 1);
+      if (compact) writeCompact(out + count * kCHAIN_RECORD_size, head, reason, readAt, readLen, writeAt, writeLen, 1);
+      else writeChain(out + count * kCHAIN_RECORD_size, head, reason, readable, writable, first, 1);
       count++;
       next = (next + 1) & 0xffff;
     }
     setField(cb, CONTROL_availIndex, next);
     reject(cb, rejected, lastReason);
     return count;
+  }
+
+  function splitDevicePushCompact(cb: number, count: number): number {
+    const capacity = field(cb, CONTROL_outCapacity);
+    const n = count < capacity ? count : capacity;
+    const mask = field(cb, CONTROL_queueSize) - 1;
+    const used = field(cb, CONTROL_deviceArea);
+    const records = field(cb, CONTROL_out) >>> 2;
+    const ring = (used + SPLIT_USED_ring) >>> 2;
+    const idxAt = (used + SPLIT_USED_idx) >>> 1;
+    const elemWords = SPLIT_USED_ELEM_size >>> 2;
+    let idx = field(cb, CONTROL_usedIndex);
+    for (let i = 0; i < n; i++) {
+      const rec = records + i * COMPACT_WORDS;
+      const elem = ring + (idx & mask) * elemWords;
+      u32[elem + (SPLIT_USED_ELEM_id >>> 2)] = u32[rec + COMPACT_id]!;
+      u32[elem + (SPLIT_USED_ELEM_len >>> 2)] = u32[rec + COMPACT_usedLength]!;
+      idx = (idx + 1) & 0xffff;
+      if (((i + 1) & 31) === 0) Atomics.store(u16, idxAt, idx);
+    }
+    if ((n & 31) !== 0) Atomics.store(u16, idxAt, idx);
+    setField(cb, CONTROL_usedIndex, idx);
+    return n;
   }
 
   function splitDevicePush(cb: number, count: number): number {
@@ -381,8 +463,21 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
   function splitDriverPublish(cb: number): number {
     const rc = field(cb, CONTROL_reservedChains);
     if (rc === 0) return 0;
+    // Layout numbers in locals: module constants are context loads on every use in a hot loop.
+    const descWords = S_DESC >>> 2;
+    const addrWord = SPLIT_DESC_addr >>> 2;
+    const lenWord = SPLIT_DESC_len >>> 2;
+    const flagsHalf = SPLIT_DESC_flags >>> 1;
+    const nextHalf = SPLIT_DESC_next >>> 1;
+    const specWords = BUFFER_SPEC_size >>> 2;
+    const specFlags = BUFFER_SPEC_flags >>> 2;
+    const specLow = BUFFER_SPEC_addrLow >>> 2;
+    const specHigh = BUFFER_SPEC_addrHigh >>> 2;
+    const specLength = BUFFER_SPEC_length >>> 2;
+    const keepFlags = S_WRITE | S_INDIRECT;
+    const nextFlag = S_NEXT;
     const mask = field(cb, CONTROL_queueSize) - 1;
-    const table = field(cb, CONTROL_desc);
+    const table = field(cb, CONTROL_desc) >>> 2;
     const avail = field(cb, CONTROL_driverArea);
     const specs = field(cb, CONTROL_input) >>> 2;
     const positions = field(cb, CONTROL_segments) >>> 1;
@@ -390,29 +485,28 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
     const lengths = field(cb, CONTROL_chainLengths) >>> 1;
     const inflight = field(cb, CONTROL_inflight) >>> 1;
     const ring = (avail + SPLIT_AVAIL_ring) >>> 1;
-    const specWords = BUFFER_SPEC_size >>> 2;
     let idx = field(cb, CONTROL_availIndex);
     let pos = 0;
     for (let c = 0; c < rc; c++) {
       const len = u16[lengths + c]!;
       const head = u16[ids + c]!;
+      let d = u16[positions + pos]!;
       for (let k = 0; k < len; k++) {
-        const d = u16[positions + pos]!;
         const spec = specs + pos * specWords;
-        const entry = table + d * S_DESC;
-        const w = entry >>> 2;
-        let flags = u32[spec + (BUFFER_SPEC_flags >>> 2)]! & (S_WRITE | S_INDIRECT);
+        const w = table + d * descWords;
+        let flags = u32[spec + specFlags]! & keepFlags;
         let next = 0;
         if (k + 1 < len) {
-          flags |= S_NEXT;
+          flags |= nextFlag;
           next = u16[positions + pos + 1]!;
         }
-        u32[w + (SPLIT_DESC_addr >>> 2)] = u32[spec + (BUFFER_SPEC_addrLow >>> 2)]!;
-        u32[w + (SPLIT_DESC_addr >>> 2) + 1] = u32[spec + (BUFFER_SPEC_addrHigh >>> 2)]!;
-        u32[w + (SPLIT_DESC_len >>> 2)] = u32[spec + (BUFFER_SPEC_length >>> 2)]!;
-        u16[(entry + SPLIT_DESC_flags) >>> 1] = flags;
-        u16[(entry + SPLIT_DESC_next) >>> 1] = next;
+        u32[w + addrWord] = u32[spec + specLow]!;
+        u32[w + addrWord + 1] = u32[spec + specHigh]!;
+        u32[w + lenWord] = u32[spec + specLength]!;
+        u16[2 * w + flagsHalf] = flags;
+        u16[2 * w + nextHalf] = next;
         pos++;
+        d = next;
       }
       u16[inflight + head] = len;
       u16[ring + (idx & mask)] = head;
@@ -482,7 +576,7 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
   const isUsed = (flags: number, wrap: number): boolean =>
     ((flags >>> P_AVAIL_SHIFT) & 1) === wrap && ((flags >>> P_USED_SHIFT) & 1) === wrap;
 
-  function packedDevicePop(cb: number, max: number): number {
+  function packedDevicePop(cb: number, max: number, compact = false): number {
     if (field(cb, CONTROL_status) !== 0) return 0;
     const size = field(cb, CONTROL_queueSize);
     const ring = field(cb, CONTROL_desc);
@@ -514,6 +608,10 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
       let full = false;
       let readable = 0;
       let writable = 0;
+      let readAt = 0;
+      let readLen = 0;
+      let writeAt = 0;
+      let writeLen = 0;
       let visited = 0;
       let slots = 0;
       let id = 0;
@@ -551,14 +649,18 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
                   tlen, has0, gpa0, size0, offset0);
                 if (at === 0) { reason = REJECT_BUFFER_OUT_OF_BOUNDS; break; }
                 if ((tflags & P_WRITE) !== 0) {
+                  if (writable === 0) { writeAt = at; writeLen = tlen; }
                   writable++;
                 } else {
                   if (writable !== 0) { reason = REJECT_READABLE_AFTER_WRITABLE; break; }
+                  if (readable === 0) { readAt = at; readLen = tlen; }
                   readable++;
                 }
-                if (seg === segmentCapacity) { full = true; break; }
-                writeSegment(segments, seg, at, tlen);
-                seg++;
+                if (!compact) {
+                  if (seg === segmentCapacity) { full = true; break; }
+                  writeSegment(segments, seg, at, tlen);
+                  seg++;
+                }
               }
             }
           } else {
@@ -568,13 +670,15 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
             else if (at === 0) reason = REJECT_BUFFER_OUT_OF_BOUNDS;
             else {
               if ((flags & P_WRITE) !== 0) {
+                if (writable === 0) { writeAt = at; writeLen = len; }
                 writable++;
               } else if (writable !== 0) {
                 reason = REJECT_READABLE_AFTER_WRITABLE;
               } else {
+                if (readable === 0) { readAt = at; readLen = len; }
                 readable++;
               }
-              if (reason === 0) {
+              if (!compact && reason === 0) {
                 if (seg === segmentCapacity) {
                   full = true;
                 } else {
@@ -602,8 +706,13 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
         writable = 0;
         rejected++;
         lastReason = reason;
+        readAt = 0;
+        readLen = 0;
+        writeAt = 0;
+        writeLen = 0;
       }
-      writeChain(out + count * CHAIN_RECORD_size, id, reason, readable, writable, first, slots);
+      if (compact) writeCompact(out + count * CHAIN_RECORD_size, id, reason, readAt, readLen, writeAt, writeLen, slots);
+      else writeChain(out + count * CHAIN_RECORD_size, id, reason, readable, writable, first, slots);
       count++;
       slot = s;
       wrap = w;
@@ -614,24 +723,28 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
     return count;
   }
 
-  function packedDevicePush(cb: number, count: number): number {
-    const capacity = field(cb, CONTROL_inputCapacity);
+  function packedDevicePush(cb: number, count: number, compact = false): number {
+    const capacity = compact ? field(cb, CONTROL_outCapacity) : field(cb, CONTROL_inputCapacity);
     const n = count < capacity ? count : capacity;
     if (n === 0) return 0;
     const size = field(cb, CONTROL_queueSize);
     const ring = field(cb, CONTROL_desc);
-    const input = field(cb, CONTROL_input) >>> 2;
+    const input = (compact ? field(cb, CONTROL_out) : field(cb, CONTROL_input)) >>> 2;
+    const recordWords = compact ? COMPACT_WORDS : USED_RECORD_size >>> 2;
+    const slotsWord = compact ? COMPACT_ringSlots : USED_RECORD_ringSlots >>> 2;
+    const lengthWord = compact ? COMPACT_usedLength : USED_RECORD_length >>> 2;
+    const idWord = compact ? COMPACT_id : USED_RECORD_id >>> 2;
     let slot = field(cb, CONTROL_usedIndex);
     let wrap = field(cb, CONTROL_usedWrap);
     let firstFlagsAt = 0;
     let firstFlags = 0;
     for (let i = 0; i < n; i++) {
-      const rec = input + i * (USED_RECORD_size >>> 2);
-      let slots = u32[rec + (USED_RECORD_ringSlots >>> 2)]!;
+      const rec = input + i * recordWords;
+      let slots = u32[rec + slotsWord]!;
       if (slots === 0 || slots > size) slots = 1;
       const d = ring + slot * P_DESC;
-      u32[(d + PACKED_DESC_len) >>> 2] = u32[rec + (USED_RECORD_length >>> 2)]!;
-      u16[(d + PACKED_DESC_id) >>> 1] = u32[rec + (USED_RECORD_id >>> 2)]! & 0xffff;
+      u32[(d + PACKED_DESC_len) >>> 2] = u32[rec + lengthWord]!;
+      u16[(d + PACKED_DESC_id) >>> 1] = u32[rec + idWord]! & 0xffff;
       const flags = wrap !== 0 ? P_AVAIL | P_USED : 0;
       if (i === 0) {
         firstFlagsAt = (d + PACKED_DESC_flags) >>> 1;
@@ -780,13 +893,17 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
 
   return {
     name: 'ts',
-    splitDevicePop,
+    splitDevicePop: (cb, max) => splitDevicePop(cb, max, false),
+    splitDevicePopCompact: (cb, max) => splitDevicePop(cb, max, true),
     splitDevicePush,
+    splitDevicePushCompact,
     splitDriverReserve,
     splitDriverPublish,
     splitDriverReclaim,
-    packedDevicePop,
-    packedDevicePush,
+    packedDevicePop: (cb, max) => packedDevicePop(cb, max, false),
+    packedDevicePopCompact: (cb, max) => packedDevicePop(cb, max, true),
+    packedDevicePush: (cb, count) => packedDevicePush(cb, count, false),
+    packedDevicePushCompact: (cb, count) => packedDevicePush(cb, count, true),
     packedDriverReserve,
     packedDriverPublish,
     packedDriverReclaim,

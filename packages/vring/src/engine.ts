@@ -3,11 +3,17 @@ export interface Engine {
   readonly name: 'wasm' | 'ts';
   splitDevicePop(cb: number, max: number): number;
   splitDevicePush(cb: number, count: number): number;
+  /** splitDevicePop writing COMPACT_RECORDs (first readable / writable buffer) and no segment records. */
+  splitDevicePopCompact(cb: number, max: number): number;
+  /** Publishes COMPACT_RECORDs (id, usedLength) as used elements. */
+  splitDevicePushCompact(cb: number, count: number): number;
   splitDriverReserve(cb: number, chains: number, perChain: number): number;
   splitDriverPublish(cb: number): number;
   splitDriverReclaim(cb: number, max: number): number;
   packedDevicePop(cb: number, max: number): number;
   packedDevicePush(cb: number, count: number): number;
+  packedDevicePopCompact(cb: number, max: number): number;
+  packedDevicePushCompact(cb: number, count: number): number;
   packedDriverReserve(cb: number, chains: number, perChain: number): number;
   packedDriverPublish(cb: number): number;
   packedDriverReclaim(cb: number, max: number): number;

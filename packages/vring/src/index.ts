@@ -12,4 +12,4 @@ export { needEvent, needEventPacked } from './notify.js';
 export type { Engine, EngineName } from './engine.js';
 export { createTsEngine } from './engine-ts.js';
 export { createWasmEngine, coreModule } from './engine-wasm.js';
-export { CHAIN_RECORD, SEGMENT_RECORD, USED_RECORD, BUFFER_SPEC, RECLAIM_RECORD, CONTROL } from './layout.js';
+export { CHAIN_RECORD, COMPACT_RECORD, SEGMENT_RECORD, USED_RECORD, BUFFER_SPEC, RECLAIM_RECORD, CONTROL } from './layout.js';

@@ -129,6 +129,26 @@ export const CHAIN_RECORD = {
   ringSlots: 20,
 } as const;
 
+/**
+ * A compact chain record of a device (i32 fields, byte offsets), written by `popCompact` into the
+ * same area as CHAIN_RECORD: the chain's first readable and first writable buffer as linear
+ * offsets and lengths (offset 0 = none; a rejected chain has none), and a `usedLength` word the
+ * caller fills before `pushCompact` publishes the record as a used element.
+ */
+export const COMPACT_RECORD = {
+  size: 32,
+  id: 0,
+  reason: 4,
+  readOffset: 8,
+  readLength: 12,
+  writeOffset: 16,
+  writeLength: 20,
+  /** Packed: ring slots the chain occupied. Split: 1. */
+  ringSlots: 24,
+  /** Bytes written into the chain, filled by the caller; `pushCompact` uses it as the used length. */
+  usedLength: 28,
+} as const;
+
 /** A segment record of a device (u32 fields): where a buffer is in the linear memory. */
 export const SEGMENT_RECORD = { size: 8, offset: 0, length: 4 } as const;
 

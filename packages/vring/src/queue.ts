@@ -192,14 +192,23 @@ export class VirtqueueDevice extends QueueSide {
   readonly chains: Int32Array;
   readonly segments: Uint32Array;
   readonly used: Uint32Array;
+  /**
+   * COMPACT_RECORDs of `popCompact` (the same memory as `chains`, read it as one or the other):
+   * per chain id, reason, first readable buffer {offset, length}, first writable buffer
+   * {offset, length}, ringSlots, and usedLength for the caller to fill before `pushCompact`.
+   */
+  readonly records: Int32Array;
   private readonly popFn: (cb: number, max: number) => number;
   private readonly pushFn: (cb: number, count: number) => number;
+  private readonly popCompactFn: (cb: number, max: number) => number;
+  private readonly pushCompactFn: (cb: number, count: number) => number;
 
   constructor(options: QueueOptions) {
     super(options, { split: QUEUE_KIND.splitDevice, packed: QUEUE_KIND.packedDevice });
     const buffer = this.memory.memory.buffer;
     const out = this.allocateArray(CONTROL.out, CONTROL.outCapacity, this.batch, CHAIN_RECORD.size);
     this.chains = new Int32Array(buffer, out, (this.batch * CHAIN_RECORD.size) >>> 2);
+    this.records = this.chains;
     const segs = this.allocateArray(CONTROL.segments, CONTROL.segmentCapacity, this.segmentCapacity, SEGMENT_RECORD.size);
     this.segments = new Uint32Array(buffer, segs, (this.segmentCapacity * SEGMENT_RECORD.size) >>> 2);
     const input = this.allocateArray(CONTROL.input, CONTROL.inputCapacity, this.batch, USED_RECORD.size);
@@ -207,6 +216,8 @@ export class VirtqueueDevice extends QueueSide {
     const split = this.layout === 'split';
     this.popFn = split ? this.engine.splitDevicePop : this.engine.packedDevicePop;
     this.pushFn = split ? this.engine.splitDevicePush : this.engine.packedDevicePush;
+    this.popCompactFn = split ? this.engine.splitDevicePopCompact : this.engine.packedDevicePopCompact;
+    this.pushCompactFn = split ? this.engine.splitDevicePushCompact : this.engine.packedDevicePushCompact;
     this.set(CONTROL.availWrap, 1);
     this.set(CONTROL.usedWrap, 1);
     this.set(CONTROL.eventShadowWrap, 1);
@@ -225,6 +236,20 @@ export class VirtqueueDevice extends QueueSide {
   /** Publishes the first `count` records of `used`. Returns how many were pushed. */
   push(count: number): number {
     return this.pushFn(this.control, count);
+  }
+
+  /**
+   * Pops and validates up to `max` chains like `pop`, but writes COMPACT_RECORDs into `records`
+   * (first readable and first writable buffer of each chain) and no segment records: the fast
+   * path for request/response devices. Every descriptor of every chain is still validated.
+   */
+  popCompact(max: number = this.batch): number {
+    return this.popCompactFn(this.control, max);
+  }
+
+  /** Publishes the first `count` of `records` as used elements (id, usedLength; packed: ringSlots). */
+  pushCompact(count: number): number {
+    return this.pushCompactFn(this.control, count);
   }
 
   /** Next available index (split: free-running u16; packed: ring slot). */

@@ -121,9 +121,17 @@ function runDevice(sc: Scenario, engine: EngineName): { log: unknown[]; memory: 
   if (sc.layout === 'split') s.guest.view.setUint16(availIdx, base + sc.ahead, true);
   const log: unknown[] = [];
   for (const op of sc.ops) {
-    if (op.kind === 'pop') {
+    if (op.kind === 'pop' && (op.b & 1) === 1) {
+      // The compact fast path: same validation, COMPACT_RECORDs instead of chain + segment records.
+      const n = device.popCompact(op.a);
+      log.push(['pop', n, Array.from(device.records.subarray(0, 8 * n))]);
+    } else if (op.kind === 'pop') {
       const n = device.pop(op.a);
       log.push(['pop', n, Array.from(device.chains.subarray(0, 8 * n)), Array.from(device.segments)]);
+    } else if (op.kind === 'push' && (op.b & 16) !== 0) {
+      const n = Math.min(op.a, 8);
+      for (let i = 0; i < n; i++) device.records[8 * i + 7] = op.desc.len + i;
+      log.push(['pushCompact', device.pushCompact(n)]);
     } else if (op.kind === 'push') {
       const n = Math.min(op.a, 8);
       for (let i = 0; i < n; i++) device.used.set([(op.b + i) % (sc.q + 1), op.desc.len, (op.b >> (i % 8)) % (sc.q + 2), 0], 4 * i);

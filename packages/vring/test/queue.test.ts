@@ -5,6 +5,29 @@ import { BUFFERS, ENGINES, LAYOUTS, P, RING, S, chainsOf, pair, setup, writePack
 describe.each(LAYOUTS.flatMap((layout) => ENGINES.map((engine) => ({ layout, engine }))))('$layout ring, $engine engine', ({ layout, engine }) => {
   const WRITE = layout === 'split' ? S.WRITE : P.WRITE;
 
+  it('popCompact gives each chain its first readable and first writable buffer; pushCompact completes it', () => {
+    const s = setup(layout, engine);
+    const { driver, device } = pair(s);
+    expect(driver.reserve(2, 3)).toBe(2);
+    for (let p = 0; p < 6; p++) driver.setSpec(p, BUFFERS + 0x100 * p, 16 + p, p % 3 === 0 ? 0 : WRITE);
+    driver.setSpec(4, 2 ** 40, 16, WRITE); // second chain: a writable buffer outside guest memory
+    expect(driver.publish()).toBe(2);
+    const ids = [driver.chainIds[0]!, driver.chainIds[1]!];
+    expect(device.popCompact()).toBe(2);
+    const r = device.records;
+    expect(Array.from(r.subarray(0, 7))).toEqual([ids[0], 0, s.at(BUFFERS), 16, s.at(BUFFERS + 0x100), 17, layout === 'split' ? 1 : 3]);
+    expect(r[8]).toBe(ids[1]);
+    expect(r[9]).not.toBe(0); // rejected: no buffers exposed
+    expect(Array.from(r.subarray(10, 14))).toEqual([0, 0, 0, 0]);
+    expect(device.errors).toBe(1);
+    r[7] = 8;
+    r[15] = 0;
+    expect(device.pushCompact(2)).toBe(2);
+    expect(driver.reclaim()).toBe(2);
+    expect([driver.completions[0], driver.completions[1], driver.completions[2], driver.completions[3]]).toEqual([ids[0], 8, ids[1], 0]);
+    expect(driver.freeDescriptors).toBe(8);
+  });
+
   it('carries chains of readable then writable buffers from driver to device and back', () => {
     const s = setup(layout, engine);
     const { driver, device } = pair(s);

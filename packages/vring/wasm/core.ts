@@ -67,8 +67,29 @@ function failQueue(cb: u32, reason: u32): void {
 
 // ---- split ring, device side -----------------------------------------------------------------
 
+@inline function writeCompact(out: u32, id: u32, reason: u32, readAt: u32, readLen: u32, writeAt: u32, writeLen: u32, slots: u32): void {
+  store<u32>(out + K.COMPACT_RECORD_ID, id);
+  store<u32>(out + K.COMPACT_RECORD_REASON, reason);
+  store<u32>(out + K.COMPACT_RECORD_READ_OFFSET, readAt);
+  store<u32>(out + K.COMPACT_RECORD_READ_LENGTH, readLen);
+  store<u32>(out + K.COMPACT_RECORD_WRITE_OFFSET, writeAt);
+  store<u32>(out + K.COMPACT_RECORD_WRITE_LENGTH, writeLen);
+  store<u32>(out + K.COMPACT_RECORD_RING_SLOTS, slots);
+  store<u32>(out + K.COMPACT_RECORD_USED_LENGTH, 0);
+}
+
 /** Pops up to `max` available chains, validating each whole chain first. Returns the count. */
 export function splitDevicePop(cb: u32, max: u32): u32 {
+  return splitPop(cb, max, false);
+}
+
+/** splitDevicePop writing compact records (first readable / first writable buffer, no segment records). */
+export function splitDevicePopCompact(cb: u32, max: u32): u32 {
+  return splitPop(cb, max, true);
+}
+
+// `compact` is a constant at both call sites: inlining specialises the loop for each record kind.
+@inline function splitPop(cb: u32, max: u32, compact: bool): u32 {
   if (field(cb, K.CONTROL_STATUS) != 0) return 0;
   const size = field(cb, K.CONTROL_QUEUE_SIZE);
   const mask = size - 1;
@@ -105,6 +126,10 @@ export function splitDevicePop(cb: u32, max: u32): u32 {
     let reason: u32 = 0;
     let readable: u32 = 0;
     let writable: u32 = 0;
+    let readAt: u32 = 0;
+    let readLen: u32 = 0;
+    let writeAt: u32 = 0;
+    let writeLen: u32 = 0;
     let full = false;
     if (head >= size) {
       reason = K.REJECT_DESC_INDEX_OUT_OF_RANGE;
@@ -137,16 +162,20 @@ export function splitDevicePop(cb: u32, max: u32): u32 {
         const at = translateFirst(header, addr, <u64>len, has0, gpa0, size0, offset0);
         if (at == 0) { reason = K.REJECT_BUFFER_OUT_OF_BOUNDS; break; }
         if ((flags & K.SPLIT_F_WRITE) != 0) {
+          if (compact && writable == 0) { writeAt = at; writeLen = len; }
           writable++;
         } else {
           if (writable != 0) { reason = K.REJECT_READABLE_AFTER_WRITABLE; break; }
+          if (compact && readable == 0) { readAt = at; readLen = len; }
           readable++;
         }
-        if (seg == segmentCapacity) { full = true; break; }
-        const s = segments + seg * K.SEGMENT_RECORD_SIZE;
-        store<u32>(s + K.SEGMENT_RECORD_OFFSET, at);
-        store<u32>(s + K.SEGMENT_RECORD_LENGTH, len);
-        seg++;
+        if (!compact) {
+          if (seg == segmentCapacity) { full = true; break; }
+          const s = segments + seg * K.SEGMENT_RECORD_SIZE;
+          store<u32>(s + K.SEGMENT_RECORD_OFFSET, at);
+          store<u32>(s + K.SEGMENT_RECORD_LENGTH, len);
+          seg++;
+        }
         if ((flags & K.SPLIT_F_NEXT) == 0) break;
         index = <u32>load<u16>(d + K.SPLIT_DESC_NEXT);
         if (index >= entries) { reason = K.REJECT_DESC_INDEX_OUT_OF_RANGE; break; }
@@ -159,8 +188,13 @@ export function splitDevicePop(cb: u32, max: u32): u32 {
       writable = 0;
       rejected++;
       lastReason = reason;
+      readAt = 0;
+      readLen = 0;
+      writeAt = 0;
+      writeLen = 0;
     }
-    writeChain(out + count * K.CHAIN_RECORD_SIZE, head, reason, readable, writable, first, 1);
+    if (compact) writeCompact(out + count * K.COMPACT_RECORD_SIZE, head, reason, readAt, readLen, writeAt, writeLen, 1);
+    else writeChain(out + count * K.CHAIN_RECORD_SIZE, head, reason, readable, writable, first, 1);
     count++;
     next = (next + 1) & 0xffff;
   }
@@ -182,6 +216,27 @@ export function splitDevicePush(cb: u32, count: u32): u32 {
     const elem = used + K.SPLIT_USED_RING + (idx & mask) * K.SPLIT_USED_ELEM_SIZE;
     store<u32>(elem + K.SPLIT_USED_ELEM_ID, load<u32>(rec + K.USED_RECORD_ID));
     store<u32>(elem + K.SPLIT_USED_ELEM_LEN, load<u32>(rec + K.USED_RECORD_LENGTH));
+    idx = (idx + 1) & 0xffff;
+    if (((i + 1) & 31) == 0) atomic.store<u16>(used + K.SPLIT_USED_IDX, <u16>idx);
+  }
+  if ((n & 31) != 0) atomic.store<u16>(used + K.SPLIT_USED_IDX, <u16>idx);
+  setField(cb, K.CONTROL_USED_INDEX, idx);
+  return n;
+}
+
+/** Publishes the first `count` compact records as used elements (id, usedLength); same releases as splitDevicePush. */
+export function splitDevicePushCompact(cb: u32, count: u32): u32 {
+  const capacity = field(cb, K.CONTROL_OUT_CAPACITY);
+  const n = count < capacity ? count : capacity;
+  const mask = field(cb, K.CONTROL_QUEUE_SIZE) - 1;
+  const used = field(cb, K.CONTROL_DEVICE_AREA);
+  const records = field(cb, K.CONTROL_OUT);
+  let idx = field(cb, K.CONTROL_USED_INDEX);
+  for (let i: u32 = 0; i < n; i++) {
+    const rec = records + i * K.COMPACT_RECORD_SIZE;
+    const elem = used + K.SPLIT_USED_RING + (idx & mask) * K.SPLIT_USED_ELEM_SIZE;
+    store<u32>(elem + K.SPLIT_USED_ELEM_ID, load<u32>(rec + K.COMPACT_RECORD_ID));
+    store<u32>(elem + K.SPLIT_USED_ELEM_LEN, load<u32>(rec + K.COMPACT_RECORD_USED_LENGTH));
     idx = (idx + 1) & 0xffff;
     if (((i + 1) & 31) == 0) atomic.store<u16>(used + K.SPLIT_USED_IDX, <u16>idx);
   }
@@ -334,6 +389,15 @@ export function splitDriverReclaim(cb: u32, max: u32): u32 {
 
 /** Pops up to `max` available chains of a packed ring. Returns the count. */
 export function packedDevicePop(cb: u32, max: u32): u32 {
+  return packedPop(cb, max, false);
+}
+
+/** packedDevicePop writing compact records (see splitDevicePopCompact). */
+export function packedDevicePopCompact(cb: u32, max: u32): u32 {
+  return packedPop(cb, max, true);
+}
+
+@inline function packedPop(cb: u32, max: u32, compact: bool): u32 {
   if (field(cb, K.CONTROL_STATUS) != 0) return 0;
   const size = field(cb, K.CONTROL_QUEUE_SIZE);
   const ring = field(cb, K.CONTROL_DESC);
@@ -364,6 +428,10 @@ export function packedDevicePop(cb: u32, max: u32): u32 {
     let full = false;
     let readable: u32 = 0;
     let writable: u32 = 0;
+    let readAt: u32 = 0;
+    let readLen: u32 = 0;
+    let writeAt: u32 = 0;
+    let writeLen: u32 = 0;
     let visited: u32 = 0;
     let slots: u32 = 0;
     let id: u32 = 0;
@@ -397,16 +465,20 @@ export function packedDevicePop(cb: u32, max: u32): u32 {
               const at = translateFirst(header, load<u64>(t + K.PACKED_DESC_ADDR), <u64>tlen, has0, gpa0, size0, offset0);
               if (at == 0) { reason = K.REJECT_BUFFER_OUT_OF_BOUNDS; break; }
               if ((tflags & K.PACKED_F_WRITE) != 0) {
+                if (compact && writable == 0) { writeAt = at; writeLen = tlen; }
                 writable++;
               } else {
                 if (writable != 0) { reason = K.REJECT_READABLE_AFTER_WRITABLE; break; }
+                if (compact && readable == 0) { readAt = at; readLen = tlen; }
                 readable++;
               }
-              if (seg == segmentCapacity) { full = true; break; }
-              const r = segments + seg * K.SEGMENT_RECORD_SIZE;
-              store<u32>(r + K.SEGMENT_RECORD_OFFSET, at);
-              store<u32>(r + K.SEGMENT_RECORD_LENGTH, tlen);
-              seg++;
+              if (!compact) {
+                if (seg == segmentCapacity) { full = true; break; }
+                const r = segments + seg * K.SEGMENT_RECORD_SIZE;
+                store<u32>(r + K.SEGMENT_RECORD_OFFSET, at);
+                store<u32>(r + K.SEGMENT_RECORD_LENGTH, tlen);
+                seg++;
+              }
             }
           }
         } else {
@@ -416,13 +488,15 @@ export function packedDevicePop(cb: u32, max: u32): u32 {
           else if (at == 0) reason = K.REJECT_BUFFER_OUT_OF_BOUNDS;
           else {
             if ((flags & K.PACKED_F_WRITE) != 0) {
+              if (compact && writable == 0) { writeAt = at; writeLen = len; }
               writable++;
             } else if (writable != 0) {
               reason = K.REJECT_READABLE_AFTER_WRITABLE;
             } else {
+              if (compact && readable == 0) { readAt = at; readLen = len; }
               readable++;
             }
-            if (reason == 0) {
+            if (!compact && reason == 0) {
               if (seg == segmentCapacity) {
                 full = true;
               } else {
@@ -452,8 +526,13 @@ export function packedDevicePop(cb: u32, max: u32): u32 {
       writable = 0;
       rejected++;
       lastReason = reason;
+      readAt = 0;
+      readLen = 0;
+      writeAt = 0;
+      writeLen = 0;
     }
-    writeChain(out + count * K.CHAIN_RECORD_SIZE, id, reason, readable, writable, first, slots);
+    if (compact) writeCompact(out + count * K.COMPACT_RECORD_SIZE, id, reason, readAt, readLen, writeAt, writeLen, slots);
+    else writeChain(out + count * K.CHAIN_RECORD_SIZE, id, reason, readable, writable, first, slots);
     count++;
     slot = s;
     wrap = w;
@@ -466,23 +545,32 @@ export function packedDevicePop(cb: u32, max: u32): u32 {
 
 /** Writes `count` used descriptors; the first one's flags last, as the single release. */
 export function packedDevicePush(cb: u32, count: u32): u32 {
-  const capacity = field(cb, K.CONTROL_INPUT_CAPACITY);
+  return packedPush(cb, count, false);
+}
+
+/** Publishes the first `count` compact records as used descriptors (id, usedLength, ringSlots). */
+export function packedDevicePushCompact(cb: u32, count: u32): u32 {
+  return packedPush(cb, count, true);
+}
+
+@inline function packedPush(cb: u32, count: u32, compact: bool): u32 {
+  const capacity = compact ? field(cb, K.CONTROL_OUT_CAPACITY) : field(cb, K.CONTROL_INPUT_CAPACITY);
   const n = count < capacity ? count : capacity;
   if (n == 0) return 0;
   const size = field(cb, K.CONTROL_QUEUE_SIZE);
   const ring = field(cb, K.CONTROL_DESC);
-  const input = field(cb, K.CONTROL_INPUT);
+  const input = compact ? field(cb, K.CONTROL_OUT) : field(cb, K.CONTROL_INPUT);
   let slot = field(cb, K.CONTROL_USED_INDEX);
   let wrap = field(cb, K.CONTROL_USED_WRAP);
   let firstFlagsAt: u32 = 0;
   let firstFlags: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    const rec = input + i * K.USED_RECORD_SIZE;
-    let slots = load<u32>(rec + K.USED_RECORD_RING_SLOTS);
+    const rec = input + i * (compact ? K.COMPACT_RECORD_SIZE : K.USED_RECORD_SIZE);
+    let slots = load<u32>(rec + (compact ? K.COMPACT_RECORD_RING_SLOTS : K.USED_RECORD_RING_SLOTS));
     if (slots == 0 || slots > size) slots = 1;
     const d = ring + slot * K.PACKED_DESC_SIZE;
-    store<u32>(d + K.PACKED_DESC_LEN, load<u32>(rec + K.USED_RECORD_LENGTH));
-    store<u16>(d + K.PACKED_DESC_ID, <u16>load<u32>(rec + K.USED_RECORD_ID));
+    store<u32>(d + K.PACKED_DESC_LEN, load<u32>(rec + (compact ? K.COMPACT_RECORD_USED_LENGTH : K.USED_RECORD_LENGTH)));
+    store<u16>(d + K.PACKED_DESC_ID, <u16>load<u32>(rec + (compact ? K.COMPACT_RECORD_ID : K.USED_RECORD_ID)));
     const flags = wrap != 0 ? (K.PACKED_F_AVAIL | K.PACKED_F_USED) : 0;
     if (i == 0) {
       firstFlagsAt = d + K.PACKED_DESC_FLAGS;
