@@ -36,6 +36,24 @@ export class DiffCollector {
     return this.from.where(entity, ...sub);
   }
 
+  /** A `changed` reporter for one item, so comparisons only say what differs. */
+  changedReporter(entity: DiffEntity, name: string): (input: Omit<ChangeInput, 'kind' | 'entity' | 'name'>) => void {
+    return (input) => this.add({ kind: 'changed', entity, name, ...input });
+  }
+
+  /** Renames (a generated-name change) and alias edits of a named item. */
+  compareNames(entity: DiffEntity, old: { name: string; aliases?: string[] }, now: { name: string; aliases?: string[] }): void {
+    const add = this.changedReporter(entity, now.name);
+    if (old.name !== now.name) {
+      add({ path: 'name', before: old.name, after: now.name, summary: `renamed ${old.name} to ${now.name}: the generated API spells it differently`, rule: 'generated-name-changed', loc: this.inTo(now, 'name') });
+    }
+    const droppedAliases = minus(old.aliases, [...(now.aliases ?? []), now.name]);
+    const newAliases = minus(now.aliases, [...(old.aliases ?? []), old.name]);
+    if (droppedAliases.length > 0 || newAliases.length > 0) {
+      add({ path: 'aliases', before: old.aliases ?? [], after: now.aliases ?? [], summary: `aliases: ${listOrNone(old.aliases)} -> ${listOrNone(now.aliases)}`, loc: this.inTo(now, 'aliases') });
+    }
+  }
+
   add(input: ChangeInput): void {
     const rule = input.rule ? breakingRule(input.rule) : undefined;
     const change: Change = {

@@ -1,6 +1,6 @@
 /** Protocol and virtio feature bits: numbers, dependencies, names. */
 import type { ProtocolFeature, VirtioFeature } from '../schema.js';
-import { DiffCollector, listOrNone, minus, sameItem, sameSet } from './collect.js';
+import { DiffCollector, listOrNone, sameItem, sameSet } from './collect.js';
 import { diffDivergences } from './messages.js';
 import { reportAddition, reportRemoval } from './numbers.js';
 
@@ -8,15 +8,8 @@ type Feature = ProtocolFeature | VirtioFeature;
 
 function compareFeature(c: DiffCollector, entity: 'protocol-feature' | 'virtio-feature', old: Feature, now: Feature): void {
   const name = now.name;
-  const add = (input: Omit<Parameters<DiffCollector['add']>[0], 'kind' | 'entity' | 'name'>) => c.add({ kind: 'changed', entity, name, ...input });
-  if (old.name !== now.name) {
-    add({ path: 'name', before: old.name, after: now.name, summary: `renamed ${old.name} to ${now.name}: the generated API spells it differently`, rule: 'generated-name-changed', loc: c.inTo(now, 'name') });
-  }
-  const droppedAliases = minus(old.aliases, [...(now.aliases ?? []), now.name]);
-  const newAliases = minus(now.aliases, [...(old.aliases ?? []), old.name]);
-  if (droppedAliases.length > 0 || newAliases.length > 0) {
-    add({ path: 'aliases', before: old.aliases ?? [], after: now.aliases ?? [], summary: `aliases: ${listOrNone(old.aliases)} -> ${listOrNone(now.aliases)}`, loc: c.inTo(now, 'aliases') });
-  }
+  const add = c.changedReporter(entity, name);
+  c.compareNames(entity, old, now);
   if (old.bit !== now.bit) {
     add({ path: 'bit', before: old.bit, after: now.bit, summary: `bit ${old.bit} -> ${now.bit}: peers on ${c.from.meta.version} negotiate it as bit ${old.bit}`, rule: 'feature-bit-renumbered', loc: c.inTo(now, 'bit') });
   }

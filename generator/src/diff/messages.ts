@@ -1,7 +1,7 @@
 /** Messages: ids, channels, payloads, reply and fd rules, gates. */
 import type { ChannelMessage } from '../load.js';
 import type { FdSpec, ReplyRule } from '../schema.js';
-import { DiffCollector, listOrNone, minus, same, sameItem, sameSet } from './collect.js';
+import { DiffCollector, listOrNone, same, sameItem, sameSet } from './collect.js';
 import { reportAddition, reportRemoval } from './numbers.js';
 
 function describeReply(r: ReplyRule): string {
@@ -23,16 +23,8 @@ function describeFds(f: FdSpec): string {
 
 function compareMessage(c: DiffCollector, old: ChannelMessage, now: ChannelMessage): void {
   const name = now.name;
-  const add = (input: Omit<Parameters<DiffCollector['add']>[0], 'kind' | 'entity' | 'name'>) => c.add({ kind: 'changed', entity: 'message', name, ...input });
-
-  if (old.name !== now.name) {
-    add({ path: 'name', before: old.name, after: now.name, summary: `renamed ${old.name} to ${now.name}: the generated API spells it differently`, rule: 'generated-name-changed', loc: c.inTo(now, 'name') });
-  }
-  const droppedAliases = minus(old.aliases, [...(now.aliases ?? []), now.name]);
-  const newAliases = minus(now.aliases, [...(old.aliases ?? []), old.name]);
-  if (droppedAliases.length > 0 || newAliases.length > 0) {
-    add({ path: 'aliases', before: old.aliases ?? [], after: now.aliases ?? [], summary: `aliases: ${listOrNone(old.aliases)} -> ${listOrNone(now.aliases)}`, loc: c.inTo(now, 'aliases') });
-  }
+  const add = c.changedReporter('message', name);
+  c.compareNames('message', old, now);
   if (old.channel !== now.channel) {
     add({ path: 'channel', before: old.channel, after: now.channel, summary: `moved from the ${old.channel} channel to the ${now.channel} channel`, rule: 'message-channel-changed', loc: c.inTo(now) });
   } else if (old.id !== now.id) {
