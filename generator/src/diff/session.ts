@@ -21,7 +21,7 @@ function released(model: SpecModel, names: string[]): string[] {
 }
 
 function comparePrecondition(c: DiffCollector, old: Precondition, now: Precondition): void {
-  const add = (input: Omit<Parameters<DiffCollector['add']>[0], 'entity' | 'name' | 'kind'>) => c.add({ kind: 'changed', entity: 'precondition', name: now.id, ...input });
+  const add = c.changedReporter('precondition', now.id);
   if (old.level !== now.level) add({ path: 'level', before: old.level, after: now.level, summary: `${now.id}: ${old.level} -> ${now.level}`, rule: 'normative-level-changed', loc: c.inTo(now, 'level') });
   if (old.actor !== now.actor) add({ path: 'actor', before: old.actor, after: now.actor, summary: `${now.id}: binds the ${now.actor} instead of the ${old.actor}`, rule: 'precondition-strengthened', loc: c.inTo(now, 'actor') });
   if (old.kind !== now.kind) add({ path: 'kind', before: old.kind, after: now.kind, summary: `${now.id}: ${old.kind} -> ${now.kind}`, rule: 'precondition-strengthened', loc: c.inTo(now, 'kind') });
