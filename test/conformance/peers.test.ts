@@ -9,29 +9,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BlkBackendDevice, VhostUserBackend } from '@vhost-user/transport';
 import { allCases } from '../../packages/cli/src/conformance/cases.js';
 import { loadExpectations } from '../../packages/cli/src/conformance/expectations.js';
-import { matrixRow, renderMatrix, type Matrix, type MatrixRow } from '../../packages/cli/src/conformance/matrix.js';
+import { matrixRow, type MatrixRow } from '../../packages/cli/src/conformance/matrix.js';
+import { debianVersion, writeRows } from './matrix-file.js';
 import { runCases } from '../../packages/cli/src/conformance/runner.js';
-import { SECTION_ORDER } from '../../packages/cli/src/conformance/cases.js';
 import { APT_DPDK, APT_GPU, APT_QEMU, TempDir, missingPeer } from '../interop/peers.js';
 
 const rows: MatrixRow[] = [];
-const resultsDir = new URL('./results/', import.meta.url).pathname;
+const packageVersion = debianVersion;
 
-function packageVersion(pkg: string): string {
-  try {
-    return execFileSync('dpkg-query', ['-W', '-f', '${Version}', pkg], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-afterAll(() => {
-  if (rows.length === 0) return;
-  const matrix: Matrix = { format: 1, generated: new Date().toISOString(), sections: SECTION_ORDER, rows };
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(`${resultsDir}matrix.json`, `${JSON.stringify(matrix, null, 2)}\n`);
-  writeFileSync(`${resultsDir}matrix.html`, renderMatrix(matrix));
-});
+afterAll(() => writeRows('backends', rows));
 
 interface PeerSpec {
   name: string;

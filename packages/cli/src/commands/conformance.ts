@@ -1,4 +1,7 @@
-/** `vhost-user conformance`: the suite acts as a front-end and checks a back-end against the spec's rules. */
+/**
+ * `vhost-user conformance`: with --backend the suite acts as a front-end and checks a back-end
+ * against the spec's rules; with --frontend it serves a device and checks what a front-end sends.
+ */
 import { format, parse } from '../args.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
@@ -7,15 +10,68 @@ import { loadExpectations, type Expectations } from '../conformance/expectations
 import { mustCasesHold, type CaseResult, type ConformanceCase } from '../conformance/model.js';
 import { caseLine, junitReport, resultLine, summary, textReport } from '../conformance/report.js';
 import { runCases } from '../conformance/runner.js';
+import { FRONTEND_SECTION_ORDER, frontendCases } from '../conformance/frontend/cases.js';
+import { runFrontend } from '../conformance/frontend/runner.js';
 
 
-export function selectCases(only: string | undefined): ConformanceCase[] {
-  const cases = allCases();
+type Listed = Pick<ConformanceCase, 'id' | 'section' | 'anchor' | 'level' | 'title' | 'derivedFrom'>;
+
+export function selectCases(only: string | undefined): ConformanceCase[];
+export function selectCases<C extends Listed>(only: string | undefined, cases: C[], sections: string[]): C[];
+export function selectCases(only: string | undefined, cases: Listed[] = allCases(), sections: string[] = SECTION_ORDER): Listed[] {
   if (!only) return cases;
   const wanted = only.split(',').map((s) => s.trim());
   const picked = cases.filter((c) => wanted.some((w) => c.section === w || c.id === w || c.id.startsWith(`${w}/`) || c.anchor.includes(w)));
-  if (picked.length === 0) throw new UsageError(`conformance: --only ${only} selects no case (sections: ${SECTION_ORDER.join(', ')})`);
+  if (picked.length === 0) throw new UsageError(`conformance: --only ${only} selects no case (sections: ${sections.join(', ')})`);
   return picked;
+}
+
+function listCases(cases: Listed[], fmt: string, io: Io): number {
+  if (fmt === 'json') io.out(JSON.stringify(cases.map(({ id, section, anchor, level, title, derivedFrom }) => ({ id, section, anchor, level, title, derivedFrom })), null, 2));
+  else for (const c of cases) io.out(caseLine(c));
+  return 0;
+}
+
+function readExpectations(impl: string | boolean | undefined): Expectations | undefined {
+  if (typeof impl !== 'string') return undefined;
+  try {
+    return loadExpectations(impl);
+  } catch (error) {
+    throw new UsageError(`conformance: ${(error as Error).message}`);
+  }
+}
+
+function report(implementation: string, results: CaseResult[], fmt: string, io: Io): number {
+  if (fmt === 'json') io.out(JSON.stringify({ implementation, ok: mustCasesHold(results), summary: summary(results), results }, null, 2));
+  else if (fmt === 'junit') io.out(junitReport(implementation, results));
+  else io.out(textReport(results, io.colour));
+  return mustCasesHold(results) ? 0 : 1;
+}
+
+/** --frontend: the suite serves a device at --listen and judges the first front-end session. */
+async function runFrontendMode(values: Record<string, string | boolean | undefined>, fmt: 'text' | 'json' | 'junit', io: Io): Promise<number> {
+  const cases = selectCases(values.only as string | undefined, frontendCases(), FRONTEND_SECTION_ORDER);
+  if (values.list) return listCases(cases, fmt, io);
+  const listen = values.listen;
+  if (typeof listen !== 'string') throw new UsageError('conformance: --frontend needs --listen <socket> (or --list)');
+  const device = (values.device ?? 'blk') as string;
+  if (device !== 'blk' && device !== 'net') throw new UsageError('conformance: --frontend serves --device blk or net');
+  const waitMs = values.wait === undefined ? undefined : Number(values.wait);
+  if (waitMs !== undefined && (!Number.isFinite(waitMs) || waitMs <= 0)) throw new UsageError('conformance: --wait must be milliseconds');
+  const expectations = readExpectations(values.impl);
+  let onSignal: () => void = () => undefined;
+  const stop = new Promise<void>((resolve) => (onSignal = () => resolve()));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    if (fmt === 'text') io.out(`serving a ${device} device at ${listen}; waiting for one front-end session to end`);
+    const run = await runFrontend({ listen, device, image: values.image as string | undefined, waitMs, stop, expectations, cases });
+    if (fmt === 'text') for (const r of run.results) io.out(resultLine(r, io.colour));
+    return report(expectations?.implementation ?? (values.impl as string | undefined) ?? 'front-end', run.results, fmt, io);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 export async function runConformance(argv: string[], io: Io): Promise<number> {
@@ -32,27 +88,22 @@ export async function runConformance(argv: string[], io: Io): Promise<number> {
       format: { type: 'string' },
       timeout: { type: 'string' },
       frontend: { type: 'boolean' },
+      listen: { type: 'string' },
+      image: { type: 'string' },
+      wait: { type: 'string' },
     },
     'conformance',
   );
   const fmt = format(values.format, ['text', 'json', 'junit'] as const, 'text', 'conformance');
-  if (values.frontend) throw new UsageError('conformance: --frontend (the suite as a back-end) is not implemented yet; use vhost-user trace to watch a front-end');
+  if (values.frontend) {
+    if (values.backend !== undefined) throw new UsageError('conformance: --frontend and --backend exclude each other');
+    return runFrontendMode(values, fmt, io);
+  }
   const cases = selectCases(values.only as string | undefined);
-  if (values.list) {
-    if (fmt === 'json') io.out(JSON.stringify(cases.map(({ id, section, anchor, level, title, derivedFrom }) => ({ id, section, anchor, level, title, derivedFrom })), null, 2));
-    else for (const c of cases) io.out(caseLine(c));
-    return 0;
-  }
+  if (values.list) return listCases(cases, fmt, io);
   const socket = values.backend;
-  if (typeof socket !== 'string') throw new UsageError('conformance: --backend <socket> is required (or --list)');
-  let expectations: Expectations | undefined;
-  if (typeof values.impl === 'string') {
-    try {
-      expectations = loadExpectations(values.impl);
-    } catch (error) {
-      throw new UsageError(`conformance: ${(error as Error).message}`);
-    }
-  }
+  if (typeof socket !== 'string') throw new UsageError('conformance: --backend <socket> is required (or --frontend --listen <socket>, or --list)');
+  const expectations = readExpectations(values.impl);
   const timeoutMs = values.timeout === undefined ? 2000 : Number(values.timeout);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError('conformance: --timeout must be milliseconds');
   let results: CaseResult[];
@@ -70,9 +121,5 @@ export async function runConformance(argv: string[], io: Io): Promise<number> {
     if ((error as Error).message.startsWith('unknown device')) throw new UsageError(`conformance: ${(error as Error).message}`);
     throw error;
   }
-  const implementation = expectations?.implementation ?? (values.impl as string | undefined) ?? socket;
-  if (fmt === 'json') io.out(JSON.stringify({ implementation, ok: mustCasesHold(results), summary: summary(results), results }, null, 2));
-  else if (fmt === 'junit') io.out(junitReport(implementation, results));
-  else io.out(textReport(results, io.colour));
-  return mustCasesHold(results) ? 0 : 1;
+  return report(expectations?.implementation ?? (values.impl as string | undefined) ?? socket, results, fmt, io);
 }

@@ -11,9 +11,14 @@ export async function runTrace(argv: string[], io: Io): Promise<number> {
   const filter = typeof values.filter === 'string' ? values.filter.split(',').map((f) => f.trim().toUpperCase()) : undefined;
   const tracer = startTrace({ listen: values.listen, connect: values.connect, json: Boolean(values.json), filter, out: (line) => io.out(line) });
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // --once: the first session's end stops the tracer (scripts and tests).
     if (values.once) tracer.onSessionEnd = stop;
   });
   tracer.close();

@@ -3,7 +3,7 @@
  * header handling, feature order, fd hygiene, memory, ring states, config space, malformed
  * input and reconnect. Each names the spec section it checks and the rule's level.
  */
-import { HEADER, ProtocolFeature, VHOST_USER_MAX_CONFIG_SIZE, VirtioFeature, encode, featureMask, hasFeature, type MemoryRegion } from '@vhost-user/codec';
+import { HEADER, ProtocolFeature, VHOST_USER_MAX_CONFIG_SIZE, VirtioFeature, decode, encode, featureMask, hasFeature, type MemoryRegion } from '@vhost-user/codec';
 import { FrontendGuestMemory, UnixSocket, closeFds, native } from '@vhost-user/transport';
 import { checkReplyHeader, derivedCases } from './derived.js';
 import type { CaseContext, ConformanceCase } from './model.js';
@@ -16,6 +16,29 @@ function getFeaturesWithFlags(flags: number): Uint8Array {
   const bytes = encode('frontend', { name: 'VHOST_USER_GET_FEATURES', payload: null });
   new DataView(bytes.buffer).setUint32(HEADER.flagsOffset, flags >>> 0, true);
   return bytes;
+}
+
+const lowestReservedBit = () => (HEADER.reservedMask & -HEADER.reservedMask) >>> 0;
+
+/**
+ * Sends GET_FEATURES with the lowest reserved flag bit set and returns the reply's flags. The
+ * reply is decoded leniently (reserved bits allowed), so a peer that echoes the bits still counts
+ * as having answered; the echo is its own case.
+ */
+async function replyToReservedBits(s: Session, timeoutMs: number): Promise<number> {
+  s.probe.sendRaw(getFeaturesWithFlags(HEADER.version | lowestReservedBit()));
+  const r = await s.probe.next(timeoutMs);
+  if (r.kind === 'closed') throw new CaseFailure('the peer closed the connection on a reserved flag bit');
+  if (r.kind === 'timeout') throw new CaseFailure('no answer to GET_FEATURES with a reserved flag bit');
+  let reply;
+  try {
+    reply = decode('frontend', r.bytes, { strictHeader: false, fds: r.fds.length });
+  } catch (error) {
+    throw new CaseFailure(`the answer does not decode: ${(error as Error).message}`);
+  }
+  if (reply.kind !== 'reply' || reply.name !== 'VHOST_USER_GET_FEATURES') throw new CaseFailure(`expected the GET_FEATURES reply, got ${reply.kind} ${reply.name}`);
+  if (!(reply.flags & HEADER.replyFlag)) throw new CaseFailure('the answer lacks the reply flag');
+  return reply.flags;
 }
 
 /** The peer either closes or keeps answering: it must not hang. */
@@ -79,12 +102,30 @@ const handWritten: ConformanceCase[] = [
     section: 'header',
     anchor: 'message-format.html#reserved-flag-bits',
     level: 'SHOULD',
-    title: 'Reserved header flag bits are ignored',
+    title: 'A request with a reserved header flag bit set is answered as usual (the bits are ignored)',
     async run(ctx) {
       const s = await ctx.open();
-      const topBit = (HEADER.reservedMask & -HEADER.reservedMask) >>> 0; // lowest reserved bit
-      s.probe.sendRaw(getFeaturesWithFlags(HEADER.version | topBit));
-      replyOrFail(await s.probe.next(ctx.timeoutMs), 'VHOST_USER_GET_FEATURES');
+      await replyToReservedBits(s, ctx.timeoutMs);
+    },
+  },
+  {
+    id: 'header/reply-reserved-bits-zero',
+    section: 'header',
+    anchor: 'message-format.html#reserved-flag-bits',
+    level: 'MUST',
+    title: 'A reply has its reserved flag bits zero, even when the request had some set (no echo)',
+    async run(ctx) {
+      const s = await ctx.open();
+      let flags: number;
+      try {
+        flags = await replyToReservedBits(s, ctx.timeoutMs);
+      } catch (error) {
+        // A peer that refuses reserved bits (header/reserved-flags-ignored) sends no reply to judge.
+        if (error instanceof CaseFailure) throw new CaseSkipped(`no reply to judge: ${error.message}`);
+        throw error;
+      }
+      const echoed = (flags & HEADER.reservedMask) >>> 0;
+      if (echoed) throw new CaseFailure(`the reply carries reserved bits 0x${echoed.toString(16)} (copied from the request's flags 0x${(HEADER.version | lowestReservedBit()).toString(16)})`);
     },
   },
   {

@@ -5,6 +5,7 @@
  */
 import { escapeXml } from '../output/junit.js';
 import { SECTION_ORDER } from './cases.js';
+import { FRONTEND_SECTION_ORDER } from './frontend/cases.js';
 import type { CaseResult, Outcome } from './model.js';
 
 export type Cell = 'pass' | 'fail' | 'known-divergence' | 'skip';
@@ -34,24 +35,30 @@ export function sectionCell(outcomes: Outcome[]): Cell {
   return 'skip';
 }
 
-export function matrixRow(implementation: string, version: string, results: readonly CaseResult[], device?: string): MatrixRow {
+const ORDER: Record<MatrixRow['mode'], string[]> = { backend: SECTION_ORDER, frontend: FRONTEND_SECTION_ORDER };
+
+export function matrixRow(implementation: string, version: string, results: readonly CaseResult[], device?: string, mode: MatrixRow['mode'] = 'backend'): MatrixRow {
   const sections: MatrixRow['sections'] = {};
-  for (const section of SECTION_ORDER) {
+  for (const section of ORDER[mode]) {
     const rs = results.filter((r) => r.section === section);
     if (rs.length === 0) continue;
     const count = (o: Outcome) => rs.filter((r) => r.outcome === o).length;
     sections[section] = { cell: sectionCell(rs.map((r) => r.outcome)), pass: count('pass'), fail: count('fail'), knownDivergence: count('known-divergence'), skip: count('skip'), failing: rs.filter((r) => r.outcome === 'fail').map((r) => `${r.level} ${r.id}`) };
   }
-  return { implementation, version, mode: 'backend', device, sections, mustHold: results.every((r) => r.level !== 'MUST' || r.outcome !== 'fail') };
+  return { implementation, version, mode, device, sections, mustHold: results.every((r) => r.level !== 'MUST' || r.outcome !== 'fail') };
 }
 
 const SYMBOL: Record<Cell, string> = { pass: '✔ pass', fail: '✘ fail', 'known-divergence': '≈ known divergence', skip: '– not run' };
 
-/** An HTML table (a fragment; class names `matrix`, `cell-pass`, `cell-fail`, ...). */
-export function renderMatrix(matrix: Matrix): string {
-  const head = `<tr><th>implementation</th><th>version</th>${matrix.sections.map((s) => `<th>${escapeXml(s)}</th>`).join('')}<th>all MUST</th></tr>`;
-  const rows = matrix.rows.map((row) => {
-    const cells = matrix.sections.map((s) => {
+const HEADING: Record<MatrixRow['mode'], string> = {
+  backend: 'Back-ends (the suite drives them as a front-end: <code>--backend</code>)',
+  frontend: 'Front-ends (the suite serves them a device: <code>--frontend</code>)',
+};
+
+function table(rows: MatrixRow[], sections: string[]): string {
+  const head = `<tr><th>implementation</th><th>version</th>${sections.map((s) => `<th>${escapeXml(s)}</th>`).join('')}<th>all MUST</th></tr>`;
+  const body = rows.map((row) => {
+    const cells = sections.map((s) => {
       const c = row.sections[s];
       if (!c) return '<td class="cell-skip">–</td>';
       const title = c.failing.length ? ` title="${escapeXml(c.failing.join('\n'))}"` : '';
@@ -59,5 +66,17 @@ export function renderMatrix(matrix: Matrix): string {
     });
     return `<tr><th scope="row">${escapeXml(row.implementation)}</th><td>${escapeXml(row.version)}</td>${cells.join('')}<td class="cell-${row.mustHold ? 'pass' : 'fail'}">${row.mustHold ? '✔' : '✘'}</td></tr>`;
   });
-  return `<table class="matrix">\n<thead>${head}</thead>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>\n<p>Generated ${escapeXml(matrix.generated)} by <code>vhost-user conformance</code>.</p>\n`;
+  return `<table class="matrix">\n<thead>${head}</thead>\n<tbody>\n${body.join('\n')}\n</tbody>\n</table>`;
+}
+
+/** HTML tables, one per mode (a fragment; class names `matrix`, `cell-pass`, `cell-fail`, ...). */
+export function renderMatrix(matrix: Matrix): string {
+  const parts: string[] = [];
+  for (const mode of ['backend', 'frontend'] as const) {
+    const rows = matrix.rows.filter((r) => (r.mode ?? 'backend') === mode);
+    if (rows.length === 0) continue;
+    const sections = ORDER[mode].filter((s) => rows.some((r) => r.sections[s]));
+    parts.push(`<h2>${HEADING[mode]}</h2>\n${table(rows, sections)}`);
+  }
+  return `${parts.join('\n')}\n<p>Generated ${escapeXml(matrix.generated)} by <code>vhost-user conformance</code>.</p>\n`;
 }

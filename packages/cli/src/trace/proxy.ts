@@ -100,7 +100,8 @@ export class Tracer {
       }
       this.show('front>back', 'frontend', bytes, fds.length, checker);
       this.send(back, bytes, forward);
-      if (forward !== fds) closeFds(forward);
+      // Our copies: the back-end has its own now (the back-end channel's front end stays with the relay).
+      closeFds(forward === fds ? fds : forward);
     }, end);
     pipeMessages(back, (bytes, fds) => {
       this.show('back>front', 'frontend', bytes, fds.length, checker);
