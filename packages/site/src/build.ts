@@ -12,6 +12,7 @@ import { historyFor } from './history/history.js';
 import { semanticDiff, type SpecDiff } from './history/semantic-diff.js';
 import { diffPageMain } from './pages/diff-page.js';
 import { diffIndexMain, homeMain, notFoundMain } from './pages/home.js';
+import { MATRIX_PATH, implementationsMain, loadMatrix } from './pages/implementations.js';
 import { renderPage } from './pages/layout.js';
 import type { DiffInfo, SiteInfo, VersionInfo } from './pages/site-types.js';
 import { versionIndexMain } from './pages/version-index.js';
@@ -24,6 +25,8 @@ export interface BuildOptions {
   /** The repository root (holds spec/). */
   root: string;
   outDir: string;
+  /** The conformance matrix to render on implementations.html (default: <root>/test/conformance/results/matrix.json). */
+  matrixPath?: string;
   /** Called with one line per step. */
   progress?: (line: string) => void;
 }
@@ -155,6 +158,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
   }
   files.set('diff/index.html', renderPage({ site, title: 'Changes', root: '../', page: 'index.html', main: diffIndexMain(site) }));
   files.set('index.html', renderPage({ site, title: 'Versions', root: '', page: 'index.html', main: homeMain(site) }));
+  files.set('implementations.html', renderPage({ site, title: 'Implementations', root: '', page: 'implementations.html', main: implementationsMain(loadMatrix(options.matrixPath ?? join(options.root, MATRIX_PATH))) }));
   files.set('404.html', renderPage({ site, title: 'Not found', root: '', page: '404.html', main: notFoundMain() }));
   step('diff pages');
 

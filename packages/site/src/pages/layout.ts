@@ -41,6 +41,7 @@ function header(frame: PageFrame): Element {
     h('nav', { className: ['site-nav'], ariaLabel: 'Site' }, [
       version ? h('a', { href: `${frame.root}${version.slug}/index.html` }, 'Contents') : null,
       h('a', { href: `${frame.root}diff/index.html` }, 'Changes'),
+      h('a', { href: `${frame.root}implementations.html` }, 'Implementations'),
     ]),
     version
       ? h('form', { className: ['search'], role: 'search', hidden: true, dataIndex: `${frame.root}${version.slug}/search-index.json` }, [
