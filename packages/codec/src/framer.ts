@@ -61,6 +61,17 @@ export class MessageFramer {
     return this.message ? this.messageFill : this.headerFill;
   }
 
+  /**
+   * The most bytes the next read should take so that it ends where the current header or
+   * payload ends. A reader that never reads past that point receives each message's fds with
+   * that message (the kernel hands fds to the read that takes the first byte they came with).
+   */
+  get bytesToBoundary(): number {
+    if (this.skipRemaining > 0) return this.skipRemaining;
+    if (this.message) return this.message.length - this.messageFill;
+    return HEADER.size - this.headerFill;
+  }
+
   private atBoundary(): boolean {
     return this.headerFill === 0 && this.message === undefined && this.skipRemaining === 0;
   }

@@ -62,4 +62,15 @@ describe('MessageFramer', () => {
     chunk.fill(0);
     expect(event).toMatchObject({ bytes: setFeatures });
   });
+
+  it('says how far the next read may go so it ends at a header or payload boundary', () => {
+    const framer = new MessageFramer();
+    expect(framer.bytesToBoundary).toBe(12);
+    framer.push(kick.subarray(0, 5));
+    expect(framer.bytesToBoundary).toBe(7);
+    framer.push(kick.subarray(5, 12));
+    expect(framer.bytesToBoundary).toBe(8);
+    framer.push(kick.subarray(12));
+    expect(framer.bytesToBoundary).toBe(12);
+  });
 });

@@ -14,7 +14,6 @@ import {
   encode,
   hasFeature,
   messageInfo,
-  readHeader,
   type Channel,
   type DecodedReply,
   type DecodedRequest,
@@ -74,16 +73,12 @@ export class Connection<C extends Channel> {
   private closeError: Error | undefined;
   /** Requests being handled one at a time, in order (replies must keep request order). */
   private work: Promise<void> = Promise.resolve();
-  /** Read bookkeeping: header bytes still missing, then payload bytes still missing. */
-  private headerLeft: number = HEADER.size;
-  private payloadLeft = 0;
-  private readonly headerBytes = new Uint8Array(HEADER.size);
 
   constructor(readonly socket: UnixSocket, private readonly options: ConnectionOptions<C>) {
     this.channel = options.channel;
     // Read a header, then exactly its payload: a read never reaches into the next message, so
     // fds always arrive with the message they belong to.
-    socket.nextReadSize = () => (this.headerLeft > 0 ? this.headerLeft : this.payloadLeft);
+    socket.nextReadSize = () => this.framer.bytesToBoundary;
     socket.start({ onData: (chunk, fds) => this.onData(chunk, fds), onClose: (error) => this.onClosed(error) });
   }
 
@@ -146,7 +141,6 @@ export class Connection<C extends Channel> {
   }
 
   private onData(chunk: Uint8Array, fds: number[]): void {
-    this.advanceReadState(chunk);
     for (const event of this.framer.push(chunk, fds)) {
       if (event.kind === 'error') {
         closeFds(event.fds);
@@ -154,28 +148,6 @@ export class Connection<C extends Channel> {
         continue;
       }
       this.onMessage(event.bytes, event.fds);
-    }
-  }
-
-  /** Tracks where the next message boundary is, from the header's size field. */
-  private advanceReadState(chunk: Uint8Array): void {
-    let pos = 0;
-    while (pos < chunk.length) {
-      if (this.headerLeft > 0) {
-        const n = Math.min(this.headerLeft, chunk.length - pos);
-        this.headerBytes.set(chunk.subarray(pos, pos + n), HEADER.size - this.headerLeft);
-        this.headerLeft -= n;
-        pos += n;
-        if (this.headerLeft === 0) {
-          this.payloadLeft = readHeader(new DataView(this.headerBytes.buffer), 0, true).size;
-          if (this.payloadLeft === 0) this.headerLeft = HEADER.size;
-        }
-      } else {
-        const n = Math.min(this.payloadLeft, chunk.length - pos);
-        this.payloadLeft -= n;
-        pos += n;
-        if (this.payloadLeft === 0) this.headerLeft = HEADER.size;
-      }
     }
   }
 

@@ -3,7 +3,7 @@
  * asks for (including malformed ones) and reports what comes back, a close, or silence. Unlike
  * the transport's Connection it enforces nothing, so the peer's behaviour is what is observed.
  */
-import { HEADER, MessageFramer, decode, encode, readHeader, type DecodedReply, type OutgoingMessage, type RequestOf } from '@vhost-user/codec';
+import { MessageFramer, decode, encode, type DecodedReply, type OutgoingMessage, type RequestOf } from '@vhost-user/codec';
 import { UnixSocket, closeFds, isErrno } from '@vhost-user/transport';
 
 export type Received =
@@ -16,14 +16,11 @@ export class Probe {
   private readonly inbox: Received[] = [];
   private waiter: ((r: Received) => void) | undefined;
   private closed = false;
-  private headerLeft: number = HEADER.size;
-  private payloadLeft = 0;
-  private readonly header = new Uint8Array(HEADER.size);
   /** Negotiated protocol features, for encoding and fd rules. */
   protocolFeatures = 0n;
 
   private constructor(private readonly socket: UnixSocket) {
-    socket.nextReadSize = () => (this.headerLeft > 0 ? this.headerLeft : Math.min(this.payloadLeft, 1 << 16));
+    socket.nextReadSize = () => Math.min(this.framer.bytesToBoundary, 1 << 16);
     socket.start({ onData: (chunk, fds) => this.onData(chunk, fds), onClose: () => this.onClose() });
   }
 
@@ -45,24 +42,6 @@ export class Probe {
   }
 
   private onData(chunk: Uint8Array, fds: number[]): void {
-    let pos = 0;
-    while (pos < chunk.length) {
-      if (this.headerLeft > 0) {
-        const n = Math.min(this.headerLeft, chunk.length - pos);
-        this.header.set(chunk.subarray(pos, pos + n), HEADER.size - this.headerLeft);
-        this.headerLeft -= n;
-        pos += n;
-        if (this.headerLeft === 0) {
-          this.payloadLeft = readHeader(new DataView(this.header.buffer), 0, true).size;
-          if (this.payloadLeft === 0) this.headerLeft = HEADER.size;
-        }
-      } else {
-        const n = Math.min(this.payloadLeft, chunk.length - pos);
-        this.payloadLeft -= n;
-        pos += n;
-        if (this.payloadLeft === 0) this.headerLeft = HEADER.size;
-      }
-    }
     for (const event of this.framer.push(chunk, fds)) {
       if (event.kind === 'error') {
         closeFds(event.fds);
