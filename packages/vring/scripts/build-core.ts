@@ -24,6 +24,10 @@ function shiftOf(bit: number): number {
   return shift;
 }
 
+// The core's split fast path loads len, flags and next as one u64.
+if (SPLIT_DESC.flags !== SPLIT_DESC.len + 4 || SPLIT_DESC.next !== SPLIT_DESC.flags + 2) {
+  throw new Error('SPLIT_DESC: len, flags and next are no longer adjacent; update the fast path in wasm/core.ts');
+}
 emit('SPLIT_DESC_', SPLIT_DESC);
 emit('SPLIT_AVAIL_', SPLIT_AVAIL);
 emit('SPLIT_USED_', SPLIT_USED);

@@ -67,6 +67,10 @@ function failQueue(cb: u32, reason: u32): void {
 
 // ---- split ring, device side -----------------------------------------------------------------
 
+// Bit positions of flags and next inside the u64 loaded at SPLIT_DESC_LEN (little-endian).
+const FLAGS_SHIFT: u64 = <u64>((K.SPLIT_DESC_FLAGS - K.SPLIT_DESC_LEN) * 8);
+const NEXT_SHIFT: u64 = <u64>((K.SPLIT_DESC_NEXT - K.SPLIT_DESC_LEN) * 8);
+
 @inline function writeCompact(out: u32, id: u32, reason: u32, readAt: u32, readLen: u32, writeAt: u32, writeLen: u32, slots: u32): void {
   store<u32>(out + K.COMPACT_RECORD_ID, id);
   store<u32>(out + K.COMPACT_RECORD_REASON, reason);
@@ -131,7 +135,51 @@ export function splitDevicePopCompact(cb: u32, max: u32): u32 {
     let writeAt: u32 = 0;
     let writeLen: u32 = 0;
     let full = false;
-    if (head >= size) {
+    // Compact fast path: plain descriptors in the table, every buffer inside region 0. Anything
+    // else (INDIRECT, another region, any violation) re-walks the chain with the general loop
+    // below, which has no side effects in compact mode, so results and reasons are the same.
+    let done = false;
+    if (compact && has0 && head < size) {
+      let index = head;
+      let visited: u32 = 0;
+      while (true) {
+        visited++;
+        if (visited > size) break;
+        const d = table + index * K.SPLIT_DESC_SIZE;
+        const addr = load<u64>(d + K.SPLIT_DESC_ADDR);
+        // len, flags and next as one load (their offsets are checked adjacent by the build).
+        const word = load<u64>(d + K.SPLIT_DESC_LEN);
+        const len = <u32>word;
+        const flags = <u32>(word >> FLAGS_SHIFT) & 0xffff;
+        if ((flags & K.SPLIT_F_INDIRECT) != 0) break;
+        const delta = addr - gpa0;
+        if (addr < gpa0 || delta > size0 || <u64>len > size0 - delta) break;
+        const at = offset0 + <u32>delta;
+        if (at == 0) break;
+        if ((flags & K.SPLIT_F_WRITE) != 0) {
+          if (writable == 0) { writeAt = at; writeLen = len; }
+          writable++;
+        } else {
+          if (writable != 0) break;
+          if (readable == 0) { readAt = at; readLen = len; }
+          readable++;
+        }
+        if ((flags & K.SPLIT_F_NEXT) == 0) { done = true; break; }
+        index = <u32>(word >> NEXT_SHIFT);
+        if (index >= size) break;
+      }
+      if (!done) {
+        readable = 0;
+        writable = 0;
+        readAt = 0;
+        readLen = 0;
+        writeAt = 0;
+        writeLen = 0;
+      }
+    }
+    if (done) {
+      // served by the fast path
+    } else if (head >= size) {
       reason = K.REJECT_DESC_INDEX_OUT_OF_RANGE;
     } else {
       let base = table;
