@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MessageFramer, ProtocolFeature, decode, featureMask, type DecodedMessage } from '@vhost-user/codec';
+import { MessageFramer, ProtocolFeature, decode, featureMask, type DecodedMessage, type FramerEvent } from '@vhost-user/codec';
 
 interface Line {
   dir: string;
@@ -49,7 +49,7 @@ describe('QEMU 7.2 <-> qemu-storage-daemon boot session', () => {
       const ours = lines.filter((l) => l.dir === dir);
       const stream = Buffer.concat(ours.map((l) => Buffer.from(l.hex, 'hex')));
       const framer = new MessageFramer();
-      const events = [];
+      const events: FramerEvent[] = [];
       let offset = 0;
       ours.forEach((line, i) => {
         // Deliver each message in two reads, the fds with the first, as recvmsg would.

@@ -83,8 +83,8 @@ for (const channel of ['frontend', 'backend'] as const) {
       const decoded = decode(channel, bytes, { fds: v.fds });
       expect(decoded).toMatchObject({ kind: v.kind, name: v.name });
       expect(decoded.payload).toEqual(value);
-      if (v.kind === 'request') expect((decoded as { needReply: boolean }).needReply).toBe(v.needReply ?? false);
-      else expect((decoded as { ack: boolean }).ack).toBe(v.ack ?? false);
+      if (v.kind === 'request') expect((decoded as unknown as { needReply: boolean }).needReply).toBe(v.needReply ?? false);
+      else expect((decoded as unknown as { ack: boolean }).ack).toBe(v.ack ?? false);
       const message = v.kind === 'request' ? { name: v.name, payload: value, needReply: v.needReply } : { kind: 'reply', name: v.name, payload: value, ack: v.ack };
       expect(Buffer.from(encode(channel, message as never)).toString('hex')).toBe(Buffer.from(bytes).toString('hex'));
     });

@@ -9,7 +9,7 @@ import { BOOT_MARKER, runFrontend, type FrontendRun } from '../../packages/cli/s
 import { loadExpectations } from '../../packages/cli/src/conformance/expectations.js';
 import { matrixRow, type MatrixRow } from '../../packages/cli/src/conformance/matrix.js';
 import { APT_DPDK, APT_QEMU, Peer, TempDir, missingPeer } from '../interop/peers.js';
-import { qmp, serialText, startQemuBlk, waitForMarker } from '../trace/guest.js';
+import { qmp, serialText, startQemuBlk, waitForMarker } from '../interop/guest.js';
 import { debianVersion, writeRows } from './matrix-file.js';
 
 const rows: MatrixRow[] = [];

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { Peer } from '../interop/peers.js';
+import { Peer } from './peers.js';
 
 /** 16-bit real-mode code at 0x7c00: write `marker` and a newline to COM1 (0x3f8), then halt. */
 export function bootSector(marker: string): Uint8Array {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../packages/cli/src/main.js';
 import type { Io } from '../../packages/cli/src/io.js';
 import { APT_QEMU, Peer, TempDir, missingPeer } from '../interop/peers.js';
-import { qmp, serialText, startQemuBlk, waitForMarker, writeBootDisk } from './guest.js';
+import { qmp, serialText, startQemuBlk, waitForMarker, writeBootDisk } from '../interop/guest.js';
 
 const skip = missingPeer(['qemu-system-x86_64', 'qemu-storage-daemon'], APT_QEMU);
 const MARKER = 'TRACED-BOOT-OK';
@@ -89,7 +89,7 @@ describe.skipIf(skip !== undefined)('vhost-user trace: QEMU -> trace -> qemu-sto
       expect(asked, name).toBeGreaterThan(0);
       expect(answered, name).toBe(asked);
     }
-    const needReply = requests.filter((p) => p.flags.includes('NEED_REPLY'));
+    const needReply = requests.filter((p) => p.flags?.includes('NEED_REPLY'));
     expect(needReply.length).toBeGreaterThan(0);
     expect(parsed.filter((p) => p.kind === 'ack').length).toBe(needReply.length);
     // Times are seconds since the tracer started, non-decreasing.
