@@ -171,6 +171,37 @@ abstract class QueueSide {
     this.set(CONTROL.lastError, 0);
   }
 
+  /**
+   * Whether the other side asked to be notified of what this side published since the last
+   * call. Both directions use the same rules with the roles swapped: the device checks the
+   * driver's used_event / driver event area, the driver checks the device's avail_event /
+   * device event area (EVENT_IDX), or the other side's no-notify flag without it.
+   */
+  protected peerWantsNotification(
+    ours: { index: number; wrap: number },
+    peer: { splitArea: number; splitEvent: number; splitFlags: number; noNotifyFlag: number; packedEvent: number },
+  ): boolean {
+    const oldIdx = this.get(CONTROL.eventShadow);
+    const oldWrap = this.get(CONTROL.eventShadowWrap);
+    const newIdx = this.get(ours.index);
+    const newWrap = this.get(ours.wrap);
+    this.set(CONTROL.eventShadow, newIdx);
+    this.set(CONTROL.eventShadowWrap, newWrap);
+    if (newIdx === oldIdx && newWrap === oldWrap) return false;
+    if (this.layout === 'split') {
+      if (this.eventIdx) return needEvent(this.u16At(peer.splitArea + peer.splitEvent), newIdx, oldIdx);
+      return (this.u16At(peer.splitArea + peer.splitFlags) & peer.noNotifyFlag) === 0;
+    }
+    const q = this.queueSize;
+    const mode = this.u16At(peer.packedEvent + PACKED_EVENT.flags);
+    if (mode === PACKED_RING.RING_EVENT_FLAGS_DISABLE) return false;
+    if (mode === PACKED_RING.RING_EVENT_FLAGS_DESC && this.eventIdx) {
+      const offWrap = this.u16At(peer.packedEvent + PACKED_EVENT.desc);
+      return needEventPacked(q, offWrap & OFF_WRAP.offsetMask, offWrap >>> OFF_WRAP.wrapShift, newIdx, newWrap, oldIdx, oldWrap);
+    }
+    return true;
+  }
+
   protected u16At(offset: number): number {
     return Atomics.load(this.memory.u16, offset >>> 1);
   }
@@ -302,27 +333,17 @@ export class VirtqueueDevice extends QueueSide {
    * (used_event / driver event suppression with EVENT_IDX, the NO_INTERRUPT hint without).
    */
   needsNotify(): boolean {
-    const oldIdx = this.get(CONTROL.eventShadow);
-    const oldWrap = this.get(CONTROL.eventShadowWrap);
-    const newIdx = this.get(CONTROL.usedIndex);
-    const newWrap = this.get(CONTROL.usedWrap);
-    this.set(CONTROL.eventShadow, newIdx);
-    this.set(CONTROL.eventShadowWrap, newWrap);
-    if (newIdx === oldIdx && newWrap === oldWrap) return false;
-    const q = this.queueSize;
-    if (this.layout === 'split') {
-      const avail = this.areas.driverArea;
-      if (this.eventIdx) return needEvent(this.u16At(avail + SPLIT_AVAIL.ring + SPLIT_RING.USED_EVENT_OFFSET_PER_ENTRY * q), newIdx, oldIdx);
-      return (this.u16At(avail + SPLIT_AVAIL.flags) & SPLIT_RING.VIRTQ_AVAIL_F_NO_INTERRUPT) === 0;
-    }
-    const event = this.areas.driverArea;
-    const mode = this.u16At(event + PACKED_EVENT.flags);
-    if (mode === PACKED_RING.RING_EVENT_FLAGS_DISABLE) return false;
-    if (mode === PACKED_RING.RING_EVENT_FLAGS_DESC && this.eventIdx) {
-      const offWrap = this.u16At(event + PACKED_EVENT.desc);
-      return needEventPacked(q, offWrap & OFF_WRAP.offsetMask, offWrap >>> OFF_WRAP.wrapShift, newIdx, newWrap, oldIdx, oldWrap);
-    }
-    return true;
+    return this.peerWantsNotification(
+      { index: CONTROL.usedIndex, wrap: CONTROL.usedWrap },
+      {
+        // used_event sits after the available ring's entries.
+        splitArea: this.areas.driverArea,
+        splitEvent: SPLIT_AVAIL.ring + SPLIT_RING.USED_EVENT_OFFSET_PER_ENTRY * this.queueSize,
+        splitFlags: SPLIT_AVAIL.flags,
+        noNotifyFlag: SPLIT_RING.VIRTQ_AVAIL_F_NO_INTERRUPT,
+        packedEvent: this.areas.driverArea,
+      },
+    );
   }
 
   /** Asks the driver for available-buffer notifications. Returns true when chains are already pending (poll again). */
@@ -478,27 +499,17 @@ export class VirtqueueDriver extends QueueSide {
 
   /** Whether the device wants an available-buffer notification for what was published since the last call. */
   needsKick(): boolean {
-    const oldIdx = this.get(CONTROL.eventShadow);
-    const oldWrap = this.get(CONTROL.eventShadowWrap);
-    const newIdx = this.get(CONTROL.availIndex);
-    const newWrap = this.get(CONTROL.availWrap);
-    this.set(CONTROL.eventShadow, newIdx);
-    this.set(CONTROL.eventShadowWrap, newWrap);
-    if (newIdx === oldIdx && newWrap === oldWrap) return false;
-    const q = this.queueSize;
-    if (this.layout === 'split') {
-      const used = this.areas.deviceArea;
-      if (this.eventIdx) return needEvent(this.u16At(used + SPLIT_USED.ring + SPLIT_RING.AVAIL_EVENT_OFFSET_PER_ENTRY * q), newIdx, oldIdx);
-      return (this.u16At(used + SPLIT_USED.flags) & SPLIT_RING.VIRTQ_USED_F_NO_NOTIFY) === 0;
-    }
-    const event = this.areas.deviceArea;
-    const mode = this.u16At(event + PACKED_EVENT.flags);
-    if (mode === PACKED_RING.RING_EVENT_FLAGS_DISABLE) return false;
-    if (mode === PACKED_RING.RING_EVENT_FLAGS_DESC && this.eventIdx) {
-      const offWrap = this.u16At(event + PACKED_EVENT.desc);
-      return needEventPacked(q, offWrap & OFF_WRAP.offsetMask, offWrap >>> OFF_WRAP.wrapShift, newIdx, newWrap, oldIdx, oldWrap);
-    }
-    return true;
+    return this.peerWantsNotification(
+      { index: CONTROL.availIndex, wrap: CONTROL.availWrap },
+      {
+        // avail_event sits after the used ring's entries.
+        splitArea: this.areas.deviceArea,
+        splitEvent: SPLIT_USED.ring + SPLIT_RING.AVAIL_EVENT_OFFSET_PER_ENTRY * this.queueSize,
+        splitFlags: SPLIT_USED.flags,
+        noNotifyFlag: SPLIT_RING.VIRTQ_USED_F_NO_NOTIFY,
+        packedEvent: this.areas.deviceArea,
+      },
+    );
   }
 
   /** Asks the device for used-buffer notifications. Returns true when completions are already pending. */
