@@ -464,20 +464,36 @@ function splitDriverReserve(cb: number, chains: number, perChain: number): numbe
   const ids = field(cb, CONTROL_chainIds) >>> 1;
   const lengths = field(cb, CONTROL_chainLengths) >>> 1;
   let free = field(cb, CONTROL_freeHead);
-  for (let c = 0; c < chains; c++) {
-    const head = free;
-    let prev = free;
-    for (let k = 0; k < perChain; k++) {
-      const d = free;
-      free = u16[links + d]!;
-      u16[positions + rd] = d;
-      if (k !== 0) u16[links + prev] = d;
-      prev = d;
-      rd++;
+  if (perChain === 2) {
+    // Request/response chains: head and tail are the first two free descriptors, already linked
+    // head -> tail by the free list (the general loop rewrites that same link).
+    for (let c = 0; c < chains; c++) {
+      const head = free;
+      const tail = u16[links + head]!;
+      free = u16[links + tail]!;
+      u16[positions + rd] = head;
+      u16[positions + rd + 1] = tail;
+      u16[ids + rc] = head;
+      u16[lengths + rc] = 2;
+      rd += 2;
+      rc++;
     }
-    u16[ids + rc] = head;
-    u16[lengths + rc] = perChain;
-    rc++;
+  } else {
+    for (let c = 0; c < chains; c++) {
+      const head = free;
+      let prev = free;
+      for (let k = 0; k < perChain; k++) {
+        const d = free;
+        free = u16[links + d]!;
+        u16[positions + rd] = d;
+        if (k !== 0) u16[links + prev] = d;
+        prev = d;
+        rd++;
+      }
+      u16[ids + rc] = head;
+      u16[lengths + rc] = perChain;
+      rc++;
+    }
   }
   setField(cb, CONTROL_freeHead, free);
   setField(cb, CONTROL_freeCount, field(cb, CONTROL_freeCount) - need);
@@ -519,22 +535,42 @@ function splitDriverPublish(cb: number): number {
     const len = u16[lengths + c]!;
     const head = u16[ids + c]!;
     let d = u16[positions + pos]!;
-    for (let k = 0; k < len; k++) {
+    if (len === 2) {
+      // Request/response chains, unrolled (same stores as the loop below).
+      const tail = u16[positions + pos + 1]!;
       const spec = specs + pos * specWords;
+      const tailSpec = spec + specWords;
       const w = table + d * descWords;
-      let flags = u32[spec + specFlags]! & keepFlags;
-      let next = 0;
-      if (k + 1 < len) {
-        flags |= nextFlag;
-        next = u16[positions + pos + 1]!;
-      }
+      const t = table + tail * descWords;
       u32[w + addrWord] = u32[spec + specLow]!;
       u32[w + addrWord + 1] = u32[spec + specHigh]!;
       u32[w + lenWord] = u32[spec + specLength]!;
-      u16[2 * w + flagsHalf] = flags;
-      u16[2 * w + nextHalf] = next;
-      pos++;
-      d = next;
+      u16[2 * w + flagsHalf] = (u32[spec + specFlags]! & keepFlags) | nextFlag;
+      u16[2 * w + nextHalf] = tail;
+      u32[t + addrWord] = u32[tailSpec + specLow]!;
+      u32[t + addrWord + 1] = u32[tailSpec + specHigh]!;
+      u32[t + lenWord] = u32[tailSpec + specLength]!;
+      u16[2 * t + flagsHalf] = u32[tailSpec + specFlags]! & keepFlags;
+      u16[2 * t + nextHalf] = 0;
+      pos += 2;
+    } else {
+      for (let k = 0; k < len; k++) {
+        const spec = specs + pos * specWords;
+        const w = table + d * descWords;
+        let flags = u32[spec + specFlags]! & keepFlags;
+        let next = 0;
+        if (k + 1 < len) {
+          flags |= nextFlag;
+          next = u16[positions + pos + 1]!;
+        }
+        u32[w + addrWord] = u32[spec + specLow]!;
+        u32[w + addrWord + 1] = u32[spec + specHigh]!;
+        u32[w + lenWord] = u32[spec + specLength]!;
+        u16[2 * w + flagsHalf] = flags;
+        u16[2 * w + nextHalf] = next;
+        pos++;
+        d = next;
+      }
     }
     u16[inflight + head] = len;
     u16[ring + (idx & mask)] = head;

@@ -310,20 +310,35 @@ export function splitDriverReserve(cb: u32, chains: u32, perChain: u32): u32 {
   const ids = field(cb, K.CONTROL_CHAIN_IDS);
   const lengths = field(cb, K.CONTROL_CHAIN_LENGTHS);
   let free = field(cb, K.CONTROL_FREE_HEAD);
-  for (let c: u32 = 0; c < chains; c++) {
-    const head = free;
-    let prev = free;
-    for (let k: u32 = 0; k < perChain; k++) {
-      const d = free;
-      free = <u32>load<u16>(links + (d << 1));
-      store<u16>(positions + (rd << 1), <u16>d);
-      if (k != 0) store<u16>(links + (prev << 1), <u16>d);
-      prev = d;
-      rd++;
+  if (perChain == 2) {
+    // Request/response chains: head and tail are the first two free descriptors, already linked
+    // head -> tail by the free list (the general loop rewrites that same link).
+    for (let c: u32 = 0; c < chains; c++) {
+      const head = free;
+      const tail = <u32>load<u16>(links + (head << 1));
+      free = <u32>load<u16>(links + (tail << 1));
+      store<u32>(positions + (rd << 1), head | (tail << 16)); // positions[rd], positions[rd + 1]
+      store<u16>(ids + (rc << 1), <u16>head);
+      store<u16>(lengths + (rc << 1), 2);
+      rd += 2;
+      rc++;
     }
-    store<u16>(ids + (rc << 1), <u16>head);
-    store<u16>(lengths + (rc << 1), <u16>perChain);
-    rc++;
+  } else {
+    for (let c: u32 = 0; c < chains; c++) {
+      const head = free;
+      let prev = free;
+      for (let k: u32 = 0; k < perChain; k++) {
+        const d = free;
+        free = <u32>load<u16>(links + (d << 1));
+        store<u16>(positions + (rd << 1), <u16>d);
+        if (k != 0) store<u16>(links + (prev << 1), <u16>d);
+        prev = d;
+        rd++;
+      }
+      store<u16>(ids + (rc << 1), <u16>head);
+      store<u16>(lengths + (rc << 1), <u16>perChain);
+      rc++;
+    }
   }
   setField(cb, K.CONTROL_FREE_HEAD, free);
   setField(cb, K.CONTROL_FREE_COUNT, field(cb, K.CONTROL_FREE_COUNT) - need);
@@ -349,21 +364,38 @@ export function splitDriverPublish(cb: u32): u32 {
   for (let c: u32 = 0; c < rc; c++) {
     const len = <u32>load<u16>(lengths + (c << 1));
     const head = <u32>load<u16>(ids + (c << 1));
-    for (let k: u32 = 0; k < len; k++) {
-      const d = <u32>load<u16>(positions + (pos << 1));
+    if (len == 2) {
+      // Request/response chains, unrolled: len, flags and next as one u64 per descriptor (the
+      // build checks the three fields adjacent).
       const spec = specs + pos * K.BUFFER_SPEC_SIZE;
-      const entry = table + d * K.SPLIT_DESC_SIZE;
-      let flags = load<u32>(spec + K.BUFFER_SPEC_FLAGS) & (K.SPLIT_F_WRITE | K.SPLIT_F_INDIRECT);
-      let next: u32 = 0;
-      if (k + 1 < len) {
-        flags |= K.SPLIT_F_NEXT;
-        next = <u32>load<u16>(positions + ((pos + 1) << 1));
+      const pair = load<u32>(positions + (pos << 1)); // positions[pos], positions[pos + 1]
+      const tail = pair >>> 16;
+      const headEntry = table + (pair & 0xffff) * K.SPLIT_DESC_SIZE;
+      const tailEntry = table + tail * K.SPLIT_DESC_SIZE;
+      const headFlags = (load<u32>(spec + K.BUFFER_SPEC_FLAGS) & (K.SPLIT_F_WRITE | K.SPLIT_F_INDIRECT)) | K.SPLIT_F_NEXT;
+      const tailFlags = load<u32>(spec + K.BUFFER_SPEC_SIZE + K.BUFFER_SPEC_FLAGS) & (K.SPLIT_F_WRITE | K.SPLIT_F_INDIRECT);
+      store<u64>(headEntry + K.SPLIT_DESC_ADDR, load<u64>(spec + K.BUFFER_SPEC_ADDR_LOW));
+      store<u64>(headEntry + K.SPLIT_DESC_LEN, <u64>load<u32>(spec + K.BUFFER_SPEC_LENGTH) | (<u64>headFlags << FLAGS_SHIFT) | (<u64>tail << NEXT_SHIFT));
+      store<u64>(tailEntry + K.SPLIT_DESC_ADDR, load<u64>(spec + K.BUFFER_SPEC_SIZE + K.BUFFER_SPEC_ADDR_LOW));
+      store<u64>(tailEntry + K.SPLIT_DESC_LEN, <u64>load<u32>(spec + K.BUFFER_SPEC_SIZE + K.BUFFER_SPEC_LENGTH) | (<u64>tailFlags << FLAGS_SHIFT));
+      pos += 2;
+    } else {
+      for (let k: u32 = 0; k < len; k++) {
+        const d = <u32>load<u16>(positions + (pos << 1));
+        const spec = specs + pos * K.BUFFER_SPEC_SIZE;
+        const entry = table + d * K.SPLIT_DESC_SIZE;
+        let flags = load<u32>(spec + K.BUFFER_SPEC_FLAGS) & (K.SPLIT_F_WRITE | K.SPLIT_F_INDIRECT);
+        let next: u32 = 0;
+        if (k + 1 < len) {
+          flags |= K.SPLIT_F_NEXT;
+          next = <u32>load<u16>(positions + ((pos + 1) << 1));
+        }
+        store<u64>(entry + K.SPLIT_DESC_ADDR, load<u64>(spec + K.BUFFER_SPEC_ADDR_LOW));
+        store<u32>(entry + K.SPLIT_DESC_LEN, load<u32>(spec + K.BUFFER_SPEC_LENGTH));
+        store<u16>(entry + K.SPLIT_DESC_FLAGS, <u16>flags);
+        store<u16>(entry + K.SPLIT_DESC_NEXT, <u16>next);
+        pos++;
       }
-      store<u64>(entry + K.SPLIT_DESC_ADDR, load<u64>(spec + K.BUFFER_SPEC_ADDR_LOW));
-      store<u32>(entry + K.SPLIT_DESC_LEN, load<u32>(spec + K.BUFFER_SPEC_LENGTH));
-      store<u16>(entry + K.SPLIT_DESC_FLAGS, <u16>flags);
-      store<u16>(entry + K.SPLIT_DESC_NEXT, <u16>next);
-      pos++;
     }
     store<u16>(inflight + (head << 1), <u16>len);
     store<u16>(avail + K.SPLIT_AVAIL_RING + ((idx & mask) << 1), <u16>head);
