@@ -397,48 +397,27 @@ function splitDevicePop(cb: number, max: number, compact = false): number {
   return count;
 }
 
-function splitDevicePushCompact(cb: number, count: number): number {
+/** Writes used elements from the input records or the compact records; only their layout differs. */
+function splitDevicePush(cb: number, count: number, compact = false): number {
   const u16 = U16;
   const u32 = U32;
-  const capacity = field(cb, CONTROL_outCapacity);
+  const capacity = field(cb, compact ? CONTROL_outCapacity : CONTROL_inputCapacity);
   const n = count < capacity ? count : capacity;
   const mask = field(cb, CONTROL_queueSize) - 1;
   const used = field(cb, CONTROL_deviceArea);
-  const records = field(cb, CONTROL_out) >>> 2;
+  const records = field(cb, compact ? CONTROL_out : CONTROL_input) >>> 2;
+  const stride = compact ? COMPACT_WORDS : USED_RECORD_size >>> 2;
+  const idAt = compact ? COMPACT_id : USED_RECORD_id >>> 2;
+  const lengthAt = compact ? COMPACT_usedLength : USED_RECORD_length >>> 2;
   const ring = (used + SPLIT_USED_ring) >>> 2;
   const idxAt = (used + SPLIT_USED_idx) >>> 1;
   const elemWords = SPLIT_USED_ELEM_size >>> 2;
   let idx = field(cb, CONTROL_usedIndex);
   for (let i = 0; i < n; i++) {
-    const rec = records + i * COMPACT_WORDS;
+    const rec = records + i * stride;
     const elem = ring + (idx & mask) * elemWords;
-    u32[elem + (SPLIT_USED_ELEM_id >>> 2)] = u32[rec + COMPACT_id]!;
-    u32[elem + (SPLIT_USED_ELEM_len >>> 2)] = u32[rec + COMPACT_usedLength]!;
-    idx = (idx + 1) & 0xffff;
-    if (((i + 1) & 31) === 0) Atomics.store(u16, idxAt, idx);
-  }
-  if ((n & 31) !== 0) Atomics.store(u16, idxAt, idx);
-  setField(cb, CONTROL_usedIndex, idx);
-  return n;
-}
-
-function splitDevicePush(cb: number, count: number): number {
-  const u16 = U16;
-  const u32 = U32;
-  const capacity = field(cb, CONTROL_inputCapacity);
-  const n = count < capacity ? count : capacity;
-  const mask = field(cb, CONTROL_queueSize) - 1;
-  const used = field(cb, CONTROL_deviceArea);
-  const input = field(cb, CONTROL_input) >>> 2;
-  const ring = (used + SPLIT_USED_ring) >>> 2;
-  const idxAt = (used + SPLIT_USED_idx) >>> 1;
-  const elemWords = SPLIT_USED_ELEM_size >>> 2;
-  let idx = field(cb, CONTROL_usedIndex);
-  for (let i = 0; i < n; i++) {
-    const rec = input + i * (USED_RECORD_size >>> 2);
-    const elem = ring + (idx & mask) * elemWords;
-    u32[elem + (SPLIT_USED_ELEM_id >>> 2)] = u32[rec + (USED_RECORD_id >>> 2)]!;
-    u32[elem + (SPLIT_USED_ELEM_len >>> 2)] = u32[rec + (USED_RECORD_length >>> 2)]!;
+    u32[elem + (SPLIT_USED_ELEM_id >>> 2)] = u32[rec + idAt]!;
+    u32[elem + (SPLIT_USED_ELEM_len >>> 2)] = u32[rec + lengthAt]!;
     idx = (idx + 1) & 0xffff;
     if (((i + 1) & 31) === 0) Atomics.store(u16, idxAt, idx);
   }
@@ -974,8 +953,8 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
     name: 'ts',
     splitDevicePop: (cb, max) => (bind(v), splitDevicePop(cb, max, false)),
     splitDevicePopCompact: (cb, max) => (bind(v), splitDevicePop(cb, max, true)),
-    splitDevicePush: (cb, count) => (bind(v), splitDevicePush(cb, count)),
-    splitDevicePushCompact: (cb, count) => (bind(v), splitDevicePushCompact(cb, count)),
+    splitDevicePush: (cb, count) => (bind(v), splitDevicePush(cb, count, false)),
+    splitDevicePushCompact: (cb, count) => (bind(v), splitDevicePush(cb, count, true)),
     splitDriverReserve: (cb, chains, perChain) => (bind(v), splitDriverReserve(cb, chains, perChain)),
     splitDriverPublish: (cb) => (bind(v), splitDriverPublish(cb)),
     splitDriverReclaim: (cb, max) => (bind(v), splitDriverReclaim(cb, max)),

@@ -253,38 +253,30 @@ export function splitDevicePopCompact(cb: u32, max: u32): u32 {
 
 /** Writes `count` used elements from the input records; publishes used.idx every 32 and at the end. */
 export function splitDevicePush(cb: u32, count: u32): u32 {
-  const capacity = field(cb, K.CONTROL_INPUT_CAPACITY);
-  const n = count < capacity ? count : capacity;
-  const mask = field(cb, K.CONTROL_QUEUE_SIZE) - 1;
-  const used = field(cb, K.CONTROL_DEVICE_AREA);
-  const input = field(cb, K.CONTROL_INPUT);
-  let idx = field(cb, K.CONTROL_USED_INDEX);
-  for (let i: u32 = 0; i < n; i++) {
-    const rec = input + i * K.USED_RECORD_SIZE;
-    const elem = used + K.SPLIT_USED_RING + (idx & mask) * K.SPLIT_USED_ELEM_SIZE;
-    store<u32>(elem + K.SPLIT_USED_ELEM_ID, load<u32>(rec + K.USED_RECORD_ID));
-    store<u32>(elem + K.SPLIT_USED_ELEM_LEN, load<u32>(rec + K.USED_RECORD_LENGTH));
-    idx = (idx + 1) & 0xffff;
-    if (((i + 1) & 31) == 0) atomic.store<u16>(used + K.SPLIT_USED_IDX, <u16>idx);
-  }
-  if ((n & 31) != 0) atomic.store<u16>(used + K.SPLIT_USED_IDX, <u16>idx);
-  setField(cb, K.CONTROL_USED_INDEX, idx);
-  return n;
+  return splitPush(cb, count, false);
 }
 
 /** Publishes the first `count` compact records as used elements (id, usedLength); same releases as splitDevicePush. */
 export function splitDevicePushCompact(cb: u32, count: u32): u32 {
-  const capacity = field(cb, K.CONTROL_OUT_CAPACITY);
+  return splitPush(cb, count, true);
+}
+
+/** The used-ring writer behind both push calls; only where the (id, length) pairs come from differs. */
+@inline function splitPush(cb: u32, count: u32, compact: bool): u32 {
+  const capacity = compact ? field(cb, K.CONTROL_OUT_CAPACITY) : field(cb, K.CONTROL_INPUT_CAPACITY);
   const n = count < capacity ? count : capacity;
   const mask = field(cb, K.CONTROL_QUEUE_SIZE) - 1;
   const used = field(cb, K.CONTROL_DEVICE_AREA);
-  const records = field(cb, K.CONTROL_OUT);
+  const records = compact ? field(cb, K.CONTROL_OUT) : field(cb, K.CONTROL_INPUT);
+  const stride = compact ? K.COMPACT_RECORD_SIZE : K.USED_RECORD_SIZE;
+  const idAt = compact ? K.COMPACT_RECORD_ID : K.USED_RECORD_ID;
+  const lengthAt = compact ? K.COMPACT_RECORD_USED_LENGTH : K.USED_RECORD_LENGTH;
   let idx = field(cb, K.CONTROL_USED_INDEX);
   for (let i: u32 = 0; i < n; i++) {
-    const rec = records + i * K.COMPACT_RECORD_SIZE;
+    const rec = records + i * stride;
     const elem = used + K.SPLIT_USED_RING + (idx & mask) * K.SPLIT_USED_ELEM_SIZE;
-    store<u32>(elem + K.SPLIT_USED_ELEM_ID, load<u32>(rec + K.COMPACT_RECORD_ID));
-    store<u32>(elem + K.SPLIT_USED_ELEM_LEN, load<u32>(rec + K.COMPACT_RECORD_USED_LENGTH));
+    store<u32>(elem + K.SPLIT_USED_ELEM_ID, load<u32>(rec + idAt));
+    store<u32>(elem + K.SPLIT_USED_ELEM_LEN, load<u32>(rec + lengthAt));
     idx = (idx + 1) & 0xffff;
     if (((i + 1) & 31) == 0) atomic.store<u16>(used + K.SPLIT_USED_IDX, <u16>idx);
   }
