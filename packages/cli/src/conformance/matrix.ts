@@ -6,26 +6,10 @@
 import { escapeXml } from '../output/junit.js';
 import { SECTION_ORDER } from './cases.js';
 import { FRONTEND_SECTION_ORDER } from './frontend/cases.js';
+import type { Cell, Matrix, MatrixRow } from './matrix-format.js';
 import type { CaseResult, Outcome } from './model.js';
 
-export type Cell = 'pass' | 'fail' | 'known-divergence' | 'skip';
-
-export interface MatrixRow {
-  implementation: string;
-  version: string;
-  /** What the suite drove: back-end mode, and the device profile used for data-path cases. */
-  mode: 'backend' | 'frontend';
-  device?: string;
-  sections: Record<string, { cell: Cell; pass: number; fail: number; knownDivergence: number; skip: number; failing: string[] }>;
-  mustHold: boolean;
-}
-
-export interface Matrix {
-  format: 1;
-  generated: string;
-  sections: string[];
-  rows: MatrixRow[];
-}
+export type { Cell, Matrix, MatrixRow, SectionResult } from './matrix-format.js';
 
 /** A section's cell: fail if any case fails, else known-divergence if any, else pass (skip when nothing ran). */
 export function sectionCell(outcomes: Outcome[]): Cell {

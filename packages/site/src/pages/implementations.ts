@@ -6,33 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { ElementContent } from 'hast';
 import { h } from 'hastscript';
+import type { Cell, Matrix, MatrixRow, SectionResult } from '@vhost-user/cli/matrix-format';
 
-type Cell = 'pass' | 'fail' | 'known-divergence' | 'skip';
-
-interface SectionResult {
-  cell: Cell;
-  pass: number;
-  fail: number;
-  knownDivergence: number;
-  skip: number;
-  failing: string[];
-}
-
-export interface MatrixRow {
-  implementation: string;
-  version: string;
-  mode?: 'backend' | 'frontend';
-  device?: string;
-  sections: Record<string, SectionResult>;
-  mustHold: boolean;
-}
-
-export interface Matrix {
-  format: 1;
-  generated: string;
-  sections: string[];
-  rows: MatrixRow[];
-}
+export type { Matrix, MatrixRow } from '@vhost-user/cli/matrix-format';
 
 export const MATRIX_PATH = 'test/conformance/results/matrix.json';
 export const RUN_COMMAND = 'npx vitest run test/conformance';

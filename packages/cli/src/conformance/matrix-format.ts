@@ -1,0 +1,34 @@
+/**
+ * The JSON shape of the implementation matrix (test/conformance/results/matrix.json): written by
+ * the conformance peer tests, read by the site's "Implementations" page. Types only, so the site
+ * can depend on it without loading the suite (which loads the native addon).
+ */
+
+export type Cell = 'pass' | 'fail' | 'known-divergence' | 'skip';
+
+export interface SectionResult {
+  cell: Cell;
+  pass: number;
+  fail: number;
+  knownDivergence: number;
+  skip: number;
+  /** Ids of the failing cases. */
+  failing: string[];
+}
+
+export interface MatrixRow {
+  implementation: string;
+  version: string;
+  /** What the suite drove: back-end mode, and the device profile used for data-path cases. */
+  mode: 'backend' | 'frontend';
+  device?: string;
+  sections: Record<string, SectionResult>;
+  mustHold: boolean;
+}
+
+export interface Matrix {
+  format: 1;
+  generated: string;
+  sections: string[];
+  rows: MatrixRow[];
+}
