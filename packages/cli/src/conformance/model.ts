@@ -4,7 +4,8 @@ import type { Session } from './session.js';
 export type Level = 'MUST' | 'SHOULD' | 'MAY';
 export type Outcome = 'pass' | 'fail' | 'skip' | 'known-divergence';
 
-export interface ConformanceCase {
+/** What identifies a case in either mode: the rule it checks and where the spec states it. */
+export interface CaseInfo {
   /** Stable id: `<section>/<rule>` (e.g. `gating/VHOST_USER_GET_QUEUE_NUM`). */
   id: string;
   /** Group selected by --only (header, features, gating, replies, fds, memory, rings, config, malformed, reconnect). */
@@ -15,6 +16,9 @@ export interface ConformanceCase {
   title: string;
   /** Set on cases generated from the spec's tables: which table row. */
   derivedFrom?: string;
+}
+
+export interface ConformanceCase extends CaseInfo {
   /** Connects one session (or more, for reconnect) and checks the rule; throws CaseFailure. */
   run(ctx: CaseContext): Promise<void>;
 }

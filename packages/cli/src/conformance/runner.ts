@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, unlinkSync } from 'node:fs';
-import { DEVICES, CaseFailure, CaseSkipped, Session } from './session.js';
+import { DEVICES, Session, outcomeOfError } from './session.js';
 import { Probe } from './probe.js';
 import type { CaseResult, ConformanceCase } from './model.js';
 import type { Expectations } from './expectations.js';
@@ -94,13 +94,7 @@ export async function runCases(cases: readonly ConformanceCase[], options: RunOp
           },
         });
       } catch (error) {
-        if (error instanceof CaseSkipped) {
-          outcome = 'skip';
-          detail = error.message;
-        } else {
-          outcome = 'fail';
-          detail = error instanceof CaseFailure ? error.message : `error: ${(error as Error).message}`;
-        }
+        ({ outcome, detail } = outcomeOfError(error));
       } finally {
         for (const s of sessions) s.close();
       }

@@ -26,6 +26,12 @@ export class CaseFailure extends Error {}
 /** The peer does not offer what the case needs: the case is skipped. */
 export class CaseSkipped extends Error {}
 
+/** What a case that threw means: skipped, a broken rule, or an unexpected error (also a failure). */
+export function outcomeOfError(error: unknown): { outcome: 'skip' | 'fail'; detail: string } {
+  if (error instanceof CaseSkipped) return { outcome: 'skip', detail: error.message };
+  return { outcome: 'fail', detail: error instanceof CaseFailure ? error.message : `error: ${(error as Error).message}` };
+}
+
 export type Reply = DecodedReply<'frontend'>;
 
 export interface Offer {

@@ -6,19 +6,12 @@
  */
 import { HEADER, PROTOCOL_FEATURE_NAMES, ProtocolFeature, VirtioFeature, allowedFds, frontendMessages, hasFeature, type MessageInfo } from '@vhost-user/codec';
 import spec from '../../../../../generated/spec.json' with { type: 'json' };
-import type { Level } from '../model.js';
+import type { CaseInfo, Level } from '../model.js';
 import { CaseFailure, CaseSkipped } from '../session.js';
 import type { RecordedMessage, RecordedSession } from './recorder.js';
 import { walk, type SessionState } from './state.js';
 
-export interface FrontendCase {
-  id: string;
-  section: string;
-  anchor: string;
-  level: Level;
-  title: string;
-  derivedFrom?: string;
-  /** Judges the recorded session; throws CaseFailure (rule broken) or CaseSkipped (rule never exercised). */
+export interface FrontendCase extends CaseInfo {  /** Judges the recorded session; throws CaseFailure (rule broken) or CaseSkipped (rule never exercised). */
   check(session: RecordedSession): void;
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { BlkBackendDevice, NetSinkDevice, VhostUserBackend, type VhostUserDevice } from '@vhost-user/transport';
 import type { Expectations } from '../expectations.js';
 import type { CaseResult } from '../model.js';
-import { CaseFailure, CaseSkipped } from '../session.js';
+import { CaseSkipped, outcomeOfError } from '../session.js';
 import { frontendCases, type FrontendCase } from './cases.js';
 import { FrontendRecorder, type RecordedSession } from './recorder.js';
 
@@ -57,13 +57,7 @@ export function judge(cases: readonly FrontendCase[], session: RecordedSession |
       if (!session) throw new CaseSkipped('no front-end connected');
       c.check(session);
     } catch (error) {
-      if (error instanceof CaseSkipped) {
-        outcome = 'skip';
-        detail = error.message;
-      } else {
-        outcome = 'fail';
-        detail = error instanceof CaseFailure ? error.message : `error: ${(error as Error).message}`;
-      }
+      ({ outcome, detail } = outcomeOfError(error));
     }
     const divergence = expectations?.divergenceFor(c.id);
     if (divergence && outcome === 'fail') outcome = 'known-divergence';
