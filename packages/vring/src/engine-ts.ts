@@ -5,6 +5,7 @@
  */
 import { PACKED_DESC, PACKED_RING, SPLIT_AVAIL, SPLIT_DESC, SPLIT_RING, SPLIT_USED, SPLIT_USED_ELEM } from '@vhost-user/codec';
 import type { Engine } from './engine.js';
+import type { ChainFiller, ChainHandler, CompletionFolder } from './handlers.js';
 import {
   BUFFER_SPEC,
   CHAIN_RECORD,
@@ -614,6 +615,239 @@ function splitDriverReclaim(cb: number, max: number): number {
   return n;
 }
 
+// ---- split ring, fused loops with the caller's per-chain work (twins of wasm/lib/split.ts) ----
+
+const HIGH_HALF = 0x80000000;
+
+/**
+ * One device pass: one acquire of avail.idx, then per chain (up to `max`) validate all of it,
+ * `handler.serve(...)` a valid one, write its used element (length 0 when rejected). Chains of
+ * one readable then one writable descriptor inside region 0 are checked inline; any other chain
+ * goes through splitDevicePop (one chain, compact), so the rules and reasons are the same.
+ */
+function splitDeviceServe(v: Views, cb: number, max: number, handler: ChainHandler): number {
+  bind(v);
+  const u16 = v.u16;
+  const u32 = v.u32;
+  if (field(cb, CONTROL_status) !== 0) return 0;
+  const size = field(cb, CONTROL_queueSize);
+  const mask = size - 1;
+  const table = field(cb, CONTROL_desc);
+  const avail = field(cb, CONTROL_driverArea);
+  const used = field(cb, CONTROL_deviceArea);
+  const header = field(cb, CONTROL_memoryHeader);
+  const r0 = (header + MEMORY_HEADER_regions) >>> 2;
+  const gpa0 = u32[r0 + 1]! * TWO_32 + u32[r0]!;
+  const size0 = u32[r0 + 3]! * TWO_32 + u32[r0 + 2]!;
+  const offset0 = u32[r0 + (REGION_ENTRY_offset >>> 2)]!;
+  // The inline check works in small integers: region 0 must lie below 2^31.
+  const inline = u32[(header + MEMORY_HEADER_regionCount) >>> 2]! !== 0 && gpa0 + size0 < HIGH_HALF;
+  const rec = field(cb, CONTROL_out) >>> 2;
+  const ring = (avail + SPLIT_AVAIL_ring) >>> 1;
+  const usedRing = (used + SPLIT_USED_ring) >>> 2;
+  const usedIdxAt = (used + SPLIT_USED_idx) >>> 1;
+  const descWords = S_DESC >>> 2;
+  const addrWord = SPLIT_DESC_addr >>> 2;
+  const lenWord = SPLIT_DESC_len >>> 2;
+  const flagsHalf = SPLIT_DESC_flags >>> 1;
+  const nextHalf = SPLIT_DESC_next >>> 1;
+  const nextFlag = S_NEXT;
+  const writeFlag = S_WRITE;
+  let next = field(cb, CONTROL_availIndex);
+  const pending = (Atomics.load(u16, (avail + SPLIT_AVAIL_idx) >>> 1) - next) & 0xffff;
+  if (pending > size) {
+    failQueue(cb, REJECT_AVAIL_INDEX_TOO_FAR);
+    return 0;
+  }
+  const limit = pending < max ? pending : max;
+  let idx = field(cb, CONTROL_usedIndex);
+  for (let i = 0; i < limit; i++) {
+    const head = u16[ring + (next & mask)]!;
+    let len = -1;
+    if (inline && head < size) {
+      const h = (table >>> 2) + head * descWords;
+      const hFlags = u16[2 * h + flagsHalf]!;
+      const tail = u16[2 * h + nextHalf]!;
+      if (hFlags === nextFlag && tail < size) {
+        const t = (table >>> 2) + tail * descWords;
+        if (u16[2 * t + flagsHalf] === writeFlag && u32[h + addrWord + 1] === 0 && u32[t + addrWord + 1] === 0) {
+          const hDelta = u32[h + addrWord]! - gpa0;
+          const tDelta = u32[t + addrWord]! - gpa0;
+          const hLen = u32[h + lenWord]!;
+          const tLen = u32[t + lenWord]!;
+          if (hDelta >= 0 && hDelta < size0 && hLen <= size0 - hDelta && tDelta >= 0 && tDelta < size0 && tLen <= size0 - tDelta) {
+            len = handler.serve(head, offset0 + hDelta, hLen, offset0 + tDelta, tLen) >>> 0;
+          }
+        }
+      }
+    }
+    if (len < 0) {
+      // Every other chain: the full walk, one chain at this position (counts a rejection).
+      setField(cb, CONTROL_availIndex, next);
+      bind(v);
+      splitDevicePop(cb, 1, true);
+      len = u32[rec + COMPACT_reason] === 0
+        ? handler.serve(head, u32[rec + COMPACT_readOffset]!, u32[rec + COMPACT_readLength]!, u32[rec + COMPACT_writeOffset]!, u32[rec + COMPACT_writeLength]!) >>> 0
+        : 0;
+    }
+    next = (next + 1) & 0xffff;
+    const elem = usedRing + (idx & mask) * (SPLIT_USED_ELEM_size >>> 2);
+    u32[elem] = head;
+    u32[elem + 1] = len;
+    idx = (idx + 1) & 0xffff;
+    if (((i + 1) & 31) === 0) Atomics.store(u16, usedIdxAt, idx);
+  }
+  if ((limit & 31) !== 0) Atomics.store(u16, usedIdxAt, idx);
+  bind(v);
+  setField(cb, CONTROL_availIndex, next);
+  setField(cb, CONTROL_usedIndex, idx);
+  return limit;
+}
+
+/**
+ * Submits `chains` chains of `perChain` descriptors built by `filler`, or none (0) when they do
+ * not fit, a reserve() is pending or the sizes are out of range. Descriptor indices of chain c
+ * go to descriptors[c * perChain ...]. One release of avail.idx.
+ */
+function splitDriverSubmit(v: Views, cb: number, chains: number, perChain: number, filler: ChainFiller, descriptors: Uint16Array): number {
+  bind(v);
+  const u16 = v.u16;
+  const u32 = v.u32;
+  const size = field(cb, CONTROL_queueSize);
+  if (chains === 0 || perChain === 0 || perChain > size || chains > size) return 0;
+  const need = chains * perChain;
+  const freeCount = field(cb, CONTROL_freeCount);
+  if (freeCount < need || field(cb, CONTROL_reservedChains) !== 0 || need > field(cb, CONTROL_segmentCapacity)) return 0;
+  const mask = size - 1;
+  const table = field(cb, CONTROL_desc) >>> 2;
+  const avail = field(cb, CONTROL_driverArea);
+  const links = field(cb, CONTROL_links) >>> 1;
+  const inflight = field(cb, CONTROL_inflight) >>> 1;
+  const ring = (avail + SPLIT_AVAIL_ring) >>> 1;
+  const descWords = S_DESC >>> 2;
+  const addrWord = SPLIT_DESC_addr >>> 2;
+  const lenWord = SPLIT_DESC_len >>> 2;
+  const flagsHalf = SPLIT_DESC_flags >>> 1;
+  const nextHalf = SPLIT_DESC_next >>> 1;
+  const keepFlags = S_WRITE | S_INDIRECT;
+  const nextFlag = S_NEXT;
+  let free = field(cb, CONTROL_freeHead);
+  let idx = field(cb, CONTROL_availIndex);
+  for (let c = 0, first = 0; c < chains; c++, first += perChain) {
+    const head = free;
+    if (perChain === 2) {
+      // Request/response chains, unrolled: the same descriptors and links as the loops below.
+      const tail = u16[links + head]!;
+      free = u16[links + tail]!;
+      descriptors[first] = head;
+      descriptors[first + 1] = tail;
+      filler.fill(c, head, descriptors, first);
+      const w = table + head * descWords;
+      const t = table + tail * descWords;
+      const headAddr = filler.address(c, 0, head);
+      const tailAddr = filler.address(c, 1, tail);
+      u32[w + addrWord] = headAddr >>> 0;
+      u32[w + addrWord + 1] = headAddr < TWO_32 ? 0 : Math.floor(headAddr / TWO_32);
+      u32[w + lenWord] = filler.length(c, 0, head);
+      u16[2 * w + flagsHalf] = (filler.flags(c, 0, head) & keepFlags) | nextFlag;
+      u16[2 * w + nextHalf] = tail;
+      u32[t + addrWord] = tailAddr >>> 0;
+      u32[t + addrWord + 1] = tailAddr < TWO_32 ? 0 : Math.floor(tailAddr / TWO_32);
+      u32[t + lenWord] = filler.length(c, 1, tail);
+      u16[2 * t + flagsHalf] = filler.flags(c, 1, tail) & keepFlags;
+      u16[2 * t + nextHalf] = 0;
+      u16[inflight + head] = 2;
+      u16[ring + (idx & mask)] = head;
+      idx = (idx + 1) & 0xffff;
+      continue;
+    }
+    // Taken in free-list order, so each descriptor's private link already names the next one.
+    for (let k = 0; k < perChain; k++) {
+      descriptors[first + k] = free;
+      free = u16[links + free]!;
+    }
+    filler.fill(c, head, descriptors, first);
+    for (let k = 0; k < perChain; k++) {
+      const d = descriptors[first + k]!;
+      const w = table + d * descWords;
+      const addr = filler.address(c, k, d);
+      let flags = filler.flags(c, k, d) & keepFlags;
+      let nextIndex = 0;
+      if (k + 1 < perChain) {
+        flags |= nextFlag;
+        nextIndex = descriptors[first + k + 1]!;
+      }
+      u32[w + addrWord] = addr >>> 0;
+      u32[w + addrWord + 1] = addr < TWO_32 ? 0 : Math.floor(addr / TWO_32);
+      u32[w + lenWord] = filler.length(c, k, d);
+      u16[2 * w + flagsHalf] = flags;
+      u16[2 * w + nextHalf] = nextIndex;
+    }
+    u16[inflight + head] = perChain;
+    u16[ring + (idx & mask)] = head;
+    idx = (idx + 1) & 0xffff;
+  }
+  bind(v);
+  setField(cb, CONTROL_freeHead, free);
+  setField(cb, CONTROL_freeCount, freeCount - need);
+  setField(cb, CONTROL_availIndex, idx);
+  Atomics.store(u16, (avail + SPLIT_AVAIL_idx) >>> 1, idx);
+  return chains;
+}
+
+/**
+ * Reclaims up to `max` used elements after one acquire of used.idx, frees their chains and
+ * folds each into `acc` with consumer.complete (bad ids are counted and skipped).
+ */
+function splitDriverReclaimFold<A>(v: Views, cb: number, max: number, consumer: CompletionFolder<A>, acc: A): A {
+  bind(v);
+  const u16 = v.u16;
+  const u32 = v.u32;
+  if (field(cb, CONTROL_status) !== 0) return acc;
+  const size = field(cb, CONTROL_queueSize);
+  const mask = size - 1;
+  const used = field(cb, CONTROL_deviceArea);
+  const links = field(cb, CONTROL_links) >>> 1;
+  const inflight = field(cb, CONTROL_inflight) >>> 1;
+  const ring = (used + SPLIT_USED_ring) >>> 2;
+  const elemWords = SPLIT_USED_ELEM_size >>> 2;
+  let last = field(cb, CONTROL_usedIndex);
+  const usedIdx = Atomics.load(u16, (used + SPLIT_USED_idx) >>> 1);
+  if (((usedIdx - last) & 0xffff) > size) {
+    failQueue(cb, REJECT_USED_INDEX_TOO_FAR);
+    return acc;
+  }
+  let free = field(cb, CONTROL_freeHead);
+  let freed = 0;
+  let bad = 0;
+  let n = 0;
+  while (last !== usedIdx && n < max) {
+    const elem = ring + (last & mask) * elemWords;
+    const id = u32[elem + (SPLIT_USED_ELEM_id >>> 2)]!;
+    const len = u32[elem + (SPLIT_USED_ELEM_len >>> 2)]!;
+    last = (last + 1) & 0xffff;
+    const chainLength = id < size ? u16[inflight + id]! : 0;
+    if (chainLength === 0) { bad++; continue; }
+    u16[inflight + id] = 0;
+    let tail = id;
+    for (let k = 1; k < chainLength; k++) tail = u16[links + tail]!;
+    u16[links + tail] = free;
+    free = id;
+    freed += chainLength;
+    acc = consumer.complete(acc, id, len);
+    n++;
+  }
+  bind(v);
+  setField(cb, CONTROL_usedIndex, last);
+  setField(cb, CONTROL_freeHead, free);
+  setField(cb, CONTROL_freeCount, field(cb, CONTROL_freeCount) + freed);
+  if (bad !== 0) {
+    setField(cb, CONTROL_errors, (field(cb, CONTROL_errors) + bad) >>> 0);
+    setField(cb, CONTROL_lastError, REJECT_USED_ID_NOT_IN_FLIGHT);
+  }
+  return acc;
+}
+
 // ---- packed ring, device side ----
 
 const isAvailable = (flags: number, wrap: number): boolean =>
@@ -965,5 +1199,8 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
     packedDriverReserve: (cb, chains, perChain) => (bind(v), packedDriverReserve(cb, chains, perChain)),
     packedDriverPublish: (cb) => (bind(v), packedDriverPublish(cb)),
     packedDriverReclaim: (cb, max) => (bind(v), packedDriverReclaim(cb, max)),
+    splitDeviceServe: (cb, max, handler) => splitDeviceServe(v, cb, max, handler),
+    splitDriverSubmit: (cb, chains, perChain, filler, descriptors) => splitDriverSubmit(v, cb, chains, perChain, filler, descriptors),
+    splitDriverReclaimFold: (cb, max, consumer, acc) => splitDriverReclaimFold(v, cb, max, consumer, acc),
   };
 }

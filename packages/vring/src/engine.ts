@@ -1,3 +1,5 @@
+import type { ChainFiller, ChainHandler, CompletionFolder } from './handlers.js';
+
 /** The operations both engines (WebAssembly core and TypeScript path) provide, on a control block. */
 export interface Engine {
   readonly name: 'wasm' | 'ts';
@@ -17,6 +19,14 @@ export interface Engine {
   packedDriverReserve(cb: number, chains: number, perChain: number): number;
   packedDriverPublish(cb: number): number;
   packedDriverReclaim(cb: number, max: number): number;
+  /**
+   * Fused split-ring loops with the caller's per-chain callbacks (the TypeScript path; the
+   * WebAssembly core offers them to AssemblyScript programs through wasm/lib instead). The
+   * queue classes fall back to the batch calls when an engine lacks them.
+   */
+  splitDeviceServe?(cb: number, max: number, handler: ChainHandler): number;
+  splitDriverSubmit?(cb: number, chains: number, perChain: number, filler: ChainFiller, descriptors: Uint16Array): number;
+  splitDriverReclaimFold?<A>(cb: number, max: number, consumer: CompletionFolder<A>, acc: A): A;
 }
 
 export type EngineName = Engine['name'];

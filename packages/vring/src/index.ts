@@ -10,6 +10,7 @@ export { VringError, type VringErrorCode } from './errors.js';
 export { ringFeatures, type RingFeatures } from './features.js';
 export { needEvent, needEventPacked } from './notify.js';
 export type { Engine, EngineName } from './engine.js';
+export type { ChainFiller, ChainHandler, CompletionFolder } from './handlers.js';
 export { createTsEngine } from './engine-ts.js';
 export { createWasmEngine, coreModule } from './engine-wasm.js';
 export { CHAIN_RECORD, COMPACT_RECORD, SEGMENT_RECORD, USED_RECORD, BUFFER_SPEC, RECLAIM_RECORD, CONTROL } from './layout.js';

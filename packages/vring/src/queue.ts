@@ -20,11 +20,13 @@ import {
   unpackVringBaseNumSplit,
 } from '@vhost-user/codec';
 import type { Engine, EngineName } from './engine.js';
+import type { ChainFiller, ChainHandler, CompletionFolder } from './handlers.js';
 import { engineFor } from './engines.js';
 import { VringError } from './errors.js';
 import {
   BUFFER_SPEC,
   CHAIN_RECORD,
+  COMPACT_RECORD,
   CONTROL,
   FEATURE,
   QUEUE_KIND,
@@ -233,6 +235,7 @@ export class VirtqueueDevice extends QueueSide {
   private readonly pushFn: (cb: number, count: number) => number;
   private readonly popCompactFn: (cb: number, max: number) => number;
   private readonly pushCompactFn: (cb: number, count: number) => number;
+  private readonly serveFn: ((cb: number, max: number, handler: ChainHandler) => number) | undefined;
 
   constructor(options: QueueOptions) {
     super(options, { split: QUEUE_KIND.splitDevice, packed: QUEUE_KIND.packedDevice });
@@ -249,6 +252,7 @@ export class VirtqueueDevice extends QueueSide {
     this.pushFn = split ? this.engine.splitDevicePush : this.engine.packedDevicePush;
     this.popCompactFn = split ? this.engine.splitDevicePopCompact : this.engine.packedDevicePopCompact;
     this.pushCompactFn = split ? this.engine.splitDevicePushCompact : this.engine.packedDevicePushCompact;
+    this.serveFn = split ? this.engine.splitDeviceServe : undefined;
     this.set(CONTROL.availWrap, 1);
     this.set(CONTROL.usedWrap, 1);
     this.set(CONTROL.eventShadowWrap, 1);
@@ -281,6 +285,40 @@ export class VirtqueueDevice extends QueueSide {
   /** Publishes the first `count` of `records` as used elements (id, usedLength; packed: ringSlots). */
   pushCompact(count: number): number {
     return this.pushCompactFn(this.control, count);
+  }
+
+  /**
+   * Serves up to `max` available chains (default: the queue size) in one pass: each chain is
+   * validated in full, a valid one is handed to `handler.serve(id, readAt, readLength, writeAt,
+   * writeLength)` (its first readable and first writable buffer) and its used element gets the
+   * returned length; a rejected chain gets length 0 (and counts, see `needsReset`). The
+   * TypeScript path runs this as one fused loop; other engines and packed rings run it over
+   * popCompact / pushCompact with the same results. Returns the chains consumed.
+   */
+  serve(handler: ChainHandler, max: number = this.queueSize): number {
+    if (this.serveFn) return this.serveFn(this.control, max, handler);
+    const r = this.records;
+    const words = COMPACT_RECORD.size >>> 2;
+    let total = 0;
+    // At least one pop, even for max 0: it checks the available index like the fused loop does.
+    for (;;) {
+      const want = Math.min(this.batch, max - total);
+      const n = this.popCompactFn(this.control, want);
+      for (let i = 0, k = 0; i < n; i++, k += words) {
+        if (r[k + (COMPACT_RECORD.reason >>> 2)] !== 0) continue;
+        r[k + (COMPACT_RECORD.usedLength >>> 2)] = handler.serve(
+          r[k + (COMPACT_RECORD.id >>> 2)]!,
+          r[k + (COMPACT_RECORD.readOffset >>> 2)]! >>> 0,
+          r[k + (COMPACT_RECORD.readLength >>> 2)]! >>> 0,
+          r[k + (COMPACT_RECORD.writeOffset >>> 2)]! >>> 0,
+          r[k + (COMPACT_RECORD.writeLength >>> 2)]! >>> 0,
+        );
+      }
+      this.pushCompactFn(this.control, n);
+      total += n;
+      if (n < want || total >= max) break;
+    }
+    return total;
   }
 
   /** Next available index (split: free-running u16; packed: ring slot). */
@@ -405,6 +443,8 @@ export class VirtqueueDriver extends QueueSide {
   private readonly reserveFn: (cb: number, chains: number, perChain: number) => number;
   private readonly publishFn: (cb: number) => number;
   private readonly reclaimFn: (cb: number, max: number) => number;
+  private readonly submitFn: Engine['splitDriverSubmit'];
+  private readonly reclaimFoldFn: Engine['splitDriverReclaimFold'];
 
   constructor(options: QueueOptions) {
     super(options, { split: QUEUE_KIND.splitDriver, packed: QUEUE_KIND.packedDriver });
@@ -425,6 +465,8 @@ export class VirtqueueDriver extends QueueSide {
     this.reserveFn = split ? this.engine.splitDriverReserve : this.engine.packedDriverReserve;
     this.publishFn = split ? this.engine.splitDriverPublish : this.engine.packedDriverPublish;
     this.reclaimFn = split ? this.engine.splitDriverReclaim : this.engine.packedDriverReclaim;
+    this.submitFn = split ? this.engine.splitDriverSubmit : undefined;
+    this.reclaimFoldFn = split ? this.engine.splitDriverReclaimFold : undefined;
     const u16 = this.memory.u16;
     if (split) {
       // Free list 0, 1, ..., Q-1 (LIFO through the private links).
@@ -485,6 +527,61 @@ export class VirtqueueDriver extends QueueSide {
   /** Reclaims up to `max` used chains into `completions`. Returns the count. */
   reclaim(max: number = this.batch): number {
     return this.reclaimFn(this.control, max);
+  }
+
+  /**
+   * Reserves, builds and publishes `chains` chains of `perChain` descriptors in one call, or
+   * none (returns 0) when they do not fit now, exceed the batch size, or a reserve() is pending.
+   * For chain c, `filler.fill(c, id, descriptors, first)` gets the chain's id (split: head index;
+   * packed: buffer id) and its descriptor indices (packed: ring slots) at descriptors[first ...]
+   * and writes the request into the buffers; descriptor k then
+   * gets `filler.address / length / flags(c, k, index)`. One release of the available index.
+   * The TypeScript path runs this as one fused loop (split rings); otherwise it is reserve,
+   * the specs and publish, with the same result.
+   */
+  submit(chains: number, perChain: number, filler: ChainFiller): number {
+    if (chains > this.batch) return 0;
+    if (this.submitFn) return this.submitFn(this.control, chains, perChain, filler, this.descriptors);
+    if (this.reservedChains !== 0 || this.reserve(chains, perChain) !== chains) return 0;
+    const specs = this.specs;
+    const words = BUFFER_SPEC.size >>> 2;
+    for (let c = 0, first = 0; c < chains; c++, first += perChain) {
+      filler.fill(c, this.chainIds[c]!, this.descriptors, first);
+      for (let k = 0; k < perChain; k++) {
+        const index = this.descriptors[first + k]!;
+        const addr = filler.address(c, k, index);
+        const at = (first + k) * words;
+        specs[at + (BUFFER_SPEC.addrLow >>> 2)] = addr >>> 0;
+        specs[at + (BUFFER_SPEC.addrHigh >>> 2)] = Math.floor(addr / 4294967296);
+        specs[at + (BUFFER_SPEC.length >>> 2)] = filler.length(c, k, index);
+        specs[at + (BUFFER_SPEC.flags >>> 2)] = filler.flags(c, k, index);
+      }
+    }
+    return this.publish();
+  }
+
+  /**
+   * Reclaims up to `max` used chains (default: the queue size) and folds each into `acc` with
+   * `consumer.complete(acc, id, length)`; returns the final accumulator. Used elements with an
+   * id not in flight are counted in `errors` and skipped. The TypeScript path runs this as one
+   * fused loop (split rings); otherwise it is reclaim() batches with the same result.
+   */
+  reclaimFold<A>(consumer: CompletionFolder<A>, acc: A, max: number = this.queueSize): A {
+    if (this.reclaimFoldFn) return this.reclaimFoldFn(this.control, max, consumer, acc);
+    const done = this.completions;
+    let total = 0;
+    // At least one reclaim, even for max 0: it checks the used index like the fused loop does.
+    for (;;) {
+      const want = Math.min(this.batch, max - total);
+      const n = this.reclaimFn(this.control, want);
+      const words = RECLAIM_RECORD.size >>> 2;
+      for (let i = 0, k = 0; i < n; i++, k += words) {
+        acc = consumer.complete(acc, done[k + (RECLAIM_RECORD.id >>> 2)]!, done[k + (RECLAIM_RECORD.length >>> 2)]!);
+      }
+      total += n;
+      if (n < want || total >= max) break;
+    }
+    return acc;
   }
 
   /** Fills spec `position` (a convenience for non-hot paths). */

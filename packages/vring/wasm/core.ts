@@ -6,55 +6,12 @@
 // the same checks, the differential tests compare them result by result.
 import * as K from "./generated/constants";
 
-// ---- guest memory ----------------------------------------------------------------------------
-
-/** Linear offset of [addr, addr + len) when it lies inside one guest region, else 0. */
-@inline function translate(header: u32, addr: u64, len: u64): u32 {
-  const count = load<u32>(header + K.MEMORY_HEADER_REGION_COUNT);
-  let entry = header + K.MEMORY_HEADER_REGIONS;
-  for (let i: u32 = 0; i < count; i++) {
-    const gpa = load<u64>(entry + K.REGION_ENTRY_GPA);
-    if (addr >= gpa) {
-      const delta = addr - gpa;
-      const size = load<u64>(entry + K.REGION_ENTRY_LENGTH);
-      if (delta <= size && len <= size - delta) return load<u32>(entry + K.REGION_ENTRY_OFFSET) + <u32>delta;
-    }
-    entry += K.REGION_ENTRY_SIZE;
-  }
-  return 0;
-}
-
-/**
- * translate() with region 0 checked from values held in locals. Same result: the scan also
- * tries region 0 first, and falls through to the scan when region 0 does not hold the buffer.
- */
-@inline function translateFirst(header: u32, addr: u64, len: u64, has0: bool, gpa0: u64, size0: u64, offset0: u32): u32 {
-  if (has0 && addr >= gpa0) {
-    const delta = addr - gpa0;
-    if (delta <= size0 && len <= size0 - delta) return offset0 + <u32>delta;
-  }
-  return translate(header, addr, len);
-}
-
-@inline function field(cb: u32, offset: u32): u32 {
-  return load<u32>(cb + offset);
-}
-
-@inline function setField(cb: u32, offset: u32, value: u32): void {
-  store<u32>(cb + offset, value);
-}
-
-function reject(cb: u32, rejected: u32, reason: u32): void {
-  if (rejected == 0) return;
-  setField(cb, K.CONTROL_ERRORS, field(cb, K.CONTROL_ERRORS) + rejected);
-  setField(cb, K.CONTROL_NEEDS_RESET, 1);
-  setField(cb, K.CONTROL_LAST_ERROR, reason);
-}
-
-function failQueue(cb: u32, reason: u32): void {
-  setField(cb, K.CONTROL_STATUS, reason);
-  reject(cb, 1, reason);
-}
+import { failQueue, field, reject, setField } from "./lib/control";
+import { translateFirst } from "./lib/guest";
+import {
+  checkChain, chainReason, region0Length, splitDriverReclaimFold, storeSplitDescriptor, walkSplitChain,
+  USED_RELEASE_INTERVAL, walkFull, walkReadable, walkSegments, walkWritable, writeCompact,
+} from "./lib/split";
 
 @inline function writeChain(out: u32, id: u32, reason: u32, readable: u32, writable: u32, first: u32, slots: u32): void {
   store<u32>(out + K.CHAIN_RECORD_ID, id);
@@ -67,21 +24,6 @@ function failQueue(cb: u32, reason: u32): void {
 
 // ---- split ring, device side -----------------------------------------------------------------
 
-// Bit positions of flags and next inside the u64 loaded at SPLIT_DESC_LEN (little-endian).
-const FLAGS_SHIFT: u64 = <u64>((K.SPLIT_DESC_FLAGS - K.SPLIT_DESC_LEN) * 8);
-const NEXT_SHIFT: u64 = <u64>((K.SPLIT_DESC_NEXT - K.SPLIT_DESC_LEN) * 8);
-
-@inline function writeCompact(out: u32, id: u32, reason: u32, readAt: u32, readLen: u32, writeAt: u32, writeLen: u32, slots: u32): void {
-  store<u32>(out + K.COMPACT_RECORD_ID, id);
-  store<u32>(out + K.COMPACT_RECORD_REASON, reason);
-  store<u32>(out + K.COMPACT_RECORD_READ_OFFSET, readAt);
-  store<u32>(out + K.COMPACT_RECORD_READ_LENGTH, readLen);
-  store<u32>(out + K.COMPACT_RECORD_WRITE_OFFSET, writeAt);
-  store<u32>(out + K.COMPACT_RECORD_WRITE_LENGTH, writeLen);
-  store<u32>(out + K.COMPACT_RECORD_RING_SLOTS, slots);
-  store<u32>(out + K.COMPACT_RECORD_USED_LENGTH, 0);
-}
-
 /** Pops up to `max` available chains, validating each whole chain first. Returns the count. */
 export function splitDevicePop(cb: u32, max: u32): u32 {
   return splitPop(cb, max, false);
@@ -90,6 +32,14 @@ export function splitDevicePop(cb: u32, max: u32): u32 {
 /** splitDevicePop writing compact records (first readable / first writable buffer, no segment records). */
 export function splitDevicePopCompact(cb: u32, max: u32): u32 {
   return splitPop(cb, max, true);
+}
+
+/** checkChain sink of the compact pop: the record of a valid chain. */
+class CompactRecords {
+  chain(rec: u32, head: u32, readAt: u32, readLen: u32, writeAt: u32, writeLen: u32): u32 {
+    writeCompact(rec, head, 0, readAt, readLen, writeAt, writeLen, 1);
+    return 0;
+  }
 }
 
 // `compact` is a constant at both call sites: inlining specialises the loop for each record kind.
@@ -104,6 +54,7 @@ export function splitDevicePopCompact(cb: u32, max: u32): u32 {
   const gpa0 = load<u64>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_GPA);
   const size0 = load<u64>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_LENGTH);
   const offset0 = load<u32>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_OFFSET);
+  const compactSize0 = region0Length(header);
   const indirectOk = (field(cb, K.CONTROL_FEATURES) & K.FEATURE_INDIRECT) != 0;
   const out = field(cb, K.CONTROL_OUT);
   const segments = field(cb, K.CONTROL_SEGMENTS);
@@ -126,123 +77,31 @@ export function splitDevicePopCompact(cb: u32, max: u32): u32 {
   let lastReason: u32 = 0;
   while (count < limit) {
     const head = <u32>load<u16>(avail + K.SPLIT_AVAIL_RING + ((next & mask) << 1));
-    const first = seg;
     let reason: u32 = 0;
-    let readable: u32 = 0;
-    let writable: u32 = 0;
-    let readAt: u32 = 0;
-    let readLen: u32 = 0;
-    let writeAt: u32 = 0;
-    let writeLen: u32 = 0;
-    let full = false;
-    // Compact fast path: plain descriptors in the table, every buffer inside region 0. Anything
-    // else (INDIRECT, another region, any violation) re-walks the chain with the general loop
-    // below, which has no side effects in compact mode, so results and reasons are the same.
-    let done = false;
-    if (compact && has0 && head < size) {
-      let index = head;
-      let visited: u32 = 0;
-      while (true) {
-        visited++;
-        if (visited > size) break;
-        const d = table + index * K.SPLIT_DESC_SIZE;
-        const addr = load<u64>(d + K.SPLIT_DESC_ADDR);
-        // len, flags and next as one load (their offsets are checked adjacent by the build).
-        const word = load<u64>(d + K.SPLIT_DESC_LEN);
-        const len = <u32>word;
-        const flags = <u32>(word >> FLAGS_SHIFT) & 0xffff;
-        if ((flags & K.SPLIT_F_INDIRECT) != 0) break;
-        const delta = addr - gpa0;
-        if (addr < gpa0 || delta > size0 || <u64>len > size0 - delta) break;
-        const at = offset0 + <u32>delta;
-        if (at == 0) break;
-        if ((flags & K.SPLIT_F_WRITE) != 0) {
-          if (writable == 0) { writeAt = at; writeLen = len; }
-          writable++;
-        } else {
-          if (writable != 0) break;
-          if (readable == 0) { readAt = at; readLen = len; }
-          readable++;
-        }
-        if ((flags & K.SPLIT_F_NEXT) == 0) { done = true; break; }
-        index = <u32>(word >> NEXT_SHIFT);
-        if (index >= size) break;
-      }
-      if (!done) {
-        readable = 0;
-        writable = 0;
-        readAt = 0;
-        readLen = 0;
-        writeAt = 0;
-        writeLen = 0;
-      }
-    }
-    if (done) {
-      // served by the fast path
-    } else if (head >= size) {
-      reason = K.REJECT_DESC_INDEX_OUT_OF_RANGE;
+    if (compact) {
+      reason = chainReason(checkChain<CompactRecords>(cb, out + count * K.COMPACT_RECORD_SIZE, table, size, gpa0, compactSize0, offset0, head));
     } else {
-      let base = table;
-      let entries = size;
-      let index = head;
-      let visited: u32 = 0;
-      let inIndirect = false;
-      while (true) {
-        visited++;
-        if (visited > size) { reason = K.REJECT_CHAIN_TOO_LONG; break; }
-        const d = base + index * K.SPLIT_DESC_SIZE;
-        const addr = load<u64>(d + K.SPLIT_DESC_ADDR);
-        const len = load<u32>(d + K.SPLIT_DESC_LEN);
-        const flags = <u32>load<u16>(d + K.SPLIT_DESC_FLAGS);
-        if ((flags & K.SPLIT_F_INDIRECT) != 0) {
-          if (!indirectOk) { reason = K.REJECT_INDIRECT_NOT_NEGOTIATED; break; }
-          if (inIndirect) { reason = K.REJECT_NESTED_INDIRECT; break; }
-          if ((flags & K.SPLIT_F_NEXT) != 0) { reason = K.REJECT_INDIRECT_WITH_NEXT; break; }
-          if (len == 0 || len % K.SPLIT_DESC_SIZE != 0) { reason = K.REJECT_INDIRECT_BAD_LENGTH; break; }
-          const at = translateFirst(header, addr, <u64>len, has0, gpa0, size0, offset0);
-          if (at == 0) { reason = K.REJECT_INDIRECT_OUT_OF_BOUNDS; break; }
-          base = at;
-          entries = len / K.SPLIT_DESC_SIZE;
-          index = 0;
-          inIndirect = true;
-          continue;
+      const first = seg;
+      let readable: u32 = 0;
+      let writable: u32 = 0;
+      if (head >= size) {
+        reason = K.REJECT_DESC_INDEX_OUT_OF_RANGE;
+      } else {
+        reason = walkSplitChain(header, table, size, indirectOk, has0, gpa0, size0, offset0, head, false, segments, segmentCapacity, seg);
+        // Out of segment records: this chain stays available for the next pop.
+        if (walkFull) break;
+        if (reason == 0) {
+          seg = walkSegments;
+          readable = walkReadable;
+          writable = walkWritable;
         }
-        const at = translateFirst(header, addr, <u64>len, has0, gpa0, size0, offset0);
-        if (at == 0) { reason = K.REJECT_BUFFER_OUT_OF_BOUNDS; break; }
-        if ((flags & K.SPLIT_F_WRITE) != 0) {
-          if (compact && writable == 0) { writeAt = at; writeLen = len; }
-          writable++;
-        } else {
-          if (writable != 0) { reason = K.REJECT_READABLE_AFTER_WRITABLE; break; }
-          if (compact && readable == 0) { readAt = at; readLen = len; }
-          readable++;
-        }
-        if (!compact) {
-          if (seg == segmentCapacity) { full = true; break; }
-          const s = segments + seg * K.SEGMENT_RECORD_SIZE;
-          store<u32>(s + K.SEGMENT_RECORD_OFFSET, at);
-          store<u32>(s + K.SEGMENT_RECORD_LENGTH, len);
-          seg++;
-        }
-        if ((flags & K.SPLIT_F_NEXT) == 0) break;
-        index = <u32>load<u16>(d + K.SPLIT_DESC_NEXT);
-        if (index >= entries) { reason = K.REJECT_DESC_INDEX_OUT_OF_RANGE; break; }
       }
+      writeChain(out + count * K.CHAIN_RECORD_SIZE, head, reason, readable, writable, first, 1);
     }
-    if (full) { seg = first; break; }
     if (reason != 0) {
-      seg = first;
-      readable = 0;
-      writable = 0;
       rejected++;
       lastReason = reason;
-      readAt = 0;
-      readLen = 0;
-      writeAt = 0;
-      writeLen = 0;
     }
-    if (compact) writeCompact(out + count * K.COMPACT_RECORD_SIZE, head, reason, readAt, readLen, writeAt, writeLen, 1);
-    else writeChain(out + count * K.CHAIN_RECORD_SIZE, head, reason, readable, writable, first, 1);
     count++;
     next = (next + 1) & 0xffff;
   }
@@ -278,9 +137,9 @@ export function splitDevicePushCompact(cb: u32, count: u32): u32 {
     store<u32>(elem + K.SPLIT_USED_ELEM_ID, load<u32>(rec + idAt));
     store<u32>(elem + K.SPLIT_USED_ELEM_LEN, load<u32>(rec + lengthAt));
     idx = (idx + 1) & 0xffff;
-    if (((i + 1) & 31) == 0) atomic.store<u16>(used + K.SPLIT_USED_IDX, <u16>idx);
+    if ((i + 1) % USED_RELEASE_INTERVAL == 0) atomic.store<u16>(used + K.SPLIT_USED_IDX, <u16>idx);
   }
-  if ((n & 31) != 0) atomic.store<u16>(used + K.SPLIT_USED_IDX, <u16>idx);
+  if (n % USED_RELEASE_INTERVAL != 0) atomic.store<u16>(used + K.SPLIT_USED_IDX, <u16>idx);
   setField(cb, K.CONTROL_USED_INDEX, idx);
   return n;
 }
@@ -366,10 +225,8 @@ export function splitDriverPublish(cb: u32): u32 {
       const tailEntry = table + tail * K.SPLIT_DESC_SIZE;
       const headFlags = (load<u32>(spec + K.BUFFER_SPEC_FLAGS) & (K.SPLIT_F_WRITE | K.SPLIT_F_INDIRECT)) | K.SPLIT_F_NEXT;
       const tailFlags = load<u32>(spec + K.BUFFER_SPEC_SIZE + K.BUFFER_SPEC_FLAGS) & (K.SPLIT_F_WRITE | K.SPLIT_F_INDIRECT);
-      store<u64>(headEntry + K.SPLIT_DESC_ADDR, load<u64>(spec + K.BUFFER_SPEC_ADDR_LOW));
-      store<u64>(headEntry + K.SPLIT_DESC_LEN, <u64>load<u32>(spec + K.BUFFER_SPEC_LENGTH) | (<u64>headFlags << FLAGS_SHIFT) | (<u64>tail << NEXT_SHIFT));
-      store<u64>(tailEntry + K.SPLIT_DESC_ADDR, load<u64>(spec + K.BUFFER_SPEC_SIZE + K.BUFFER_SPEC_ADDR_LOW));
-      store<u64>(tailEntry + K.SPLIT_DESC_LEN, <u64>load<u32>(spec + K.BUFFER_SPEC_SIZE + K.BUFFER_SPEC_LENGTH) | (<u64>tailFlags << FLAGS_SHIFT));
+      storeSplitDescriptor(headEntry, load<u64>(spec + K.BUFFER_SPEC_ADDR_LOW), load<u32>(spec + K.BUFFER_SPEC_LENGTH), headFlags, tail);
+      storeSplitDescriptor(tailEntry, load<u64>(spec + K.BUFFER_SPEC_SIZE + K.BUFFER_SPEC_ADDR_LOW), load<u32>(spec + K.BUFFER_SPEC_SIZE + K.BUFFER_SPEC_LENGTH), tailFlags, 0);
       pos += 2;
     } else {
       for (let k: u32 = 0; k < len; k++) {
@@ -400,53 +257,24 @@ export function splitDriverPublish(cb: u32): u32 {
   return rc;
 }
 
-/** Reads up to `max` used elements, frees their chains, and writes {id, len} records. */
-export function splitDriverReclaim(cb: u32, max: u32): u32 {
-  if (field(cb, K.CONTROL_STATUS) != 0) return 0;
-  const size = field(cb, K.CONTROL_QUEUE_SIZE);
-  const mask = size - 1;
-  const used = field(cb, K.CONTROL_DEVICE_AREA);
-  const links = field(cb, K.CONTROL_LINKS);
-  const inflight = field(cb, K.CONTROL_INFLIGHT);
-  const out = field(cb, K.CONTROL_OUT);
-  let limit = field(cb, K.CONTROL_OUT_CAPACITY);
-  if (limit > max) limit = max;
-  let last = field(cb, K.CONTROL_USED_INDEX);
-  const usedIdx = <u32>atomic.load<u16>(used + K.SPLIT_USED_IDX);
-  if (((usedIdx - last) & 0xffff) > size) {
-    failQueue(cb, K.REJECT_USED_INDEX_TOO_FAR);
-    return 0;
-  }
-  let free = field(cb, K.CONTROL_FREE_HEAD);
-  let freed: u32 = 0;
-  let bad: u32 = 0;
-  let n: u32 = 0;
-  while (last != usedIdx && n < limit) {
-    const elem = used + K.SPLIT_USED_RING + (last & mask) * K.SPLIT_USED_ELEM_SIZE;
-    const id = load<u32>(elem + K.SPLIT_USED_ELEM_ID);
-    const len = load<u32>(elem + K.SPLIT_USED_ELEM_LEN);
-    last = (last + 1) & 0xffff;
-    const chainLength = id < size ? <u32>load<u16>(inflight + (id << 1)) : 0;
-    if (chainLength == 0) { bad++; continue; }
-    store<u16>(inflight + (id << 1), 0);
-    let tail = id;
-    for (let k: u32 = 1; k < chainLength; k++) tail = <u32>load<u16>(links + (tail << 1));
-    store<u16>(links + (tail << 1), <u16>free);
-    free = id;
-    freed += chainLength;
-    const rec = out + n * K.RECLAIM_RECORD_SIZE;
+// The first RECLAIM_RECORD of splitDriverReclaim's output (set before each fold).
+let reclaimRecords: u32 = 0;
+
+/** splitDriverReclaimFold consumer of the JavaScript API: the accumulator counts the records written. */
+class ReclaimRecords {
+  complete(count: u64, id: u32, len: u32): u64 {
+    const rec = reclaimRecords + <u32>count * K.RECLAIM_RECORD_SIZE;
     store<u32>(rec + K.RECLAIM_RECORD_ID, id);
     store<u32>(rec + K.RECLAIM_RECORD_LENGTH, len);
-    n++;
+    return count + 1;
   }
-  setField(cb, K.CONTROL_USED_INDEX, last);
-  setField(cb, K.CONTROL_FREE_HEAD, free);
-  setField(cb, K.CONTROL_FREE_COUNT, field(cb, K.CONTROL_FREE_COUNT) + freed);
-  if (bad != 0) {
-    setField(cb, K.CONTROL_ERRORS, field(cb, K.CONTROL_ERRORS) + bad);
-    setField(cb, K.CONTROL_LAST_ERROR, K.REJECT_USED_ID_NOT_IN_FLIGHT);
-  }
-  return n;
+}
+
+/** Reads up to `max` used elements, frees their chains, and writes {id, len} records. */
+export function splitDriverReclaim(cb: u32, max: u32): u32 {
+  const capacity = field(cb, K.CONTROL_OUT_CAPACITY);
+  reclaimRecords = field(cb, K.CONTROL_OUT);
+  return <u32>splitDriverReclaimFold<ReclaimRecords, u64>(cb, max < capacity ? max : capacity, 0);
 }
 
 // ---- packed ring, device side ----------------------------------------------------------------

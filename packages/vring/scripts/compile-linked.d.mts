@@ -1,0 +1,2 @@
+export declare const LINKED_FLAGS: string[];
+export declare function compileLinked(source: string): WebAssembly.Module;
