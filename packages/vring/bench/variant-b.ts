@@ -1,6 +1,7 @@
 // Runs split-pingpong variant B: a driver and a device in two worker threads sharing one memory.
 import { Worker } from 'node:worker_threads';
-import { GuestMemory, type EngineName, type RingLayout } from '@vhost-user/vring';
+import { GuestMemory } from '@vhost-user/vring';
+import type { Implementation } from './sides.mjs';
 import { MEM_SIZE } from './workload.mjs';
 
 const WORKER = new URL('./pingpong-worker.mjs', import.meta.url);
@@ -23,11 +24,11 @@ function runWorker(data: Record<string, unknown>): Promise<Record<string, number
   });
 }
 
-export async function measureVariantB(layout: RingLayout, engine: EngineName, total: number, warmup: number): Promise<VariantBResult> {
+export async function measureVariantB(impl: Implementation, total: number, warmup: number, module?: WebAssembly.Module): Promise<VariantBResult> {
   const guest = GuestMemory.create({ guestBytes: MEM_SIZE, scratchBytes: 1 << 20 });
   guest.setRegions([{ gpa: 0, size: MEM_SIZE, offset: guest.scratchEnd }]);
   const sync = new Int32Array(new SharedArrayBuffer(8));
-  const common = { memory: guest.memory, sync, layout, engine, total, warmup };
+  const common = { memory: guest.memory, sync, impl, module, total, warmup };
   const [driver, device] = await Promise.all([runWorker({ ...common, role: 'driver' }), runWorker({ ...common, role: 'device' })]);
   return {
     sum: driver.sum!,

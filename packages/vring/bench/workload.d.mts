@@ -36,4 +36,3 @@ export interface Checksum {
   errors: number;
   seconds: number;
 }
-export declare function measureVariantA(v: Vring, layout: Layout, engine: EngineName, total: number): Checksum;

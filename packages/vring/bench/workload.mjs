@@ -223,12 +223,201 @@ export class PingpongDevice {
     return total;
   }
 
+  /** Workload errors plus chains the ring rejected. */
+  get totalErrors() {
+    return this.errors + this.queue.errors;
+  }
+
   serveUnaligned(headerAt, dataAt) {
     const v = this.view;
     if (v.getUint32(headerAt, true) !== 0) return 0;
     v.setUint32(dataAt, v.getUint32(headerAt + 8, true), true);
     v.setUint32(dataAt + 4, v.getUint32(headerAt + 12, true), true);
     return 8;
+  }
+}
+
+// ---- the same driver and device on the fused calls (submit, serve, reclaimFold) ----------------
+
+/**
+ * Builds requests (ChainFiller): the header in the buffer of the chain's id, the data buffer of
+ * the tail descriptor (split) or of the id (packed: slots are not stable buffers). Chains are
+ * filled in order, so the sector is a running counter (two u32 halves: no division).
+ */
+class RequestFiller {
+  constructor(u32, inflight, base, split) {
+    this.u32 = u32;
+    this.inflight = inflight;
+    this.headerWord0 = (base + HEADER_BASE) >>> 2;
+    this.dataWord0 = (base + DATA_BASE) >>> 2;
+    this.split = split;
+    this.low = 0;
+    this.high = 0;
+    this.header = 0;
+    this.data = 0;
+  }
+
+  fill(chain, id, descriptors, first) {
+    const data = this.split ? descriptors[first + 1] : id;
+    this.header = id;
+    this.data = data;
+    const low = this.low;
+    const high = this.high;
+    const u32 = this.u32;
+    const hw = this.headerWord0 + id * (HEADER_SIZE >>> 2);
+    u32[hw] = 0; // type = VIRTIO_BLK_T_IN
+    u32[hw + 1] = 0; // reserved
+    u32[hw + 2] = low;
+    u32[hw + 3] = high;
+    const f = id * INFLIGHT_STRIDE;
+    const inflight = this.inflight;
+    inflight[f + SECTOR_LOW] = low;
+    inflight[f + SECTOR_HIGH] = high;
+    inflight[f + DATA_WORD] = this.dataWord0 + data * (DATA_SIZE >>> 2);
+    this.low = (low + 1) >>> 0;
+    if (this.low === 0) this.high = high + 1;
+  }
+
+  address(chain, k) {
+    return k === 0 ? HEADER_BASE + HEADER_SIZE * this.header : DATA_BASE + DATA_SIZE * this.data;
+  }
+
+  length(chain, k) {
+    return k === 0 ? HEADER_SIZE : DATA_SIZE;
+  }
+
+  flags(chain, k) {
+    return k === 0 ? 0 : SPLIT_RING.VIRTQ_DESC_F_WRITE;
+  }
+}
+
+/** Checks a completion and folds it into the checksum (CompletionFolder; the hash is the accumulator). */
+class CompletionChecker {
+  constructor(u32, inflight) {
+    this.u32 = u32;
+    this.inflight = inflight;
+    this.sum = 0;
+    this.errors = 0;
+    this.count = 0;
+  }
+
+  complete(h, id, len) {
+    let low = 0;
+    let high = 0;
+    if (len >= 8) {
+      const inflight = this.inflight;
+      const u32 = this.u32;
+      const f = id * INFLIGHT_STRIDE;
+      const w = inflight[f + DATA_WORD];
+      low = u32[w];
+      high = u32[w + 1];
+      if (((low ^ inflight[f + SECTOR_LOW]) | (high ^ inflight[f + SECTOR_HIGH])) !== 0) this.errors++;
+    }
+    this.sum += len + low + (high === 0 ? 0 : high * TWO_32);
+    this.count++;
+    h = Math.imul(h ^ len, FNV_PRIME);
+    h = Math.imul(h ^ low, FNV_PRIME);
+    return Math.imul(h ^ high, FNV_PRIME);
+  }
+}
+
+/** The driver of PingpongDriver on the fused calls: submit(filler) and reclaimFold(checker). */
+export class FusedDriver {
+  constructor(vring, guest, layout, engine, batch = BATCH) {
+    this.queue = new vring.VirtqueueDriver(queueOptions(guest, layout, engine, batch));
+    this.u32 = guest.u32;
+    this.base = guest.scratchEnd;
+    if ((this.base & 3) !== 0) throw new Error('guest region not 4-byte aligned');
+    this.inflight = new Uint32Array(INFLIGHT_STRIDE * QUEUE_SIZE);
+    this.submitted = 0;
+    this.hash = FNV_OFFSET;
+    this.filler = new RequestFiller(this.u32, this.inflight, this.base, layout === 'split');
+    this.checker = new CompletionChecker(this.u32, this.inflight);
+  }
+
+  submit(total) {
+    const b = Math.min(BATCH, total - this.submitted);
+    if (b <= 0) return 0;
+    const n = this.queue.submit(b, 2, this.filler);
+    this.submitted += n;
+    return n;
+  }
+
+  reclaim() {
+    const before = this.checker.count;
+    this.hash = this.queue.reclaimFold(this.checker, this.hash) >>> 0;
+    return this.checker.count - before;
+  }
+
+  get completed() {
+    return this.checker.count;
+  }
+
+  get sum() {
+    return this.checker.sum;
+  }
+
+  get totalErrors() {
+    return this.checker.errors + this.queue.errors;
+  }
+}
+
+/** Serves a request (ChainHandler): copies the header's sector into the data buffer. */
+class BlockHandler {
+  constructor(device) {
+    this.u32 = device.u32;
+    this.view = device.view;
+    this.errors = 0;
+  }
+
+  serve(id, headerAt, headerLength, dataAt, dataLength) {
+    if (headerLength >= 16 && dataLength >= 8) {
+      if (((headerAt | dataAt) & 3) === 0) {
+        const u32 = this.u32;
+        const hw = headerAt >>> 2;
+        if (u32[hw] === 0) {
+          const dw = dataAt >>> 2;
+          u32[dw] = u32[hw + 2];
+          u32[dw + 1] = u32[hw + 3];
+          return 8;
+        }
+      } else {
+        const v = this.view;
+        if (v.getUint32(headerAt, true) === 0) {
+          v.setUint32(dataAt, v.getUint32(headerAt + 8, true), true);
+          v.setUint32(dataAt + 4, v.getUint32(headerAt + 12, true), true);
+          return 8;
+        }
+      }
+    }
+    this.errors++;
+    return 0;
+  }
+}
+
+/** The device of PingpongDevice on the fused call serve(handler). */
+export class FusedDevice {
+  constructor(vring, guest, layout, engine, batch = BATCH) {
+    this.queue = new vring.VirtqueueDevice(queueOptions(guest, layout, engine, batch));
+    this.u32 = guest.u32;
+    this.view = guest.view;
+    this.served = 0;
+    this.handler = new BlockHandler(this);
+  }
+
+  /** One pass: every chain seen at one acquire of the available index. */
+  pass() {
+    const n = this.queue.serve(this.handler, QUEUE_SIZE);
+    this.served += n;
+    return n;
+  }
+
+  get errors() {
+    return this.handler.errors;
+  }
+
+  get totalErrors() {
+    return this.handler.errors + this.queue.errors;
   }
 }
 
@@ -239,16 +428,4 @@ export function runVariantA(driver, device, total) {
     device.pass();
     driver.reclaim();
   }
-}
-
-/** Runs variant A on a fresh memory and queues; returns the checksum and the seconds taken. */
-export function measureVariantA(vring, layout, engine, total) {
-  const guest = createGuest(vring);
-  const driver = new PingpongDriver(vring, guest, layout, engine);
-  // Records for a whole ring: one pop (one acquire of avail.idx) per pass, as the workload says.
-  const device = new PingpongDevice(vring, guest, layout, engine, QUEUE_SIZE);
-  const start = process.hrtime.bigint();
-  runVariantA(driver, device, total);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return { sum: driver.sum, hash: driver.hash, errors: driver.totalErrors + device.errors + device.queue.errors, seconds };
 }

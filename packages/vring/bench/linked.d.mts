@@ -1,0 +1,2 @@
+// Types of linked.mjs.
+export declare function linkedModule(): WebAssembly.Module;
