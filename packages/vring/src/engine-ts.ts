@@ -120,6 +120,10 @@ const COMPACT_ringSlots = COMPACT_RECORD.ringSlots >>> 2;
 const COMPACT_usedLength = COMPACT_RECORD.usedLength >>> 2;
 
 const TWO_32 = 4294967296;
+// The fused loops read and write a descriptor's flags and next as one u32 (flags in the low half).
+if (SPLIT_DESC.flags % 4 !== 0 || SPLIT_DESC.next !== SPLIT_DESC.flags + 2) {
+  throw new Error('SPLIT_DESC: flags and next are no longer one aligned u32; update the fused loops');
+}
 /** Addresses at or above 2^53 are in no region (regions end below 2^53, see GuestMemory). */
 const HIGH_LIMIT = 0x200000;
 
@@ -649,8 +653,7 @@ function splitDeviceServe(v: Views, cb: number, max: number, handler: ChainHandl
   const descWords = S_DESC >>> 2;
   const addrWord = SPLIT_DESC_addr >>> 2;
   const lenWord = SPLIT_DESC_len >>> 2;
-  const flagsHalf = SPLIT_DESC_flags >>> 1;
-  const nextHalf = SPLIT_DESC_next >>> 1;
+  const flagsWord = SPLIT_DESC_flags >>> 2;
   const nextFlag = S_NEXT;
   const writeFlag = S_WRITE;
   let next = field(cb, CONTROL_availIndex);
@@ -663,32 +666,36 @@ function splitDeviceServe(v: Views, cb: number, max: number, handler: ChainHandl
   let idx = field(cb, CONTROL_usedIndex);
   for (let i = 0; i < limit; i++) {
     const head = u16[ring + (next & mask)]!;
-    let len = -1;
+    // The used length as an int32 (stored as its u32 bits); `served` tells the fast check took it.
+    let len = 0;
+    let served = false;
     if (inline && head < size) {
       const h = (table >>> 2) + head * descWords;
-      const hFlags = u16[2 * h + flagsHalf]!;
-      const tail = u16[2 * h + nextHalf]!;
-      if (hFlags === nextFlag && tail < size) {
+      // flags and next as one u32 (adjacent, checked at load): flags in the low half.
+      const hWord = u32[h + flagsWord]!;
+      const tail = hWord >>> 16;
+      if ((hWord & 0xffff) === nextFlag && tail < size) {
         const t = (table >>> 2) + tail * descWords;
-        if (u16[2 * t + flagsHalf] === writeFlag && u32[h + addrWord + 1] === 0 && u32[t + addrWord + 1] === 0) {
+        if ((u32[t + flagsWord]! & 0xffff) === writeFlag && u32[h + addrWord + 1] === 0 && u32[t + addrWord + 1] === 0) {
           const hDelta = u32[h + addrWord]! - gpa0;
           const tDelta = u32[t + addrWord]! - gpa0;
           const hLen = u32[h + lenWord]!;
           const tLen = u32[t + lenWord]!;
           if (hDelta >= 0 && hDelta < size0 && hLen <= size0 - hDelta && tDelta >= 0 && tDelta < size0 && tLen <= size0 - tDelta) {
-            len = handler.serve(head, offset0 + hDelta, hLen, offset0 + tDelta, tLen) >>> 0;
+            len = handler.serve(head, offset0 + hDelta, hLen, offset0 + tDelta, tLen) | 0;
+            served = true;
           }
         }
       }
     }
-    if (len < 0) {
+    if (!served) {
       // Every other chain: the full walk, one chain at this position (counts a rejection).
       setField(cb, CONTROL_availIndex, next);
       bind(v);
       splitDevicePop(cb, 1, true);
-      len = u32[rec + COMPACT_reason] === 0
-        ? handler.serve(head, u32[rec + COMPACT_readOffset]!, u32[rec + COMPACT_readLength]!, u32[rec + COMPACT_writeOffset]!, u32[rec + COMPACT_writeLength]!) >>> 0
-        : 0;
+      if (u32[rec + COMPACT_reason] === 0) {
+        len = handler.serve(head, u32[rec + COMPACT_readOffset]!, u32[rec + COMPACT_readLength]!, u32[rec + COMPACT_writeOffset]!, u32[rec + COMPACT_writeLength]!) | 0;
+      }
     }
     next = (next + 1) & 0xffff;
     const elem = usedRing + (idx & mask) * (SPLIT_USED_ELEM_size >>> 2);
@@ -729,6 +736,7 @@ function splitDriverSubmit(v: Views, cb: number, chains: number, perChain: numbe
   const lenWord = SPLIT_DESC_len >>> 2;
   const flagsHalf = SPLIT_DESC_flags >>> 1;
   const nextHalf = SPLIT_DESC_next >>> 1;
+  const flagsWord = SPLIT_DESC_flags >>> 2;
   const keepFlags = S_WRITE | S_INDIRECT;
   const nextFlag = S_NEXT;
   let free = field(cb, CONTROL_freeHead);
@@ -749,13 +757,11 @@ function splitDriverSubmit(v: Views, cb: number, chains: number, perChain: numbe
       u32[w + addrWord] = headAddr >>> 0;
       u32[w + addrWord + 1] = headAddr < TWO_32 ? 0 : Math.floor(headAddr / TWO_32);
       u32[w + lenWord] = filler.length(c, 0, head);
-      u16[2 * w + flagsHalf] = (filler.flags(c, 0, head) & keepFlags) | nextFlag;
-      u16[2 * w + nextHalf] = tail;
+      u32[w + flagsWord] = (filler.flags(c, 0, head) & keepFlags) | nextFlag | (tail << 16);
       u32[t + addrWord] = tailAddr >>> 0;
       u32[t + addrWord + 1] = tailAddr < TWO_32 ? 0 : Math.floor(tailAddr / TWO_32);
       u32[t + lenWord] = filler.length(c, 1, tail);
-      u16[2 * t + flagsHalf] = filler.flags(c, 1, tail) & keepFlags;
-      u16[2 * t + nextHalf] = 0;
+      u32[t + flagsWord] = filler.flags(c, 1, tail) & keepFlags;
       u16[inflight + head] = 2;
       u16[ring + (idx & mask)] = head;
       idx = (idx + 1) & 0xffff;
