@@ -4,7 +4,7 @@
 // and runs the workload's loop (variant A: both sides in one instance; variant B: one side per
 // worker thread).
 import { fileURLToPath } from 'node:url';
-import { compileLinked } from '../scripts/compile-linked.mjs';
+import { compileLinked, compileLinkedBytes } from '../scripts/compile-linked.mjs';
 import { BATCH, QUEUE_SIZE, queueOptions } from './workload.mjs';
 
 const SOURCE = fileURLToPath(new URL('./assembly/pingpong.ts', import.meta.url));
@@ -12,6 +12,11 @@ const SOURCE = fileURLToPath(new URL('./assembly/pingpong.ts', import.meta.url))
 /** The compiled program (compile once per run; modules can be posted to worker threads). */
 export function linkedModule() {
   return compileLinked(SOURCE);
+}
+
+/** The program's bytes (for a benchmark process to load). */
+export function linkedBytes() {
+  return compileLinkedBytes(SOURCE);
 }
 
 /** One instance of the program on `guest`, with the driver side, the device side, or both. */

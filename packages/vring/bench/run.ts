@@ -11,10 +11,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as vring from '@vhost-user/vring';
-import { linkedModule } from './linked.mjs';
-import { measureVariantA, type Api } from './sides.mjs';
-import { measureVariantB } from './variant-b.js';
+import { linkedBytes } from './linked.mjs';
+import type { Api } from './sides.mjs';
 import type { Checksum } from './workload.mjs';
 
 type Impl = 'c' | 'wasm' | 'ts';
@@ -47,12 +45,26 @@ function parseArgs(argv: string[]) {
   };
 }
 
-function buildBaseline(): { binary: string; cleanup: () => void } {
+/** The C baseline (gcc -O2) and the linked AssemblyScript program, built into a temporary directory. */
+function buildPrograms(): { binary: string; wasm: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'vring-bench-'));
   const binary = join(dir, 'pingpong');
   const source = fileURLToPath(new URL('./pingpong.c', import.meta.url));
   execFileSync('gcc', ['-O2', '-pthread', '-o', binary, source], { stdio: 'inherit' });
-  return { binary, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  process.stderr.write('compiling bench/assembly/pingpong.ts (AssemblyScript, linked with wasm/lib)\n');
+  const wasm = join(dir, 'pingpong.wasm');
+  writeFileSync(wasm, linkedBytes());
+  return { binary, wasm, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const MEASURE = fileURLToPath(new URL('./measure.mjs', import.meta.url));
+
+/** One JavaScript measurement in a fresh process (bench/measure.mjs), like the C baseline's. */
+function runJs(c: Config, n: number, wasm: string): Checksum {
+  const job = { impl: { layout: c.ring, engine: c.impl, api: c.api }, variant: c.variant, n, warmup: WARMUP, wasm: c.api === 'linked' ? wasm : undefined };
+  const r = spawnSync(process.execPath, [MEASURE, JSON.stringify(job)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${c.impl} ${c.variant} ${c.ring} ${c.api} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Checksum;
 }
 
 function runC(binary: string, variant: Variant, n: number): Checksum {
@@ -61,12 +73,9 @@ function runC(binary: string, variant: Variant, n: number): Checksum {
   return JSON.parse(r.stdout) as Checksum;
 }
 
-async function runOnce(c: Config, n: number, binary: string, module: WebAssembly.Module): Promise<Checksum> {
+function runOnce(c: Config, n: number, binary: string, wasm: string): Checksum {
   if (c.impl === 'c' || c.api === 'native') return runC(binary, c.variant, n);
-  const impl = { layout: c.ring, engine: c.impl, api: c.api };
-  if (c.variant === 'B') return measureVariantB(impl, n, WARMUP, module);
-  measureVariantA(vring, impl, WARMUP, module);
-  return measureVariantA(vring, impl, n, module);
+  return runJs(c, n, wasm);
 }
 
 const median = (xs: number[]): number => {
@@ -75,7 +84,7 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-async function main(): Promise<number> {
+function main(): number {
   const args = parseArgs(process.argv.slice(2));
   const { n, rounds } = args;
   const configs: Config[] = [];
@@ -88,14 +97,12 @@ async function main(): Promise<number> {
     for (const impl of ['wasm', 'ts'] as const) configs.push({ impl, variant, ring: 'split', api: 'batch', main: false });
   }
   configs.push({ impl: 'wasm', variant: 'A', ring: 'split', api: 'fused', main: false });
-  const { binary, cleanup } = buildBaseline();
-  process.stderr.write('compiling bench/assembly/pingpong.ts (AssemblyScript, linked with wasm/lib)\n');
-  const module = linkedModule();
+  const { binary, wasm, cleanup } = buildPrograms();
   const samples = new Map<Config, Checksum[]>(configs.map((c) => [c, []]));
   try {
     for (let round = 1; round <= rounds; round++) {
       for (const c of configs) {
-        const r = await runOnce(c, n, binary, module);
+        const r = runOnce(c, n, binary, wasm);
         samples.get(c)!.push(r);
         process.stderr.write(
           `round ${round}/${rounds}  ${c.impl.padEnd(4)} ${c.variant} ${c.ring.padEnd(6)} ${c.api.padEnd(6)}  ${((r.seconds * 1e9) / n).toFixed(1).padStart(7)} ns/chain\n`,
@@ -159,4 +166,4 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-process.exitCode = await main();
+process.exitCode = main();

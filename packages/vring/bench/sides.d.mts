@@ -8,4 +8,5 @@ export interface Implementation {
   engine: vring.EngineName;
   api: Api;
 }
-export declare function measureVariantA(v: typeof vring, impl: Implementation, total: number, module?: WebAssembly.Module): Checksum;
+export declare function measureVariantA(v: typeof vring, impl: Implementation, total: number, module?: WebAssembly.Module, guest?: vring.GuestMemory): Checksum;
+export declare function measureVariantB(v: typeof vring, impl: Implementation, total: number, warmup: number, module?: WebAssembly.Module): Promise<Checksum>;

@@ -22,6 +22,11 @@ export function createGuest(vring) {
   return guest;
 }
 
+/** Zeroes the workload's region again (the workload re-initialises all state after its warm-up). */
+export function resetGuest(guest) {
+  guest.u8.fill(0, guest.scratchEnd, guest.scratchEnd + MEM_SIZE);
+}
+
 export function queueOptions(guest, layout, engine, batch) {
   return { memory: guest, layout, engine, queueSize: QUEUE_SIZE, batch, ...AREAS };
 }
@@ -48,7 +53,9 @@ export class PingpongDriver {
     this.nextLow = 0;
     this.nextHigh = 0;
     this.completed = 0;
-    this.sum = 0;
+    // The sum outgrows a small integer early: kept in a Float64Array so that the object's field
+    // never changes representation (which would deoptimise every function that saw its map).
+    this.sums = new Float64Array(1);
     this.hash = FNV_OFFSET;
     this.errors = 0;
     // The constant parts of every request's two buffer specs are written once.
@@ -127,7 +134,7 @@ export class PingpongDriver {
     const out = q.completions;
     const u32 = this.u32;
     const inflight = this.inflight;
-    let sum = this.sum;
+    let sum = this.sums[0];
     let h = this.hash;
     let errors = 0;
     for (let i = 0, c = 0; i < n; i++, c += 2) {
@@ -147,11 +154,15 @@ export class PingpongDriver {
       h = Math.imul(h ^ low, FNV_PRIME);
       h = Math.imul(h ^ high, FNV_PRIME);
     }
-    this.sum = sum;
+    this.sums[0] = sum;
     this.hash = h >>> 0;
     this.errors += errors;
     this.completed += n;
     return n;
+  }
+
+  get sum() {
+    return this.sums[0];
   }
 
   /** Workload errors plus used elements the ring rejected. */
@@ -278,7 +289,9 @@ class RequestFiller {
     if (this.low === 0) this.high = high + 1;
   }
 
-  address(chain, k) {
+  address(chain, k, index) {
+    // Split: the descriptor's own index names its buffer; packed: the chain's id does.
+    if (this.split) return k === 0 ? HEADER_BASE + HEADER_SIZE * index : DATA_BASE + DATA_SIZE * index;
     return k === 0 ? HEADER_BASE + HEADER_SIZE * this.header : DATA_BASE + DATA_SIZE * this.data;
   }
 
@@ -296,7 +309,8 @@ class CompletionChecker {
   constructor(u32, inflight) {
     this.u32 = u32;
     this.inflight = inflight;
-    this.sum = 0;
+    // A Float64Array, not a field: see PingpongDriver.
+    this.sums = new Float64Array(1);
     this.errors = 0;
     this.count = 0;
   }
@@ -313,7 +327,7 @@ class CompletionChecker {
       high = u32[w + 1];
       if (((low ^ inflight[f + SECTOR_LOW]) | (high ^ inflight[f + SECTOR_HIGH])) !== 0) this.errors++;
     }
-    this.sum += len + low + (high === 0 ? 0 : high * TWO_32);
+    this.sums[0] += len + low + (high === 0 ? 0 : high * TWO_32);
     this.count++;
     h = Math.imul(h ^ len, FNV_PRIME);
     h = Math.imul(h ^ low, FNV_PRIME);
@@ -354,7 +368,7 @@ export class FusedDriver {
   }
 
   get sum() {
-    return this.checker.sum;
+    return this.checker.sums[0];
   }
 
   get totalErrors() {

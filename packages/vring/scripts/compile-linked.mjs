@@ -15,15 +15,20 @@ export const LINKED_FLAGS = [
 
 /** Compiles `source` (a path) and returns the WebAssembly.Module. */
 export function compileLinked(source) {
+  const module = new WebAssembly.Module(compileLinkedBytes(source));
+  const imports = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`);
+  if (imports.join() !== 'env.memory') throw new Error(`${source}: the program must import only env.memory (it imports ${imports.join(', ')})`);
+  return module;
+}
+
+/** Compiles `source` (a path) and returns the module's bytes. */
+export function compileLinkedBytes(source) {
   const asc = join(dirname(createRequire(import.meta.url).resolve('assemblyscript/package.json')), 'bin', 'asc.js');
   const dir = mkdtempSync(join(tmpdir(), 'vring-linked-'));
   try {
     const out = join(dir, 'program.wasm');
     execFileSync(process.execPath, [asc, source, '-o', out, ...LINKED_FLAGS], { stdio: ['ignore', 'inherit', 'inherit'] });
-    const module = new WebAssembly.Module(readFileSync(out));
-    const imports = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`);
-    if (imports.join() !== 'env.memory') throw new Error(`${source}: the program must import only env.memory (it imports ${imports.join(', ')})`);
-    return module;
+    return new Uint8Array(readFileSync(out));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
