@@ -656,6 +656,10 @@ function splitDeviceServe(v: Views, cb: number, max: number, handler: ChainHandl
   const flagsWord = SPLIT_DESC_flags >>> 2;
   const nextFlag = S_NEXT;
   const writeFlag = S_WRITE;
+  // Layout numbers in locals: module constants are context loads on every use in a hot loop.
+  const elemWords = SPLIT_USED_ELEM_size >>> 2;
+  const elemId = SPLIT_USED_ELEM_id >>> 2;
+  const elemLen = SPLIT_USED_ELEM_len >>> 2;
   let next = field(cb, CONTROL_availIndex);
   const pending = (Atomics.load(u16, (avail + SPLIT_AVAIL_idx) >>> 1) - next) & 0xffff;
   if (pending > size) {
@@ -698,9 +702,9 @@ function splitDeviceServe(v: Views, cb: number, max: number, handler: ChainHandl
       }
     }
     next = (next + 1) & 0xffff;
-    const elem = usedRing + (idx & mask) * (SPLIT_USED_ELEM_size >>> 2);
-    u32[elem] = head;
-    u32[elem + 1] = len;
+    const elem = usedRing + (idx & mask) * elemWords;
+    u32[elem + elemId] = head;
+    u32[elem + elemLen] = len;
     idx = (idx + 1) & 0xffff;
     if (((i + 1) & 31) === 0) Atomics.store(u16, usedIdxAt, idx);
   }
@@ -739,6 +743,7 @@ function splitDriverSubmit(v: Views, cb: number, chains: number, perChain: numbe
   const flagsWord = SPLIT_DESC_flags >>> 2;
   const keepFlags = S_WRITE | S_INDIRECT;
   const nextFlag = S_NEXT;
+  const two32 = TWO_32;
   let free = field(cb, CONTROL_freeHead);
   let idx = field(cb, CONTROL_availIndex);
   for (let c = 0, first = 0; c < chains; c++, first += perChain) {
@@ -755,11 +760,11 @@ function splitDriverSubmit(v: Views, cb: number, chains: number, perChain: numbe
       const headAddr = filler.address(c, 0, head);
       const tailAddr = filler.address(c, 1, tail);
       u32[w + addrWord] = headAddr >>> 0;
-      u32[w + addrWord + 1] = headAddr < TWO_32 ? 0 : Math.floor(headAddr / TWO_32);
+      u32[w + addrWord + 1] = headAddr < two32 ? 0 : Math.floor(headAddr / two32);
       u32[w + lenWord] = filler.length(c, 0, head);
       u32[w + flagsWord] = (filler.flags(c, 0, head) & keepFlags) | nextFlag | (tail << 16);
       u32[t + addrWord] = tailAddr >>> 0;
-      u32[t + addrWord + 1] = tailAddr < TWO_32 ? 0 : Math.floor(tailAddr / TWO_32);
+      u32[t + addrWord + 1] = tailAddr < two32 ? 0 : Math.floor(tailAddr / two32);
       u32[t + lenWord] = filler.length(c, 1, tail);
       u32[t + flagsWord] = filler.flags(c, 1, tail) & keepFlags;
       u16[inflight + head] = 2;
@@ -784,7 +789,7 @@ function splitDriverSubmit(v: Views, cb: number, chains: number, perChain: numbe
         nextIndex = descriptors[first + k + 1]!;
       }
       u32[w + addrWord] = addr >>> 0;
-      u32[w + addrWord + 1] = addr < TWO_32 ? 0 : Math.floor(addr / TWO_32);
+      u32[w + addrWord + 1] = addr < two32 ? 0 : Math.floor(addr / two32);
       u32[w + lenWord] = filler.length(c, k, d);
       u16[2 * w + flagsHalf] = flags;
       u16[2 * w + nextHalf] = nextIndex;
@@ -817,6 +822,8 @@ function splitDriverReclaimFold<A>(v: Views, cb: number, max: number, consumer: 
   const inflight = field(cb, CONTROL_inflight) >>> 1;
   const ring = (used + SPLIT_USED_ring) >>> 2;
   const elemWords = SPLIT_USED_ELEM_size >>> 2;
+  const elemId = SPLIT_USED_ELEM_id >>> 2;
+  const elemLen = SPLIT_USED_ELEM_len >>> 2;
   let last = field(cb, CONTROL_usedIndex);
   const usedIdx = Atomics.load(u16, (used + SPLIT_USED_idx) >>> 1);
   if (((usedIdx - last) & 0xffff) > size) {
@@ -829,14 +836,14 @@ function splitDriverReclaimFold<A>(v: Views, cb: number, max: number, consumer: 
   let n = 0;
   while (last !== usedIdx && n < max) {
     const elem = ring + (last & mask) * elemWords;
-    const id = u32[elem + (SPLIT_USED_ELEM_id >>> 2)]!;
-    const len = u32[elem + (SPLIT_USED_ELEM_len >>> 2)]!;
+    const id = u32[elem + elemId]!;
+    const len = u32[elem + elemLen]!;
     last = (last + 1) & 0xffff;
     const chainLength = id < size ? u16[inflight + id]! : 0;
     if (chainLength === 0) { bad++; continue; }
     u16[inflight + id] = 0;
-    let tail = id;
-    for (let k = 1; k < chainLength; k++) tail = u16[links + tail]!;
+    let tail = chainLength === 2 ? u16[links + id]! : id;
+    for (let k = chainLength === 2 ? 2 : 1; k < chainLength; k++) tail = u16[links + tail]!;
     u16[links + tail] = free;
     free = id;
     freed += chainLength;
