@@ -4,6 +4,11 @@
  * the middle of the ring work, so a request/response device or driver runs its own work
  * without a second pass over batch records. Give each loop one handler class (one call target
  * keeps V8 able to inline it) and do not call into the same queue from inside a callback.
+ *
+ * Callbacks must not throw: the loops keep the ring position in locals, so an exception leaves
+ * chains taken off the ring without a used element (device) or descriptors reserved and not
+ * published (driver). The exception propagates; reset the queue (setBase, or a new queue after
+ * the front-end resets the ring) before using it again.
  */
 
 /** Serves one validated chain. Offsets are linear offsets in the guest memory's views. */
