@@ -1,15 +1,14 @@
-// Split virtqueue steps, one chain at a time: the linkable library of the WebAssembly core.
-//
-// The core's batch calls (core.ts) are loops over these steps. An AssemblyScript program can
-// import them too and run its own per-chain work (a device's request handling, a driver's
-// request building) in the same loop, without crossing into JavaScript per chain: every step
-// reads and writes the queue's control block, so such a program and the JavaScript API can
-// drive the same queue. See the package README ("Linking the core").
+// Split virtqueues in the linkable library of the WebAssembly core: the chain check and walk the
+// core's batch calls (core.ts) are built on, and three batch loops into which an AssemblyScript
+// program puts its own per-chain work (a device's request handling, a driver's request
+// building), so that nothing crosses into JavaScript per chain. Everything reads and writes the
+// queue's control block, so such a program and the JavaScript API can drive the same queue.
+// See the package README ("Linking the core from AssemblyScript").
 import * as K from "../generated/constants";
 import { failQueue, field, reject, setField } from "./control";
 import { translateFirst } from "./guest";
 
-/** Used elements written before the device releases used.idx (and once more at a flush). */
+/** Used elements written between two releases of used.idx (plus one release at the end of a call). */
 export const USED_RELEASE_INTERVAL: u32 = 32;
 
 // Bit positions of flags and next inside the u64 at SPLIT_DESC_LEN (little-endian; the build
@@ -264,8 +263,8 @@ class ServeSink<H> {
  * (up to `max`) validate all of it, call
  * `H.serve(id, readAt, readLen, writeAt, writeLen): u32` with its first readable and first
  * writable buffer (linear offsets; 0 / 0 when the chain has none) and write the used element
- * with the returned length; a rejected chain is not served and gets used length 0. used.idx is released after every USED_RELEASE_INTERVAL elements
- * and at the end. Returns the chains consumed.
+ * with the returned length; a rejected chain is not served and gets used length 0. used.idx is
+ * released after every USED_RELEASE_INTERVAL elements and at the end. Returns the chains consumed.
  */
 export function splitDeviceServe<H>(cb: u32, max: u32): u32 {
   if (field(cb, K.CONTROL_STATUS) != 0) return 0;
