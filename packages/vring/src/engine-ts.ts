@@ -990,6 +990,9 @@ function packedDevicePop(cb: number, max: number, compact = false): number {
       if ((flags & P_NEXT) === 0) break;
     }
     if (fatal !== 0) {
+      // The chains rejected before this one come first: lastError ends as the queue-level reason.
+      reject(cb, rejected, lastReason);
+      rejected = 0;
       failQueue(cb, fatal);
       break;
     }
@@ -1193,6 +1196,120 @@ function packedDriverReclaim(cb: number, max: number): number {
   return n;
 }
 
+// ---- packed ring, fused driver loops with the caller's per-chain work (twins of wasm/lib/packed.ts) ----
+// (The device side has none: VirtqueueDevice.serve runs packed rings over pop and push, see there.)
+
+/**
+ * Submits `chains` chains of `perChain` descriptors on a packed ring built by `filler`, or none
+ * (0), as packedDriverReserve + packedDriverPublish would. Chain c's ring slots go to
+ * descriptors[c * perChain ...]. The first head's flags are written last.
+ */
+function packedDriverSubmit(v: Views, cb: number, chains: number, perChain: number, filler: ChainFiller, descriptors: Uint16Array): number {
+  bind(v);
+  const u16 = v.u16;
+  const u32 = v.u32;
+  const size = field(cb, CONTROL_queueSize);
+  if (chains === 0 || perChain === 0 || perChain > size || chains > size) return 0;
+  const need = chains * perChain;
+  const freeSlots = field(cb, CONTROL_freeCount);
+  let freeIds = field(cb, CONTROL_freeHead);
+  if (freeSlots < need || freeIds < chains || field(cb, CONTROL_reservedChains) !== 0 || need > field(cb, CONTROL_segmentCapacity)) return 0;
+  const ring = field(cb, CONTROL_desc) >>> 2;
+  const stack = field(cb, CONTROL_links) >>> 1;
+  const inflight = field(cb, CONTROL_inflight) >>> 1;
+  const descWords = P_DESC >>> 2;
+  const addrWord = PACKED_DESC_addr >>> 2;
+  const lenWord = PACKED_DESC_len >>> 2;
+  const flagsHalf = PACKED_DESC_flags >>> 1;
+  const idHalf = PACKED_DESC_id >>> 1;
+  const keepFlags = P_WRITE | P_INDIRECT;
+  const two32 = TWO_32;
+  let slot = field(cb, CONTROL_availIndex);
+  let wrap = field(cb, CONTROL_availWrap);
+  let firstFlagsAt = 0;
+  let firstFlags = 0;
+  for (let c = 0, first = 0; c < chains; c++, first += perChain) {
+    freeIds--;
+    const id = u16[stack + freeIds]!;
+    for (let k = 0, s = slot; k < perChain; k++) {
+      descriptors[first + k] = s;
+      s = s + 1 === size ? 0 : s + 1;
+    }
+    filler.fill(c, id, descriptors, first);
+    for (let k = 0; k < perChain; k++) {
+      const d = ring + slot * descWords;
+      let flags = filler.flags(c, k, slot) & keepFlags;
+      if (k + 1 < perChain) flags |= P_NEXT;
+      flags |= wrap !== 0 ? P_AVAIL : P_USED;
+      const addr = filler.address(c, k, slot);
+      u32[d + addrWord] = addr >>> 0;
+      u32[d + addrWord + 1] = addr < two32 ? 0 : Math.floor(addr / two32);
+      u32[d + lenWord] = filler.length(c, k, slot);
+      u16[2 * d + idHalf] = id;
+      if (c === 0 && k === 0) {
+        firstFlagsAt = 2 * d + flagsHalf;
+        firstFlags = flags;
+      } else {
+        u16[2 * d + flagsHalf] = flags;
+      }
+      slot++;
+      if (slot === size) { slot = 0; wrap ^= 1; }
+    }
+    u16[inflight + id] = perChain;
+  }
+  Atomics.store(u16, firstFlagsAt, firstFlags);
+  bind(v);
+  setField(cb, CONTROL_availIndex, slot);
+  setField(cb, CONTROL_availWrap, wrap);
+  setField(cb, CONTROL_freeCount, freeSlots - need);
+  setField(cb, CONTROL_freeHead, freeIds);
+  return chains;
+}
+
+/** Reclaims up to `max` used descriptors of a packed ring, folding each into `acc` (see packedDriverReclaim). */
+function packedDriverReclaimFold<A>(v: Views, cb: number, max: number, consumer: CompletionFolder<A>, acc: A): A {
+  bind(v);
+  const u16 = v.u16;
+  const u32 = v.u32;
+  if (field(cb, CONTROL_status) !== 0) return acc;
+  const size = field(cb, CONTROL_queueSize);
+  const ring = field(cb, CONTROL_desc);
+  const stack = field(cb, CONTROL_links) >>> 1;
+  const inflight = field(cb, CONTROL_inflight) >>> 1;
+  let slot = field(cb, CONTROL_usedIndex);
+  let wrap = field(cb, CONTROL_usedWrap);
+  let freeIds = field(cb, CONTROL_freeHead);
+  let freed = 0;
+  let n = 0;
+  while (n < max) {
+    const d = ring + slot * P_DESC;
+    const flags = Atomics.load(u16, (d + PACKED_DESC_flags) >>> 1);
+    if (!isUsed(flags, wrap)) break;
+    const id = u16[(d + PACKED_DESC_id) >>> 1]!;
+    const len = u32[(d + PACKED_DESC_len) >>> 2]!;
+    const chainLength = id < size ? u16[inflight + id]! : 0;
+    if (chainLength === 0) {
+      bind(v);
+      failQueue(cb, REJECT_USED_ID_NOT_IN_FLIGHT);
+      break;
+    }
+    u16[inflight + id] = 0;
+    u16[stack + freeIds] = id;
+    freeIds++;
+    freed += chainLength;
+    slot += chainLength;
+    if (slot >= size) { slot -= size; wrap ^= 1; }
+    acc = consumer.complete(acc, id, len);
+    n++;
+  }
+  bind(v);
+  setField(cb, CONTROL_usedIndex, slot);
+  setField(cb, CONTROL_usedWrap, wrap);
+  setField(cb, CONTROL_freeHead, freeIds);
+  setField(cb, CONTROL_freeCount, field(cb, CONTROL_freeCount) + freed);
+  return acc;
+}
+
 export function createTsEngine(memory: WebAssembly.Memory): Engine {
   const buffer = memory.buffer;
   const v: Views = { u16: new Uint16Array(buffer), u32: new Uint32Array(buffer), view: new DataView(buffer) };
@@ -1215,5 +1332,7 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
     splitDeviceServe: (cb, max, handler) => splitDeviceServe(v, cb, max, handler),
     splitDriverSubmit: (cb, chains, perChain, filler, descriptors) => splitDriverSubmit(v, cb, chains, perChain, filler, descriptors),
     splitDriverReclaimFold: (cb, max, consumer, acc) => splitDriverReclaimFold(v, cb, max, consumer, acc),
+    packedDriverSubmit: (cb, chains, perChain, filler, descriptors) => packedDriverSubmit(v, cb, chains, perChain, filler, descriptors),
+    packedDriverReclaimFold: (cb, max, consumer, acc) => packedDriverReclaimFold(v, cb, max, consumer, acc),
   };
 }

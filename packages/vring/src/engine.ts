@@ -20,13 +20,15 @@ export interface Engine {
   packedDriverPublish(cb: number): number;
   packedDriverReclaim(cb: number, max: number): number;
   /**
-   * Fused split-ring loops with the caller's per-chain callbacks (the TypeScript path; the
+   * Fused loops with the caller's per-chain callbacks (the TypeScript path; the
    * WebAssembly core offers them to AssemblyScript programs through wasm/lib instead). The
    * queue classes fall back to the batch calls when an engine lacks them.
    */
   splitDeviceServe?(cb: number, max: number, handler: ChainHandler): number;
   splitDriverSubmit?(cb: number, chains: number, perChain: number, filler: ChainFiller, descriptors: Uint16Array): number;
   splitDriverReclaimFold?<A>(cb: number, max: number, consumer: CompletionFolder<A>, acc: A): A;
+  packedDriverSubmit?(cb: number, chains: number, perChain: number, filler: ChainFiller, descriptors: Uint16Array): number;
+  packedDriverReclaimFold?<A>(cb: number, max: number, consumer: CompletionFolder<A>, acc: A): A;
 }
 
 export type EngineName = Engine['name'];

@@ -252,6 +252,8 @@ export class VirtqueueDevice extends QueueSide {
     this.pushFn = split ? this.engine.splitDevicePush : this.engine.packedDevicePush;
     this.popCompactFn = split ? this.engine.splitDevicePopCompact : this.engine.packedDevicePopCompact;
     this.pushCompactFn = split ? this.engine.splitDevicePushCompact : this.engine.packedDevicePushCompact;
+    // Packed rings share one ring between available and used descriptors: their pass reads a
+    // batch before it writes any used descriptor, so it runs over popCompact / pushCompact.
     this.serveFn = split ? this.engine.splitDeviceServe : undefined;
     this.set(CONTROL.availWrap, 1);
     this.set(CONTROL.usedWrap, 1);
@@ -465,8 +467,8 @@ export class VirtqueueDriver extends QueueSide {
     this.reserveFn = split ? this.engine.splitDriverReserve : this.engine.packedDriverReserve;
     this.publishFn = split ? this.engine.splitDriverPublish : this.engine.packedDriverPublish;
     this.reclaimFn = split ? this.engine.splitDriverReclaim : this.engine.packedDriverReclaim;
-    this.submitFn = split ? this.engine.splitDriverSubmit : undefined;
-    this.reclaimFoldFn = split ? this.engine.splitDriverReclaimFold : undefined;
+    this.submitFn = split ? this.engine.splitDriverSubmit : this.engine.packedDriverSubmit;
+    this.reclaimFoldFn = split ? this.engine.splitDriverReclaimFold : this.engine.packedDriverReclaimFold;
     const u16 = this.memory.u16;
     if (split) {
       // Free list 0, 1, ..., Q-1 (LIFO through the private links).
@@ -536,7 +538,7 @@ export class VirtqueueDriver extends QueueSide {
    * packed: buffer id) and its descriptor indices (packed: ring slots) at descriptors[first ...]
    * and writes the request into the buffers; descriptor k then
    * gets `filler.address / length / flags(c, k, index)`. One release of the available index.
-   * The TypeScript path runs this as one fused loop (split rings); otherwise it is reserve,
+   * The TypeScript path runs this as one fused loop; otherwise it is reserve,
    * the specs and publish, with the same result.
    */
   submit(chains: number, perChain: number, filler: ChainFiller): number {
@@ -562,9 +564,10 @@ export class VirtqueueDriver extends QueueSide {
 
   /**
    * Reclaims up to `max` used chains (default: the queue size) and folds each into `acc` with
-   * `consumer.complete(acc, id, length)`; returns the final accumulator. Used elements with an
-   * id not in flight are counted in `errors` and skipped. The TypeScript path runs this as one
-   * fused loop (split rings); otherwise it is reclaim() batches with the same result.
+   * `consumer.complete(acc, id, length)`; returns the final accumulator. A used element with an
+   * id not in flight is counted in `errors` and skipped (split) or stops the queue (packed), as
+   * in reclaim(). The TypeScript path runs this as one fused loop; otherwise it is reclaim()
+   * batches with the same result.
    */
   reclaimFold<A>(consumer: CompletionFolder<A>, acc: A, max: number = this.queueSize): A {
     if (this.reclaimFoldFn) return this.reclaimFoldFn(this.control, max, consumer, acc);

@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SPLIT_USED, SPLIT_USED_ELEM } from '@vhost-user/codec';
-import { REJECT, VirtqueueDevice, VirtqueueDriver, type ChainFiller, type ChainHandler, type CompletionFolder } from '@vhost-user/vring';
+import { REJECT, VirtqueueDevice, VirtqueueDriver, type ChainFiller, type ChainHandler, type CompletionFolder, type RingLayout } from '@vhost-user/vring';
 import { compileLinked } from '../scripts/compile-linked.mjs';
-import { BUFFERS, RING, S, setup, splitOffer, writeSplitDesc, type Setup } from './helpers.js';
+import { BUFFERS, RING, S, setup, splitOffer, writePackedDesc, writeSplitDesc, type Setup } from './helpers.js';
 import { RUNS, arbScenario, baseOf, fill, remap, type Scenario } from './scenarios.js';
 
 type Mode = 'ts' | 'wasm-js' | 'linked';
@@ -21,6 +21,16 @@ interface Program {
   serve(cb: number, max: number): number;
   submit(cb: number, chains: number, perChain: number, base: bigint): number;
   fold(cb: number, max: number, acc: bigint): bigint;
+  servePacked(cb: number, max: number): number;
+  submitPacked(cb: number, chains: number, perChain: number, base: bigint): number;
+  foldPacked(cb: number, max: number, acc: bigint): bigint;
+}
+
+/** The test program's three loops for one layout. */
+function loopsOf(run: Program, layout: RingLayout) {
+  return layout === 'split'
+    ? { serve: run.serve, submit: run.submit, fold: run.fold }
+    : { serve: run.servePacked, submit: run.submitPacked, fold: run.foldPacked };
 }
 
 let program: WebAssembly.Module;
@@ -84,26 +94,29 @@ function guestBytes(s: Setup): string {
 }
 
 function runDevice(sc: Scenario, mode: Mode): unknown[] {
-  const s = setup('split', 'wasm', { queueSize: sc.q, indirect: sc.indirect, batch: 8, segments: sc.q });
+  const s = setup(sc.layout, 'wasm', { queueSize: sc.q, indirect: sc.indirect, batch: 8, segments: sc.q });
   const { engine, run, logAt } = sides(s, mode);
   const device = new VirtqueueDevice({ ...s.options, engine });
   fill(s, sc);
   const base = baseOf(sc);
   device.setBase(base);
   remap(s, sc);
+  const split = sc.layout === 'split';
   const availIdx = s.at(RING.driverArea) + 2;
-  s.guest.view.setUint16(availIdx, base + sc.ahead, true);
+  if (split) s.guest.view.setUint16(availIdx, base + sc.ahead, true);
   const out: unknown[] = [];
   const log: number[] = [];
   const handler = new LogHandler(log);
   for (const op of sc.ops) {
     if (op.kind === 'poke') {
-      writeSplitDesc(s.guest, s.at(RING.desc) + 16 * (op.a % sc.q), op.desc);
-      const idx = op.b % 8 === 0 ? op.b : s.guest.view.getUint16(availIdx, true) + (op.b % 3);
-      s.guest.view.setUint16(availIdx, idx, true);
+      (split ? writeSplitDesc : writePackedDesc)(s.guest, s.at(RING.desc) + 16 * (op.a % sc.q), op.desc);
+      if (split) {
+        const idx = op.b % 8 === 0 ? op.b : s.guest.view.getUint16(availIdx, true) + (op.b % 3);
+        s.guest.view.setUint16(availIdx, idx, true);
+      }
     } else {
       run?.startLog(logAt);
-      const n = run ? run.serve(device.control, op.a) : device.serve(handler, op.a);
+      const n = run ? loopsOf(run, sc.layout).serve(device.control, op.a) : device.serve(handler, op.a);
       out.push(['serve', n, takeLog(s, run, logAt, log)]);
     }
     out.push(['state', device.status, device.errors, device.lastError, device.needsReset, device.getBase(), device.usedIndex]);
@@ -113,7 +126,7 @@ function runDevice(sc: Scenario, mode: Mode): unknown[] {
 }
 
 function runDriver(sc: Scenario, mode: Mode): unknown[] {
-  const s = setup('split', 'wasm', { queueSize: sc.q, indirect: sc.indirect, batch: 8, segments: 2 * sc.q });
+  const s = setup(sc.layout, 'wasm', { queueSize: sc.q, indirect: sc.indirect, batch: 8, segments: 2 * sc.q });
   const { engine, run, logAt } = sides(s, mode);
   const driver = new VirtqueueDriver({ ...s.options, engine });
   remap(s, sc);
@@ -127,12 +140,12 @@ function runDriver(sc: Scenario, mode: Mode): unknown[] {
       const bufferBase = (op.b & 8) !== 0 ? 2 ** 40 + BUFFERS : BUFFERS;
       run?.startLog(logAt);
       const n = run
-        ? run.submit(driver.control, chains, perChain, BigInt(bufferBase))
+        ? loopsOf(run, sc.layout).submit(driver.control, chains, perChain, BigInt(bufferBase))
         : driver.submit(chains, perChain, new LogFiller(log, perChain, bufferBase));
       out.push(['submit', n, takeLog(s, run, logAt, log)]);
     } else if (op.kind === 'reclaim') {
       run?.startLog(logAt);
-      acc = run ? Number(run.fold(driver.control, op.a, BigInt(acc))) : driver.reclaimFold(new LogFolder(log), acc, op.a);
+      acc = run ? Number(loopsOf(run, sc.layout).fold(driver.control, op.a, BigInt(acc))) : driver.reclaimFold(new LogFolder(log), acc, op.a);
       out.push(['fold', acc, takeLog(s, run, logAt, log)]);
     } else if (op.kind === 'reserve' && (op.b & 3) === 0) {
       out.push(['reserve', driver.reserve(1 + (op.a % 4), 1 + (op.b % 3))]);
@@ -142,10 +155,14 @@ function runDriver(sc: Scenario, mode: Mode): unknown[] {
     } else {
       // A (possibly malicious) device writes used entries.
       const v = s.guest.view;
-      const used = s.at(RING.deviceArea);
-      v.setUint32(used + SPLIT_USED.ring + SPLIT_USED_ELEM.size * (op.a % sc.q), op.desc.id ?? 0, true);
-      v.setUint32(used + SPLIT_USED.ring + SPLIT_USED_ELEM.size * (op.a % sc.q) + 4, op.desc.len, true);
-      v.setUint16(used + SPLIT_USED.idx, (v.getUint16(used + SPLIT_USED.idx, true) + (op.b % (sc.q + 3))) & 0xffff, true);
+      if (sc.layout === 'split') {
+        const used = s.at(RING.deviceArea);
+        v.setUint32(used + SPLIT_USED.ring + SPLIT_USED_ELEM.size * (op.a % sc.q), op.desc.id ?? 0, true);
+        v.setUint32(used + SPLIT_USED.ring + SPLIT_USED_ELEM.size * (op.a % sc.q) + 4, op.desc.len, true);
+        v.setUint16(used + SPLIT_USED.idx, (v.getUint16(used + SPLIT_USED.idx, true) + (op.b % (sc.q + 3))) & 0xffff, true);
+      } else {
+        writePackedDesc(s.guest, s.at(RING.desc) + 16 * (op.a % sc.q), op.desc);
+      }
     }
     out.push(['state', driver.status, driver.errors, driver.lastError, driver.freeDescriptors, driver.reservedChains]);
   }
@@ -153,10 +170,10 @@ function runDriver(sc: Scenario, mode: Mode): unknown[] {
   return out;
 }
 
-describe('fused loops: TypeScript path, JavaScript API on the core, linked AssemblyScript library', () => {
+describe.each(['split', 'packed'] as const)('%s ring, fused loops: TypeScript path, JavaScript API on the core, linked AssemblyScript library', (layout) => {
   it('device serve agrees on random ring contents, malicious chains included', () => {
     fc.assert(
-      fc.property(arbScenario('split'), (sc) => {
+      fc.property(arbScenario(layout), (sc) => {
         const [ts, wasm, linked] = MODES.map((m) => runDevice(sc, m));
         expect(wasm).toEqual(ts);
         expect(linked).toEqual(ts);
@@ -167,7 +184,7 @@ describe('fused loops: TypeScript path, JavaScript API on the core, linked Assem
 
   it('driver submit and reclaimFold agree against a device writing random used entries', () => {
     fc.assert(
-      fc.property(arbScenario('split'), (sc) => {
+      fc.property(arbScenario(layout), (sc) => {
         const [ts, wasm, linked] = MODES.map((m) => runDriver(sc, m));
         expect(wasm).toEqual(ts);
         expect(linked).toEqual(ts);
@@ -176,6 +193,9 @@ describe('fused loops: TypeScript path, JavaScript API on the core, linked Assem
     );
   });
 
+});
+
+describe('split ring, fused loops, by hand', () => {
   it.each(MODES)('%s: a request/response exchange, a rejected chain and a chain outside the fast path', (mode) => {
     const s = setup('split', 'wasm', { queueSize: 8, batch: 8 });
     const { engine, run, logAt } = sides(s, mode);

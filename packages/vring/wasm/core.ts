@@ -10,17 +10,11 @@ import { failQueue, field, reject, setField } from "./lib/control";
 import { translateFirst } from "./lib/guest";
 import {
   checkChain, chainReason, region0Length, splitDriverReclaimFold, storeSplitDescriptor, walkSplitChain,
-  USED_RELEASE_INTERVAL, walkFull, walkReadable, walkSegments, walkWritable, writeCompact,
+  USED_RELEASE_INTERVAL, walkFull, walkReadable, walkSegments, walkWritable,
 } from "./lib/split";
+import { writeChain, writeCompact } from "./lib/records";
+import { packedDriverReclaimFold, packedPop, packedPush } from "./lib/packed";
 
-@inline function writeChain(out: u32, id: u32, reason: u32, readable: u32, writable: u32, first: u32, slots: u32): void {
-  store<u32>(out + K.CHAIN_RECORD_ID, id);
-  store<u32>(out + K.CHAIN_RECORD_REASON, reason);
-  store<u32>(out + K.CHAIN_RECORD_READABLE, readable);
-  store<u32>(out + K.CHAIN_RECORD_WRITABLE, writable);
-  store<u32>(out + K.CHAIN_RECORD_FIRST_SEGMENT, first);
-  store<u32>(out + K.CHAIN_RECORD_RING_SLOTS, slots);
-}
 
 // ---- split ring, device side -----------------------------------------------------------------
 
@@ -279,14 +273,6 @@ export function splitDriverReclaim(cb: u32, max: u32): u32 {
 
 // ---- packed ring, device side ----------------------------------------------------------------
 
-@inline function isAvailable(flags: u32, wrap: u32): bool {
-  return ((flags >> K.PACKED_AVAIL_SHIFT) & 1) == wrap && ((flags >> K.PACKED_USED_SHIFT) & 1) != wrap;
-}
-
-@inline function isUsed(flags: u32, wrap: u32): bool {
-  return ((flags >> K.PACKED_AVAIL_SHIFT) & 1) == wrap && ((flags >> K.PACKED_USED_SHIFT) & 1) == wrap;
-}
-
 /** Pops up to `max` available chains of a packed ring. Returns the count. */
 export function packedDevicePop(cb: u32, max: u32): u32 {
   return packedPop(cb, max, false);
@@ -297,152 +283,6 @@ export function packedDevicePopCompact(cb: u32, max: u32): u32 {
   return packedPop(cb, max, true);
 }
 
-@inline function packedPop(cb: u32, max: u32, compact: bool): u32 {
-  if (field(cb, K.CONTROL_STATUS) != 0) return 0;
-  const size = field(cb, K.CONTROL_QUEUE_SIZE);
-  const ring = field(cb, K.CONTROL_DESC);
-  const header = field(cb, K.CONTROL_MEMORY_HEADER);
-  const has0 = load<u32>(header + K.MEMORY_HEADER_REGION_COUNT) != 0;
-  const gpa0 = load<u64>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_GPA);
-  const size0 = load<u64>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_LENGTH);
-  const offset0 = load<u32>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_OFFSET);
-  const indirectOk = (field(cb, K.CONTROL_FEATURES) & K.FEATURE_INDIRECT) != 0;
-  const out = field(cb, K.CONTROL_OUT);
-  const segments = field(cb, K.CONTROL_SEGMENTS);
-  const segmentCapacity = field(cb, K.CONTROL_SEGMENT_CAPACITY);
-  let limit = field(cb, K.CONTROL_OUT_CAPACITY);
-  if (limit > max) limit = max;
-  let slot = field(cb, K.CONTROL_AVAIL_INDEX);
-  let wrap = field(cb, K.CONTROL_AVAIL_WRAP);
-
-  let count: u32 = 0;
-  let seg: u32 = 0;
-  let rejected: u32 = 0;
-  let lastReason: u32 = 0;
-  while (count < limit) {
-    const headFlags = <u32>atomic.load<u16>(ring + slot * K.PACKED_DESC_SIZE + K.PACKED_DESC_FLAGS);
-    if (!isAvailable(headFlags, wrap)) break;
-    const first = seg;
-    let reason: u32 = 0;
-    let fatal: u32 = 0;
-    let full = false;
-    let readable: u32 = 0;
-    let writable: u32 = 0;
-    let readAt: u32 = 0;
-    let readLen: u32 = 0;
-    let writeAt: u32 = 0;
-    let writeLen: u32 = 0;
-    let visited: u32 = 0;
-    let slots: u32 = 0;
-    let id: u32 = 0;
-    let s = slot;
-    let w = wrap;
-    while (true) {
-      slots++;
-      if (slots > size) { fatal = K.REJECT_CHAIN_TOO_LONG; break; }
-      const d = ring + s * K.PACKED_DESC_SIZE;
-      const flags = slots == 1 ? headFlags : <u32>load<u16>(d + K.PACKED_DESC_FLAGS);
-      if (slots != 1 && !isAvailable(flags, w)) { fatal = K.REJECT_DESC_NOT_AVAILABLE; break; }
-      id = <u32>load<u16>(d + K.PACKED_DESC_ID);
-      if (reason == 0) {
-        const addr = load<u64>(d + K.PACKED_DESC_ADDR);
-        const len = load<u32>(d + K.PACKED_DESC_LEN);
-        if ((flags & K.PACKED_F_INDIRECT) != 0) {
-          if (!indirectOk) reason = K.REJECT_INDIRECT_NOT_NEGOTIATED;
-          else if ((flags & K.PACKED_F_NEXT) != 0) reason = K.REJECT_INDIRECT_WITH_NEXT;
-          else if (len == 0 || len % K.PACKED_DESC_SIZE != 0) reason = K.REJECT_INDIRECT_BAD_LENGTH;
-          else {
-            const table = translateFirst(header, addr, <u64>len, has0, gpa0, size0, offset0);
-            if (table == 0) reason = K.REJECT_INDIRECT_OUT_OF_BOUNDS;
-            const entries = len / K.PACKED_DESC_SIZE;
-            for (let e: u32 = 0; reason == 0 && e < entries; e++) {
-              visited++;
-              if (visited > size) { reason = K.REJECT_CHAIN_TOO_LONG; break; }
-              const t = table + e * K.PACKED_DESC_SIZE;
-              const tflags = <u32>load<u16>(t + K.PACKED_DESC_FLAGS);
-              if ((tflags & K.PACKED_F_INDIRECT) != 0) { reason = K.REJECT_NESTED_INDIRECT; break; }
-              const tlen = load<u32>(t + K.PACKED_DESC_LEN);
-              const at = translateFirst(header, load<u64>(t + K.PACKED_DESC_ADDR), <u64>tlen, has0, gpa0, size0, offset0);
-              if (at == 0) { reason = K.REJECT_BUFFER_OUT_OF_BOUNDS; break; }
-              if ((tflags & K.PACKED_F_WRITE) != 0) {
-                if (compact && writable == 0) { writeAt = at; writeLen = tlen; }
-                writable++;
-              } else {
-                if (writable != 0) { reason = K.REJECT_READABLE_AFTER_WRITABLE; break; }
-                if (compact && readable == 0) { readAt = at; readLen = tlen; }
-                readable++;
-              }
-              if (!compact) {
-                if (seg == segmentCapacity) { full = true; break; }
-                const r = segments + seg * K.SEGMENT_RECORD_SIZE;
-                store<u32>(r + K.SEGMENT_RECORD_OFFSET, at);
-                store<u32>(r + K.SEGMENT_RECORD_LENGTH, tlen);
-                seg++;
-              }
-            }
-          }
-        } else {
-          visited++;
-          const at = translateFirst(header, addr, <u64>len, has0, gpa0, size0, offset0);
-          if (visited > size) reason = K.REJECT_CHAIN_TOO_LONG;
-          else if (at == 0) reason = K.REJECT_BUFFER_OUT_OF_BOUNDS;
-          else {
-            if ((flags & K.PACKED_F_WRITE) != 0) {
-              if (compact && writable == 0) { writeAt = at; writeLen = len; }
-              writable++;
-            } else if (writable != 0) {
-              reason = K.REJECT_READABLE_AFTER_WRITABLE;
-            } else {
-              if (compact && readable == 0) { readAt = at; readLen = len; }
-              readable++;
-            }
-            if (!compact && reason == 0) {
-              if (seg == segmentCapacity) {
-                full = true;
-              } else {
-                const r = segments + seg * K.SEGMENT_RECORD_SIZE;
-                store<u32>(r + K.SEGMENT_RECORD_OFFSET, at);
-                store<u32>(r + K.SEGMENT_RECORD_LENGTH, len);
-                seg++;
-              }
-            }
-          }
-        }
-      }
-      if (full) break;
-      s++;
-      if (s == size) { s = 0; w ^= 1; }
-      if ((flags & K.PACKED_F_NEXT) == 0) break;
-    }
-    if (fatal != 0) {
-      failQueue(cb, fatal);
-      break;
-    }
-    if (full) { seg = first; break; }
-    if (reason == 0 && id >= size) reason = K.REJECT_BAD_BUFFER_ID;
-    if (reason != 0) {
-      seg = first;
-      readable = 0;
-      writable = 0;
-      rejected++;
-      lastReason = reason;
-      readAt = 0;
-      readLen = 0;
-      writeAt = 0;
-      writeLen = 0;
-    }
-    if (compact) writeCompact(out + count * K.COMPACT_RECORD_SIZE, id, reason, readAt, readLen, writeAt, writeLen, slots);
-    else writeChain(out + count * K.CHAIN_RECORD_SIZE, id, reason, readable, writable, first, slots);
-    count++;
-    slot = s;
-    wrap = w;
-  }
-  setField(cb, K.CONTROL_AVAIL_INDEX, slot);
-  setField(cb, K.CONTROL_AVAIL_WRAP, wrap);
-  reject(cb, rejected, lastReason);
-  return count;
-}
-
 /** Writes `count` used descriptors; the first one's flags last, as the single release. */
 export function packedDevicePush(cb: u32, count: u32): u32 {
   return packedPush(cb, count, false);
@@ -451,40 +291,6 @@ export function packedDevicePush(cb: u32, count: u32): u32 {
 /** Publishes the first `count` compact records as used descriptors (id, usedLength, ringSlots). */
 export function packedDevicePushCompact(cb: u32, count: u32): u32 {
   return packedPush(cb, count, true);
-}
-
-@inline function packedPush(cb: u32, count: u32, compact: bool): u32 {
-  const capacity = compact ? field(cb, K.CONTROL_OUT_CAPACITY) : field(cb, K.CONTROL_INPUT_CAPACITY);
-  const n = count < capacity ? count : capacity;
-  if (n == 0) return 0;
-  const size = field(cb, K.CONTROL_QUEUE_SIZE);
-  const ring = field(cb, K.CONTROL_DESC);
-  const input = compact ? field(cb, K.CONTROL_OUT) : field(cb, K.CONTROL_INPUT);
-  let slot = field(cb, K.CONTROL_USED_INDEX);
-  let wrap = field(cb, K.CONTROL_USED_WRAP);
-  let firstFlagsAt: u32 = 0;
-  let firstFlags: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    const rec = input + i * (compact ? K.COMPACT_RECORD_SIZE : K.USED_RECORD_SIZE);
-    let slots = load<u32>(rec + (compact ? K.COMPACT_RECORD_RING_SLOTS : K.USED_RECORD_RING_SLOTS));
-    if (slots == 0 || slots > size) slots = 1;
-    const d = ring + slot * K.PACKED_DESC_SIZE;
-    store<u32>(d + K.PACKED_DESC_LEN, load<u32>(rec + (compact ? K.COMPACT_RECORD_USED_LENGTH : K.USED_RECORD_LENGTH)));
-    store<u16>(d + K.PACKED_DESC_ID, <u16>load<u32>(rec + (compact ? K.COMPACT_RECORD_ID : K.USED_RECORD_ID)));
-    const flags = wrap != 0 ? (K.PACKED_F_AVAIL | K.PACKED_F_USED) : 0;
-    if (i == 0) {
-      firstFlagsAt = d + K.PACKED_DESC_FLAGS;
-      firstFlags = flags;
-    } else {
-      store<u16>(d + K.PACKED_DESC_FLAGS, <u16>flags);
-    }
-    slot += slots;
-    if (slot >= size) { slot -= size; wrap ^= 1; }
-  }
-  atomic.store<u16>(firstFlagsAt, <u16>firstFlags);
-  setField(cb, K.CONTROL_USED_INDEX, slot);
-  setField(cb, K.CONTROL_USED_WRAP, wrap);
-  return n;
 }
 
 // ---- packed ring, driver side ----------------------------------------------------------------
@@ -575,44 +381,7 @@ export function packedDriverPublish(cb: u32): u32 {
 
 /** Reads up to `max` used descriptors, frees their ids and slots, and writes {id, len} records. */
 export function packedDriverReclaim(cb: u32, max: u32): u32 {
-  if (field(cb, K.CONTROL_STATUS) != 0) return 0;
-  const size = field(cb, K.CONTROL_QUEUE_SIZE);
-  const ring = field(cb, K.CONTROL_DESC);
-  const stack = field(cb, K.CONTROL_LINKS);
-  const inflight = field(cb, K.CONTROL_INFLIGHT);
-  const out = field(cb, K.CONTROL_OUT);
-  let limit = field(cb, K.CONTROL_OUT_CAPACITY);
-  if (limit > max) limit = max;
-  let slot = field(cb, K.CONTROL_USED_INDEX);
-  let wrap = field(cb, K.CONTROL_USED_WRAP);
-  let freeIds = field(cb, K.CONTROL_FREE_HEAD);
-  let freed: u32 = 0;
-  let n: u32 = 0;
-  while (n < limit) {
-    const d = ring + slot * K.PACKED_DESC_SIZE;
-    const flags = <u32>atomic.load<u16>(d + K.PACKED_DESC_FLAGS);
-    if (!isUsed(flags, wrap)) break;
-    const id = <u32>load<u16>(d + K.PACKED_DESC_ID);
-    const len = load<u32>(d + K.PACKED_DESC_LEN);
-    const chainLength = id < size ? <u32>load<u16>(inflight + (id << 1)) : 0;
-    if (chainLength == 0) {
-      failQueue(cb, K.REJECT_USED_ID_NOT_IN_FLIGHT);
-      break;
-    }
-    store<u16>(inflight + (id << 1), 0);
-    store<u16>(stack + (freeIds << 1), <u16>id);
-    freeIds++;
-    freed += chainLength;
-    slot += chainLength;
-    if (slot >= size) { slot -= size; wrap ^= 1; }
-    const rec = out + n * K.RECLAIM_RECORD_SIZE;
-    store<u32>(rec + K.RECLAIM_RECORD_ID, id);
-    store<u32>(rec + K.RECLAIM_RECORD_LENGTH, len);
-    n++;
-  }
-  setField(cb, K.CONTROL_USED_INDEX, slot);
-  setField(cb, K.CONTROL_USED_WRAP, wrap);
-  setField(cb, K.CONTROL_FREE_HEAD, freeIds);
-  setField(cb, K.CONTROL_FREE_COUNT, field(cb, K.CONTROL_FREE_COUNT) + freed);
-  return n;
+  const capacity = field(cb, K.CONTROL_OUT_CAPACITY);
+  reclaimRecords = field(cb, K.CONTROL_OUT);
+  return <u32>packedDriverReclaimFold<ReclaimRecords, u64>(cb, max < capacity ? max : capacity, 0);
 }

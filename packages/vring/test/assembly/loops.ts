@@ -1,7 +1,10 @@
 // Test program for the core's linkable library: drives the three batch loops with callbacks that
-// log what they see into a memory area, so test/fused.test.ts can compare the loops with the
+// log what they see into a memory area (split and packed), so test/fused.test.ts can compare the loops with the
 // TypeScript path and with the JavaScript API on the WebAssembly core, call by call.
-import { SPLIT_F_INDIRECT, SPLIT_F_WRITE, splitDeviceServe, splitDriverReclaimFold, splitDriverSubmit } from "../../wasm/lib/index";
+import {
+  SPLIT_F_INDIRECT, SPLIT_F_WRITE, packedDeviceServe, packedDriverReclaimFold, packedDriverSubmit,
+  splitDeviceServe, splitDriverReclaimFold, splitDriverSubmit,
+} from "../../wasm/lib/index";
 
 let log: u32 = 0;
 let logEnd: u32 = 0;
@@ -68,4 +71,19 @@ class Folder {
 
 export function fold(cb: u32, max: u32, acc: u64): u64 {
   return splitDriverReclaimFold<Folder, u64>(cb, max, acc);
+}
+
+// The same three callbacks on the packed loops.
+export function servePacked(cb: u32, max: u32): u32 {
+  return packedDeviceServe<Handler>(cb, max);
+}
+
+export function submitPacked(cb: u32, chains: u32, descriptorsPerChain: u32, base: u64): u32 {
+  perChain = descriptorsPerChain;
+  bufferBase = base;
+  return packedDriverSubmit<Filler>(cb, chains, descriptorsPerChain);
+}
+
+export function foldPacked(cb: u32, max: u32, acc: u64): u64 {
+  return packedDriverReclaimFold<Folder, u64>(cb, max, acc);
 }

@@ -7,6 +7,7 @@
 import * as K from "../generated/constants";
 import { failQueue, field, reject, setField } from "./control";
 import { translateFirst } from "./guest";
+import { writeCompact } from "./records";
 
 /** Used elements written between two releases of used.idx (plus one release at the end of a call). */
 export const USED_RELEASE_INTERVAL: u32 = 32;
@@ -22,16 +23,6 @@ export const NEXT_SHIFT: u64 = <u64>((K.SPLIT_DESC_NEXT - K.SPLIT_DESC_LEN) * 8)
   store<u64>(entry + K.SPLIT_DESC_LEN, <u64>len | (<u64>(flags & 0xffff) << FLAGS_SHIFT) | (<u64>(next & 0xffff) << NEXT_SHIFT));
 }
 
-@inline export function writeCompact(out: u32, id: u32, reason: u32, readAt: u32, readLen: u32, writeAt: u32, writeLen: u32, slots: u32): void {
-  store<u32>(out + K.COMPACT_RECORD_ID, id);
-  store<u32>(out + K.COMPACT_RECORD_REASON, reason);
-  store<u32>(out + K.COMPACT_RECORD_READ_OFFSET, readAt);
-  store<u32>(out + K.COMPACT_RECORD_READ_LENGTH, readLen);
-  store<u32>(out + K.COMPACT_RECORD_WRITE_OFFSET, writeAt);
-  store<u32>(out + K.COMPACT_RECORD_WRITE_LENGTH, writeLen);
-  store<u32>(out + K.COMPACT_RECORD_RING_SLOTS, slots);
-  store<u32>(out + K.COMPACT_RECORD_USED_LENGTH, 0);
-}
 
 // ---- chain walk --------------------------------------------------------------------------------
 
