@@ -2,7 +2,7 @@
 // program linked with the core's library (wasm/lib), compiled at bench time. The guest memory
 // and the queues come from the package's JavaScript API; the program gets their control blocks
 // and runs the workload's loop (variant A: both sides in one instance; variant B: one side per
-// worker thread).
+// worker thread), on a split or a packed ring.
 import { fileURLToPath } from 'node:url';
 import { compileLinked, compileLinkedBytes } from '../scripts/compile-linked.mjs';
 import { BATCH, QUEUE_SIZE, queueOptions } from './workload.mjs';
@@ -21,15 +21,16 @@ export function linkedBytes() {
 
 /** One instance of the program on `guest`, with the driver side, the device side, or both. */
 export class LinkedProgram {
-  constructor(vring, guest, module, { driver = false, device = false }) {
+  constructor(vring, guest, module, { layout = 'split', driver = false, device = false }) {
     this.exports = new WebAssembly.Instance(module, { env: { memory: guest.memory } }).exports;
+    const packed = layout === 'packed' ? 1 : 0;
     if (driver) {
-      this.driver = new vring.VirtqueueDriver(queueOptions(guest, 'split', 'wasm', BATCH));
-      this.exports.setupDriver(this.driver.control, guest.scratchEnd, guest.allocate(16 * QUEUE_SIZE), QUEUE_SIZE);
+      this.driver = new vring.VirtqueueDriver(queueOptions(guest, layout, 'wasm', BATCH));
+      this.exports.setupDriver(this.driver.control, guest.scratchEnd, guest.allocate(16 * QUEUE_SIZE), QUEUE_SIZE, packed);
     }
     if (device) {
-      this.device = new vring.VirtqueueDevice(queueOptions(guest, 'split', 'wasm', BATCH));
-      this.exports.setupDevice(this.device.control, QUEUE_SIZE);
+      this.device = new vring.VirtqueueDevice(queueOptions(guest, layout, 'wasm', BATCH));
+      this.exports.setupDevice(this.device.control, QUEUE_SIZE, packed);
     }
   }
 

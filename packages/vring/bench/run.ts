@@ -4,7 +4,7 @@
 // TypeScript path through the package's public API, and the same workload on a packed ring.
 // The wasm rows run the workload's per-chain work in AssemblyScript linked with the core's
 // library (bench/assembly/pingpong.ts, compiled at bench time); the ts rows use the JavaScript
-// API's fused calls. The same workload on the JavaScript API's batch calls is measured too and
+// API's fused calls; both on split and packed rings. The same workload on the JavaScript API's batch calls is measured too and
 // reported as alternatives.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -90,11 +90,13 @@ function main(): number {
   const configs: Config[] = [];
   for (const variant of ['A', 'B'] as const) {
     configs.push({ impl: 'c', variant, ring: 'split', api: 'native', main: true });
-    configs.push({ impl: 'wasm', variant, ring: 'split', api: 'linked', main: true });
-    configs.push({ impl: 'ts', variant, ring: 'split', api: 'fused', main: true });
-    // Packed rings: the JavaScript API's batch calls (the library's loops cover split rings).
-    for (const impl of ['wasm', 'ts'] as const) configs.push({ impl, variant, ring: 'packed', api: 'batch', main: true });
-    for (const impl of ['wasm', 'ts'] as const) configs.push({ impl, variant, ring: 'split', api: 'batch', main: false });
+    for (const ring of ['split', 'packed'] as const) {
+      configs.push({ impl: 'wasm', variant, ring, api: 'linked', main: true });
+      configs.push({ impl: 'ts', variant, ring, api: 'fused', main: true });
+    }
+    for (const ring of ['split', 'packed'] as const) {
+      for (const impl of ['wasm', 'ts'] as const) configs.push({ impl, variant, ring, api: 'batch', main: false });
+    }
   }
   configs.push({ impl: 'wasm', variant: 'A', ring: 'split', api: 'fused', main: false });
   const { binary, wasm, cleanup } = buildPrograms();

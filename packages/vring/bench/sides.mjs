@@ -1,5 +1,5 @@
 // Which code runs each side of split-pingpong. An implementation is { layout, engine, api }:
-//   api 'linked': the AssemblyScript program on the core's library (bench/linked.mjs; split, wasm)
+//   api 'linked': the AssemblyScript program on the core's library (bench/linked.mjs; wasm)
 //   api 'fused':  the JavaScript API's fused calls serve / submit / reclaimFold (workload.mjs)
 //   api 'batch':  the JavaScript API's batch calls popCompact / pushCompact, reserve / publish / reclaim
 import { Worker } from 'node:worker_threads';
@@ -24,7 +24,7 @@ export function createDevice(vring, guest, impl, batch = QUEUE_SIZE) {
  */
 export function measureVariantA(vring, impl, total, module, guest = createGuest(vring)) {
   if (impl.api === 'linked') {
-    const program = new LinkedProgram(vring, guest, module, { driver: true, device: true });
+    const program = new LinkedProgram(vring, guest, module, { layout: impl.layout, driver: true, device: true });
     const start = process.hrtime.bigint();
     program.runVariantA(total);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;

@@ -15,6 +15,7 @@ beforeAll(() => {
 const IMPLEMENTATIONS: Implementation[] = [
   ...LAYOUTS.flatMap((layout) => ENGINES.flatMap((engine) => (['batch', 'fused'] as const).map((api) => ({ layout, engine, api })))),
   { layout: 'split', engine: 'wasm', api: 'linked' },
+  { layout: 'packed', engine: 'wasm', api: 'linked' },
 ];
 
 describe.each(IMPLEMENTATIONS)('split-pingpong, $layout ring, $engine, $api calls', (impl) => {

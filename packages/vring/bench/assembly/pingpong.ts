@@ -4,7 +4,8 @@
 // The guest memory and both queues are made by the package's JavaScript API (bench/linked.mjs),
 // which passes their control blocks to setupDriver() / setupDevice() and starts a loop below.
 import {
-  SPLIT_F_WRITE,
+  PACKED_F_WRITE, SPLIT_F_WRITE,
+  packedDeviceServe, packedDriverReclaimFold, packedDriverSubmit,
   splitDeviceServe, splitDriverReclaimFold, splitDriverSubmit,
 } from "../../wasm/lib/index";
 
@@ -19,6 +20,8 @@ const FNV_PRIME: u32 = 16777619;
 const INFLIGHT_STRIDE: u32 = 16;
 
 // One instance serves one side (variant B) or both (variant A): setupDriver / setupDevice.
+/** The ring layout (set up by either side): split, or packed when true. */
+let packed = false;
 let driver: u32 = 0;
 let device: u32 = 0;
 let queueSize: u32 = 0;
@@ -33,7 +36,8 @@ let driverErrorCount: u32 = 0;
 let deviceErrorCount: u32 = 0;
 
 /** `scratch`: 16 bytes per descriptor of the arena, for the driver-private records. */
-export function setupDriver(control: u32, base: u32, scratch: u32, size: u32): void {
+export function setupDriver(control: u32, base: u32, scratch: u32, size: u32, packedRing: bool): void {
+  packed = packedRing;
   driver = control;
   queueSize = size;
   guestBase = base;
@@ -45,23 +49,17 @@ export function setupDriver(control: u32, base: u32, scratch: u32, size: u32): v
   driverErrorCount = 0;
 }
 
-export function setupDevice(control: u32, size: u32): void {
+export function setupDevice(control: u32, size: u32, packedRing: bool): void {
+  packed = packedRing;
   device = control;
   queueSize = size;
   deviceErrorCount = 0;
 }
 
-/** Builds request n: the blk header in the head's buffer and the in-flight record; the buffers. */
+/** Builds request n (split): the blk header in the head's buffer, the data buffer of the tail. */
 class Requests {
   fill(chain: u32, head: u32, descriptors: u32): void {
-    const tail = <u32>load<u16>(descriptors, 2);
-    const sector = <u64>(submitted + chain);
-    const header = guestBase + HEADER_BASE + HEADER_SIZE * head;
-    store<u64>(header, 0); // type = VIRTIO_BLK_T_IN, reserved = 0
-    store<u64>(header, sector, 8);
-    const f = inflight + head * INFLIGHT_STRIDE;
-    store<u64>(f, sector);
-    store<u32>(f, guestBase + DATA_BASE + DATA_SIZE * tail, 8);
+    request(chain, head, <u32>load<u16>(descriptors, 2));
   }
   /** Descriptor 0 is the header buffer of the head, descriptor 1 the data buffer of the tail. */
   address(chain: u32, k: u32, index: u32): u64 {
@@ -73,6 +71,38 @@ class Requests {
   flags(chain: u32, k: u32, index: u32): u32 {
     return k == 0 ? 0 : SPLIT_F_WRITE;
   }
+}
+
+// The buffer id of the packed chain being built: its slots are not stable buffers, so both of
+// its buffers are the id's.
+let packedId: u32 = 0;
+
+/** Builds request n (packed): header and data buffer of the chain's buffer id. */
+class PackedRequests {
+  fill(chain: u32, id: u32, slots: u32): void {
+    packedId = id;
+    request(chain, id, id);
+  }
+  address(chain: u32, k: u32, slot: u32): u64 {
+    return k == 0 ? HEADER_BASE + HEADER_SIZE * packedId : DATA_BASE + DATA_SIZE * packedId;
+  }
+  length(chain: u32, k: u32, slot: u32): u32 {
+    return k == 0 ? HEADER_SIZE : DATA_SIZE;
+  }
+  flags(chain: u32, k: u32, slot: u32): u32 {
+    return k == 0 ? 0 : PACKED_F_WRITE;
+  }
+}
+
+/** Writes request `chain` of this batch: the header into `key`'s buffer, the in-flight record under `key`. */
+@inline function request(chain: u32, key: u32, data: u32): void {
+  const sector = <u64>(submitted + chain);
+  const header = guestBase + HEADER_BASE + HEADER_SIZE * key;
+  store<u64>(header, 0); // type = VIRTIO_BLK_T_IN, reserved = 0
+  store<u64>(header, sector, 8);
+  const f = inflight + key * INFLIGHT_STRIDE;
+  store<u64>(f, sector);
+  store<u32>(f, guestBase + DATA_BASE + DATA_SIZE * data, 8);
 }
 
 /** Serves a request: copies the header's sector into the data buffer. */
@@ -109,19 +139,22 @@ class Completions {
 /** Submits one batch of min(32, left) requests when 2b descriptors are free. Returns b (0: none). */
 export function submit(total: u32): u32 {
   const left = total - submitted;
-  const b = splitDriverSubmit<Requests>(driver, left < BATCH ? left : BATCH, 2);
+  const chains = left < BATCH ? left : BATCH;
+  const b = packed ? packedDriverSubmit<PackedRequests>(driver, chains, 2) : splitDriverSubmit<Requests>(driver, chains, 2);
   submitted += b;
   return b;
 }
 
 /** One device pass: serves every chain seen at one acquire of avail.idx. Returns the count. */
 export function devicePass(): u32 {
-  return splitDeviceServe<BlockDevice>(device, queueSize);
+  return packed ? packedDeviceServe<BlockDevice>(device, queueSize) : splitDeviceServe<BlockDevice>(device, queueSize);
 }
 
 /** Reclaims every published completion. Returns the completions so far. */
 export function reclaim(): u32 {
-  hash = <u32>splitDriverReclaimFold<Completions, u64>(driver, queueSize, hash);
+  hash = packed
+    ? <u32>packedDriverReclaimFold<Completions, u64>(driver, queueSize, hash)
+    : <u32>splitDriverReclaimFold<Completions, u64>(driver, queueSize, hash);
   return completed;
 }
 
