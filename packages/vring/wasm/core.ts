@@ -7,7 +7,6 @@
 import * as K from "./generated/constants";
 
 import { failQueue, field, reject, setField } from "./lib/control";
-import { translateFirst } from "./lib/guest";
 import {
   checkChain, chainReason, region0Length, splitDriverReclaimFold, storeSplitDescriptor, walkSplitChain,
   USED_RELEASE_INTERVAL, walkFull, walkReadable, walkSegments, walkWritable,
