@@ -126,6 +126,8 @@ if (SPLIT_DESC.flags % 4 !== 0 || SPLIT_DESC.next !== SPLIT_DESC.flags + 2) {
 }
 /** Addresses at or above 2^53 are in no region (regions end below 2^53, see GuestMemory). */
 const HIGH_LIMIT = 0x200000;
+/** Region 0 ending below 2^31 lets the checks run in small-integer arithmetic. */
+const HIGH_HALF = 0x80000000;
 
 const S_NEXT = SPLIT_RING.VIRTQ_DESC_F_NEXT;
 const S_WRITE = SPLIT_RING.VIRTQ_DESC_F_WRITE;
@@ -190,7 +192,7 @@ function translate(header: number, low: number, high: number, len: number): numb
 /** translate() with region 0 from locals (same result: the scan tries region 0 first too). */
 function translateFirst(u32: Uint32Array<ArrayBufferLike>, header: number, low: number, high: number, len: number, has0: boolean, gpa0: number, size0: number, offset0: number): number {
   // Region 0 below 2^31 and a 32-bit address: the same test in small-integer arithmetic.
-  if (has0 && high === 0 && gpa0 + size0 < 0x80000000) {
+  if (has0 && high === 0 && gpa0 + size0 < HIGH_HALF) {
     if (low >= gpa0) {
       const delta = low - gpa0;
       if (delta <= size0 && len <= size0 - delta) return (offset0 + delta) >>> 0;
@@ -567,61 +569,8 @@ function splitDriverPublish(cb: number): number {
   return rc;
 }
 
-function splitDriverReclaim(cb: number, max: number): number {
-  const u16 = U16;
-  const u32 = U32;
-  if (field(cb, CONTROL_status) !== 0) return 0;
-  const size = field(cb, CONTROL_queueSize);
-  const mask = size - 1;
-  const used = field(cb, CONTROL_deviceArea);
-  const links = field(cb, CONTROL_links) >>> 1;
-  const inflight = field(cb, CONTROL_inflight) >>> 1;
-  const out = field(cb, CONTROL_out) >>> 2;
-  const ring = (used + SPLIT_USED_ring) >>> 2;
-  const elemWords = SPLIT_USED_ELEM_size >>> 2;
-  let limit = field(cb, CONTROL_outCapacity);
-  if (limit > max) limit = max;
-  let last = field(cb, CONTROL_usedIndex);
-  const usedIdx = Atomics.load(u16, (used + SPLIT_USED_idx) >>> 1);
-  if (((usedIdx - last) & 0xffff) > size) {
-    failQueue(cb, REJECT_USED_INDEX_TOO_FAR);
-    return 0;
-  }
-  let free = field(cb, CONTROL_freeHead);
-  let freed = 0;
-  let bad = 0;
-  let n = 0;
-  while (last !== usedIdx && n < limit) {
-    const elem = ring + (last & mask) * elemWords;
-    const id = u32[elem + (SPLIT_USED_ELEM_id >>> 2)]!;
-    const len = u32[elem + (SPLIT_USED_ELEM_len >>> 2)]!;
-    last = (last + 1) & 0xffff;
-    const chainLength = id < size ? u16[inflight + id]! : 0;
-    if (chainLength === 0) { bad++; continue; }
-    u16[inflight + id] = 0;
-    let tail = id;
-    for (let k = 1; k < chainLength; k++) tail = u16[links + tail]!;
-    u16[links + tail] = free;
-    free = id;
-    freed += chainLength;
-    const rec = out + n * (RECLAIM_RECORD_size >>> 2);
-    u32[rec + (RECLAIM_RECORD_id >>> 2)] = id;
-    u32[rec + (RECLAIM_RECORD_length >>> 2)] = len;
-    n++;
-  }
-  setField(cb, CONTROL_usedIndex, last);
-  setField(cb, CONTROL_freeHead, free);
-  setField(cb, CONTROL_freeCount, field(cb, CONTROL_freeCount) + freed);
-  if (bad !== 0) {
-    setField(cb, CONTROL_errors, (field(cb, CONTROL_errors) + bad) >>> 0);
-    setField(cb, CONTROL_lastError, REJECT_USED_ID_NOT_IN_FLIGHT);
-  }
-  return n;
-}
 
 // ---- split ring, fused loops with the caller's per-chain work (twins of wasm/lib/split.ts) ----
-
-const HIGH_HALF = 0x80000000;
 
 /**
  * One device pass: one acquire of avail.idx, then per chain (up to `max`) validate all of it,
@@ -1151,50 +1100,6 @@ function packedDriverPublish(cb: number): number {
   return rc;
 }
 
-function packedDriverReclaim(cb: number, max: number): number {
-  const u16 = U16;
-  const u32 = U32;
-  if (field(cb, CONTROL_status) !== 0) return 0;
-  const size = field(cb, CONTROL_queueSize);
-  const ring = field(cb, CONTROL_desc);
-  const stack = field(cb, CONTROL_links) >>> 1;
-  const inflight = field(cb, CONTROL_inflight) >>> 1;
-  const out = field(cb, CONTROL_out) >>> 2;
-  let limit = field(cb, CONTROL_outCapacity);
-  if (limit > max) limit = max;
-  let slot = field(cb, CONTROL_usedIndex);
-  let wrap = field(cb, CONTROL_usedWrap);
-  let freeIds = field(cb, CONTROL_freeHead);
-  let freed = 0;
-  let n = 0;
-  while (n < limit) {
-    const d = ring + slot * P_DESC;
-    const flags = Atomics.load(u16, (d + PACKED_DESC_flags) >>> 1);
-    if (!isUsed(flags, wrap)) break;
-    const id = u16[(d + PACKED_DESC_id) >>> 1]!;
-    const len = u32[(d + PACKED_DESC_len) >>> 2]!;
-    const chainLength = id < size ? u16[inflight + id]! : 0;
-    if (chainLength === 0) {
-      failQueue(cb, REJECT_USED_ID_NOT_IN_FLIGHT);
-      break;
-    }
-    u16[inflight + id] = 0;
-    u16[stack + freeIds] = id;
-    freeIds++;
-    freed += chainLength;
-    slot += chainLength;
-    if (slot >= size) { slot -= size; wrap ^= 1; }
-    const rec = out + n * (RECLAIM_RECORD_size >>> 2);
-    u32[rec + (RECLAIM_RECORD_id >>> 2)] = id;
-    u32[rec + (RECLAIM_RECORD_length >>> 2)] = len;
-    n++;
-  }
-  setField(cb, CONTROL_usedIndex, slot);
-  setField(cb, CONTROL_usedWrap, wrap);
-  setField(cb, CONTROL_freeHead, freeIds);
-  setField(cb, CONTROL_freeCount, field(cb, CONTROL_freeCount) + freed);
-  return n;
-}
 
 // ---- packed ring, fused driver loops with the caller's per-chain work (twins of wasm/lib/packed.ts) ----
 // (The device side has none: VirtqueueDevice.serve runs packed rings over pop and push, see there.)
@@ -1266,7 +1171,10 @@ function packedDriverSubmit(v: Views, cb: number, chains: number, perChain: numb
   return chains;
 }
 
-/** Reclaims up to `max` used descriptors of a packed ring, folding each into `acc` (see packedDriverReclaim). */
+/**
+ * Reclaims up to `max` used descriptors of a packed ring, frees their ids and slots and folds each
+ * into `acc` (an id not in flight is a queue-level error and ends the call).
+ */
 function packedDriverReclaimFold<A>(v: Views, cb: number, max: number, consumer: CompletionFolder<A>, acc: A): A {
   bind(v);
   const u16 = v.u16;
@@ -1310,9 +1218,38 @@ function packedDriverReclaimFold<A>(v: Views, cb: number, max: number, consumer:
   return acc;
 }
 
+// ---- batch reclaim: the folds with a consumer that writes RECLAIM_RECORDs ----
+
+/** CompletionFolder of the batch reclaim calls: writes {id, len} records; the accumulator counts them. */
+class ReclaimRecords implements CompletionFolder<number> {
+  u32: Uint32Array<ArrayBufferLike> = U32;
+  out = 0;
+
+  complete(count: number, id: number, len: number): number {
+    const rec = this.out + count * (RECLAIM_RECORD_size >>> 2);
+    this.u32[rec + (RECLAIM_RECORD_id >>> 2)] = id;
+    this.u32[rec + (RECLAIM_RECORD_length >>> 2)] = len;
+    return count + 1;
+  }
+}
+
+/** The records consumer for `v`'s memory, reset to the queue's output array. */
+function recordsFor(v: Views, records: ReclaimRecords, cb: number): ReclaimRecords {
+  records.u32 = v.u32;
+  records.out = v.u32[(cb + CONTROL_out) >>> 2]! >>> 2;
+  return records;
+}
+
+/** The batch reclaim calls read at most as many elements as the output array holds. */
+function batchLimit(v: Views, cb: number, max: number): number {
+  const capacity = v.u32[(cb + CONTROL_outCapacity) >>> 2]!;
+  return max < capacity ? max : capacity;
+}
+
 export function createTsEngine(memory: WebAssembly.Memory): Engine {
   const buffer = memory.buffer;
   const v: Views = { u16: new Uint16Array(buffer), u32: new Uint32Array(buffer), view: new DataView(buffer) };
+  const records = new ReclaimRecords();
   return {
     name: 'ts',
     splitDevicePop: (cb, max) => (bind(v), splitDevicePop(cb, max, false)),
@@ -1321,14 +1258,14 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
     splitDevicePushCompact: (cb, count) => (bind(v), splitDevicePush(cb, count, true)),
     splitDriverReserve: (cb, chains, perChain) => (bind(v), splitDriverReserve(cb, chains, perChain)),
     splitDriverPublish: (cb) => (bind(v), splitDriverPublish(cb)),
-    splitDriverReclaim: (cb, max) => (bind(v), splitDriverReclaim(cb, max)),
+    splitDriverReclaim: (cb, max) => splitDriverReclaimFold(v, cb, batchLimit(v, cb, max), recordsFor(v, records, cb), 0),
     packedDevicePop: (cb, max) => (bind(v), packedDevicePop(cb, max, false)),
     packedDevicePopCompact: (cb, max) => (bind(v), packedDevicePop(cb, max, true)),
     packedDevicePush: (cb, count) => (bind(v), packedDevicePush(cb, count, false)),
     packedDevicePushCompact: (cb, count) => (bind(v), packedDevicePush(cb, count, true)),
     packedDriverReserve: (cb, chains, perChain) => (bind(v), packedDriverReserve(cb, chains, perChain)),
     packedDriverPublish: (cb) => (bind(v), packedDriverPublish(cb)),
-    packedDriverReclaim: (cb, max) => (bind(v), packedDriverReclaim(cb, max)),
+    packedDriverReclaim: (cb, max) => packedDriverReclaimFold(v, cb, batchLimit(v, cb, max), recordsFor(v, records, cb), 0),
     splitDeviceServe: (cb, max, handler) => splitDeviceServe(v, cb, max, handler),
     splitDriverSubmit: (cb, chains, perChain, filler, descriptors) => splitDriverSubmit(v, cb, chains, perChain, filler, descriptors),
     splitDriverReclaimFold: (cb, max, consumer, acc) => splitDriverReclaimFold(v, cb, max, consumer, acc),
