@@ -38,217 +38,9 @@ const SECTOR_LOW = 0;
 const SECTOR_HIGH = 1;
 const DATA_WORD = 2;
 
-/** Driver-private state: submits requests, reclaims completions, keeps the checksum. */
-export class PingpongDriver {
-  constructor(vring, guest, layout, engine, batch = 128) {
-    this.queue = new vring.VirtqueueDriver(queueOptions(guest, layout, engine, batch));
-    this.split = layout === 'split';
-    this.u32 = guest.u32;
-    this.base = guest.scratchEnd;
-    if ((this.base & 3) !== 0) throw new Error('guest region not 4-byte aligned');
-    // Sector sent (two u32 halves: integer compares only) and data buffer word index, per key.
-    this.inflight = new Uint32Array(INFLIGHT_STRIDE * QUEUE_SIZE);
-    this.submitted = 0;
-    // The next sector as two u32 halves, so that submit never divides.
-    this.nextLow = 0;
-    this.nextHigh = 0;
-    this.completed = 0;
-    // The sum outgrows a small integer early: kept in a Float64Array so that the object's field
-    // never changes representation (which would deoptimise every function that saw its map).
-    this.sums = new Float64Array(1);
-    this.hash = FNV_OFFSET;
-    this.errors = 0;
-    // The constant parts of every request's two buffer specs are written once.
-    const S = vring.BUFFER_SPEC;
-    const words = S.size >>> 2;
-    const specs = this.queue.specs;
-    for (let p = 0; p + 1 < specs.length / words; p += 2) {
-      specs[p * words + (S.addrHigh >>> 2)] = 0;
-      specs[p * words + (S.length >>> 2)] = HEADER_SIZE;
-      specs[p * words + (S.flags >>> 2)] = 0;
-      specs[(p + 1) * words + (S.addrHigh >>> 2)] = 0;
-      specs[(p + 1) * words + (S.length >>> 2)] = DATA_SIZE;
-      specs[(p + 1) * words + (S.flags >>> 2)] = SPLIT_RING.VIRTQ_DESC_F_WRITE;
-    }
-    this.specWords = words;
-    this.addrLow = S.addrLow >>> 2;
-  }
-
-  /** Submits one batch of min(32, left) requests if enough descriptors are free. Returns the count. */
-  submit(total) {
-    const b = Math.min(BATCH, total - this.submitted);
-    if (b <= 0) return 0;
-    const q = this.queue;
-    if (q.reserve(b, 2) !== b) return 0;
-    // Split: buffers belong to descriptor indices (head, tail). Packed: both to the buffer id.
-    if (this.split) this.fill(b, q.descriptors, 2, 1);
-    else this.fill(b, q.chainIds, 1, 0);
-    q.publish();
-    this.submitted += b;
-    return b;
-  }
-
-  /**
-   * Writes the headers of `b` reserved requests, their buffer addresses into the specs and the
-   * in-flight records. Chain i's header belongs to keys[step * i], its data buffer to
-   * keys[step * i + tailOffset].
-   */
-  fill(b, keys, step, tailOffset) {
-    const u32 = this.u32;
-    const specs = this.queue.specs;
-    const inflight = this.inflight;
-    const headerWord0 = (this.base + HEADER_BASE) >>> 2;
-    const dataWord0 = (this.base + DATA_BASE) >>> 2;
-    const specStride = 2 * this.specWords;
-    let s = this.addrLow;
-    const tailSpec = this.specWords;
-    let low = this.nextLow;
-    let high = this.nextHigh;
-    for (let i = 0, k = 0; i < b; i++, k += step, s += specStride) {
-      const key = keys[k];
-      const tail = keys[k + tailOffset];
-      const hw = headerWord0 + key * (HEADER_SIZE >>> 2);
-      const dw = dataWord0 + tail * (DATA_SIZE >>> 2);
-      u32[hw] = 0; // type = VIRTIO_BLK_T_IN
-      u32[hw + 1] = 0; // reserved
-      u32[hw + 2] = low;
-      u32[hw + 3] = high;
-      specs[s] = HEADER_BASE + HEADER_SIZE * key;
-      specs[s + tailSpec] = DATA_BASE + DATA_SIZE * tail;
-      const f = key * INFLIGHT_STRIDE;
-      inflight[f + SECTOR_LOW] = low;
-      inflight[f + SECTOR_HIGH] = high;
-      inflight[f + DATA_WORD] = dw;
-      low = (low + 1) >>> 0;
-      if (low === 0) high++;
-    }
-    this.nextLow = low;
-    this.nextHigh = high;
-  }
-
-  /** Reclaims every completion the device published; checks and folds each into the checksum. */
-  reclaim() {
-    const q = this.queue;
-    const n = q.reclaim();
-    if (n === 0) return 0;
-    const out = q.completions;
-    const u32 = this.u32;
-    const inflight = this.inflight;
-    let sum = this.sums[0];
-    let h = this.hash;
-    let errors = 0;
-    for (let i = 0, c = 0; i < n; i++, c += 2) {
-      const id = out[c];
-      const len = out[c + 1];
-      let low = 0;
-      let high = 0;
-      if (len >= 8) {
-        const f = id * INFLIGHT_STRIDE;
-        const w = inflight[f + DATA_WORD];
-        low = u32[w];
-        high = u32[w + 1];
-        if (((low ^ inflight[f + SECTOR_LOW]) | (high ^ inflight[f + SECTOR_HIGH])) !== 0) errors++;
-      }
-      sum += len + low + (high === 0 ? 0 : high * TWO_32);
-      h = Math.imul(h ^ len, FNV_PRIME);
-      h = Math.imul(h ^ low, FNV_PRIME);
-      h = Math.imul(h ^ high, FNV_PRIME);
-    }
-    this.sums[0] = sum;
-    this.hash = h >>> 0;
-    this.errors += errors;
-    this.completed += n;
-    return n;
-  }
-
-  get sum() {
-    return this.sums[0];
-  }
-
-  /** Workload errors plus used elements the ring rejected. */
-  get totalErrors() {
-    return this.errors + this.queue.errors;
-  }
-}
-
-/** Device-private state: serves requests (copy the header's sector into the data buffer). */
-export class PingpongDevice {
-  constructor(vring, guest, layout, engine, batch = BATCH) {
-    this.queue = new vring.VirtqueueDevice(queueOptions(guest, layout, engine, batch));
-    this.u32 = guest.u32;
-    this.view = guest.view;
-    this.served = 0;
-    this.errors = 0;
-    this.batch = batch;
-    const R = vring.COMPACT_RECORD;
-    this.words = R.size >>> 2;
-    if (R.reason !== 4 || R.readOffset !== 8 || R.readLength !== 12 || R.writeOffset !== 16 || R.writeLength !== 20 || R.usedLength !== 28) {
-      throw new Error('COMPACT_RECORD layout changed: update PingpongDevice.pass');
-    }
-  }
-
-  /**
-   * One device pass: pops (and validates) chains in batches until none is available, serves
-   * each from its compact record (first readable = header, first writable = data buffer).
-   */
-  pass() {
-    const q = this.queue;
-    const u32 = this.u32;
-    const rec = q.records;
-    const words = this.words;
-    const batch = this.batch;
-    let total = 0;
-    let errors = 0;
-    for (;;) {
-      const n = q.popCompact(batch);
-      if (n === 0) break;
-      for (let i = 0, r = 0; i < n; i++, r += words) {
-        let len = 0;
-        // A rejected chain (reason at r + 1) exposes no buffers: offsets and lengths 0.
-        // The length checks also cover absent buffers (length 0).
-        if (rec[r + 1] === 0 && rec[r + 3] >= 16 && rec[r + 5] >= 8) {
-          const headerAt = rec[r + 2];
-          const dataAt = rec[r + 4];
-          if (((headerAt | dataAt) & 3) === 0) {
-            const hw = headerAt >>> 2;
-            if (u32[hw] === 0) {
-              const dw = dataAt >>> 2;
-              u32[dw] = u32[hw + 2];
-              u32[dw + 1] = u32[hw + 3];
-              len = 8;
-            }
-          } else {
-            len = this.serveUnaligned(headerAt, dataAt);
-          }
-        }
-        if (len === 0) errors++;
-        rec[r + 7] = len;
-      }
-      q.pushCompact(n);
-      total += n;
-      // Fewer than asked: the pop saw everything published at its acquire of avail.idx.
-      if (n < batch) break;
-    }
-    this.errors += errors;
-    this.served += total;
-    return total;
-  }
-
-  /** Workload errors plus chains the ring rejected. */
-  get totalErrors() {
-    return this.errors + this.queue.errors;
-  }
-
-  serveUnaligned(headerAt, dataAt) {
-    const v = this.view;
-    if (v.getUint32(headerAt, true) !== 0) return 0;
-    v.setUint32(dataAt, v.getUint32(headerAt + 8, true), true);
-    v.setUint32(dataAt + 4, v.getUint32(headerAt + 12, true), true);
-    return 8;
-  }
-}
-
-// ---- the same driver and device on the fused calls (submit, serve, reclaimFold) ----------------
+// The workload's own per-chain work, written once: building a request, checking a completion and
+// serving a request. The batch-call sides and the fused-call sides below differ only in how
+// they reach the queue.
 
 /**
  * Builds requests (ChainFiller): the header in the buffer of the chain's id, the data buffer of
@@ -335,52 +127,11 @@ class CompletionChecker {
   }
 }
 
-/** The driver of PingpongDriver on the fused calls: submit(filler) and reclaimFold(checker). */
-export class FusedDriver {
-  constructor(vring, guest, layout, engine, batch = BATCH) {
-    this.queue = new vring.VirtqueueDriver(queueOptions(guest, layout, engine, batch));
-    this.u32 = guest.u32;
-    this.base = guest.scratchEnd;
-    if ((this.base & 3) !== 0) throw new Error('guest region not 4-byte aligned');
-    this.inflight = new Uint32Array(INFLIGHT_STRIDE * QUEUE_SIZE);
-    this.submitted = 0;
-    this.hash = FNV_OFFSET;
-    this.filler = new RequestFiller(this.u32, this.inflight, this.base, layout === 'split');
-    this.checker = new CompletionChecker(this.u32, this.inflight);
-  }
-
-  submit(total) {
-    const b = Math.min(BATCH, total - this.submitted);
-    if (b <= 0) return 0;
-    const n = this.queue.submit(b, 2, this.filler);
-    this.submitted += n;
-    return n;
-  }
-
-  reclaim() {
-    const before = this.checker.count;
-    this.hash = this.queue.reclaimFold(this.checker, this.hash) >>> 0;
-    return this.checker.count - before;
-  }
-
-  get completed() {
-    return this.checker.count;
-  }
-
-  get sum() {
-    return this.checker.sums[0];
-  }
-
-  get totalErrors() {
-    return this.checker.errors + this.queue.errors;
-  }
-}
-
 /** Serves a request (ChainHandler): copies the header's sector into the data buffer. */
 class BlockHandler {
-  constructor(device) {
-    this.u32 = device.u32;
-    this.view = device.view;
+  constructor(guest) {
+    this.u32 = guest.u32;
+    this.view = guest.view;
     this.errors = 0;
   }
 
@@ -409,29 +160,163 @@ class BlockHandler {
   }
 }
 
-/** The device of PingpongDevice on the fused call serve(handler). */
-export class FusedDevice {
-  constructor(vring, guest, layout, engine, batch = BATCH) {
-    this.queue = new vring.VirtqueueDevice(queueOptions(guest, layout, engine, batch));
+/**
+ * Driver-private state on the batch calls: reserve, the buffer specs and publish; reclaim and a
+ * pass over the completion records.
+ */
+export class PingpongDriver {
+  constructor(vring, guest, layout, engine, batch = 128) {
+    this.queue = new vring.VirtqueueDriver(queueOptions(guest, layout, engine, batch));
     this.u32 = guest.u32;
-    this.view = guest.view;
-    this.served = 0;
-    this.handler = new BlockHandler(this);
+    const base = guest.scratchEnd;
+    if ((base & 3) !== 0) throw new Error('guest region not 4-byte aligned');
+    // Per key (split: head descriptor; packed: buffer id): sector sent and data buffer word.
+    this.inflight = new Uint32Array(INFLIGHT_STRIDE * QUEUE_SIZE);
+    this.submitted = 0;
+    this.hash = FNV_OFFSET;
+    this.filler = new RequestFiller(this.u32, this.inflight, base, layout === 'split');
+    this.checker = new CompletionChecker(this.u32, this.inflight);
+    // The constant parts of every request's two buffer specs are written once.
+    const S = vring.BUFFER_SPEC;
+    const words = S.size >>> 2;
+    const specs = this.queue.specs;
+    for (let p = 0; p + 1 < specs.length / words; p += 2) {
+      specs[p * words + (S.addrHigh >>> 2)] = 0;
+      specs[p * words + (S.length >>> 2)] = HEADER_SIZE;
+      specs[p * words + (S.flags >>> 2)] = 0;
+      specs[(p + 1) * words + (S.addrHigh >>> 2)] = 0;
+      specs[(p + 1) * words + (S.length >>> 2)] = DATA_SIZE;
+      specs[(p + 1) * words + (S.flags >>> 2)] = SPLIT_RING.VIRTQ_DESC_F_WRITE;
+    }
+    this.specWords = words;
+    this.addrLow = S.addrLow >>> 2;
   }
 
-  /** One pass: every chain seen at one acquire of the available index. */
-  pass() {
-    const n = this.queue.serve(this.handler, QUEUE_SIZE);
-    this.served += n;
+  /** Submits one batch of min(32, left) requests if enough descriptors are free. Returns the count. */
+  submit(total) {
+    const b = Math.min(BATCH, total - this.submitted);
+    if (b <= 0) return 0;
+    const q = this.queue;
+    if (q.reserve(b, 2) !== b) return 0;
+    const filler = this.filler;
+    const ids = q.chainIds;
+    const descriptors = q.descriptors;
+    const specs = q.specs;
+    const tailSpec = this.specWords;
+    for (let i = 0, first = 0, s = this.addrLow; i < b; i++, first += 2, s += 2 * tailSpec) {
+      filler.fill(i, ids[i], descriptors, first);
+      specs[s] = filler.address(i, 0, descriptors[first]);
+      specs[s + tailSpec] = filler.address(i, 1, descriptors[first + 1]);
+    }
+    q.publish();
+    this.submitted += b;
+    return b;
+  }
+
+  /** Reclaims every completion the device published; checks and folds each into the checksum. */
+  reclaim() {
+    const q = this.queue;
+    const n = q.reclaim();
+    const out = q.completions;
+    const checker = this.checker;
+    let h = this.hash;
+    for (let c = 0; c < 2 * n; c += 2) h = checker.complete(h, out[c], out[c + 1]);
+    this.hash = h >>> 0;
     return n;
+  }
+
+  get completed() {
+    return this.checker.count;
+  }
+
+  get sum() {
+    return this.checker.sums[0];
+  }
+
+  /** Workload errors plus used elements the ring rejected. */
+  get totalErrors() {
+    return this.checker.errors + this.queue.errors;
+  }
+}
+
+/** The same driver on the fused calls: submit(filler) and reclaimFold(checker). */
+export class FusedDriver extends PingpongDriver {
+  constructor(vring, guest, layout, engine, batch = BATCH) {
+    super(vring, guest, layout, engine, batch);
+  }
+
+  submit(total) {
+    const b = Math.min(BATCH, total - this.submitted);
+    if (b <= 0) return 0;
+    const n = this.queue.submit(b, 2, this.filler);
+    this.submitted += n;
+    return n;
+  }
+
+  reclaim() {
+    const before = this.checker.count;
+    this.hash = this.queue.reclaimFold(this.checker, this.hash) >>> 0;
+    return this.checker.count - before;
+  }
+}
+
+/**
+ * Device-private state on the batch calls: pops (and validates) chains in batches until none is
+ * available and serves each from its compact record (first readable = header, first writable =
+ * data buffer); rejected chains keep used length 0.
+ */
+export class PingpongDevice {
+  constructor(vring, guest, layout, engine, batch = BATCH) {
+    this.queue = new vring.VirtqueueDevice(queueOptions(guest, layout, engine, batch));
+    this.handler = new BlockHandler(guest);
+    this.served = 0;
+    this.batch = batch;
+    const R = vring.COMPACT_RECORD;
+    this.words = R.size >>> 2;
+    if (R.id !== 0 || R.reason !== 4 || R.readOffset !== 8 || R.readLength !== 12 || R.writeOffset !== 16 || R.writeLength !== 20 || R.usedLength !== 28) {
+      throw new Error('COMPACT_RECORD layout changed: update PingpongDevice.pass');
+    }
+  }
+
+  pass() {
+    const q = this.queue;
+    const rec = q.records;
+    const words = this.words;
+    const batch = this.batch;
+    const handler = this.handler;
+    let total = 0;
+    for (;;) {
+      const n = q.popCompact(batch);
+      if (n === 0) break;
+      for (let i = 0, r = 0; i < n; i++, r += words) {
+        if (rec[r + 1] === 0) rec[r + 7] = handler.serve(rec[r], rec[r + 2] >>> 0, rec[r + 3] >>> 0, rec[r + 4] >>> 0, rec[r + 5] >>> 0);
+      }
+      q.pushCompact(n);
+      total += n;
+      // Fewer than asked: the pop saw everything published at its acquire of avail.idx.
+      if (n < batch) break;
+    }
+    this.served += total;
+    return total;
   }
 
   get errors() {
     return this.handler.errors;
   }
 
+  /** Workload errors plus chains the ring rejected. */
   get totalErrors() {
     return this.handler.errors + this.queue.errors;
+  }
+}
+
+/** The same device on the fused call serve(handler). */
+export class FusedDevice extends PingpongDevice {
+  /** One pass: every chain seen at one acquire of the available index. */
+  pass() {
+    const n = this.queue.serve(this.handler, QUEUE_SIZE);
+    this.served += n;
+    return n;
   }
 }
 
