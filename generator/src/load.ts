@@ -69,7 +69,11 @@ interface LoadState {
 }
 
 /** Reads `rel` under the spec folder and validates it; undefined when missing or invalid. */
-function readValidated<T>(state: LoadState, rel: string, schema: z.ZodType<T>): { value: T; file: YamlFile } | undefined {
+function readValidated<T>(
+  state: LoadState,
+  rel: string,
+  schema: z.ZodType<T>,
+): { value: T; file: YamlFile } | undefined {
   const path = join(state.dir, rel);
   if (!existsSync(path)) {
     state.issues.push({
@@ -166,7 +170,9 @@ export function loadSpecFolder(dir: string, root: string): { model: SpecModel | 
   const listed = new Set(meta.value.prose);
   const proseDir = join(dir, 'prose');
   if (existsSync(proseDir)) {
-    for (const name of readdirSync(proseDir).filter((n) => n.endsWith('.md')).sort()) {
+    for (const name of readdirSync(proseDir)
+      .filter((n) => n.endsWith('.md'))
+      .sort()) {
       if (!listed.has(name)) {
         state.issues.push({
           rule: 'prose-chapter',

@@ -19,7 +19,15 @@ export const Version = z.string().regex(/^(\d+\.\d+|draft)$/, 'must be a release
 export const Status = z.enum(['stable', 'deprecated', 'reserved', 'proposed']);
 export type Status = z.infer<typeof Status>;
 
-export const Implementation = z.enum(['qemu', 'libvhost-user', 'rust-vmm', 'dpdk', 'crosvm', 'cloud-hypervisor', 'spec-text']);
+export const Implementation = z.enum([
+  'qemu',
+  'libvhost-user',
+  'rust-vmm',
+  'dpdk',
+  'crosvm',
+  'cloud-hypervisor',
+  'spec-text',
+]);
 
 /** A place where an implementation (or the upstream text itself) does not do what the spec says. */
 export const Divergence = z.strictObject({
@@ -34,7 +42,10 @@ export type Divergence = z.infer<typeof Divergence>;
 
 export const Release = z.strictObject({
   version: Version,
-  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  date: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .optional(),
   summary: z.string(),
   /** Which upstream versions implement (about) this release. */
   corresponds: z.record(z.string(), z.string()),

@@ -37,7 +37,12 @@ export class YamlFile {
   private readonly doc: Document.Parsed;
   private readonly lines: LineCounter;
 
-  private constructor(readonly path: string, doc: Document.Parsed, lines: LineCounter, root: string) {
+  private constructor(
+    readonly path: string,
+    doc: Document.Parsed,
+    lines: LineCounter,
+    root: string,
+  ) {
     this.doc = doc;
     this.lines = lines;
     this.displayPath = relative(root, path) || path;

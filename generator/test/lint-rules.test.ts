@@ -63,9 +63,17 @@ describe('lint fixtures', () => {
     const issues = lintTree(buildCase(name, c));
     const [file, line, column] = c.at.split(':');
     const match = issues.find(
-      (i) => i.rule === c.rule && i.message === c.message && i.loc.file === file && i.loc.line === Number(line) && (column === undefined || i.loc.column === Number(column)),
+      (i) =>
+        i.rule === c.rule &&
+        i.message === c.message &&
+        i.loc.file === file &&
+        i.loc.line === Number(line) &&
+        (column === undefined || i.loc.column === Number(column)),
     );
-    expect(match, `issues were:\n${issues.map((i) => `${i.loc.file}:${i.loc.line}:${i.loc.column} ${i.rule}: ${i.message}`).join('\n')}`).toBeDefined();
+    expect(
+      match,
+      `issues were:\n${issues.map((i) => `${i.loc.file}:${i.loc.line}:${i.loc.column} ${i.rule}: ${i.message}`).join('\n')}`,
+    ).toBeDefined();
     // The fixture breaks one thing: no rule fires beyond the ones it names.
     const others = new Set(issues.map((i) => i.rule).filter((r) => r !== c.rule));
     expect([...others].filter((r) => !(c.also ?? []).includes(r))).toEqual([]);

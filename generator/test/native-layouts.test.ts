@@ -15,24 +15,36 @@ const rust = readFileSync(join(root, 'generated/rust/vhost_user.rs'), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'vhost-user-native-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const rustc = [join(homedir(), '.cargo/bin/rustc'), 'rustc'].find((bin) => {
-  try {
-    execFileSync(bin, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}) ?? 'rustc';
+const rustc =
+  [join(homedir(), '.cargo/bin/rustc'), 'rustc'].find((bin) => {
+    try {
+      execFileSync(bin, ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  }) ?? 'rustc';
 
 function compileC(source: string): void {
   writeFileSync(join(dir, 'vhost_user.h'), source);
-  writeFileSync(join(dir, 'main.c'), '#include "vhost_user.h"\nint main(void) { return (int)sizeof(struct vhost_user_vring_addr) - 40; }\n');
-  execFileSync('gcc', ['-std=c11', '-Wall', '-Wextra', '-Werror', '-pedantic', '-o', join(dir, 'main'), join(dir, 'main.c')], { stdio: 'pipe' });
+  writeFileSync(
+    join(dir, 'main.c'),
+    '#include "vhost_user.h"\nint main(void) { return (int)sizeof(struct vhost_user_vring_addr) - 40; }\n',
+  );
+  execFileSync(
+    'gcc',
+    ['-std=c11', '-Wall', '-Wextra', '-Werror', '-pedantic', '-o', join(dir, 'main'), join(dir, 'main.c')],
+    { stdio: 'pipe' },
+  );
 }
 
 function compileRust(source: string): void {
   writeFileSync(join(dir, 'vhost_user.rs'), source);
-  execFileSync(rustc, ['--crate-type=lib', '--edition=2021', '-o', join(dir, 'libvhost_user.rlib'), join(dir, 'vhost_user.rs')], { stdio: 'pipe' });
+  execFileSync(
+    rustc,
+    ['--crate-type=lib', '--edition=2021', '-o', join(dir, 'libvhost_user.rlib'), join(dir, 'vhost_user.rs')],
+    { stdio: 'pipe' },
+  );
 }
 
 describe('generated C header', () => {
@@ -43,7 +55,10 @@ describe('generated C header', () => {
     expect(execFileSync(join(dir, 'main')).length).toBe(0);
   });
   it('fails to compile when an offset is wrong', () => {
-    const broken = header.replace('offsetof(struct vhost_user_vring_addr, log) == 32', 'offsetof(struct vhost_user_vring_addr, log) == 36');
+    const broken = header.replace(
+      'offsetof(struct vhost_user_vring_addr, log) == 32',
+      'offsetof(struct vhost_user_vring_addr, log) == 36',
+    );
     expect(broken).not.toBe(header);
     expect(() => compileC(broken)).toThrow();
   });

@@ -13,29 +13,91 @@ const { repo, issues } = checkRepository(root);
 const draft = repo?.draft as SpecModel;
 
 const FRONTEND: Record<string, number> = {
-  GET_FEATURES: 1, SET_FEATURES: 2, SET_OWNER: 3, RESET_OWNER: 4, SET_MEM_TABLE: 5, SET_LOG_BASE: 6,
-  SET_LOG_FD: 7, SET_VRING_NUM: 8, SET_VRING_ADDR: 9, SET_VRING_BASE: 10, GET_VRING_BASE: 11,
-  SET_VRING_KICK: 12, SET_VRING_CALL: 13, SET_VRING_ERR: 14, GET_PROTOCOL_FEATURES: 15,
-  SET_PROTOCOL_FEATURES: 16, GET_QUEUE_NUM: 17, SET_VRING_ENABLE: 18, SEND_RARP: 19, NET_SET_MTU: 20,
-  SET_BACKEND_REQ_FD: 21, IOTLB_MSG: 22, SET_VRING_ENDIAN: 23, GET_CONFIG: 24, SET_CONFIG: 25,
-  CREATE_CRYPTO_SESSION: 26, CLOSE_CRYPTO_SESSION: 27, POSTCOPY_ADVISE: 28, POSTCOPY_LISTEN: 29,
-  POSTCOPY_END: 30, GET_INFLIGHT_FD: 31, SET_INFLIGHT_FD: 32, GPU_SET_SOCKET: 33, RESET_DEVICE: 34,
-  VRING_KICK: 35, GET_MAX_MEM_SLOTS: 36, ADD_MEM_REG: 37, REM_MEM_REG: 38, SET_STATUS: 39,
-  GET_STATUS: 40, GET_SHARED_OBJECT: 41, SET_DEVICE_STATE_FD: 42, CHECK_DEVICE_STATE: 43,
-  GET_SHMEM_CONFIG: 44, GET_VRING_BASE_SKIP_DRAIN: 45,
+  GET_FEATURES: 1,
+  SET_FEATURES: 2,
+  SET_OWNER: 3,
+  RESET_OWNER: 4,
+  SET_MEM_TABLE: 5,
+  SET_LOG_BASE: 6,
+  SET_LOG_FD: 7,
+  SET_VRING_NUM: 8,
+  SET_VRING_ADDR: 9,
+  SET_VRING_BASE: 10,
+  GET_VRING_BASE: 11,
+  SET_VRING_KICK: 12,
+  SET_VRING_CALL: 13,
+  SET_VRING_ERR: 14,
+  GET_PROTOCOL_FEATURES: 15,
+  SET_PROTOCOL_FEATURES: 16,
+  GET_QUEUE_NUM: 17,
+  SET_VRING_ENABLE: 18,
+  SEND_RARP: 19,
+  NET_SET_MTU: 20,
+  SET_BACKEND_REQ_FD: 21,
+  IOTLB_MSG: 22,
+  SET_VRING_ENDIAN: 23,
+  GET_CONFIG: 24,
+  SET_CONFIG: 25,
+  CREATE_CRYPTO_SESSION: 26,
+  CLOSE_CRYPTO_SESSION: 27,
+  POSTCOPY_ADVISE: 28,
+  POSTCOPY_LISTEN: 29,
+  POSTCOPY_END: 30,
+  GET_INFLIGHT_FD: 31,
+  SET_INFLIGHT_FD: 32,
+  GPU_SET_SOCKET: 33,
+  RESET_DEVICE: 34,
+  VRING_KICK: 35,
+  GET_MAX_MEM_SLOTS: 36,
+  ADD_MEM_REG: 37,
+  REM_MEM_REG: 38,
+  SET_STATUS: 39,
+  GET_STATUS: 40,
+  GET_SHARED_OBJECT: 41,
+  SET_DEVICE_STATE_FD: 42,
+  CHECK_DEVICE_STATE: 43,
+  GET_SHMEM_CONFIG: 44,
+  GET_VRING_BASE_SKIP_DRAIN: 45,
 };
 
 const BACKEND: Record<string, number> = {
-  IOTLB_MSG: 1, CONFIG_CHANGE_MSG: 2, VRING_HOST_NOTIFIER_MSG: 3, VRING_CALL: 4, VRING_ERR: 5,
-  SHARED_OBJECT_ADD: 6, SHARED_OBJECT_REMOVE: 7, SHARED_OBJECT_LOOKUP: 8, SHMEM_MAP: 9, SHMEM_UNMAP: 10,
+  IOTLB_MSG: 1,
+  CONFIG_CHANGE_MSG: 2,
+  VRING_HOST_NOTIFIER_MSG: 3,
+  VRING_CALL: 4,
+  VRING_ERR: 5,
+  SHARED_OBJECT_ADD: 6,
+  SHARED_OBJECT_REMOVE: 7,
+  SHARED_OBJECT_LOOKUP: 8,
+  SHMEM_MAP: 9,
+  SHMEM_UNMAP: 10,
 };
 
 const PROTOCOL_BITS: Record<string, number> = {
-  MQ: 0, LOG_SHMFD: 1, RARP: 2, REPLY_ACK: 3, MTU: 4, BACKEND_REQ: 5, CROSS_ENDIAN: 6,
-  CRYPTO_SESSION: 7, PAGEFAULT: 8, CONFIG: 9, BACKEND_SEND_FD: 10, HOST_NOTIFIER: 11,
-  INFLIGHT_SHMFD: 12, RESET_DEVICE: 13, INBAND_NOTIFICATIONS: 14, CONFIGURE_MEM_SLOTS: 15,
-  STATUS: 16, XEN_MMAP: 17, SHARED_OBJECT: 18, DEVICE_STATE: 19, GET_VRING_BASE_INFLIGHT: 20,
-  GPA_ADDRESSES: 21, SHMEM: 22, GET_VRING_BASE_SKIP_DRAIN: 23,
+  MQ: 0,
+  LOG_SHMFD: 1,
+  RARP: 2,
+  REPLY_ACK: 3,
+  MTU: 4,
+  BACKEND_REQ: 5,
+  CROSS_ENDIAN: 6,
+  CRYPTO_SESSION: 7,
+  PAGEFAULT: 8,
+  CONFIG: 9,
+  BACKEND_SEND_FD: 10,
+  HOST_NOTIFIER: 11,
+  INFLIGHT_SHMFD: 12,
+  RESET_DEVICE: 13,
+  INBAND_NOTIFICATIONS: 14,
+  CONFIGURE_MEM_SLOTS: 15,
+  STATUS: 16,
+  XEN_MMAP: 17,
+  SHARED_OBJECT: 18,
+  DEVICE_STATE: 19,
+  GET_VRING_BASE_INFLIGHT: 20,
+  GPA_ADDRESSES: 21,
+  SHMEM: 22,
+  GET_VRING_BASE_SKIP_DRAIN: 23,
 };
 
 /** name -> [size, [field offsets in order]] */
@@ -60,7 +122,8 @@ const LAYOUTS: Record<string, [number | null, number[]]> = {
   DescStatePacked: [32, [0, 1, 2, 4, 6, 8, 16, 18, 20, 24]],
 };
 
-const message = (channel: 'frontend' | 'backend', name: string) => draft.messages.find((m) => m.channel === channel && m.name === name);
+const message = (channel: 'frontend' | 'backend', name: string) =>
+  draft.messages.find((m) => m.channel === channel && m.name === name);
 const payload = (name: string) => draft.payloads.find((p) => p.name === name);
 const feature = (name: string) => draft.protocolFeatures.find((b) => b.name === name);
 
@@ -107,7 +170,11 @@ describe('layouts match upstream', () => {
   });
   it('header is 12 bytes: request, flags, size; version 1 in bits 0-1, reply 0x4, need_reply 0x8', () => {
     expect(draft.header.size).toBe(12);
-    expect(draft.header.fields.map((f) => [f.name, f.offset])).toEqual([['request', 0], ['flags', 4], ['size', 8]]);
+    expect(draft.header.fields.map((f) => [f.name, f.offset])).toEqual([
+      ['request', 0],
+      ['flags', 4],
+      ['size', 8],
+    ]);
     expect(draft.header.version).toEqual({ mask: 0x3, value: 0x1 });
     expect(draft.header.flags.map((f) => f.mask)).toEqual([0x4, 0x8]);
     expect(draft.header.reservedMask >>> 0).toBe(0xfffffff0);
@@ -123,15 +190,28 @@ describe('layouts match upstream', () => {
   });
   it('packed ring base: avail 0-14, avail wrap 15, used 16-30, used wrap 31', () => {
     const packed = payload('VringBase')?.fields[1]?.views?.find((v) => v.name === 'packed')?.bits;
-    expect(packed?.map((b) => [b.lsb, b.width])).toEqual([[0, 15], [15, 1], [16, 15], [31, 1]]);
+    expect(packed?.map((b) => [b.lsb, b.width])).toEqual([
+      [0, 15],
+      [15, 1],
+      [16, 15],
+      [31, 1],
+    ]);
   });
   it('XEN_MMAP extends a region to 40 bytes with flags and domid', () => {
-    expect(payload('MemoryRegion')?.extension).toMatchObject({ protocolFeature: 'VHOST_USER_PROTOCOL_F_XEN_MMAP', size: 40 });
+    expect(payload('MemoryRegion')?.extension).toMatchObject({
+      protocolFeature: 'VHOST_USER_PROTOCOL_F_XEN_MMAP',
+      size: 40,
+    });
   });
   it('split and packed ring structs', () => {
     const { split, packed } = draft.rings;
     expect(split.structs.find((s) => s.name === 'SplitDesc')?.fields.map((f) => f.offset)).toEqual([0, 8, 12, 14]);
-    expect(packed.structs.find((s) => s.name === 'PackedDesc')?.fields.map((f) => [f.name, f.offset])).toEqual([['addr', 0], ['len', 8], ['id', 12], ['flags', 14]]);
+    expect(packed.structs.find((s) => s.name === 'PackedDesc')?.fields.map((f) => [f.name, f.offset])).toEqual([
+      ['addr', 0],
+      ['len', 8],
+      ['id', 12],
+      ['flags', 14],
+    ]);
     const constant = (ring: typeof split, name: string) => ring.constants.find((c) => c.name === name)?.value;
     expect(constant(packed, 'VIRTQ_DESC_F_AVAIL')).toBe(1 << 7);
     expect(constant(packed, 'VIRTQ_DESC_F_USED')).toBe(1 << 15);
@@ -152,8 +232,20 @@ describe('rules match upstream', () => {
     );
   });
   it('messages that always reply', () => {
-    const always = draft.messages.filter((m) => m.channel === 'frontend' && m.reply.kind === 'always').map((m) => m.name.replace('VHOST_USER_', ''));
-    for (const name of ['GET_FEATURES', 'GET_PROTOCOL_FEATURES', 'GET_VRING_BASE', 'GET_VRING_BASE_SKIP_DRAIN', 'GET_QUEUE_NUM', 'GET_CONFIG', 'GET_MAX_MEM_SLOTS', 'GET_STATUS', 'GET_SHMEM_CONFIG']) {
+    const always = draft.messages
+      .filter((m) => m.channel === 'frontend' && m.reply.kind === 'always')
+      .map((m) => m.name.replace('VHOST_USER_', ''));
+    for (const name of [
+      'GET_FEATURES',
+      'GET_PROTOCOL_FEATURES',
+      'GET_VRING_BASE',
+      'GET_VRING_BASE_SKIP_DRAIN',
+      'GET_QUEUE_NUM',
+      'GET_CONFIG',
+      'GET_MAX_MEM_SLOTS',
+      'GET_STATUS',
+      'GET_SHMEM_CONFIG',
+    ]) {
       expect(always).toContain(name);
     }
     const setLogBase = message('frontend', 'VHOST_USER_SET_LOG_BASE')?.reply;
@@ -172,7 +264,10 @@ describe('rules match upstream', () => {
   });
   it('postcopy is forbidden with CONFIGURE_MEM_SLOTS', () => {
     const rule = draft.rules.preconditions.find((r) => r.id === 'postcopy-forbidden-with-mem-slots');
-    expect(rule).toMatchObject({ level: 'MUST NOT', condition: { protocolFeature: 'VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS' } });
+    expect(rule).toMatchObject({
+      level: 'MUST NOT',
+      condition: { protocolFeature: 'VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS' },
+    });
   });
   it('rings start stopped and disabled', () => {
     expect(draft.rules.ringStates.initial).toEqual(['stopped', 'disabled']);

@@ -5,7 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MessageFramer, ProtocolFeature, decode, featureMask, type DecodedMessage, type FramerEvent } from '@vhost-user/codec';
+import {
+  MessageFramer,
+  ProtocolFeature,
+  decode,
+  featureMask,
+  type DecodedMessage,
+  type FramerEvent,
+} from '@vhost-user/codec';
 
 interface Line {
   dir: string;
@@ -55,7 +62,12 @@ describe('QEMU 7.2 <-> qemu-storage-daemon boot session', () => {
         // Deliver each message in two reads, the fds with the first, as recvmsg would.
         const length = line.hex.length / 2;
         const cut = 1 + (i % Math.max(1, length - 1));
-        events.push(...framer.push(stream.subarray(offset, offset + cut), Array.from({ length: line.fds }, (_, k) => 100 + k)));
+        events.push(
+          ...framer.push(
+            stream.subarray(offset, offset + cut),
+            Array.from({ length: line.fds }, (_, k) => 100 + k),
+          ),
+        );
         events.push(...framer.push(stream.subarray(offset + cut, offset + length)));
         offset += length;
       });

@@ -35,7 +35,10 @@ interface JsonMessage {
   request: string | null;
   reply: string | null;
 }
-const spec = JSON.parse(readFileSync(new URL('../../generated/spec.json', import.meta.url), 'utf8')) as { payloads: JsonPayload[]; messages: JsonMessage[] };
+const spec = JSON.parse(readFileSync(new URL('../../generated/spec.json', import.meta.url), 'utf8')) as {
+  payloads: JsonPayload[];
+  messages: JsonMessage[];
+};
 const payloads = new Map(spec.payloads.map((p) => [p.name, p]));
 const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
@@ -66,26 +69,37 @@ function payloadType(channel: Channel, v: Vector): string | null {
   const m = spec.messages.find((x) => x.channel === channel && x.name === v.name);
   if (!m) throw new Error(`unknown message ${v.name}`);
   if (v.kind === 'request') return m.request;
-  return v.ack ? 'U64' : m.reply ?? 'U64';
+  return v.ack ? 'U64' : (m.reply ?? 'U64');
 }
 
 for (const channel of ['frontend', 'backend'] as const) {
-  const file = parse(readFileSync(new URL(`../vectors/${channel}.yaml`, import.meta.url), 'utf8')) as { vectors: Vector[] };
+  const file = parse(readFileSync(new URL(`../vectors/${channel}.yaml`, import.meta.url), 'utf8')) as {
+    vectors: Vector[];
+  };
   describe(`${channel} golden vectors`, () => {
     it('cover every message of the channel', () => {
       const names = new Set(file.vectors.map((v) => v.name));
       expect(spec.messages.filter((m) => m.channel === channel && !names.has(m.name)).map((m) => m.name)).toEqual([]);
     });
-    it.each(file.vectors.map((v, i) => ({ ...v, label: `${i}: ${v.name} ${v.kind}${v.ack ? ' (ack)' : ''}${v.note ? ` — ${v.note}` : ''}` })))('$label', (v) => {
+    it.each(
+      file.vectors.map((v, i) => ({
+        ...v,
+        label: `${i}: ${v.name} ${v.kind}${v.ack ? ' (ack)' : ''}${v.note ? ` — ${v.note}` : ''}`,
+      })),
+    )('$label', (v) => {
       const bytes = Uint8Array.from(Buffer.from(v.hex.replace(/\s+/g, ''), 'hex'));
       const type = payloadType(channel, v);
       const value = v.payload === null || type === null ? null : toValue(type, v.payload);
       const decoded = decode(channel, bytes, { fds: v.fds });
       expect(decoded).toMatchObject({ kind: v.kind, name: v.name });
       expect(decoded.payload).toEqual(value);
-      if (v.kind === 'request') expect((decoded as unknown as { needReply: boolean }).needReply).toBe(v.needReply ?? false);
+      if (v.kind === 'request')
+        expect((decoded as unknown as { needReply: boolean }).needReply).toBe(v.needReply ?? false);
       else expect((decoded as unknown as { ack: boolean }).ack).toBe(v.ack ?? false);
-      const message = v.kind === 'request' ? { name: v.name, payload: value, needReply: v.needReply } : { kind: 'reply', name: v.name, payload: value, ack: v.ack };
+      const message =
+        v.kind === 'request'
+          ? { name: v.name, payload: value, needReply: v.needReply }
+          : { kind: 'reply', name: v.name, payload: value, ack: v.ack };
       expect(Buffer.from(encode(channel, message as never)).toString('hex')).toBe(Buffer.from(bytes).toString('hex'));
     });
   });

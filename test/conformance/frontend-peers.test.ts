@@ -20,7 +20,8 @@ function mustFailures(run: FrontendRun): string[] {
 }
 
 function show(run: FrontendRun): void {
-  if (process.env.VU_TRACE) for (const r of run.results) console.log(`${r.outcome} ${r.level} ${r.id} ${r.detail ?? ''}`);
+  if (process.env.VU_TRACE)
+    for (const r of run.results) console.log(`${r.outcome} ${r.level} ${r.id} ${r.detail ?? ''}`);
 }
 
 describe('conformance --frontend against real front-ends', () => {
@@ -41,18 +42,39 @@ describe('conformance --frontend against real front-ends', () => {
     const socket = dir.file('suite.sock');
     const serial = dir.file('serial.log');
     const qmpPath = dir.file('qmp.sock');
-    const run = runFrontend({ listen: socket, device: 'blk', expectations: loadExpectations('qemu-frontend'), onListening: () => (peer = startQemuBlk(socket, serial, qmpPath)) });
+    const run = runFrontend({
+      listen: socket,
+      device: 'blk',
+      expectations: loadExpectations('qemu-frontend'),
+      onListening: () => (peer = startQemuBlk(socket, serial, qmpPath)),
+    });
     await waitForMarker(peer as Peer, serial, BOOT_MARKER);
     await qmp(qmpPath, ['qmp_capabilities', 'quit']);
     const result = await run;
     show(result);
     expect(serialText(serial)).toContain(BOOT_MARKER);
-    rows.push(matrixRow('QEMU vhost-user-blk-pci', `qemu-system-x86 ${debianVersion('qemu-system-x86')}`, result.results, 'blk', 'frontend'));
+    rows.push(
+      matrixRow(
+        'QEMU vhost-user-blk-pci',
+        `qemu-system-x86 ${debianVersion('qemu-system-x86')}`,
+        result.results,
+        'blk',
+        'frontend',
+      ),
+    );
     expect(mustFailures(result)).toEqual([]);
     expect(result.backendErrors).toEqual([]);
     // The session was judged, not skipped: QEMU set up memory and a ring and stopped it.
     const ran = (id: string) => result.results.find((r) => r.id === id)?.outcome;
-    for (const id of ['memory/no-overlaps', 'memory/ring-addresses-in-regions', 'fds/ADD_MEM_REG', 'fds/SET_VRING_KICK', 'header/need-reply-only-with-reply-ack', 'gating/GET_MAX_MEM_SLOTS']) expect(ran(id), id).toBe('pass');
+    for (const id of [
+      'memory/no-overlaps',
+      'memory/ring-addresses-in-regions',
+      'fds/ADD_MEM_REG',
+      'fds/SET_VRING_KICK',
+      'header/need-reply-only-with-reply-ack',
+      'gating/GET_MAX_MEM_SLOTS',
+    ])
+      expect(ran(id), id).toBe('pass');
     expect(result.results).toHaveLength(frontendCases().length);
   }, 60_000);
 
@@ -63,10 +85,32 @@ describe('conformance --frontend against real front-ends', () => {
     let stopTestpmd: () => void = () => undefined;
     const stop = new Promise<void>((resolve) => (stopTestpmd = resolve));
     const run = runFrontend({
-      listen: socket, device: 'net', expectations: loadExpectations('dpdk-virtio-user'), stop,
+      listen: socket,
+      device: 'net',
+      expectations: loadExpectations('dpdk-virtio-user'),
+      stop,
       onListening: () => {
-        peer = new Peer('stdbuf', ['-oL', 'dpdk-testpmd', '-l', '0-1', '--no-pci', '--no-huge', '-m', '512', '--no-shconf', '--file-prefix', `vuc${process.pid}`,
-          '--vdev', `net_virtio_user0,path=${socket},queues=1,queue_size=256`, '--', '--forward-mode=txonly', '--stats-period', '3600', '--nb-cores=1', '--total-num-mbufs=8192']);
+        peer = new Peer('stdbuf', [
+          '-oL',
+          'dpdk-testpmd',
+          '-l',
+          '0-1',
+          '--no-pci',
+          '--no-huge',
+          '-m',
+          '512',
+          '--no-shconf',
+          '--file-prefix',
+          `vuc${process.pid}`,
+          '--vdev',
+          `net_virtio_user0,path=${socket},queues=1,queue_size=256`,
+          '--',
+          '--forward-mode=txonly',
+          '--stats-period',
+          '3600',
+          '--nb-cores=1',
+          '--total-num-mbufs=8192',
+        ]);
       },
     });
     // testpmd is forwarding once it prints its start banner; then stop it and judge the session.
@@ -76,9 +120,18 @@ describe('conformance --frontend against real front-ends', () => {
     setTimeout(stopTestpmd, 2000).unref(); // the session normally ends with testpmd's exit
     const result = await run;
     show(result);
-    rows.push(matrixRow('DPDK virtio_user (testpmd)', `librte-net-virtio23 ${debianVersion('librte-net-virtio23')}`, result.results, 'net', 'frontend'));
+    rows.push(
+      matrixRow(
+        'DPDK virtio_user (testpmd)',
+        `librte-net-virtio23 ${debianVersion('librte-net-virtio23')}`,
+        result.results,
+        'net',
+        'frontend',
+      ),
+    );
     expect(mustFailures(result)).toEqual([]);
     const ran = (id: string) => result.results.find((r) => r.id === id)?.outcome;
-    for (const id of ['memory/no-overlaps', 'fds/SET_MEM_TABLE', 'fds/SET_VRING_KICK']) expect(ran(id), id).toBe('pass');
+    for (const id of ['memory/no-overlaps', 'fds/SET_MEM_TABLE', 'fds/SET_VRING_KICK'])
+      expect(ran(id), id).toBe('pass');
   }, 90_000);
 });

@@ -74,7 +74,8 @@ const PEERS: PeerSpec[] = [
     // No device profile yet: DPDK starts a net device only once every ring of a queue pair is
     // set up, which the suite's single-ring data path does not do, so data-path cases are skipped.
     timeoutMs: 3000,
-    command: (_dir, socket) => `dpdk-testpmd -l 0-1 --no-pci --no-huge -m 512 --no-shconf --vdev 'net_vhost0,iface=${socket},queues=1' -- --stats-period 3600 --nb-cores=1 --total-num-mbufs=8192`,
+    command: (_dir, socket) =>
+      `dpdk-testpmd -l 0-1 --no-pci --no-huge -m 512 --no-shconf --vdev 'net_vhost0,iface=${socket},queues=1' -- --stats-period 3600 --nb-cores=1 --total-num-mbufs=8192`,
   },
 ];
 
@@ -86,9 +87,18 @@ describe('conformance against real back-ends', () => {
       const dir = new TempDir();
       try {
         const socket = dir.file('peer.sock');
-        const results = await runCases(allCases(), { socket, spawn: peer.command(dir, socket), restartEachCase: peer.restartEachCase, device: peer.device, timeoutMs: peer.timeoutMs ?? 1000, expectations: loadExpectations(peer.impl) });
+        const results = await runCases(allCases(), {
+          socket,
+          spawn: peer.command(dir, socket),
+          restartEachCase: peer.restartEachCase,
+          device: peer.device,
+          timeoutMs: peer.timeoutMs ?? 1000,
+          expectations: loadExpectations(peer.impl),
+        });
         rows.push(matrixRow(peer.name, `${peer.pkg} ${packageVersion(peer.pkg)}`, results, peer.device));
-        const unexpected = results.filter((r) => r.level === 'MUST' && r.outcome === 'fail').map((r) => `${r.id}: ${r.detail}`);
+        const unexpected = results
+          .filter((r) => r.level === 'MUST' && r.outcome === 'fail')
+          .map((r) => `${r.id}: ${r.detail}`);
         expect(unexpected).toEqual([]);
         // The suite really drove the peer: most MUST cases ran.
         expect(results.filter((r) => r.outcome === 'pass').length).toBeGreaterThan(15);
@@ -102,9 +112,16 @@ describe('conformance against real back-ends', () => {
     const dir = new TempDir();
     const socket = dir.file('ts.sock');
     writeFileSync(dir.file('disk.img'), Buffer.alloc(1 << 20));
-    const backend = new VhostUserBackend(socket, () => new BlkBackendDevice(dir.file('disk.img')), { memoryBytes: 64 << 20 });
+    const backend = new VhostUserBackend(socket, () => new BlkBackendDevice(dir.file('disk.img')), {
+      memoryBytes: 64 << 20,
+    });
     try {
-      const results = await runCases(allCases(), { socket, device: 'blk', timeoutMs: 1000, expectations: loadExpectations('ts-backend') });
+      const results = await runCases(allCases(), {
+        socket,
+        device: 'blk',
+        timeoutMs: 1000,
+        expectations: loadExpectations('ts-backend'),
+      });
       rows.push(matrixRow('@vhost-user/transport (TS blk back-end)', 'workspace 0.1.0', results, 'blk'));
       expect(results.filter((r) => r.outcome === 'fail')).toEqual([]);
     } finally {

@@ -24,10 +24,25 @@ describe.skipIf(skip !== undefined)('TS front-end <-> DPDK testpmd (vhost PMD)',
   beforeEach(async () => {
     dir = new TempDir();
     sock = dir.file('vhost.sock');
-    testpmd = new Peer('stdbuf', ['-oL', 'dpdk-testpmd',
-      '-l', '0-1', '--no-pci', '--no-huge', '-m', '512', '--no-shconf', '--file-prefix', `vu${process.pid}`,
-      '--vdev', `net_vhost0,iface=${sock},queues=1`,
-      '--', '--stats-period', '3600', '--nb-cores=1', '--total-num-mbufs=8192',
+    testpmd = new Peer('stdbuf', [
+      '-oL',
+      'dpdk-testpmd',
+      '-l',
+      '0-1',
+      '--no-pci',
+      '--no-huge',
+      '-m',
+      '512',
+      '--no-shconf',
+      '--file-prefix',
+      `vu${process.pid}`,
+      '--vdev',
+      `net_vhost0,iface=${sock},queues=1`,
+      '--',
+      '--stats-period',
+      '3600',
+      '--nb-cores=1',
+      '--total-num-mbufs=8192',
     ]);
     await testpmd.waitForPath(sock, 20_000);
   });
@@ -48,7 +63,9 @@ describe.skipIf(skip !== undefined)('TS front-end <-> DPDK testpmd (vhost PMD)',
     await fe.driverReady();
 
     const rxBuffers = Array.from({ length: 8 }, () => memory.allocate(2048, 64));
-    const received = rxBuffers.map((addr) => rx.submit([{ guestAddr: addr, length: 2048, writable: true }]).then((written) => ({ addr, written })));
+    const received = rxBuffers.map((addr) =>
+      rx.submit([{ guestAddr: addr, length: 2048, writable: true }]).then((written) => ({ addr, written })),
+    );
     const packet = frame('vhost-user TS front-end through DPDK');
     const txAddr = memory.allocate(NET_HEADER + packet.length, 64);
     memory.view(txAddr, NET_HEADER).fill(0);
@@ -57,7 +74,9 @@ describe.skipIf(skip !== undefined)('TS front-end <-> DPDK testpmd (vhost PMD)',
 
     const first = await Promise.race([
       ...received,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no packet came back; testpmd said:\n${testpmd.log}`)), 8000)),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`no packet came back; testpmd said:\n${testpmd.log}`)), 8000),
+      ),
     ]);
     expect(first.written).toBe(NET_HEADER + packet.length);
     expect(Buffer.from(memory.view(first.addr + NET_HEADER, packet.length)).equals(Buffer.from(packet))).toBe(true);

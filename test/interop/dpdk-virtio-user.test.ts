@@ -24,20 +24,43 @@ describe.skipIf(skip !== undefined)('DPDK virtio_user <-> TS back-end (net)', ()
     const errors: Error[] = [];
     const devices: NetSinkDevice[] = [];
     const ended: BackendSession[] = [];
-    backend = new VhostUserBackend(sock, () => {
-      const device = new NetSinkDevice();
-      devices.push(device);
-      return device;
-    }, { memoryBytes: 1 << 30, onError: (e) => errors.push(e), onSessionEnd: (s) => ended.push(s) });
-    testpmd = new Peer('stdbuf', ['-oL', 'dpdk-testpmd',
-      '-l', '0-1', '--no-pci', '--no-huge', '-m', '512', '--no-shconf', '--file-prefix', `vu${process.pid}`,
-      '--vdev', `net_virtio_user0,path=${sock},queues=1,queue_size=256`,
-      '--', '--forward-mode=txonly', '--stats-period', '3600', '--nb-cores=1', '--total-num-mbufs=8192',
+    backend = new VhostUserBackend(
+      sock,
+      () => {
+        const device = new NetSinkDevice();
+        devices.push(device);
+        return device;
+      },
+      { memoryBytes: 1 << 30, onError: (e) => errors.push(e), onSessionEnd: (s) => ended.push(s) },
+    );
+    testpmd = new Peer('stdbuf', [
+      '-oL',
+      'dpdk-testpmd',
+      '-l',
+      '0-1',
+      '--no-pci',
+      '--no-huge',
+      '-m',
+      '512',
+      '--no-shconf',
+      '--file-prefix',
+      `vu${process.pid}`,
+      '--vdev',
+      `net_virtio_user0,path=${sock},queues=1,queue_size=256`,
+      '--',
+      '--forward-mode=txonly',
+      '--stats-period',
+      '3600',
+      '--nb-cores=1',
+      '--total-num-mbufs=8192',
     ]);
     const deadline = Date.now() + 20_000;
     while ((devices[0]?.packets ?? 0) < 1000) {
       if (!testpmd.running) throw new Error(`testpmd exited:\n${testpmd.log}`);
-      if (Date.now() > deadline) throw new Error(`${devices[0]?.packets ?? 0} packets so far; errors ${errors.map(String).join('; ')}\n${testpmd.log}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${devices[0]?.packets ?? 0} packets so far; errors ${errors.map(String).join('; ')}\n${testpmd.log}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
     const device = devices[0] as NetSinkDevice;

@@ -27,11 +27,28 @@ export function writeBootDisk(path: string, marker: string, bytes = 1 << 20): vo
 
 export function startQemuBlk(socket: string, serial: string, qmpPath: string): Peer {
   return new Peer('qemu-system-x86_64', [
-    '-machine', 'q35,accel=tcg', '-m', '128',
-    '-object', 'memory-backend-memfd,id=mem,size=128M,share=on', '-numa', 'node,memdev=mem',
-    '-chardev', `socket,id=c0,path=${socket}`, '-device', 'vhost-user-blk-pci,chardev=c0,bootindex=1',
-    '-display', 'none', '-serial', `file:${serial}`, '-monitor', 'none', '-qmp', `unix:${qmpPath},server=on,wait=off`,
-    '-nodefaults', '-no-user-config',
+    '-machine',
+    'q35,accel=tcg',
+    '-m',
+    '128',
+    '-object',
+    'memory-backend-memfd,id=mem,size=128M,share=on',
+    '-numa',
+    'node,memdev=mem',
+    '-chardev',
+    `socket,id=c0,path=${socket}`,
+    '-device',
+    'vhost-user-blk-pci,chardev=c0,bootindex=1',
+    '-display',
+    'none',
+    '-serial',
+    `file:${serial}`,
+    '-monitor',
+    'none',
+    '-qmp',
+    `unix:${qmpPath},server=on,wait=off`,
+    '-nodefaults',
+    '-no-user-config',
   ]);
 }
 
@@ -63,7 +80,9 @@ export function qmp(path: string, commands: string[]): Promise<string> {
       }
     });
     // QEMU may reset the connection as it exits after quit.
-    socket.on('error', (error: NodeJS.ErrnoException) => (sent && error.code === 'ECONNRESET' ? resolve(log) : reject(error)));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      sent && error.code === 'ECONNRESET' ? resolve(log) : reject(error),
+    );
     socket.on('close', () => resolve(log));
   });
 }

@@ -58,8 +58,16 @@ export class Peer {
   private output = '';
   readonly exited: Promise<number | null>;
 
-  constructor(readonly command: string, readonly args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-    this.process = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(
+    readonly command: string,
+    readonly args: string[],
+    options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  ) {
+    this.process = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.process.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     this.process.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
     this.exited = new Promise((resolve) => this.process.on('exit', (code) => resolve(code)));
@@ -77,7 +85,8 @@ export class Peer {
   async waitForPath(path: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!existsSync(path)) {
-      if (!this.running) throw new Error(`${this.command} exited (${this.process.exitCode}) before creating ${path}:\n${this.output}`);
+      if (!this.running)
+        throw new Error(`${this.command} exited (${this.process.exitCode}) before creating ${path}:\n${this.output}`);
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${path}:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 10));
     }

@@ -36,7 +36,10 @@ describe.skipIf(skip !== undefined)('QEMU <-> TS vhost-user-blk back-end', () =>
         memSlots,
         onError: (e) => errors.push(e),
         onSessionEnd: (session) => ended.push(session),
-        trace: (req) => trace.push(`${req.name.replace('VHOST_USER_', '')} ${JSON.stringify(req.payload, (_, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))}`),
+        trace: (req) =>
+          trace.push(
+            `${req.name.replace('VHOST_USER_', '')} ${JSON.stringify(req.payload, (_, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))}`,
+          ),
       });
       qemu = startQemuBlk(sock, serial, qmpPath);
       await waitForMarker(qemu, serial, MARKER);

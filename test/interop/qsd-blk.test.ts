@@ -23,8 +23,10 @@ describe.skipIf(skip !== undefined)('TS front-end <-> qemu-storage-daemon', () =
     writeSync(fd, Buffer.from('sector-seven'), 0, 12, 7 * 512);
     closeSync(fd);
     qsd = new Peer('qemu-storage-daemon', [
-      '--blockdev', `driver=file,node-name=file0,filename=${image}`,
-      '--export', `type=vhost-user-blk,id=exp0,node-name=file0,addr.type=unix,addr.path=${sock},writable=on`,
+      '--blockdev',
+      `driver=file,node-name=file0,filename=${image}`,
+      '--export',
+      `type=vhost-user-blk,id=exp0,node-name=file0,addr.type=unix,addr.path=${sock},writable=on`,
     ]);
     await qsd.waitForPath(sock);
     (await connectFrontend(sock)).close(); // listening (qsd serves the next front-end after a hang-up)
@@ -53,7 +55,14 @@ describe.skipIf(skip !== undefined)('TS front-end <-> qemu-storage-daemon', () =
     await fe.setFeatures();
     await fe.setMemory(memory);
     const f = splitRingFootprint(64);
-    const ring = { index: 0, size: 64, descAddr: memory.allocate(f.desc[0], 4096), availAddr: memory.allocate(f.avail[0], 2), usedAddr: memory.allocate(f.used[0], 4096), base: 5 };
+    const ring = {
+      index: 0,
+      size: 64,
+      descAddr: memory.allocate(f.desc[0], 4096),
+      availAddr: memory.allocate(f.avail[0], 2),
+      usedAddr: memory.allocate(f.used[0], 4096),
+      base: 5,
+    };
     await fe.startRing(memory, ring);
     // Nothing was made available: the back-end stops where SET_VRING_BASE put it.
     expect(await fe.stopRing(0)).toBe(5);

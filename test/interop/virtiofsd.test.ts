@@ -10,14 +10,34 @@ const skip = missingPeer([VIRTIOFSD], APT_QEMU);
 const CONTENT = 'hello from virtiofsd through a TypeScript front-end\n';
 
 // FUSE wire facts (linux/fuse.h); they belong to FUSE, not to vhost-user.
-const FUSE = { LOOKUP: 1, OPEN: 14, READ: 15, INIT: 26, IN_HEADER: 40, OUT_HEADER: 16, ROOT: 1n, MAJOR: 7, MINOR: 31 } as const;
+const FUSE = {
+  LOOKUP: 1,
+  OPEN: 14,
+  READ: 15,
+  INIT: 26,
+  IN_HEADER: 40,
+  OUT_HEADER: 16,
+  ROOT: 1n,
+  MAJOR: 7,
+  MINOR: 31,
+} as const;
 
 /** A FUSE session over virtio-fs: each request is one chain, header + args in, header + reply out. */
 class FuseOverVirtio {
   private unique = 1n;
-  constructor(private readonly memory: FrontendGuestMemory, private readonly queue: DriverQueue, private readonly inBuf: number, private readonly outBuf: number) {}
+  constructor(
+    private readonly memory: FrontendGuestMemory,
+    private readonly queue: DriverQueue,
+    private readonly inBuf: number,
+    private readonly outBuf: number,
+  ) {}
 
-  async call(opcode: number, nodeid: bigint, args: Uint8Array, replyBytes: number): Promise<{ error: number; body: Uint8Array }> {
+  async call(
+    opcode: number,
+    nodeid: bigint,
+    args: Uint8Array,
+    replyBytes: number,
+  ): Promise<{ error: number; body: Uint8Array }> {
     const length = FUSE.IN_HEADER + args.length;
     const request = this.memory.view(this.inBuf, length);
     const h = new DataView(request.buffer, request.byteOffset, length);
@@ -55,7 +75,15 @@ describe.skipIf(skip !== undefined)('TS front-end <-> virtiofsd', () => {
     mkdirSync(dir.file('share'));
     writeFileSync(dir.file('share/hello.txt'), CONTENT);
     sock = dir.file('fs.sock');
-    daemon = new Peer(VIRTIOFSD, [`--socket-path=${sock}`, '-o', `source=${dir.file('share')}`, '-o', 'sandbox=chroot', '-o', 'cache=none']);
+    daemon = new Peer(VIRTIOFSD, [
+      `--socket-path=${sock}`,
+      '-o',
+      `source=${dir.file('share')}`,
+      '-o',
+      'sandbox=chroot',
+      '-o',
+      'cache=none',
+    ]);
     await daemon.waitForPath(sock);
   });
 

@@ -30,7 +30,10 @@ console.log(JSON.stringify({ id: FrontendRequest.SET_VRING_NUM, num, code, names
 
 describe('@vhost-user/codec tarball', () => {
   it('installs into a new project, imports and type-checks', () => {
-    execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: join(root, 'packages/codec'), stdio: 'pipe' });
+    execFileSync('npm', ['pack', '--silent', '--pack-destination', work], {
+      cwd: join(root, 'packages/codec'),
+      stdio: 'pipe',
+    });
     const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
     expect(tarball).toBeDefined();
     const listing = execFileSync('tar', ['-tzf', join(work, tarball as string)], { encoding: 'utf8' });
@@ -41,10 +44,35 @@ describe('@vhost-user/codec tarball', () => {
 
     const app = join(work, 'app');
     execFileSync('mkdir', ['-p', app]);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module', dependencies: { '@vhost-user/codec': `file:../${tarball}` } }));
-    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'out', skipLibCheck: false, types: [] }, files: ['index.ts'] }));
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({
+        name: 'app',
+        private: true,
+        type: 'module',
+        dependencies: { '@vhost-user/codec': `file:../${tarball}` },
+      }),
+    );
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          outDir: 'out',
+          skipLibCheck: false,
+          types: [],
+        },
+        files: ['index.ts'],
+      }),
+    );
     writeFileSync(join(app, 'index.ts'), consumer);
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--silent'], { cwd: app, stdio: 'pipe' });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--silent'], {
+      cwd: app,
+      stdio: 'pipe',
+    });
     execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: app, stdio: 'pipe' });
     const out = execFileSync(process.execPath, ['out/index.js'], { cwd: app, encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual({ id: 8, num: 256, code: 'TRUNCATED', names: ['VHOST_USER_PROTOCOL_F_SHMEM'] });

@@ -13,7 +13,16 @@ import { buildIntoTemp } from '../../packages/site/test/build-output.js';
 import { serveStatic, type RunningServer } from '../../packages/site/src/serve/static-server.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 const HOW_TO_INSTALL = `Chromium is not at ${CHROMIUM}; install it with: apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH)`;
 
@@ -49,7 +58,10 @@ describe.runIf(haveChromium)('the site in Chromium', () => {
   /** Script errors and failed requests of each open page, checked when it is closed. */
   const problems = new Map<Page, string[]>();
 
-  async function open(path: string, options: { colorScheme?: 'light' | 'dark'; javaScriptEnabled?: boolean } = {}): Promise<Page> {
+  async function open(
+    path: string,
+    options: { colorScheme?: 'light' | 'dark'; javaScriptEnabled?: boolean } = {},
+  ): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
     const page = await context.newPage();
     const seen: string[] = [];
@@ -130,8 +142,15 @@ describe.runIf(haveChromium)('the site in Chromium', () => {
     const page = await open('diff/index.html');
     await page.getByRole('link', { name: '1.1 → 1.2' }).click();
     await page.waitForURL(/\/diff\/1\.1-1\.2\.html$/);
-    const added = await page.locator('tr.change-added').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-name')));
-    for (const name of ['VHOST_USER_PROTOCOL_F_SHMEM', 'VHOST_USER_GET_SHMEM_CONFIG', 'VHOST_USER_BACKEND_SHMEM_MAP', 'VHOST_USER_BACKEND_SHMEM_UNMAP']) {
+    const added = await page
+      .locator('tr.change-added')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-name')));
+    for (const name of [
+      'VHOST_USER_PROTOCOL_F_SHMEM',
+      'VHOST_USER_GET_SHMEM_CONFIG',
+      'VHOST_USER_BACKEND_SHMEM_MAP',
+      'VHOST_USER_BACKEND_SHMEM_UNMAP',
+    ]) {
       expect(added).toContain(name);
     }
     // The added bit links to its section in 1.2.

@@ -14,7 +14,13 @@ const MARKER = 'TRACED-BOOT-OK';
 
 function capture(): Io & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, out: (t) => lines.push(...t.split('\n')), err: (t) => lines.push(`stderr: ${t}`), colour: false, cwd: process.cwd() };
+  return {
+    lines,
+    out: (t) => lines.push(...t.split('\n')),
+    err: (t) => lines.push(`stderr: ${t}`),
+    colour: false,
+    cwd: process.cwd(),
+  };
 }
 
 describe.skipIf(skip !== undefined)('vhost-user trace: QEMU -> trace -> qemu-storage-daemon', () => {
@@ -38,8 +44,10 @@ describe.skipIf(skip !== undefined)('vhost-user trace: QEMU -> trace -> qemu-sto
     const backend = dir.file('qsd.sock');
     const proxy = dir.file('proxy.sock');
     qsd = new Peer('qemu-storage-daemon', [
-      '--blockdev', `driver=file,node-name=file0,filename=${image}`,
-      '--export', `type=vhost-user-blk,id=exp0,node-name=file0,addr.type=unix,addr.path=${backend},writable=on`,
+      '--blockdev',
+      `driver=file,node-name=file0,filename=${image}`,
+      '--export',
+      `type=vhost-user-blk,id=exp0,node-name=file0,addr.type=unix,addr.path=${backend},writable=on`,
     ]);
     await qsd.waitForPath(backend);
     const io = capture();
@@ -58,7 +66,7 @@ describe.skipIf(skip !== undefined)('vhost-user trace: QEMU -> trace -> qemu-sto
 
   it('boots through the tracer and shows every message once, decoded, without violations', async () => {
     const { code, io } = await tracedBoot([]);
-    if (process.env.VU_TRACE) console.log(io.lines.join("\n"));
+    if (process.env.VU_TRACE) console.log(io.lines.join('\n'));
     const lines = io.lines.filter((l) => /^\s+\d+\.\d{3} /.test(l));
     const text = io.lines.join('\n');
     expect(text).not.toContain('!!');
@@ -71,8 +79,20 @@ describe.skipIf(skip !== undefined)('vhost-user trace: QEMU -> trace -> qemu-sto
       return { time: Number(time), direction, name, kind, flags, fds: Number(fds) };
     });
     // QEMU's opening and closing messages, in order.
-    expect(parsed[0]).toMatchObject({ direction: 'front>back', name: 'GET_FEATURES', kind: 'request', flags: 'v1', fds: 0 });
-    expect(parsed[1]).toMatchObject({ direction: 'back>front', name: 'GET_FEATURES', kind: 'reply', flags: 'v1 REPLY', fds: 0 });
+    expect(parsed[0]).toMatchObject({
+      direction: 'front>back',
+      name: 'GET_FEATURES',
+      kind: 'request',
+      flags: 'v1',
+      fds: 0,
+    });
+    expect(parsed[1]).toMatchObject({
+      direction: 'back>front',
+      name: 'GET_FEATURES',
+      kind: 'reply',
+      flags: 'v1 REPLY',
+      fds: 0,
+    });
     const requests = parsed.filter((p) => p.kind === 'request' && p.direction === 'front>back');
     const names = requests.map((p) => p.name);
     expect(names.slice(0, 3)).toEqual(['GET_FEATURES', 'GET_PROTOCOL_FEATURES', 'SET_PROTOCOL_FEATURES']);
@@ -81,9 +101,17 @@ describe.skipIf(skip !== undefined)('vhost-user trace: QEMU -> trace -> qemu-sto
     const memory = requests.filter((p) => p.name === 'ADD_MEM_REG');
     expect(memory.length).toBeGreaterThan(0);
     for (const m of memory) expect(m.fds).toBe(1);
-    for (const name of ['SET_VRING_KICK', 'SET_VRING_CALL', 'SET_BACKEND_REQ_FD']) expect(requests.find((p) => p.name === name)?.fds, name).toBe(1);
+    for (const name of ['SET_VRING_KICK', 'SET_VRING_CALL', 'SET_BACKEND_REQ_FD'])
+      expect(requests.find((p) => p.name === name)?.fds, name).toBe(1);
     // One line per message: every request QEMU expects an answer to is followed by exactly one reply.
-    for (const name of ['GET_FEATURES', 'GET_PROTOCOL_FEATURES', 'GET_QUEUE_NUM', 'GET_CONFIG', 'GET_VRING_BASE', 'GET_MAX_MEM_SLOTS']) {
+    for (const name of [
+      'GET_FEATURES',
+      'GET_PROTOCOL_FEATURES',
+      'GET_QUEUE_NUM',
+      'GET_CONFIG',
+      'GET_VRING_BASE',
+      'GET_MAX_MEM_SLOTS',
+    ]) {
       const asked = requests.filter((p) => p.name === name).length;
       const answered = parsed.filter((p) => p.name === name && p.kind === 'reply').length;
       expect(asked, name).toBeGreaterThan(0);
@@ -93,14 +121,29 @@ describe.skipIf(skip !== undefined)('vhost-user trace: QEMU -> trace -> qemu-sto
     expect(needReply.length).toBeGreaterThan(0);
     expect(parsed.filter((p) => p.kind === 'ack').length).toBe(needReply.length);
     // Times are seconds since the tracer started, non-decreasing.
-    for (let i = 1; i < parsed.length; i++) expect((parsed[i] as { time: number }).time).toBeGreaterThanOrEqual((parsed[i - 1] as { time: number }).time);
+    for (let i = 1; i < parsed.length; i++)
+      expect((parsed[i] as { time: number }).time).toBeGreaterThanOrEqual((parsed[i - 1] as { time: number }).time);
   }, 60_000);
 
   it('--json prints one parseable object per message and --filter keeps only the named messages', async () => {
     const { code, io } = await tracedBoot(['--json', '--filter', 'add_mem_reg,VHOST_USER_GET_VRING_BASE']);
     expect(code).toBe(0);
-    const records = io.lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { name: string; direction: string; kind: string; fds: number; violations: string[]; payload: Record<string, unknown> });
-    expect(new Set(records.map((r) => r.name))).toEqual(new Set(['VHOST_USER_ADD_MEM_REG', 'VHOST_USER_GET_VRING_BASE']));
+    const records = io.lines
+      .filter((l) => l.trim() !== '')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            name: string;
+            direction: string;
+            kind: string;
+            fds: number;
+            violations: string[];
+            payload: Record<string, unknown>;
+          },
+      );
+    expect(new Set(records.map((r) => r.name))).toEqual(
+      new Set(['VHOST_USER_ADD_MEM_REG', 'VHOST_USER_GET_VRING_BASE']),
+    );
     for (const r of records) expect(r.violations).toEqual([]);
     const add = records.find((r) => r.name === 'VHOST_USER_ADD_MEM_REG' && r.kind === 'request');
     expect(add).toMatchObject({ direction: 'front>back', fds: 1 });
@@ -111,4 +154,3 @@ describe.skipIf(skip !== undefined)('vhost-user trace: QEMU -> trace -> qemu-sto
     expect((base[0]?.payload as { num: number }).num).toBeGreaterThan(0);
   }, 60_000);
 });
-

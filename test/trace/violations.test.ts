@@ -20,7 +20,9 @@ describe('vhost-user trace: violations and --filter on a fake front-end', () => 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'vu-trace-'));
     writeFileSync(join(dir, 'disk.img'), Buffer.alloc(1 << 20));
-    backend = new VhostUserBackend(join(dir, 'blk.sock'), () => new BlkBackendDevice(join(dir, 'disk.img')), { memoryBytes: 16 << 20 });
+    backend = new VhostUserBackend(join(dir, 'blk.sock'), () => new BlkBackendDevice(join(dir, 'disk.img')), {
+      memoryBytes: 16 << 20,
+    });
   });
   afterEach(() => {
     probe?.close();
@@ -29,9 +31,16 @@ describe('vhost-user trace: violations and --filter on a fake front-end', () => 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function traced(options: { json?: boolean; filter?: string[] } = {}): Promise<{ lines: string[]; probe: Probe; tracer: Tracer }> {
+  async function traced(
+    options: { json?: boolean; filter?: string[] } = {},
+  ): Promise<{ lines: string[]; probe: Probe; tracer: Tracer }> {
     const lines: string[] = [];
-    tracer = startTrace({ listen: join(dir, 'trace.sock'), connect: join(dir, 'blk.sock'), out: (l) => lines.push(l), ...options });
+    tracer = startTrace({
+      listen: join(dir, 'trace.sock'),
+      connect: join(dir, 'blk.sock'),
+      out: (l) => lines.push(l),
+      ...options,
+    });
     probe = await Probe.connect(join(dir, 'trace.sock'));
     return { lines, probe, tracer };
   }
@@ -54,22 +63,33 @@ describe('vhost-user trace: violations and --filter on a fake front-end', () => 
     p.send({ name: 'VHOST_USER_SET_OWNER', payload: null }, { needReply: true });
     p.send({ name: 'VHOST_USER_GET_FEATURES', payload: null });
     await p.next();
-    const records = lines.map((l) => JSON.parse(l) as { name: string; direction: string; kind: string; violations: string[] });
+    const records = lines.map(
+      (l) => JSON.parse(l) as { name: string; direction: string; kind: string; violations: string[] },
+    );
     const flagged = records.filter((r) => r.violations.length > 0);
     expect(flagged.map((r) => [r.name, r.kind, r.violations])).toEqual([
-      ['VHOST_USER_GET_QUEUE_NUM', 'request', [expect.stringMatching(/GET_QUEUE_NUM sent before VHOST_USER_PROTOCOL_F_MQ was negotiated/)]],
+      [
+        'VHOST_USER_GET_QUEUE_NUM',
+        'request',
+        [expect.stringMatching(/GET_QUEUE_NUM sent before VHOST_USER_PROTOCOL_F_MQ was negotiated/)],
+      ],
       ['VHOST_USER_SET_OWNER', 'request', ['need_reply set without REPLY_ACK negotiated']],
     ]);
     expect(t.violations).toBe(2);
     // Both directions are shown, in order.
-    expect(records.slice(0, 2).map((r) => `${r.direction} ${r.kind}`)).toEqual(['front>back request', 'back>front reply']);
+    expect(records.slice(0, 2).map((r) => `${r.direction} ${r.kind}`)).toEqual([
+      'front>back request',
+      'back>front reply',
+    ]);
   });
 
   it('shows the violation in the text form under its message', async () => {
     const { lines, probe: p } = await traced();
     p.send({ name: 'VHOST_USER_GET_MAX_MEM_SLOTS', payload: null });
     await p.next();
-    expect(lines[0]).toMatch(/front>back\s+GET_MAX_MEM_SLOTS request \[v1\] size=0 fds=0\n\s+!! VHOST_USER_GET_MAX_MEM_SLOTS sent before VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS was negotiated/);
+    expect(lines[0]).toMatch(
+      /front>back\s+GET_MAX_MEM_SLOTS request \[v1\] size=0 fds=0\n\s+!! VHOST_USER_GET_MAX_MEM_SLOTS sent before VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS was negotiated/,
+    );
   });
 
   it('--filter shows only the named messages (with or without the prefix) but still counts every violation', async () => {

@@ -8,7 +8,11 @@ const root = resolve(process.argv[2] ?? '.');
 const { repo, issues } = checkRepository(root);
 
 for (const issue of issues) console.log(formatIssue(issue));
-const versions = repo ? allVersions(repo).map((m) => m.meta.version).join(', ') : 'none';
+const versions = repo
+  ? allVersions(repo)
+      .map((m) => m.meta.version)
+      .join(', ')
+  : 'none';
 if (issues.length > 0) {
   console.error(`\n${issues.length} problem(s) in the spec (versions checked: ${versions})`);
   process.exit(1);

@@ -48,8 +48,17 @@ export function exportedDeclarations(source: string): Map<string, Declaration> {
     if (!current) return;
     const body = current.lines;
     const memberKinds = new Set(['const', 'interface', 'type', 'enum']);
-    const members = memberKinds.has(current.kind) ? body.slice(1).map((l) => MEMBER.exec(l)?.[1]).filter((m): m is string => m !== undefined) : undefined;
-    out.set(current.key, { key: current.key, text: body.join('\n').trim(), members: members && members.length > 0 ? members : undefined });
+    const members = memberKinds.has(current.kind)
+      ? body
+          .slice(1)
+          .map((l) => MEMBER.exec(l)?.[1])
+          .filter((m): m is string => m !== undefined)
+      : undefined;
+    out.set(current.key, {
+      key: current.key,
+      text: body.join('\n').trim(),
+      members: members && members.length > 0 ? members : undefined,
+    });
     current = undefined;
   };
   for (const line of lines) {
@@ -58,7 +67,8 @@ export function exportedDeclarations(source: string): Map<string, Declaration> {
       flush();
       const match = EXPORT.exec(line);
       if (match) current = { key: `${match[1]} ${match[2]}`, kind: match[1] ?? '', lines: [line] };
-      else if (line.startsWith('export ')) out.set(line.trim(), { key: line.trim(), text: line.trim(), members: undefined });
+      else if (line.startsWith('export '))
+        out.set(line.trim(), { key: line.trim(), text: line.trim(), members: undefined });
       continue;
     }
     if (current && !/^\s*(\/\*\*|\*)/.test(line)) current.lines.push(line);

@@ -24,7 +24,10 @@ export interface Place {
 
 export class DiffCollector {
   readonly changes: Change[] = [];
-  constructor(readonly from: SpecModel, readonly to: SpecModel) {}
+  constructor(
+    readonly from: SpecModel,
+    readonly to: SpecModel,
+  ) {}
 
   /** Where `entity` is in the newer version. */
   inTo(entity: object, ...sub: PathSegment[]): SourceLocation {
@@ -42,15 +45,32 @@ export class DiffCollector {
   }
 
   /** Renames (a generated-name change) and alias edits of a named item. */
-  compareNames(entity: DiffEntity, old: { name: string; aliases?: string[] }, now: { name: string; aliases?: string[] }): void {
+  compareNames(
+    entity: DiffEntity,
+    old: { name: string; aliases?: string[] },
+    now: { name: string; aliases?: string[] },
+  ): void {
     const add = this.changedReporter(entity, now.name);
     if (old.name !== now.name) {
-      add({ path: 'name', before: old.name, after: now.name, summary: `renamed ${old.name} to ${now.name}: the generated API spells it differently`, rule: 'generated-name-changed', loc: this.inTo(now, 'name') });
+      add({
+        path: 'name',
+        before: old.name,
+        after: now.name,
+        summary: `renamed ${old.name} to ${now.name}: the generated API spells it differently`,
+        rule: 'generated-name-changed',
+        loc: this.inTo(now, 'name'),
+      });
     }
     const droppedAliases = minus(old.aliases, [...(now.aliases ?? []), now.name]);
     const newAliases = minus(now.aliases, [...(old.aliases ?? []), old.name]);
     if (droppedAliases.length > 0 || newAliases.length > 0) {
-      add({ path: 'aliases', before: old.aliases ?? [], after: now.aliases ?? [], summary: `aliases: ${listOrNone(old.aliases)} -> ${listOrNone(now.aliases)}`, loc: this.inTo(now, 'aliases') });
+      add({
+        path: 'aliases',
+        before: old.aliases ?? [],
+        after: now.aliases ?? [],
+        summary: `aliases: ${listOrNone(old.aliases)} -> ${listOrNone(now.aliases)}`,
+        loc: this.inTo(now, 'aliases'),
+      });
     }
   }
 

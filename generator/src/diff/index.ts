@@ -15,7 +15,16 @@ import type { SpecDiff } from './types.js';
 
 export type { Change, DiffEntity, RuleCategory, SpecDiff } from './types.js';
 export { BREAKING_RULES, breakingRule, type BreakingRule, type BreakingRuleId } from './rules.js';
-export { APPROVALS_FILE, Approval, ApprovalsFile, applyApprovals, approvalMatches, loadApprovals, unapprovedBreaks, type LoadedApproval } from './approvals.js';
+export {
+  APPROVALS_FILE,
+  Approval,
+  ApprovalsFile,
+  applyApprovals,
+  approvalMatches,
+  loadApprovals,
+  unapprovedBreaks,
+  type LoadedApproval,
+} from './approvals.js';
 export { diffGeneratedApi, type ApiDiff, type ApiFileDiff } from './api.js';
 export { normativeKeywords } from './prose.js';
 export { emitGenerated } from './api.js';

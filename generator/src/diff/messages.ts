@@ -14,7 +14,11 @@ function describeReply(r: ReplyRule): string {
 
 /** The parts of a reply rule that decide bytes on the socket (not the wording). */
 function replyShape(r: ReplyRule): unknown {
-  return { kind: r.kind, payload: 'payload' in r ? r.payload : null, protocolFeature: r.kind === 'conditional' ? r.protocolFeature ?? null : null };
+  return {
+    kind: r.kind,
+    payload: 'payload' in r ? r.payload : null,
+    protocolFeature: r.kind === 'conditional' ? (r.protocolFeature ?? null) : null,
+  };
 }
 
 function describeFds(f: FdSpec): string {
@@ -26,37 +30,112 @@ function compareMessage(c: DiffCollector, old: ChannelMessage, now: ChannelMessa
   const add = c.changedReporter('message', name);
   c.compareNames('message', old, now);
   if (old.channel !== now.channel) {
-    add({ path: 'channel', before: old.channel, after: now.channel, summary: `moved from the ${old.channel} channel to the ${now.channel} channel`, rule: 'message-channel-changed', loc: c.inTo(now) });
+    add({
+      path: 'channel',
+      before: old.channel,
+      after: now.channel,
+      summary: `moved from the ${old.channel} channel to the ${now.channel} channel`,
+      rule: 'message-channel-changed',
+      loc: c.inTo(now),
+    });
   } else if (old.id !== now.id) {
-    add({ path: 'id', before: old.id, after: now.id, summary: `id ${old.id} -> ${now.id}: peers on ${c.from.meta.version} send and expect ${old.id}`, rule: 'message-id-changed', loc: c.inTo(now, 'id') });
+    add({
+      path: 'id',
+      before: old.id,
+      after: now.id,
+      summary: `id ${old.id} -> ${now.id}: peers on ${c.from.meta.version} send and expect ${old.id}`,
+      rule: 'message-id-changed',
+      loc: c.inTo(now, 'id'),
+    });
   }
   if (old.request !== now.request) {
-    add({ path: 'request', before: old.request, after: now.request, summary: `request payload ${old.request ?? 'none'} -> ${now.request ?? 'none'}`, rule: 'request-payload-changed', loc: c.inTo(now, 'request') });
+    add({
+      path: 'request',
+      before: old.request,
+      after: now.request,
+      summary: `request payload ${old.request ?? 'none'} -> ${now.request ?? 'none'}`,
+      rule: 'request-payload-changed',
+      loc: c.inTo(now, 'request'),
+    });
   }
   if (!same(replyShape(old.reply), replyShape(now.reply))) {
-    add({ path: 'reply', before: old.reply, after: now.reply, summary: `reply: ${describeReply(old.reply)} -> ${describeReply(now.reply)}`, rule: 'reply-rule-changed', loc: c.inTo(now, 'reply') });
+    add({
+      path: 'reply',
+      before: old.reply,
+      after: now.reply,
+      summary: `reply: ${describeReply(old.reply)} -> ${describeReply(now.reply)}`,
+      rule: 'reply-rule-changed',
+      loc: c.inTo(now, 'reply'),
+    });
   } else if (!same(old.reply, now.reply)) {
-    add({ path: 'reply.doc', before: old.reply, after: now.reply, summary: 'reply rule reworded (same shape)', loc: c.inTo(now, 'reply') });
+    add({
+      path: 'reply.doc',
+      before: old.reply,
+      after: now.reply,
+      summary: 'reply rule reworded (same shape)',
+      loc: c.inTo(now, 'reply'),
+    });
   }
   for (const side of ['request', 'reply'] as const) {
     const a = old.fds[side];
     const b = now.fds[side];
     if (a.rule !== b.rule || (a.protocolFeature ?? null) !== (b.protocolFeature ?? null)) {
-      add({ path: `fds.${side}`, before: a, after: b, summary: `${side} fds: ${describeFds(a)} -> ${describeFds(b)}`, rule: 'fd-rule-changed', loc: c.inTo(now, 'fds', side) });
+      add({
+        path: `fds.${side}`,
+        before: a,
+        after: b,
+        summary: `${side} fds: ${describeFds(a)} -> ${describeFds(b)}`,
+        rule: 'fd-rule-changed',
+        loc: c.inTo(now, 'fds', side),
+      });
     } else if (a.doc !== b.doc) {
-      add({ path: `fds.${side}.doc`, before: a.doc, after: b.doc, summary: `${side} fd rule reworded`, loc: c.inTo(now, 'fds', side) });
+      add({
+        path: `fds.${side}.doc`,
+        before: a.doc,
+        after: b.doc,
+        summary: `${side} fd rule reworded`,
+        loc: c.inTo(now, 'fds', side),
+      });
     }
   }
   for (const list of ['protocolFeatures', 'virtioFeatures'] as const) {
     const a = old.gate[list];
     const b = now.gate[list];
     if (!sameSet(a, b)) {
-      add({ path: `gate.${list}`, before: a ?? [], after: b ?? [], summary: `gate (${list}): ${listOrNone(a)} -> ${listOrNone(b)}`, rule: 'gate-changed', loc: c.inTo(now, 'gate') });
+      add({
+        path: `gate.${list}`,
+        before: a ?? [],
+        after: b ?? [],
+        summary: `gate (${list}): ${listOrNone(a)} -> ${listOrNone(b)}`,
+        rule: 'gate-changed',
+        loc: c.inTo(now, 'gate'),
+      });
     }
   }
-  if (old.status !== now.status) add({ path: 'status', before: old.status, after: now.status, summary: `status ${old.status} -> ${now.status}`, loc: c.inTo(now, 'status') });
-  if (old.summary !== now.summary) add({ path: 'summary', before: old.summary, after: now.summary, summary: 'summary reworded', loc: c.inTo(now, 'summary') });
-  if (old.ioctl !== now.ioctl) add({ path: 'ioctl', before: old.ioctl, after: now.ioctl, summary: `ioctl ${old.ioctl ?? 'none'} -> ${now.ioctl ?? 'none'}`, loc: c.inTo(now, 'ioctl') });
+  if (old.status !== now.status)
+    add({
+      path: 'status',
+      before: old.status,
+      after: now.status,
+      summary: `status ${old.status} -> ${now.status}`,
+      loc: c.inTo(now, 'status'),
+    });
+  if (old.summary !== now.summary)
+    add({
+      path: 'summary',
+      before: old.summary,
+      after: now.summary,
+      summary: 'summary reworded',
+      loc: c.inTo(now, 'summary'),
+    });
+  if (old.ioctl !== now.ioctl)
+    add({
+      path: 'ioctl',
+      before: old.ioctl,
+      after: now.ioctl,
+      summary: `ioctl ${old.ioctl ?? 'none'} -> ${now.ioctl ?? 'none'}`,
+      loc: c.inTo(now, 'ioctl'),
+    });
   diffDivergences(c, 'message', name, old.divergences, now.divergences, c.inTo(now));
 }
 
@@ -75,8 +154,20 @@ export function diffDivergences(
   const added = b.filter((d) => !a.some((x) => same(x, d)));
   const removed = a.filter((d) => !b.some((x) => same(x, d)));
   const who = (list: typeof a) => [...new Set(list.flatMap((d) => d.implementations))].join(', ');
-  const parts = [added.length > 0 ? `${added.length} recorded or reworded (${who(added)})` : '', removed.length > 0 ? `${removed.length} dropped or reworded (${who(removed)})` : ''].filter(Boolean);
-  c.add({ kind: 'changed', entity, name, path: 'divergences', before: a, after: b, summary: `divergences: ${parts.join('; ')}`, loc });
+  const parts = [
+    added.length > 0 ? `${added.length} recorded or reworded (${who(added)})` : '',
+    removed.length > 0 ? `${removed.length} dropped or reworded (${who(removed)})` : '',
+  ].filter(Boolean);
+  c.add({
+    kind: 'changed',
+    entity,
+    name,
+    path: 'divergences',
+    before: a,
+    after: b,
+    summary: `divergences: ${parts.join('; ')}`,
+    loc,
+  });
 }
 
 export function diffMessages(c: DiffCollector): void {

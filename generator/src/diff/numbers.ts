@@ -35,7 +35,8 @@ export function previousHolder(model: SpecModel, space: NumberSpace, number: num
   const other = tableHolders(model, space, number).find((h) => !sameItem(h, item));
   if (other) return other;
   const entry = registryEntry(model, space, number);
-  if (entry && entry.name !== item.name && !(item.aliases ?? []).includes(entry.name)) return { name: entry.name, registry: entry };
+  if (entry && entry.name !== item.name && !(item.aliases ?? []).includes(entry.name))
+    return { name: entry.name, registry: entry };
   return undefined;
 }
 
@@ -67,7 +68,15 @@ export function reportAddition(
   }
   const held = registryEntry(c.from, space, number);
   const note = held ? ` (takes the number the registry held for it as ${held.status})` : '';
-  c.add({ kind: 'added', entity, name: item.name, path: '', after: number, summary: `added ${item.name} as ${describeNumber(space, number)}${note}`, loc });
+  c.add({
+    kind: 'added',
+    entity,
+    name: item.name,
+    path: '',
+    after: number,
+    summary: `added ${item.name} as ${describeNumber(space, number)}${note}`,
+    loc,
+  });
 }
 
 /**
@@ -85,12 +94,26 @@ export function reportRemoval(
   const loc = c.inFrom(item);
   const entry = registryEntry(c.to, space, number);
   if (entry) {
-    c.add({ kind: 'removed', entity, name: item.name, before: number, summary: `removed ${item.name}; ${describeNumber(space, number)} is ${entry.status} in the registry`, loc });
+    c.add({
+      kind: 'removed',
+      entity,
+      name: item.name,
+      before: number,
+      summary: `removed ${item.name}; ${describeNumber(space, number)} is ${entry.status} in the registry`,
+      loc,
+    });
     return;
   }
   const reuser = tableHolders(c.to, space, number)[0];
   if (reuser) {
-    c.add({ kind: 'removed', entity, name: item.name, before: number, summary: `removed ${item.name}; ${describeNumber(space, number)} now names ${reuser.name} (see number-reused)`, loc });
+    c.add({
+      kind: 'removed',
+      entity,
+      name: item.name,
+      before: number,
+      summary: `removed ${item.name}; ${describeNumber(space, number)} now names ${reuser.name} (see number-reused)`,
+      loc,
+    });
     return;
   }
   c.add({
@@ -119,20 +142,48 @@ export function diffRegistry(c: DiffCollector): void {
         entity: 'registry',
         name: old.name,
         before: old.status,
-        summary: promoted ? `${label} left the registry: it is now in the tables` : `${label} left the registry (${old.status}); the number is free to be reused`,
+        summary: promoted
+          ? `${label} left the registry: it is now in the tables`
+          : `${label} left the registry (${old.status}); the number is free to be reused`,
         ...(promoted ? {} : { rule: 'reservation-dropped' as const }),
         loc: c.inFrom(old),
       });
       continue;
     }
     if (now.name !== old.name) {
-      c.add({ kind: 'changed', entity: 'registry', name: now.name, path: 'name', before: old.name, after: now.name, summary: `${describeNumber(now.space, now.number)} was registered as ${old.name}; holding it for ${now.name} reuses the number`, rule: 'number-reused', loc: c.inTo(now, 'name') });
+      c.add({
+        kind: 'changed',
+        entity: 'registry',
+        name: now.name,
+        path: 'name',
+        before: old.name,
+        after: now.name,
+        summary: `${describeNumber(now.space, now.number)} was registered as ${old.name}; holding it for ${now.name} reuses the number`,
+        rule: 'number-reused',
+        loc: c.inTo(now, 'name'),
+      });
     } else if (now.status !== old.status) {
-      c.add({ kind: 'changed', entity: 'registry', name: now.name, path: 'status', before: old.status, after: now.status, summary: `${label}: ${old.status} -> ${now.status}`, loc: c.inTo(now, 'status') });
+      c.add({
+        kind: 'changed',
+        entity: 'registry',
+        name: now.name,
+        path: 'status',
+        before: old.status,
+        after: now.status,
+        summary: `${label}: ${old.status} -> ${now.status}`,
+        loc: c.inTo(now, 'status'),
+      });
     }
   }
   for (const now of c.to.registry) {
     if (before.has(key(now))) continue;
-    c.add({ kind: 'added', entity: 'registry', name: now.name, after: now.status, summary: `${describeNumber(now.space, now.number)} registered as ${now.name} (${now.status})`, loc: c.inTo(now) });
+    c.add({
+      kind: 'added',
+      entity: 'registry',
+      name: now.name,
+      after: now.status,
+      summary: `${describeNumber(now.space, now.number)} registered as ${now.name} (${now.status})`,
+      loc: c.inTo(now),
+    });
   }
 }

@@ -21,7 +21,11 @@ function sectionsOf(model: SpecModel): Map<string, SectionText> {
     chapter.sections.forEach((section, i) => {
       const start = section.loc.line;
       const end = chapter.sections[i + 1]?.loc.line ?? lines.length + 1;
-      const text = lines.slice(start, end - 1).map((l) => l.trimEnd()).join('\n').trim();
+      const text = lines
+        .slice(start, end - 1)
+        .map((l) => l.trimEnd())
+        .join('\n')
+        .trim();
       let anchor = section.anchor;
       for (let n = 1; out.has(anchor); n++) anchor = `${section.anchor}-${n}`;
       out.set(anchor, { anchor, chapter: basename(chapter.file), section, text });
@@ -64,14 +68,37 @@ export function diffProse(c: DiffCollector): void {
   for (const [anchor, old] of before) {
     const now = after.get(anchor);
     if (!now) {
-      c.add({ kind: 'removed', entity: 'prose-section', name: anchor, before: old.section.title, summary: `section "${old.section.title}" (#${anchor}, ${old.chapter}) removed: links to #${anchor} break`, rule: 'anchor-removed', loc: old.section.loc });
+      c.add({
+        kind: 'removed',
+        entity: 'prose-section',
+        name: anchor,
+        before: old.section.title,
+        summary: `section "${old.section.title}" (#${anchor}, ${old.chapter}) removed: links to #${anchor} break`,
+        rule: 'anchor-removed',
+        loc: old.section.loc,
+      });
       continue;
     }
     if (old.text !== now.text) {
-      c.add({ kind: 'changed', entity: 'prose-section', name: anchor, path: 'text', summary: `section "${now.section.title}" (${now.chapter}) text changed (${lineDelta(old.text, now.text)})${describeKeywordChange(old.text, now.text)}`, loc: now.section.loc });
+      c.add({
+        kind: 'changed',
+        entity: 'prose-section',
+        name: anchor,
+        path: 'text',
+        summary: `section "${now.section.title}" (${now.chapter}) text changed (${lineDelta(old.text, now.text)})${describeKeywordChange(old.text, now.text)}`,
+        loc: now.section.loc,
+      });
     }
   }
   for (const [anchor, now] of after) {
-    if (!before.has(anchor)) c.add({ kind: 'added', entity: 'prose-section', name: anchor, after: now.section.title, summary: `section "${now.section.title}" (#${anchor}, ${now.chapter}) added`, loc: now.section.loc });
+    if (!before.has(anchor))
+      c.add({
+        kind: 'added',
+        entity: 'prose-section',
+        name: anchor,
+        after: now.section.title,
+        summary: `section "${now.section.title}" (#${anchor}, ${now.chapter}) added`,
+        loc: now.section.loc,
+      });
   }
 }

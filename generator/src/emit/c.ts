@@ -8,7 +8,13 @@ import type { SpecModel } from '../load.js';
 import type { BitRange, Field, Payload } from '../schema.js';
 import { generatedHeader, screamingSnake, snakeCase } from './names.js';
 
-const C_TYPE: Record<string, string> = { u8: 'uint8_t', u16: 'uint16_t', u32: 'uint32_t', u64: 'uint64_t', i64: 'int64_t' };
+const C_TYPE: Record<string, string> = {
+  u8: 'uint8_t',
+  u16: 'uint16_t',
+  u32: 'uint32_t',
+  u64: 'uint64_t',
+  i64: 'int64_t',
+};
 
 const structName = (name: string) => `vhost_user_${snakeCase(name)}`;
 
@@ -37,11 +43,13 @@ function emitStruct(p: Payload, fields: Field[], name: string, size: number | nu
   out.push(comment(`${p.title}: ${p.doc}`), `${c} {`, ...fields.map(fieldDecl), '};');
   const fixed = size ?? fields[fields.length - 1]?.offset ?? 0;
   out.push(`_Static_assert(sizeof(${c}) == ${fixed}, "${name}: size");`);
-  for (const f of fields) out.push(`_Static_assert(offsetof(${c}, ${f.name}) == ${f.offset}, "${name}.${f.name}: offset");`);
+  for (const f of fields)
+    out.push(`_Static_assert(offsetof(${c}, ${f.name}) == ${f.offset}, "${name}.${f.name}: offset");`);
   for (const f of fields) {
     const prefix = `${screamingSnake(p.name)}_${f.name.toUpperCase()}`;
     if (f.bits) out.push(...bitMacros(prefix, f.bits, f.type === 'u64'));
-    for (const v of f.views ?? []) out.push(...bitMacros(`${prefix}_${v.name.toUpperCase()}`, v.bits, f.type === 'u64'));
+    for (const v of f.views ?? [])
+      out.push(...bitMacros(`${prefix}_${v.name.toUpperCase()}`, v.bits, f.type === 'u64'));
   }
   out.push('');
 }
@@ -70,11 +78,15 @@ export function emitC(model: SpecModel): string {
     '#include <stddef.h>',
     '#include <stdint.h>',
     '',
-    comment(`Spec version ${model.meta.version}. Every integer is in the byte order of the host (little-endian in practice).`),
+    comment(
+      `Spec version ${model.meta.version}. Every integer is in the byte order of the host (little-endian in practice).`,
+    ),
     '',
   ];
   for (const channel of ['frontend', 'backend'] as const) {
-    out.push(comment(channel === 'frontend' ? 'Front-end requests (main socket).' : 'Back-end requests (back-end channel).'));
+    out.push(
+      comment(channel === 'frontend' ? 'Front-end requests (main socket).' : 'Back-end requests (back-end channel).'),
+    );
     out.push(`enum vhost_user_${channel}_request {`);
     for (const m of model.messages.filter((x) => x.channel === channel)) out.push(`    ${m.name} = ${m.id},`);
     out.push('};', '');
@@ -83,7 +95,12 @@ export function emitC(model: SpecModel): string {
   for (const b of model.protocolFeatures) out.push(`#define ${b.name} ${b.bit}`);
   out.push('', comment('Virtio feature bit numbers vhost-user uses.'));
   for (const b of model.virtioFeatures) out.push(`#define ${b.name} ${b.bit}`);
-  out.push('', comment('Header.'), `#define VHOST_USER_HEADER_SIZE ${model.header.size}`, `#define VHOST_USER_VERSION_MASK 0x${model.header.version.mask.toString(16)}U`);
+  out.push(
+    '',
+    comment('Header.'),
+    `#define VHOST_USER_HEADER_SIZE ${model.header.size}`,
+    `#define VHOST_USER_VERSION_MASK 0x${model.header.version.mask.toString(16)}U`,
+  );
   for (const f of model.header.flags) out.push(`#define ${f.name} 0x${f.mask.toString(16)}U`);
   out.push(`#define VHOST_USER_RESERVED_FLAGS_MASK 0x${(model.header.reservedMask >>> 0).toString(16)}U`, '');
   out.push(comment('Constants.'));
@@ -102,10 +119,13 @@ export function emitC(model: SpecModel): string {
   for (const [name, value] of ringConstants) out.push(`#define ${name} 0x${value.toString(16)}U`);
   out.push('');
 
-  const structs = [...model.payloads, ...model.rings.split.structs, ...model.rings.packed.structs].filter((p) => !p.opaque);
+  const structs = [...model.payloads, ...model.rings.split.structs, ...model.rings.packed.structs].filter(
+    (p) => !p.opaque,
+  );
   for (const p of ordered(structs)) {
     emitStruct(p, p.fields, structName(p.name), p.size, out);
-    if (p.extension && p.size !== null) emitStruct(p, [...p.fields, ...p.extension.fields], `${structName(p.name)}_ext`, p.extension.size, out);
+    if (p.extension && p.size !== null)
+      emitStruct(p, [...p.fields, ...p.extension.fields], `${structName(p.name)}_ext`, p.extension.size, out);
   }
   out.push('#endif /* VHOST_USER_SPEC_H */', '');
   return out.join('\n');

@@ -27,51 +27,136 @@ function rustField(f: Field): string {
 }
 
 function emitStruct(p: Payload, fields: Field[], name: string, size: number | null, out: string[]): void {
-  out.push(doc(`${p.title}. ${p.doc}`), '#[repr(C)]', '#[derive(Clone, Copy, Debug)]', `pub struct ${name} {`, ...fields.map(rustField), '}');
+  out.push(
+    doc(`${p.title}. ${p.doc}`),
+    '#[repr(C)]',
+    '#[derive(Clone, Copy, Debug)]',
+    `pub struct ${name} {`,
+    ...fields.map(rustField),
+    '}',
+  );
   const fixed = size ?? fields[fields.length - 1]?.offset ?? 0;
   out.push(`const _: () = assert!(core::mem::size_of::<${name}>() == ${fixed});`);
-  for (const f of fields) out.push(`const _: () = assert!(core::mem::offset_of!(${name}, ${f.name === 'type' ? 'r#type' : f.name}) == ${f.offset});`);
+  for (const f of fields)
+    out.push(
+      `const _: () = assert!(core::mem::offset_of!(${name}, ${f.name === 'type' ? 'r#type' : f.name}) == ${f.offset});`,
+    );
   out.push('');
 }
 
-function constModule(name: string, comment: string, entries: { name: string; value: string; type: string; doc: string }[]): string[] {
-  return [doc(comment), `pub mod ${name} {`, ...entries.map((e) => `${doc(e.doc, '    ')}\n    pub const ${e.name}: ${e.type} = ${e.value};`), '}', ''];
+function constModule(
+  name: string,
+  comment: string,
+  entries: { name: string; value: string; type: string; doc: string }[],
+): string[] {
+  return [
+    doc(comment),
+    `pub mod ${name} {`,
+    ...entries.map((e) => `${doc(e.doc, '    ')}\n    pub const ${e.name}: ${e.type} = ${e.value};`),
+    '}',
+    '',
+  ];
 }
 
 export function emitRust(model: SpecModel): string {
-  const out: string[] = [generatedHeader((l) => `// ${l}`, ['spec/'], 'vhost-user protocol constants and payload layouts for Rust.'), '', '#![allow(dead_code)]', ''];
+  const out: string[] = [
+    generatedHeader((l) => `// ${l}`, ['spec/'], 'vhost-user protocol constants and payload layouts for Rust.'),
+    '',
+    '#![allow(dead_code)]',
+    '',
+  ];
   out.push(`/// Spec version of this file.\npub const SPEC_VERSION: &str = "${model.meta.version}";`, '');
   for (const channel of ['frontend', 'backend'] as const) {
     out.push(
       ...constModule(
         `${channel}_request`,
         channel === 'frontend' ? 'Front-end request ids (main socket).' : 'Back-end request ids (back-end channel).',
-        model.messages.filter((m) => m.channel === channel).map((m) => ({ name: shortMessageName(m.name, channel), value: String(m.id), type: 'u32', doc: `${m.name}: ${m.summary}` })),
+        model.messages
+          .filter((m) => m.channel === channel)
+          .map((m) => ({
+            name: shortMessageName(m.name, channel),
+            value: String(m.id),
+            type: 'u32',
+            doc: `${m.name}: ${m.summary}`,
+          })),
       ),
     );
   }
-  out.push(...constModule('protocol_feature', 'Protocol feature bit numbers.', model.protocolFeatures.map((b) => ({ name: shortProtocolFeatureName(b.name), value: String(b.bit), type: 'u32', doc: `${b.name}: ${b.summary}` }))));
-  out.push(...constModule('virtio_feature', 'Virtio feature bit numbers vhost-user uses.', model.virtioFeatures.map((b) => ({ name: b.name, value: String(b.bit), type: 'u32', doc: b.summary }))));
+  out.push(
+    ...constModule(
+      'protocol_feature',
+      'Protocol feature bit numbers.',
+      model.protocolFeatures.map((b) => ({
+        name: shortProtocolFeatureName(b.name),
+        value: String(b.bit),
+        type: 'u32',
+        doc: `${b.name}: ${b.summary}`,
+      })),
+    ),
+  );
+  out.push(
+    ...constModule(
+      'virtio_feature',
+      'Virtio feature bit numbers vhost-user uses.',
+      model.virtioFeatures.map((b) => ({ name: b.name, value: String(b.bit), type: 'u32', doc: b.summary })),
+    ),
+  );
   const h = model.header;
   out.push(
     ...constModule('header', 'The message header.', [
       { name: 'SIZE', value: String(h.size), type: 'usize', doc: 'Bytes of the header.' },
-      { name: 'VERSION_MASK', value: `0x${h.version.mask.toString(16)}`, type: 'u32', doc: 'Flag bits that carry the version.' },
+      {
+        name: 'VERSION_MASK',
+        value: `0x${h.version.mask.toString(16)}`,
+        type: 'u32',
+        doc: 'Flag bits that carry the version.',
+      },
       { name: 'VERSION', value: String(h.version.value), type: 'u32', doc: 'The only version.' },
-      ...h.flags.map((f) => ({ name: f.name.replace(/^VHOST_USER_/, ''), value: `0x${f.mask.toString(16)}`, type: 'u32', doc: f.doc })),
-      { name: 'RESERVED_MASK', value: `0x${(h.reservedMask >>> 0).toString(16)}`, type: 'u32', doc: 'Flag bits that must be zero.' },
+      ...h.flags.map((f) => ({
+        name: f.name.replace(/^VHOST_USER_/, ''),
+        value: `0x${f.mask.toString(16)}`,
+        type: 'u32',
+        doc: f.doc,
+      })),
+      {
+        name: 'RESERVED_MASK',
+        value: `0x${(h.reservedMask >>> 0).toString(16)}`,
+        type: 'u32',
+        doc: 'Flag bits that must be zero.',
+      },
     ]),
   );
-  out.push(...constModule('constants', 'Other named numbers.', model.constants.map((c) => ({ name: c.name, value: `0x${c.value.toString(16)}`, type: 'u64', doc: c.doc }))));
+  out.push(
+    ...constModule(
+      'constants',
+      'Other named numbers.',
+      model.constants.map((c) => ({ name: c.name, value: `0x${c.value.toString(16)}`, type: 'u64', doc: c.doc })),
+    ),
+  );
   for (const e of model.enums) {
-    out.push(...constModule(`${screamingSnake(e.name).toLowerCase()}`, `${e.title}.`, e.values.map((v) => ({ name: v.name, value: `0x${v.value.toString(16)}`, type: 'u32', doc: v.doc }))));
+    out.push(
+      ...constModule(
+        `${screamingSnake(e.name).toLowerCase()}`,
+        `${e.title}.`,
+        e.values.map((v) => ({ name: v.name, value: `0x${v.value.toString(16)}`, type: 'u32', doc: v.doc })),
+      ),
+    );
   }
   for (const ring of [model.rings.split, model.rings.packed]) {
-    out.push(...constModule(`${ring.ring}_ring`, `Constants of the ${ring.ring} ring.`, ring.constants.map((c) => ({ name: c.name, value: String(c.value), type: 'u32', doc: c.doc }))));
+    out.push(
+      ...constModule(
+        `${ring.ring}_ring`,
+        `Constants of the ${ring.ring} ring.`,
+        ring.constants.map((c) => ({ name: c.name, value: String(c.value), type: 'u32', doc: c.doc })),
+      ),
+    );
   }
-  for (const p of [...model.payloads, ...model.rings.split.structs, ...model.rings.packed.structs].filter((x) => !x.opaque)) {
+  for (const p of [...model.payloads, ...model.rings.split.structs, ...model.rings.packed.structs].filter(
+    (x) => !x.opaque,
+  )) {
     emitStruct(p, p.fields, p.name, p.size, out);
-    if (p.extension && p.size !== null) emitStruct(p, [...p.fields, ...p.extension.fields], `${p.name}Ext`, p.extension.size, out);
+    if (p.extension && p.size !== null)
+      emitStruct(p, [...p.fields, ...p.extension.fields], `${p.name}Ext`, p.extension.size, out);
   }
   return out.join('\n');
 }

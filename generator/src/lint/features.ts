@@ -12,7 +12,12 @@ export const featureRequires: LintRule = {
       (b.requires ?? []).forEach((name, i) => {
         const dep = byName.get(name);
         if (name === b.name) f.at(b, ['requires', i], `${b.name} requires itself`);
-        else if (dep && compareVersions(dep.since, b.since) > 0) f.at(b, ['requires', i], `${b.name} (since ${b.since}) requires ${name}, which only exists since ${dep.since}`);
+        else if (dep && compareVersions(dep.since, b.since) > 0)
+          f.at(
+            b,
+            ['requires', i],
+            `${b.name} (since ${b.since}) requires ${name}, which only exists since ${dep.since}`,
+          );
       });
       if ((b.requires ?? []).includes(b.name)) continue;
       // Depth-first walk: reaching b again through its requirements is a cycle.
@@ -44,12 +49,22 @@ export const gateSince: LintRule = {
       const gates = [...(m.gate.protocolFeatures ?? []), ...(m.gate.virtioFeatures ?? [])];
       for (const name of gates) {
         const feature = features.get(name);
-        if (feature && compareVersions(feature.since, m.since) > 0) f.at(m, ['gate'], `${m.name} (since ${m.since}) is gated by ${name}, which only exists since ${feature.since}`);
+        if (feature && compareVersions(feature.since, m.since) > 0)
+          f.at(
+            m,
+            ['gate'],
+            `${m.name} (since ${m.since}) is gated by ${name}, which only exists since ${feature.since}`,
+          );
       }
       const used = [m.request, 'payload' in m.reply ? m.reply.payload : null].filter((p): p is string => p !== null);
       for (const name of used) {
         const payload = payloads.get(name);
-        if (payload && compareVersions(payload.since, m.since) > 0) f.at(m, ['since'], `${m.name} (since ${m.since}) uses payload ${name}, which only exists since ${payload.since}`);
+        if (payload && compareVersions(payload.since, m.since) > 0)
+          f.at(
+            m,
+            ['since'],
+            `${m.name} (since ${m.since}) uses payload ${name}, which only exists since ${payload.since}`,
+          );
       }
     }
     return f.issues;

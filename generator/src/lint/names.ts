@@ -5,7 +5,13 @@ import type { Condition } from '../schema.js';
 import { Findings, type LintRule } from './rule.js';
 
 /** Reports every name or number seen twice within one list. */
-function duplicates<T extends object>(findings: Findings, items: T[], key: (item: T) => string, what: string, sub: string): void {
+function duplicates<T extends object>(
+  findings: Findings,
+  items: T[],
+  key: (item: T) => string,
+  what: string,
+  sub: string,
+): void {
   const first = new Map<string, T>();
   for (const item of items) {
     const k = key(item);
@@ -24,7 +30,13 @@ export const uniqueIds: LintRule = {
   check({ model }) {
     const f = new Findings(this.id, model);
     for (const channel of ['frontend', 'backend'] as const) {
-      duplicates(f, model.messages.filter((m) => m.channel === channel), (m) => String(m.id), `${channel} message id`, 'id');
+      duplicates(
+        f,
+        model.messages.filter((m) => m.channel === channel),
+        (m) => String(m.id),
+        `${channel} message id`,
+        'id',
+      );
     }
     return f.issues;
   },
@@ -47,9 +59,12 @@ export const uniqueNames: LintRule = {
   check({ model }) {
     const f = new Findings(this.id, model);
     const constants: { entity: object; name: string }[] = [];
-    for (const m of model.messages) for (const n of [m.name, ...(m.aliases ?? [])]) constants.push({ entity: m, name: n });
-    for (const b of model.protocolFeatures) for (const n of [b.name, ...(b.aliases ?? [])]) constants.push({ entity: b, name: n });
-    for (const b of model.virtioFeatures) for (const n of [b.name, ...(b.aliases ?? [])]) constants.push({ entity: b, name: n });
+    for (const m of model.messages)
+      for (const n of [m.name, ...(m.aliases ?? [])]) constants.push({ entity: m, name: n });
+    for (const b of model.protocolFeatures)
+      for (const n of [b.name, ...(b.aliases ?? [])]) constants.push({ entity: b, name: n });
+    for (const b of model.virtioFeatures)
+      for (const n of [b.name, ...(b.aliases ?? [])]) constants.push({ entity: b, name: n });
     const seen = new Set<string>();
     for (const c of constants) {
       if (seen.has(c.name)) f.at(c.entity, ['name'], `name ${c.name} is used twice`);
@@ -66,7 +81,11 @@ export function protocolFeatureNames(model: SpecModel): Set<string> {
   return new Set(model.protocolFeatures.map((b) => b.name));
 }
 
-export function conditionNames(condition: Condition | undefined): { protocol: string[]; virtio: string[]; messages: string[] } {
+export function conditionNames(condition: Condition | undefined): {
+  protocol: string[];
+  virtio: string[];
+  messages: string[];
+} {
   const out = { protocol: [] as string[], virtio: [] as string[], messages: [] as string[] };
   const walk = (c: Condition | undefined): void => {
     if (!c) return;
@@ -88,7 +107,11 @@ export const references: LintRule = {
   check({ model }) {
     const f = new Findings(this.id, model);
     const payloads = new Set(model.payloads.map((p) => p.name));
-    const structs = new Set([...payloads, ...model.rings.split.structs.map((s) => s.name), ...model.rings.packed.structs.map((s) => s.name)]);
+    const structs = new Set([
+      ...payloads,
+      ...model.rings.split.structs.map((s) => s.name),
+      ...model.rings.packed.structs.map((s) => s.name),
+    ]);
     const enums = new Set(model.enums.map((e) => e.name));
     const protocol = protocolFeatureNames(model);
     const virtio = new Set(model.virtioFeatures.map((b) => b.name));
@@ -99,14 +122,26 @@ export const references: LintRule = {
 
     for (const m of model.messages) {
       if (m.request !== null) need(payloads.has(m.request), m, ['request'], 'payload', m.request);
-      if ('payload' in m.reply && m.reply.payload) need(payloads.has(m.reply.payload), m, ['reply', 'payload'], 'payload', m.reply.payload);
-      if ('protocolFeature' in m.reply && m.reply.protocolFeature) need(protocol.has(m.reply.protocolFeature), m, ['reply', 'protocolFeature'], 'protocol feature', m.reply.protocolFeature);
+      if ('payload' in m.reply && m.reply.payload)
+        need(payloads.has(m.reply.payload), m, ['reply', 'payload'], 'payload', m.reply.payload);
+      if ('protocolFeature' in m.reply && m.reply.protocolFeature)
+        need(
+          protocol.has(m.reply.protocolFeature),
+          m,
+          ['reply', 'protocolFeature'],
+          'protocol feature',
+          m.reply.protocolFeature,
+        );
       for (const side of ['request', 'reply'] as const) {
         const feature = m.fds[side].protocolFeature;
         if (feature) need(protocol.has(feature), m, ['fds', side, 'protocolFeature'], 'protocol feature', feature);
       }
-      (m.gate.protocolFeatures ?? []).forEach((n, i) => need(protocol.has(n), m, ['gate', 'protocolFeatures', i], 'protocol feature', n));
-      (m.gate.virtioFeatures ?? []).forEach((n, i) => need(virtio.has(n), m, ['gate', 'virtioFeatures', i], 'virtio feature', n));
+      (m.gate.protocolFeatures ?? []).forEach((n, i) =>
+        need(protocol.has(n), m, ['gate', 'protocolFeatures', i], 'protocol feature', n),
+      );
+      (m.gate.virtioFeatures ?? []).forEach((n, i) =>
+        need(virtio.has(n), m, ['gate', 'virtioFeatures', i], 'virtio feature', n),
+      );
     }
     const allStructs = [...model.payloads, ...model.rings.split.structs, ...model.rings.packed.structs];
     for (const p of allStructs) {
@@ -114,7 +149,14 @@ export const references: LintRule = {
         if (!isPrimitive(field.type)) need(structs.has(field.type), p, ['fields', i, 'type'], 'struct', field.type);
         if (field.enum) need(enums.has(field.enum), p, ['fields', i, 'enum'], 'enum', field.enum);
       });
-      if (p.extension) need(protocol.has(p.extension.protocolFeature), p, ['extension', 'protocolFeature'], 'protocol feature', p.extension.protocolFeature);
+      if (p.extension)
+        need(
+          protocol.has(p.extension.protocolFeature),
+          p,
+          ['extension', 'protocolFeature'],
+          'protocol feature',
+          p.extension.protocolFeature,
+        );
     }
     for (const b of model.protocolFeatures) {
       (b.requires ?? []).forEach((n, i) => need(protocol.has(n), b, ['requires', i], 'protocol feature', n));
@@ -139,7 +181,8 @@ export const references: LintRule = {
 
 export const fdRules: LintRule = {
   id: 'fd-rule',
-  description: "A message's fd rule fits its payload: per-region needs a counted array, invalid-fd needs an invalid_fd bit, feature rules name their feature.",
+  description:
+    "A message's fd rule fits its payload: per-region needs a counted array, invalid-fd needs an invalid_fd bit, feature rules name their feature.",
   check({ model }) {
     const f = new Findings(this.id, model);
     const payloads = new Map(model.payloads.map((p) => [p.name, p]));
@@ -150,11 +193,25 @@ export const fdRules: LintRule = {
         const payload = name ? payloads.get(name) : undefined;
         const where = ['fds', side, 'rule'];
         if (name && !payload) continue; // reported by unresolved-reference
-        if (spec.rule === 'one-per-region' && !payload?.fields.some((fl) => typeof fl.count === 'object' && 'field' in fl.count)) {
-          f.at(m, where, `${m.name}: fd rule one-per-region needs a ${side} payload with a counted array, but ${name ?? 'there is no payload'}`);
+        if (
+          spec.rule === 'one-per-region' &&
+          !payload?.fields.some((fl) => typeof fl.count === 'object' && 'field' in fl.count)
+        ) {
+          f.at(
+            m,
+            where,
+            `${m.name}: fd rule one-per-region needs a ${side} payload with a counted array, but ${name ?? 'there is no payload'}`,
+          );
         }
-        if (spec.rule === 'one-unless-invalid-fd' && !payload?.fields.some((fl) => fl.bits?.some((b) => b.name === 'invalid_fd'))) {
-          f.at(m, where, `${m.name}: fd rule one-unless-invalid-fd needs an invalid_fd bit in the ${side} payload (${name ?? 'none'})`);
+        if (
+          spec.rule === 'one-unless-invalid-fd' &&
+          !payload?.fields.some((fl) => fl.bits?.some((b) => b.name === 'invalid_fd'))
+        ) {
+          f.at(
+            m,
+            where,
+            `${m.name}: fd rule one-unless-invalid-fd needs an invalid_fd bit in the ${side} payload (${name ?? 'none'})`,
+          );
         }
         if (spec.rule === 'one-if-feature' && !spec.protocolFeature) {
           f.at(m, where, `${m.name}: fd rule one-if-feature must name its protocolFeature`);

@@ -24,25 +24,30 @@ export function knownConstants(model: SpecModel): Map<string, string> {
   for (const e of model.enums) for (const v of e.values) add(v.name, `${e.name} value`);
   for (const flag of model.header.flags) add(flag.name, 'header flag');
   for (const c of model.constants) add(c.name, 'constant');
-  for (const ring of [model.rings.split, model.rings.packed]) for (const c of ring.constants) add(c.name, `${ring.ring} ring constant`);
+  for (const ring of [model.rings.split, model.rings.packed])
+    for (const c of ring.constants) add(c.name, `${ring.ring} ring constant`);
   for (const r of model.registry) add(r.name, `registry entry (${r.status})`);
   return known;
 }
 
 export const proseSections: LintRule = {
   id: 'prose-section',
-  description: 'Every message, protocol feature and virtio feature has exactly one section named after it, carrying its table marker.',
+  description:
+    'Every message, protocol feature and virtio feature has exactly one section named after it, carrying its table marker.',
   check({ model }) {
     const f = new Findings(this.id, model);
     const sections = new Map<string, number>();
-    for (const chapter of model.prose) for (const s of chapter.sections) sections.set(s.anchor, (sections.get(s.anchor) ?? 0) + 1);
+    for (const chapter of model.prose)
+      for (const s of chapter.sections) sections.set(s.anchor, (sections.get(s.anchor) ?? 0) + 1);
     const markers = new Set<string>();
-    for (const chapter of model.prose) for (const m of chapter.markers) if (m.attributes.name) markers.add(`${m.kind}:${m.attributes.name}`);
+    for (const chapter of model.prose)
+      for (const m of chapter.markers) if (m.attributes.name) markers.add(`${m.kind}:${m.attributes.name}`);
     const expect = (entity: object, name: string, marker: string): void => {
       const count = sections.get(name) ?? 0;
       if (count === 0) f.at(entity, ['name'], `${name} has no prose section; add a heading "${name}" to a chapter`);
       if (count > 1) f.at(entity, ['name'], `${name} has ${count} prose sections; anchors must be unique`);
-      if (!markers.has(`${marker}:${name}`)) f.at(entity, ['name'], `no ::${marker}{name=${name}} marker in the prose; the section must show the table`);
+      if (!markers.has(`${marker}:${name}`))
+        f.at(entity, ['name'], `no ::${marker}{name=${name}} marker in the prose; the section must show the table`);
     };
     model.messages.forEach((m) => expect(m, m.name, 'message'));
     model.protocolFeatures.forEach((b) => expect(b, b.name, 'feature'));
@@ -51,7 +56,8 @@ export const proseSections: LintRule = {
     for (const chapter of model.prose) {
       const seen = new Set<string>();
       for (const s of chapter.sections) {
-        if (seen.has(s.anchor) && !/^[A-Z]/.test(s.anchor)) f.atLocation(s.loc, `heading "${s.title}" repeats an anchor in this chapter`);
+        if (seen.has(s.anchor) && !/^[A-Z]/.test(s.anchor))
+          f.atLocation(s.loc, `heading "${s.title}" repeats an anchor in this chapter`);
         seen.add(s.anchor);
       }
     }
@@ -67,14 +73,26 @@ export const proseMentions: LintRule = {
     const known = knownConstants(model);
     for (const chapter of model.prose) {
       for (const mention of chapter.mentions) {
-        if (!known.has(mention.name)) f.atLocation(mention.loc, `${mention.name} is not a message, feature, flag or constant of this spec version`);
+        if (!known.has(mention.name))
+          f.atLocation(mention.loc, `${mention.name} is not a message, feature, flag or constant of this spec version`);
       }
     }
     return f.issues;
   },
 };
 
-const TABLES = new Set(['frontend-messages', 'backend-messages', 'protocol-features', 'virtio-features', 'constants', 'registry', 'preconditions', 'ring-states', 'header', 'divergences']);
+const TABLES = new Set([
+  'frontend-messages',
+  'backend-messages',
+  'protocol-features',
+  'virtio-features',
+  'constants',
+  'registry',
+  'preconditions',
+  'ring-states',
+  'header',
+  'divergences',
+]);
 
 export const proseMarkers: LintRule = {
   id: 'prose-marker',
@@ -90,13 +108,19 @@ export const proseMarkers: LintRule = {
       feature: (a) => (a.name && features.has(a.name) ? undefined : `unknown feature "${a.name ?? ''}"`),
       payload: (a) => (a.name && payloads.has(a.name) ? undefined : `unknown payload "${a.name ?? ''}"`),
       enum: (a) => (a.name && enums.has(a.name) ? undefined : `unknown enum "${a.name ?? ''}"`),
-      ring: (a) => (a.layout === 'split' || a.layout === 'packed' ? undefined : `ring layout must be split or packed, not "${a.layout ?? ''}"`),
-      table: (a) => (a.of && TABLES.has(a.of) ? undefined : `unknown table "${a.of ?? ''}" (known: ${[...TABLES].join(', ')})`),
+      ring: (a) =>
+        a.layout === 'split' || a.layout === 'packed'
+          ? undefined
+          : `ring layout must be split or packed, not "${a.layout ?? ''}"`,
+      table: (a) =>
+        a.of && TABLES.has(a.of) ? undefined : `unknown table "${a.of ?? ''}" (known: ${[...TABLES].join(', ')})`,
     };
     for (const chapter of model.prose) {
       for (const marker of chapter.markers) {
         const check = byKind[marker.kind];
-        const problem = check ? check(marker.attributes) : `unknown marker ::${marker.kind} (known: ${Object.keys(byKind).join(', ')})`;
+        const problem = check
+          ? check(marker.attributes)
+          : `unknown marker ::${marker.kind} (known: ${Object.keys(byKind).join(', ')})`;
         if (problem) f.atLocation(marker.loc, problem);
       }
     }
@@ -114,7 +138,8 @@ export const proseLinks: LintRule = {
       for (const link of chapter.links) {
         if (!link.url.startsWith('#')) continue;
         const anchor = decodeURIComponent(link.url.slice(1));
-        if (!anchors.has(anchor)) f.atLocation(link.loc, `link to #${anchor}, but no section has that anchor in this version`);
+        if (!anchors.has(anchor))
+          f.atLocation(link.loc, `link to #${anchor}, but no section has that anchor in this version`);
       }
     }
     return f.issues;

@@ -20,7 +20,10 @@ export interface LintRule {
 /** Collects issues for one rule. */
 export class Findings {
   readonly issues: SpecIssue[] = [];
-  constructor(readonly rule: string, readonly model: SpecModel) {}
+  constructor(
+    readonly rule: string,
+    readonly model: SpecModel,
+  ) {}
 
   at(entity: object, sub: PathSegment[], message: string): void {
     this.atLocation(this.model.where(entity, ...sub), message);

@@ -50,9 +50,15 @@ describe('approvals', () => {
   it('a malformed approval is reported at its file:line', () => {
     const dir = join(scratch, 'bad');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'approvals.yaml'), 'approvals:\n  - rule: no-such-rule\n    name: X\n    reason: too short\n    acknowledgedBy: [qemu]\n');
+    writeFileSync(
+      join(dir, 'approvals.yaml'),
+      'approvals:\n  - rule: no-such-rule\n    name: X\n    reason: too short\n    acknowledgedBy: [qemu]\n',
+    );
     const { approvals, issues } = loadApprovals(dir, scratch);
     expect(approvals).toEqual([]);
-    expect(issues.map((i) => `${i.loc.file}:${i.loc.line} ${i.message.split(':')[0]}`)).toEqual(['bad/approvals.yaml:2 approvals.0.rule', 'bad/approvals.yaml:4 approvals.0.reason']);
+    expect(issues.map((i) => `${i.loc.file}:${i.loc.line} ${i.message.split(':')[0]}`)).toEqual([
+      'bad/approvals.yaml:2 approvals.0.rule',
+      'bad/approvals.yaml:4 approvals.0.reason',
+    ]);
   });
 });

@@ -13,7 +13,10 @@ const scratch = mkdtempSync(join(tmpdir(), 'vhost-user-diff-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const pairs = readPairs();
-const show = (changes: Change[]) => changes.map((c) => `${c.rule ?? '-'} ${c.kind} ${c.name} ${c.path}: ${c.summary} @ ${c.loc?.file}:${c.loc?.line}`).join('\n');
+const show = (changes: Change[]) =>
+  changes
+    .map((c) => `${c.rule ?? '-'} ${c.kind} ${c.name} ${c.path}: ${c.summary} @ ${c.loc?.file}:${c.loc?.line}`)
+    .join('\n');
 
 describe('breaking rules', () => {
   it('every rule has a fixture pair, named after it', () => {
@@ -44,7 +47,13 @@ describe('breaking rules', () => {
   it.each(pairs.filter((p) => p.pair.rule === null))('$name is reported and breaks nothing', ({ name, pair }) => {
     const { from, to } = loadPair(scratch, name, pair);
     const diff = diffModels(from, to);
-    expect(diff.changes.filter((c) => c.breaking), show(diff.changes)).toEqual([]);
-    expect(diff.changes.map((c) => c.summary).some((s) => s.includes(pair.reported ?? '?')), show(diff.changes)).toBe(true);
+    expect(
+      diff.changes.filter((c) => c.breaking),
+      show(diff.changes),
+    ).toEqual([]);
+    expect(
+      diff.changes.map((c) => c.summary).some((s) => s.includes(pair.reported ?? '?')),
+      show(diff.changes),
+    ).toBe(true);
   });
 });

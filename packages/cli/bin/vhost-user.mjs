@@ -6,6 +6,8 @@ import { register } from 'node:module';
 import { register as registerTsx } from 'tsx/esm/api';
 
 registerTsx();
-register('data:text/javascript,export async function resolve(specifier, context, next) { return next(specifier, { ...context, conditions: [...context.conditions, "source"] }); }');
+register(
+  'data:text/javascript,export async function resolve(specifier, context, next) { return next(specifier, { ...context, conditions: [...context.conditions, "source"] }); }',
+);
 const { main } = await import('../src/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -14,7 +14,10 @@ export function unreleasedSection(text: string): string | undefined {
 /** Lines of "Unreleased" in `head` that `base` did not have: the entries a change added. */
 export function newUnreleasedEntries(base: string | undefined, head: string): string[] {
   const before = new Set((unreleasedSection(base ?? '') ?? '').split('\n').map((l) => l.trim()));
-  return (unreleasedSection(head) ?? '').split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !before.has(l));
+  return (unreleasedSection(head) ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !before.has(l));
 }
 
 /**

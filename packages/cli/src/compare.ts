@@ -22,7 +22,9 @@ export function compare(root: string, from: SpecSource, to: SpecSource): Compari
   const raw = diffModels(from.model, to.model);
   // Removals point into the older side; for a git ref that file is not in the work tree.
   const changes = raw.changes.map((c) =>
-    from.kind === 'git' && c.kind === 'removed' && c.loc ? { ...c, loc: { ...c.loc, file: `${from.ref}:${c.loc.file}` } } : c,
+    from.kind === 'git' && c.kind === 'removed' && c.loc
+      ? { ...c, loc: { ...c.loc, file: `${from.ref}:${c.loc.file}` } }
+      : c,
   );
   const { diff, unused } = applyApprovals({ ...raw, changes }, loadRepositoryApprovals(root));
   return { diff, fromLabel: from.label, toLabel: to.label, unused };

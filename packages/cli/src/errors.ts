@@ -6,7 +6,10 @@ export class UsageError extends Error {}
 
 /** A spec (or the approvals file) could not be loaded; carries every located problem. */
 export class SpecLoadFailure extends Error {
-  constructor(readonly what: string, readonly issues: SpecIssue[]) {
+  constructor(
+    readonly what: string,
+    readonly issues: SpecIssue[],
+  ) {
     super(`${what} cannot be loaded (${issues.length} problem(s)):\n${issues.map(formatIssue).join('\n')}`);
   }
 }

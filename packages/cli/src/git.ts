@@ -24,7 +24,8 @@ export function extractTree(root: string, commit: string, folder: string, dest: 
   if (!archive.ok) throw new Error(`git archive ${commit} ${folder} failed: ${archive.stderr}`);
   mkdirSync(dest, { recursive: true });
   const untar = spawnSync('tar', ['-x', '-C', dest], { input: archive.stdout });
-  if (untar.status !== 0) throw new Error(`extracting ${folder} of ${commit} failed: ${untar.stderr?.toString() ?? untar.error?.message}`);
+  if (untar.status !== 0)
+    throw new Error(`extracting ${folder} of ${commit} failed: ${untar.stderr?.toString() ?? untar.error?.message}`);
 }
 
 /** A file's text at `commit`, or undefined when it did not exist there. */

@@ -25,7 +25,10 @@ export interface SpecSource {
 export function findRoot(start: string): string {
   for (let dir = resolve(start); ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'spec', 'spec.yaml'))) return dir;
-    if (dirname(dir) === dir) throw new UsageError(`no spec/spec.yaml in ${resolve(start)} or any folder above it; run vhost-user inside the spec repository (or pass --root)`);
+    if (dirname(dir) === dir)
+      throw new UsageError(
+        `no spec/spec.yaml in ${resolve(start)} or any folder above it; run vhost-user inside the spec repository (or pass --root)`,
+      );
   }
 }
 
@@ -36,7 +39,12 @@ function load(dir: string, root: string, what: string): SpecModel {
 }
 
 export function workingSource(root: string): SpecSource {
-  return { model: load(join(root, 'spec'), root, 'the working spec (spec/)'), label: 'working tree', kind: 'working', dispose: () => {} };
+  return {
+    model: load(join(root, 'spec'), root, 'the working spec (spec/)'),
+    label: 'working tree',
+    kind: 'working',
+    dispose: () => {},
+  };
 }
 
 function isDir(path: string): boolean {
@@ -51,19 +59,27 @@ export function resolveSource(root: string, spec: string, cwd: string): SpecSour
   if (spec === 'draft' || spec === 'working') return workingSource(root);
   const releases = releaseVersions(join(root, 'spec'));
   if (/^\d+\.\d+$/.test(spec) && releases.includes(spec)) {
-    return { model: load(join(root, 'spec', 'releases', spec), root, `release ${spec}`), label: spec, kind: 'release', dispose: () => {} };
+    return {
+      model: load(join(root, 'spec', 'releases', spec), root, `release ${spec}`),
+      label: spec,
+      kind: 'release',
+      dispose: () => {},
+    };
   }
   const path = resolve(cwd, spec);
   if (isDir(path)) {
     const dir = existsSync(join(path, 'spec.yaml')) ? path : join(path, 'spec');
-    if (!existsSync(join(dir, 'spec.yaml'))) throw new UsageError(`${spec} is a folder but holds neither spec.yaml nor spec/spec.yaml`);
+    if (!existsSync(join(dir, 'spec.yaml')))
+      throw new UsageError(`${spec} is a folder but holds neither spec.yaml nor spec/spec.yaml`);
     const shown = relative(root, dir) || '.';
     return { model: load(dir, root, `the spec in ${shown}`), label: shown, kind: 'path', dispose: () => {} };
   }
   const commit = resolveCommit(root, spec);
   if (commit) return gitSource(root, spec, commit);
   const known = releases.length > 0 ? releases.join(', ') : 'none';
-  throw new UsageError(`cannot find "${spec}": it is not a release in spec/releases (${known}), not a folder, and not a git ref of ${root}`);
+  throw new UsageError(
+    `cannot find "${spec}": it is not a release in spec/releases (${known}), not a folder, and not a git ref of ${root}`,
+  );
 }
 
 function gitSource(root: string, ref: string, commit: string): SpecSource {
@@ -71,13 +87,17 @@ function gitSource(root: string, ref: string, commit: string): SpecSource {
   const dispose = () => rmSync(tmp, { recursive: true, force: true });
   try {
     extractTree(root, commit, 'spec', tmp);
-    if (!existsSync(join(tmp, 'spec', 'spec.yaml'))) throw new UsageError(`${ref} (${commit.slice(0, 7)}) has no spec/spec.yaml`);
+    if (!existsSync(join(tmp, 'spec', 'spec.yaml')))
+      throw new UsageError(`${ref} (${commit.slice(0, 7)}) has no spec/spec.yaml`);
     const model = load(join(tmp, 'spec'), tmp, `the spec at ${ref}`);
     return { model, label: `${ref} (${commit.slice(0, 7)})`, kind: 'git', commit, ref, dispose };
   } catch (error) {
     dispose();
     if (error instanceof SpecLoadFailure) {
-      throw new SpecLoadFailure(error.what, error.issues.map((i) => ({ ...i, loc: { ...i.loc, file: `${ref}:${i.loc.file}` } })));
+      throw new SpecLoadFailure(
+        error.what,
+        error.issues.map((i) => ({ ...i, loc: { ...i.loc, file: `${ref}:${i.loc.file}` } })),
+      );
     }
     throw error;
   }

@@ -16,14 +16,19 @@ describe('vhost-user breaking', () => {
 
   it('text: the rule, category and YAML line of a break; exit 1', () => {
     const run = vhostUser(['breaking', '--against', '1.2'], broken);
-    expect(run.stdout).toContain(`error spec/features/protocol.yaml:${line}:10: feature-bit-renumbered [WIRE] VHOST_USER_PROTOCOL_F_SHMEM: bit 22 -> 24`);
+    expect(run.stdout).toContain(
+      `error spec/features/protocol.yaml:${line}:10: feature-bit-renumbered [WIRE] VHOST_USER_PROTOCOL_F_SHMEM: bit 22 -> 24`,
+    );
     expect(run.stdout).toContain('1 breaking change(s) against 1.2');
     expect(run.code).toBe(1);
   });
 
   it('json: verdict and the breaking changes', () => {
     const run = vhostUser(['breaking', '--against', '1.2', '--format', 'json'], broken);
-    const out = JSON.parse(run.stdout) as { verdict: string; breaking: { rule: string; category: string; loc: { line: number } }[] };
+    const out = JSON.parse(run.stdout) as {
+      verdict: string;
+      breaking: { rule: string; category: string; loc: { line: number } }[];
+    };
     expect(out.verdict).toBe('breaking');
     expect(out.breaking).toMatchObject([{ rule: 'feature-bit-renumbered', category: 'WIRE', loc: { line } }]);
     expect(run.code).toBe(1);
@@ -31,14 +36,18 @@ describe('vhost-user breaking', () => {
 
   it('github-actions: an error annotation at the YAML line', () => {
     const run = vhostUser(['breaking', '--against', '1.2', '--format', 'github-actions'], broken);
-    expect(run.stdout).toContain(`::error file=spec/features/protocol.yaml,line=${line},col=10,title=feature-bit-renumbered (WIRE)::VHOST_USER_PROTOCOL_F_SHMEM: bit 22 -> 24`);
+    expect(run.stdout).toContain(
+      `::error file=spec/features/protocol.yaml,line=${line},col=10,title=feature-bit-renumbered (WIRE)::VHOST_USER_PROTOCOL_F_SHMEM: bit 22 -> 24`,
+    );
     expect(run.code).toBe(1);
   });
 
   it('junit: one case per rule, the triggered rule failing', () => {
     const run = vhostUser(['breaking', '--against', '1.2', '--format', 'junit'], broken);
     expect(run.stdout).toContain('<testcase name="message-id-changed" classname="breaking.WIRE"/>');
-    expect(run.stdout).toMatch(/<testcase name="feature-bit-renumbered" classname="breaking.WIRE">\n\s+<failure message="VHOST_USER_PROTOCOL_F_SHMEM: bit 22 -&gt; 24/);
+    expect(run.stdout).toMatch(
+      /<testcase name="feature-bit-renumbered" classname="breaking.WIRE">\n\s+<failure message="VHOST_USER_PROTOCOL_F_SHMEM: bit 22 -&gt; 24/,
+    );
     expect(run.stdout).toContain('failures="1"');
     expect(run.code).toBe(1);
   });
@@ -71,14 +80,18 @@ describe('vhost-user breaking', () => {
     expect(missing.code).toBe(2);
 
     const unknown = vhostUser(['breaking', '--against', 'no-such-ref']);
-    expect(unknown.stderr).toContain('cannot find "no-such-ref": it is not a release in spec/releases (1.0, 1.1, 1.2), not a folder, and not a git ref');
+    expect(unknown.stderr).toContain(
+      'cannot find "no-such-ref": it is not a release in spec/releases (1.0, 1.1, 1.2), not a folder, and not a git ref',
+    );
     expect(unknown.code).toBe(2);
 
     const bad = copyRepo();
     write(bad, 'spec/constants.yaml', 'constants:\n  - { name: lower, value: 1, since: "1.0", doc: "x" }\n');
     const run = vhostUser(['breaking', '--against', '1.2'], bad);
     expect(run.stderr).toContain('the working spec (spec/) cannot be loaded');
-    expect(run.stderr).toContain('spec/constants.yaml:2:13: error schema: constants.0.name: must be an UPPER_SNAKE_CASE constant name');
+    expect(run.stderr).toContain(
+      'spec/constants.yaml:2:13: error schema: constants.0.name: must be an UPPER_SNAKE_CASE constant name',
+    );
     expect(run.code).toBe(2);
   });
 });

@@ -6,16 +6,27 @@ describe('vhost-user diff', () => {
   it('text: 1.1 -> 1.2 lists the SHMEM additions, nothing breaking', () => {
     const run = vhostUser(['diff', '1.1', '1.2']);
     expect(run.stdout).toMatch(/^Changes from 1\.1 to 1\.2: \d+ \(0 breaking, 0 of them approved\)/);
-    expect(run.stdout).toContain('  + VHOST_USER_PROTOCOL_F_SHMEM: added VHOST_USER_PROTOCOL_F_SHMEM as protocol-feature bit 22 (spec/releases/1.2/features/protocol.yaml:157:10)');
+    expect(run.stdout).toContain(
+      '  + VHOST_USER_PROTOCOL_F_SHMEM: added VHOST_USER_PROTOCOL_F_SHMEM as protocol-feature bit 22 (spec/releases/1.2/features/protocol.yaml:157:10)',
+    );
     expect(run.stdout).not.toContain('BREAKING');
     expect(run.code).toBe(0);
   });
 
   it('json: the SpecDiff with counts', () => {
     const run = vhostUser(['diff', '1.0', '1.1', '--format', 'json']);
-    const out = JSON.parse(run.stdout) as { from: string; to: string; counts: { breaking: number }; changes: { rule?: string }[] };
+    const out = JSON.parse(run.stdout) as {
+      from: string;
+      to: string;
+      counts: { breaking: number };
+      changes: { rule?: string }[];
+    };
     expect(out).toMatchObject({ from: '1.0', to: '1.1', counts: { breaking: 3 } });
-    expect(out.changes.filter((c) => c.rule).map((c) => c.rule)).toEqual(['precondition-strengthened', 'ring-state-effect-changed', 'anchor-removed']);
+    expect(out.changes.filter((c) => c.rule).map((c) => c.rule)).toEqual([
+      'precondition-strengthened',
+      'ring-state-effect-changed',
+      'anchor-removed',
+    ]);
     expect(run.code).toBe(0);
   });
 
@@ -23,7 +34,9 @@ describe('vhost-user diff', () => {
     const run = vhostUser(['diff', '1.0', '1.1', '--format', 'markdown']);
     expect(run.stdout).toMatch(/^## Changes from 1\.0 to 1\.1\n/);
     expect(run.stdout).toContain('### Ring states');
-    expect(run.stdout).toContain('| changed | `VHOST_USER_SET_VRING_KICK` | VHOST_USER_SET_VRING_KICK: started (ring, first-kick) -> started (ring, immediate) | **breaking** `ring-state-effect-changed` (BEHAVIOR) |');
+    expect(run.stdout).toContain(
+      '| changed | `VHOST_USER_SET_VRING_KICK` | VHOST_USER_SET_VRING_KICK: started (ring, first-kick) -> started (ring, immediate) | **breaking** `ring-state-effect-changed` (BEHAVIOR) |',
+    );
     expect(run.code).toBe(0);
   });
 

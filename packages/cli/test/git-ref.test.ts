@@ -16,16 +16,27 @@ beforeAll(() => {
   git(repo, ['commit', '-q', '-m', 'base']);
   line = renumberShmem(repo);
   // A change that removes a released message, to see a location inside the base ref.
-  edit(repo, 'spec/messages/frontend.yaml', '  - name: VHOST_USER_GET_SHMEM_CONFIG\n    id: 44\n', '  - name: VHOST_USER_GET_SHMEM_CONFIG\n    id: 46\n');
+  edit(
+    repo,
+    'spec/messages/frontend.yaml',
+    '  - name: VHOST_USER_GET_SHMEM_CONFIG\n    id: 44\n',
+    '  - name: VHOST_USER_GET_SHMEM_CONFIG\n    id: 46\n',
+  );
 });
 
 describe('git refs', () => {
   it('breaking --against HEAD finds the work-tree changes (exit 1)', () => {
     const run = vhostUser(['breaking', '--against', 'HEAD', '--format', 'json'], repo);
-    const out = JSON.parse(run.stdout) as { fromLabel: string; breaking: { rule: string; loc: { file: string; line: number } }[] };
+    const out = JSON.parse(run.stdout) as {
+      fromLabel: string;
+      breaking: { rule: string; loc: { file: string; line: number } }[];
+    };
     expect(out.fromLabel).toMatch(/^HEAD \([0-9a-f]{7}\)$/);
     expect(out.breaking.map((c) => c.rule).sort()).toEqual(['feature-bit-renumbered', 'message-id-changed']);
-    expect(out.breaking.find((c) => c.rule === 'feature-bit-renumbered')?.loc).toMatchObject({ file: 'spec/features/protocol.yaml', line });
+    expect(out.breaking.find((c) => c.rule === 'feature-bit-renumbered')?.loc).toMatchObject({
+      file: 'spec/features/protocol.yaml',
+      line,
+    });
     expect(run.code).toBe(1);
   });
 
@@ -39,11 +50,15 @@ describe('git refs', () => {
     const run = vhostUser(['review', '--base', 'HEAD'], repo);
     const report = run.stdout;
     expect(report).toMatch(/^# vhost-user spec review: HEAD \([0-9a-f]{7}\) → working tree/);
-    expect(report).toContain('**Breaking:** 2 unapproved breaking change(s) (`message-id-changed`, `feature-bit-renumbered`).');
+    expect(report).toContain(
+      '**Breaking:** 2 unapproved breaking change(s) (`message-id-changed`, `feature-bit-renumbered`).',
+    );
     expect(report).toContain('| `generated/ts/protocol.ts` |');
     expect(report).toContain('FrontendRequest: values or types changed');
     expect(report).toContain('**Missing:** the spec changes but CHANGELOG.md has no new line under "Unreleased".');
-    expect(report).toContain('- For a breaking WIRE or BEHAVIOR change (approved in spec/approvals.yaml) (`VHOST_USER_GET_SHMEM_CONFIG (message-id-changed)`, `VHOST_USER_PROTOCOL_F_SHMEM (feature-bit-renumbered)`): maintainers of every implementation: QEMU (`qemu`');
+    expect(report).toContain(
+      '- For a breaking WIRE or BEHAVIOR change (approved in spec/approvals.yaml) (`VHOST_USER_GET_SHMEM_CONFIG (message-id-changed)`, `VHOST_USER_PROTOCOL_F_SHMEM (feature-bit-renumbered)`): maintainers of every implementation: QEMU (`qemu`',
+    );
     expect(report).toContain('## Changes from HEAD');
     expect(report).toContain('- [ ] CHANGELOG.md has an entry under "Unreleased"');
     expect(report).toContain('- [ ] `generated/` matches the spec (`npm run generate:check`)');

@@ -28,7 +28,8 @@ export function cleanupScratch(): void {
 export function copyRepo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'vhost-user-cli-'));
   scratchDirs.push(dir);
-  for (const path of ['spec', 'generated', 'CHANGELOG.md', 'GOVERNANCE.md', 'package-lock.json']) cpSync(join(repoRoot, path), join(dir, path), { recursive: true });
+  for (const path of ['spec', 'generated', 'CHANGELOG.md', 'GOVERNANCE.md', 'package-lock.json'])
+    cpSync(join(repoRoot, path), join(dir, path), { recursive: true });
   for (const pkg of ['codec', 'cli', 'vring', 'transport', 'site']) {
     const manifest = join(repoRoot, 'packages', pkg, 'package.json');
     if (!existsSync(manifest)) continue;
@@ -56,17 +57,40 @@ export function read(root: string, file: string): string {
 
 /** Line (1-based) of the first line containing `needle`. */
 export function lineOf(root: string, file: string, needle: string): number {
-  return read(root, file).split('\n').findIndex((l) => l.includes(needle)) + 1;
+  return (
+    read(root, file)
+      .split('\n')
+      .findIndex((l) => l.includes(needle)) + 1
+  );
 }
 
 /** The draft with SHMEM moved from bit 22 to bit 24: a feature-bit-renumbered break against 1.2. */
 export function renumberShmem(root: string): number {
-  edit(root, 'spec/features/protocol.yaml', '  - name: VHOST_USER_PROTOCOL_F_SHMEM\n    bit: 22\n', '  - name: VHOST_USER_PROTOCOL_F_SHMEM\n    bit: 24\n');
+  edit(
+    root,
+    'spec/features/protocol.yaml',
+    '  - name: VHOST_USER_PROTOCOL_F_SHMEM\n    bit: 22\n',
+    '  - name: VHOST_USER_PROTOCOL_F_SHMEM\n    bit: 24\n',
+  );
   return lineOf(root, 'spec/features/protocol.yaml', 'bit: 24');
 }
 
 export function git(cwd: string, args: string[]): string {
-  const result = spawnSync('git', ['-c', 'user.name=Spec Test', '-c', 'user.email=spec@example.org', '-c', 'init.defaultBranch=main', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8' });
+  const result = spawnSync(
+    'git',
+    [
+      '-c',
+      'user.name=Spec Test',
+      '-c',
+      'user.email=spec@example.org',
+      '-c',
+      'init.defaultBranch=main',
+      '-c',
+      'commit.gpgsign=false',
+      ...args,
+    ],
+    { cwd, encoding: 'utf8' },
+  );
   if (result.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${result.stderr}`);
   return result.stdout;
 }

@@ -25,7 +25,10 @@ describe('vhost-user lint', () => {
 
   it('json: the issues as data', () => {
     const run = vhostUser(['lint', '--format', 'json'], broken);
-    const out = JSON.parse(run.stdout) as { clean: boolean; issues: { rule: string; loc: { file: string; line: number } }[] };
+    const out = JSON.parse(run.stdout) as {
+      clean: boolean;
+      issues: { rule: string; loc: { file: string; line: number } }[];
+    };
     expect(out.clean).toBe(false);
     expect(out.issues[0]).toMatchObject({ rule: 'schema', loc: { file: 'spec/messages/frontend.yaml', line } });
     expect(run.code).toBe(1);
@@ -33,7 +36,9 @@ describe('vhost-user lint', () => {
 
   it('github-actions: an error annotation at the YAML line', () => {
     const run = vhostUser(['lint', '--format', 'github-actions'], broken);
-    expect(run.stdout).toContain(`::error file=spec/messages/frontend.yaml,line=${line},col=9,title=spec lint%3A schema::`);
+    expect(run.stdout).toContain(
+      `::error file=spec/messages/frontend.yaml,line=${line},col=9,title=spec lint%3A schema::`,
+    );
     expect(run.code).toBe(1);
   });
 

@@ -17,9 +17,19 @@ const NEW_BIT = `  - name: VHOST_USER_PROTOCOL_F_SHMEM_STATS
 describe('vhost-user release', () => {
   it('freezes the draft, accepts proposals, writes the CHANGELOG, bumps the codec, keeps lint clean', () => {
     const root = copyRepo();
-    edit(root, 'spec/features/protocol.yaml', '  - name: VHOST_USER_PROTOCOL_F_GET_VRING_BASE_SKIP_DRAIN\n', `${NEW_BIT}  - name: VHOST_USER_PROTOCOL_F_GET_VRING_BASE_SKIP_DRAIN\n`);
+    edit(
+      root,
+      'spec/features/protocol.yaml',
+      '  - name: VHOST_USER_PROTOCOL_F_GET_VRING_BASE_SKIP_DRAIN\n',
+      `${NEW_BIT}  - name: VHOST_USER_PROTOCOL_F_GET_VRING_BASE_SKIP_DRAIN\n`,
+    );
     const prose = read(root, 'spec/prose/protocol-features.md');
-    edit(root, 'spec/prose/protocol-features.md', prose, `${prose.trimEnd()}\n\n## VHOST_USER_PROTOCOL_F_SHMEM_STATS\n::feature{name=VHOST_USER_PROTOCOL_F_SHMEM_STATS}\n\nThe back-end reports shared memory usage.\n`);
+    edit(
+      root,
+      'spec/prose/protocol-features.md',
+      prose,
+      `${prose.trimEnd()}\n\n## VHOST_USER_PROTOCOL_F_SHMEM_STATS\n::feature{name=VHOST_USER_PROTOCOL_F_SHMEM_STATS}\n\nThe back-end reports shared memory usage.\n`,
+    );
     const unreleased = read(root, 'CHANGELOG.md').split('## Unreleased\n\n')[1]?.split('\n## ')[0]?.trim() ?? '';
 
     const run = vhostUser(['release', '1.3', '--date', '2026-06-01'], root);
@@ -29,10 +39,14 @@ describe('vhost-user release', () => {
 
     const meta = read(root, 'spec/releases/1.3/spec.yaml');
     expect(meta).toMatch(/^# Frozen release 1\.3 of the vhost-user protocol/);
-    expect(meta).toContain('version: "1.3"\nstatus: frozen\nprevious: "1.2"\nrelease:\n  version: "1.3"\n  date: 2026-06-01\n');
+    expect(meta).toContain(
+      'version: "1.3"\nstatus: frozen\nprevious: "1.2"\nrelease:\n  version: "1.3"\n  date: 2026-06-01\n',
+    );
     expect(read(root, 'spec/spec.yaml')).toContain('previous: "1.3"');
     for (const file of ['spec/features/protocol.yaml', 'spec/releases/1.3/features/protocol.yaml']) {
-      expect(read(root, file)).toContain('  - name: VHOST_USER_PROTOCOL_F_SHMEM_STATS\n    bit: 24\n    summary: The back-end reports how much of each shared memory region is mapped.\n    since: "1.3"\n    status: stable\n');
+      expect(read(root, file)).toContain(
+        '  - name: VHOST_USER_PROTOCOL_F_SHMEM_STATS\n    bit: 24\n    summary: The back-end reports how much of each shared memory region is mapped.\n    since: "1.3"\n    status: stable\n',
+      );
     }
     expect(existsSync(join(root, 'spec/releases/1.3/approvals.yaml'))).toBe(false);
 
@@ -43,7 +57,9 @@ describe('vhost-user release', () => {
     expect(changelog.indexOf('## 1.3')).toBeLessThan(changelog.indexOf('## 1.2'));
 
     expect(JSON.parse(read(root, 'packages/codec/package.json'))).toMatchObject({ version: '0.2.0' });
-    expect(JSON.parse(read(root, 'packages/cli/package.json'))).toMatchObject({ dependencies: { '@vhost-user/codec': '0.2.0' } });
+    expect(JSON.parse(read(root, 'packages/cli/package.json'))).toMatchObject({
+      dependencies: { '@vhost-user/codec': '0.2.0' },
+    });
     expect(read(root, 'package-lock.json')).not.toContain('"@vhost-user/codec": "0.1.0"');
     expect(existsSync(join(root, 'generated/releases/1.3.json'))).toBe(true);
 

@@ -8,12 +8,28 @@ const HEADER = 12;
 
 const NAMES: string[] = [];
 Object.assign(NAMES, {
-  1: 'VHOST_USER_GET_FEATURES', 2: 'VHOST_USER_SET_FEATURES', 3: 'VHOST_USER_SET_OWNER', 8: 'VHOST_USER_SET_VRING_NUM',
-  9: 'VHOST_USER_SET_VRING_ADDR', 10: 'VHOST_USER_SET_VRING_BASE', 11: 'VHOST_USER_GET_VRING_BASE', 12: 'VHOST_USER_SET_VRING_KICK',
-  13: 'VHOST_USER_SET_VRING_CALL', 14: 'VHOST_USER_SET_VRING_ERR', 15: 'VHOST_USER_GET_PROTOCOL_FEATURES',
-  16: 'VHOST_USER_SET_PROTOCOL_FEATURES', 17: 'VHOST_USER_GET_QUEUE_NUM', 18: 'VHOST_USER_SET_VRING_ENABLE',
-  21: 'VHOST_USER_SET_BACKEND_REQ_FD', 22: 'VHOST_USER_IOTLB_MSG', 24: 'VHOST_USER_GET_CONFIG', 35: 'VHOST_USER_VRING_KICK',
-  36: 'VHOST_USER_GET_MAX_MEM_SLOTS', 37: 'VHOST_USER_ADD_MEM_REG', 38: 'VHOST_USER_REM_MEM_REG', 44: 'VHOST_USER_GET_SHMEM_CONFIG',
+  1: 'VHOST_USER_GET_FEATURES',
+  2: 'VHOST_USER_SET_FEATURES',
+  3: 'VHOST_USER_SET_OWNER',
+  8: 'VHOST_USER_SET_VRING_NUM',
+  9: 'VHOST_USER_SET_VRING_ADDR',
+  10: 'VHOST_USER_SET_VRING_BASE',
+  11: 'VHOST_USER_GET_VRING_BASE',
+  12: 'VHOST_USER_SET_VRING_KICK',
+  13: 'VHOST_USER_SET_VRING_CALL',
+  14: 'VHOST_USER_SET_VRING_ERR',
+  15: 'VHOST_USER_GET_PROTOCOL_FEATURES',
+  16: 'VHOST_USER_SET_PROTOCOL_FEATURES',
+  17: 'VHOST_USER_GET_QUEUE_NUM',
+  18: 'VHOST_USER_SET_VRING_ENABLE',
+  21: 'VHOST_USER_SET_BACKEND_REQ_FD',
+  22: 'VHOST_USER_IOTLB_MSG',
+  24: 'VHOST_USER_GET_CONFIG',
+  35: 'VHOST_USER_VRING_KICK',
+  36: 'VHOST_USER_GET_MAX_MEM_SLOTS',
+  37: 'VHOST_USER_ADD_MEM_REG',
+  38: 'VHOST_USER_REM_MEM_REG',
+  44: 'VHOST_USER_GET_SHMEM_CONFIG',
 });
 
 function fail(message: string): never {
@@ -31,13 +47,30 @@ export function baselineDecode(bytes: Uint8Array): unknown {
   const reply = (flags & 4) !== 0;
   let payload: unknown = null;
   switch (id) {
-    case 1: case 15: case 17: case 36: case 2: case 16: case 12: case 13: case 14: case 21: case 3:
+    case 1:
+    case 15:
+    case 17:
+    case 36:
+    case 2:
+    case 16:
+    case 12:
+    case 13:
+    case 14:
+    case 21:
+    case 3:
       if (size === 8) payload = { value: v.getBigUint64(12, true) };
       else if (size !== 0) fail('size');
       break;
-    case 8: case 10: case 18: case 35: case 11:
+    case 8:
+    case 10:
+    case 18:
+    case 35:
+    case 11:
       if (size !== 8) fail('size');
-      payload = reply && id !== 11 ? { value: v.getBigUint64(12, true) } : { index: v.getUint32(12, true), num: v.getUint32(16, true) };
+      payload =
+        reply && id !== 11
+          ? { value: v.getBigUint64(12, true) }
+          : { index: v.getUint32(12, true), num: v.getUint32(16, true) };
       break;
     case 9:
       if (reply) {
@@ -45,7 +78,14 @@ export function baselineDecode(bytes: Uint8Array): unknown {
         payload = { value: v.getBigUint64(12, true) };
       } else {
         if (size !== 40) fail('size');
-        payload = { index: v.getUint32(12, true), flags: v.getUint32(16, true), descriptor: v.getBigUint64(20, true), used: v.getBigUint64(28, true), available: v.getBigUint64(36, true), log: v.getBigUint64(44, true) };
+        payload = {
+          index: v.getUint32(12, true),
+          flags: v.getUint32(16, true),
+          descriptor: v.getBigUint64(20, true),
+          used: v.getBigUint64(28, true),
+          available: v.getBigUint64(36, true),
+          log: v.getBigUint64(44, true),
+        };
       }
       break;
     case 22:
@@ -54,7 +94,13 @@ export function baselineDecode(bytes: Uint8Array): unknown {
         payload = { value: v.getBigUint64(12, true) };
       } else {
         if (size !== 32) fail('size');
-        payload = { iova: v.getBigUint64(12, true), size: v.getBigUint64(20, true), userAddress: v.getBigUint64(28, true), perm: v.getUint8(36), type: v.getUint8(37) };
+        payload = {
+          iova: v.getBigUint64(12, true),
+          size: v.getBigUint64(20, true),
+          userAddress: v.getBigUint64(28, true),
+          perm: v.getUint8(36),
+          type: v.getUint8(37),
+        };
       }
       break;
     case 24: {
@@ -64,13 +110,21 @@ export function baselineDecode(bytes: Uint8Array): unknown {
       payload = { offset: v.getUint32(12, true), flags: v.getUint32(20, true), data: bytes.slice(24, 24 + n) };
       break;
     }
-    case 37: case 38:
+    case 37:
+    case 38:
       if (reply) {
         if (size !== 8) fail('size');
         payload = { value: v.getBigUint64(12, true) };
       } else {
         if (size !== 40) fail('size');
-        payload = { region: { guestAddress: v.getBigUint64(20, true), size: v.getBigUint64(28, true), userAddress: v.getBigUint64(36, true), mmapOffset: v.getBigUint64(44, true) } };
+        payload = {
+          region: {
+            guestAddress: v.getBigUint64(20, true),
+            size: v.getBigUint64(28, true),
+            userAddress: v.getBigUint64(36, true),
+            mmapOffset: v.getBigUint64(44, true),
+          },
+        };
       }
       break;
     case 44: {
@@ -84,6 +138,16 @@ export function baselineDecode(bytes: Uint8Array): unknown {
       fail(`unknown ${id}`);
   }
   const name = NAMES[id] as string;
-  if (reply) return { channel: 'frontend', kind: 'reply', id, name, flags, size, payload, ack: size === 8 && id !== 1 && id !== 15 && id !== 17 && id !== 36 && id !== 11 };
+  if (reply)
+    return {
+      channel: 'frontend',
+      kind: 'reply',
+      id,
+      name,
+      flags,
+      size,
+      payload,
+      ack: size === 8 && id !== 1 && id !== 15 && id !== 17 && id !== 36 && id !== 11,
+    };
   return { channel: 'frontend', kind: 'request', id, name, flags, size, payload, needReply: (flags & 8) !== 0 };
 }

@@ -30,7 +30,9 @@ type Bodies<C extends Channel> = C extends 'frontend' ? FrontendReplyBodies : Ba
 export type RequestName<C extends Channel> = RequestOf<C>['name'];
 
 /** A reply to request `K`: its body, or an ack. */
-export type ReplyOf<C extends Channel> = { [K in keyof Bodies<C>]: { name: K; payload: Bodies<C>[K] } }[keyof Bodies<C>];
+export type ReplyOf<C extends Channel> = {
+  [K in keyof Bodies<C>]: { name: K; payload: Bodies<C>[K] };
+}[keyof Bodies<C>];
 
 export interface CodecOptions {
   /** Byte order of the peer; the spec says native, every deployment is little-endian. */
@@ -48,14 +50,23 @@ export interface CodecOptions {
 /** Large enough for every fixed payload (the shared-memory config is 2056 bytes). */
 export const DEFAULT_MAX_PAYLOAD_SIZE = 4096;
 
-const XEN_MMAP_BIT = Object.entries(PROTOCOL_FEATURE_NAMES).find(([, n]) => n === 'VHOST_USER_PROTOCOL_F_XEN_MMAP')?.[0];
+const XEN_MMAP_BIT = Object.entries(PROTOCOL_FEATURE_NAMES).find(
+  ([, n]) => n === 'VHOST_USER_PROTOCOL_F_XEN_MMAP',
+)?.[0];
 
 function usesExtension(options: CodecOptions): boolean {
-  return XEN_MMAP_BIT !== undefined && options.protocolFeatures !== undefined && hasFeature(options.protocolFeatures, Number(XEN_MMAP_BIT));
+  return (
+    XEN_MMAP_BIT !== undefined &&
+    options.protocolFeatures !== undefined &&
+    hasFeature(options.protocolFeatures, Number(XEN_MMAP_BIT))
+  );
 }
 
 /** Message tables indexed by id (a dense array: ids are small) and by name. */
-function indexTable(messages: readonly MessageInfo[]): { byId: (MessageInfo | undefined)[]; byName: Map<string, MessageInfo> } {
+function indexTable(messages: readonly MessageInfo[]): {
+  byId: (MessageInfo | undefined)[];
+  byName: Map<string, MessageInfo>;
+} {
   const byId: (MessageInfo | undefined)[] = [];
   for (const m of messages) byId[m.id] = m;
   for (let i = 0; i < byId.length; i++) byId[i] ??= undefined; // no holes: keeps the array packed
@@ -83,13 +94,13 @@ export interface DecodedBase<C extends Channel> {
 }
 
 export type DecodedRequest<C extends Channel> = DecodedBase<C> & RequestOf<C> & { kind: 'request'; needReply: boolean };
-export type DecodedReply<C extends Channel> = DecodedBase<C> & ReplyOf<C> & {
-  kind: 'reply';
-  /** The body is a REPLY_ACK status (U64) rather than the request's reply payload. */
-  ack: boolean;
-};
+export type DecodedReply<C extends Channel> = DecodedBase<C> &
+  ReplyOf<C> & {
+    kind: 'reply';
+    /** The body is a REPLY_ACK status (U64) rather than the request's reply payload. */
+    ack: boolean;
+  };
 export type DecodedMessage<C extends Channel> = DecodedRequest<C> | DecodedReply<C>;
-
 
 /** Re-throws a payload error with the message's name (payload decoders do not know it). */
 function named(error: unknown, info: MessageInfo): never {
@@ -108,9 +119,16 @@ function named(error: unknown, info: MessageInfo): never {
  * reply payload, or an 8-byte REPLY_ACK status. A variable payload is never 8 bytes long in
  * practice, so 8 bytes there is read as an ack.
  */
-export function decode<C extends Channel>(channel: C, bytes: Uint8Array, options: CodecOptions & FdCheckContext & { fds?: number } = NO_OPTIONS): DecodedMessage<C> {
+export function decode<C extends Channel>(
+  channel: C,
+  bytes: Uint8Array,
+  options: CodecOptions & FdCheckContext & { fds?: number } = NO_OPTIONS,
+): DecodedMessage<C> {
   const le = options.byteOrder !== 'big';
-  if (bytes.length < HEADER.size) throw new VhostUserError('TRUNCATED', `a message needs a ${HEADER.size}-byte header, got ${bytes.length} bytes`, { offset: 0 });
+  if (bytes.length < HEADER.size)
+    throw new VhostUserError('TRUNCATED', `a message needs a ${HEADER.size}-byte header, got ${bytes.length} bytes`, {
+      offset: 0,
+    });
   const view = viewOf(bytes);
   const id = view.getUint32(HEADER.requestOffset, le);
   const flags = view.getUint32(HEADER.flagsOffset, le);
@@ -118,13 +136,24 @@ export function decode<C extends Channel>(channel: C, bytes: Uint8Array, options
   // Direct calls rather than lookups keyed by channel, so V8 can inline the dispatch.
   const frontend = channel === 'frontend';
   const info = (frontend ? tables.frontend : tables.backend).byId[id];
-  if (!info) throw new VhostUserError('UNKNOWN_REQUEST', `id ${id} is not a ${frontend ? 'front-end' : 'back-end'} request`, { offset: HEADER.requestOffset });
-  if (((flags & HEADER_CHECK_MASK) >>> 0) !== HEADER.version && options.strictHeader !== false) checkHeaderFlags(flags, info.name);
+  if (!info)
+    throw new VhostUserError('UNKNOWN_REQUEST', `id ${id} is not a ${frontend ? 'front-end' : 'back-end'} request`, {
+      offset: HEADER.requestOffset,
+    });
+  if ((flags & HEADER_CHECK_MASK) >>> 0 !== HEADER.version && options.strictHeader !== false)
+    checkHeaderFlags(flags, info.name);
   const max = options.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE;
-  if (size > max) throw new VhostUserError('PAYLOAD_TOO_LARGE', `payload of ${size} bytes exceeds the limit of ${max}`, { messageName: info.name, offset: HEADER.sizeOffset });
+  if (size > max)
+    throw new VhostUserError('PAYLOAD_TOO_LARGE', `payload of ${size} bytes exceeds the limit of ${max}`, {
+      messageName: info.name,
+      offset: HEADER.sizeOffset,
+    });
   if (bytes.length !== HEADER.size + size) {
     const code = bytes.length < HEADER.size + size ? 'TRUNCATED' : 'BAD_SIZE';
-    throw new VhostUserError(code, `header says ${size} payload bytes, ${bytes.length - HEADER.size} present`, { messageName: info.name, offset: HEADER.size });
+    throw new VhostUserError(code, `header says ${size} payload bytes, ${bytes.length - HEADER.size} present`, {
+      messageName: info.name,
+      offset: HEADER.size,
+    });
   }
   const ext = options.protocolFeatures !== undefined && usesExtension(options);
 
@@ -135,12 +164,19 @@ export function decode<C extends Channel>(channel: C, bytes: Uint8Array, options
     if (size !== 0) {
       const declared = info.reply.payload;
       try {
-        if (declared && !(size === U64Codec.size && declared.size !== U64Codec.size)) payload = frontend ? decodeFrontendReplyPayload(id, view, HEADER.size, size, le, ext) : decodeBackendReplyPayload(id, view, HEADER.size, size, le, ext);
+        if (declared && !(size === U64Codec.size && declared.size !== U64Codec.size))
+          payload = frontend
+            ? decodeFrontendReplyPayload(id, view, HEADER.size, size, le, ext)
+            : decodeBackendReplyPayload(id, view, HEADER.size, size, le, ext);
         else if (size === U64Codec.size) {
           payload = decodeU64(view, HEADER.size, size, le);
           ack = true;
         } else {
-          throw new VhostUserError('BAD_SIZE', `a reply of ${size} bytes, but ${info.name} is answered with ${declared ? `a ${declared.name} or ` : ''}an 8-byte ack`, { messageName: info.name, offset: HEADER.sizeOffset });
+          throw new VhostUserError(
+            'BAD_SIZE',
+            `a reply of ${size} bytes, but ${info.name} is answered with ${declared ? `a ${declared.name} or ` : ''}an 8-byte ack`,
+            { messageName: info.name, offset: HEADER.sizeOffset },
+          );
         }
       } catch (error) {
         named(error, info);
@@ -148,19 +184,31 @@ export function decode<C extends Channel>(channel: C, bytes: Uint8Array, options
     }
     if (options.fds !== undefined) {
       // An ack never carries fds, whatever the reply rule of the request.
-      if (ack && options.fds > 0) throw new VhostUserError('FD_UNEXPECTED', `${options.fds} fd(s) with an ack`, { messageName: info.name });
+      if (ack && options.fds > 0)
+        throw new VhostUserError('FD_UNEXPECTED', `${options.fds} fd(s) with an ack`, { messageName: info.name });
       if (!ack) checkFds(info, 'reply', payload, options.fds, options);
     }
     return { channel, kind: 'reply', id, name: info.name, flags, size, payload, ack } as DecodedReply<C>;
   }
   let payload: unknown;
   try {
-    payload = frontend ? decodeFrontendRequestPayload(id, view, HEADER.size, size, le, ext) : decodeBackendRequestPayload(id, view, HEADER.size, size, le, ext);
+    payload = frontend
+      ? decodeFrontendRequestPayload(id, view, HEADER.size, size, le, ext)
+      : decodeBackendRequestPayload(id, view, HEADER.size, size, le, ext);
   } catch (error) {
     named(error, info);
   }
   if (options.fds !== undefined) checkFds(info, 'request', payload, options.fds, options);
-  return { channel, kind: 'request', id, name: info.name, flags, size, payload, needReply: (flags & HEADER.needReplyFlag) !== 0 } as DecodedRequest<C>;
+  return {
+    channel,
+    kind: 'request',
+    id,
+    name: info.name,
+    flags,
+    size,
+    payload,
+    needReply: (flags & HEADER.needReplyFlag) !== 0,
+  } as DecodedRequest<C>;
 }
 
 export type OutgoingMessage<C extends Channel> =
@@ -168,17 +216,28 @@ export type OutgoingMessage<C extends Channel> =
   | (ReplyOf<C> & { kind: 'reply'; ack?: false })
   | { kind: 'reply'; ack: true; name: RequestName<C>; payload: U64 };
 
-function encodeWith(info: MessageInfo, codec: PayloadCodec<unknown> | null, payload: unknown, flags: number, options: CodecOptions): Uint8Array {
+function encodeWith(
+  info: MessageInfo,
+  codec: PayloadCodec<unknown> | null,
+  payload: unknown,
+  flags: number,
+  options: CodecOptions,
+): Uint8Array {
   const le = (options.byteOrder ?? 'little') === 'little';
   const ext = usesExtension(options);
   if (codec && (options.validate ?? true)) {
     const result = codec.schema.safeParse(payload);
     if (!result.success) {
       const issue = result.error.issues[0];
-      throw new VhostUserError('INVALID_VALUE', `${codec.name}${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`, { messageName: info.name, cause: result.error });
+      throw new VhostUserError(
+        'INVALID_VALUE',
+        `${codec.name}${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`,
+        { messageName: info.name, cause: result.error },
+      );
     }
   }
-  if (!codec && payload !== null && payload !== undefined) throw new VhostUserError('INVALID_VALUE', `${info.name} carries no payload`, { messageName: info.name });
+  if (!codec && payload !== null && payload !== undefined)
+    throw new VhostUserError('INVALID_VALUE', `${info.name} carries no payload`, { messageName: info.name });
   const size = codec ? codec.sizeOf(payload, ext) : 0;
   const bytes = new Uint8Array(HEADER.size + size);
   const view = viewOf(bytes);
@@ -188,7 +247,8 @@ function encodeWith(info: MessageInfo, codec: PayloadCodec<unknown> | null, payl
     try {
       codec.encode(view, HEADER.size, payload, le, ext);
     } catch (error) {
-      if (error instanceof VhostUserError) throw new VhostUserError(error.code, error.message, { messageName: info.name, cause: error });
+      if (error instanceof VhostUserError)
+        throw new VhostUserError(error.code, error.message, { messageName: info.name, cause: error });
       throw error;
     }
   }
@@ -199,16 +259,31 @@ function encodeWith(info: MessageInfo, codec: PayloadCodec<unknown> | null, payl
  * Encodes a request (`{ name, payload, needReply? }`) or a reply (`{ kind: 'reply', name,
  * payload }`, where an ack's payload is a U64) on `channel`.
  */
-export function encode<C extends Channel>(channel: C, message: OutgoingMessage<C>, options: CodecOptions = {}): Uint8Array {
+export function encode<C extends Channel>(
+  channel: C,
+  message: OutgoingMessage<C>,
+  options: CodecOptions = {},
+): Uint8Array {
   const info = tables[channel].byName.get(message.name as string);
   if (!info) throw new VhostUserError('UNKNOWN_REQUEST', `${String(message.name)} is not a ${channel} request`);
   if (message.kind === 'reply') {
     const payload = message.payload as unknown;
     const ack = message.ack === true || info.reply.kind === 'ack';
     const codec = payload === null ? null : ack ? (U64Codec as PayloadCodec<unknown>) : info.reply.payload;
-    if (payload !== null && !codec) throw new VhostUserError('INVALID_VALUE', `${info.name} is answered with an empty body or an ack; pass ack: true`, { messageName: info.name });
+    if (payload !== null && !codec)
+      throw new VhostUserError(
+        'INVALID_VALUE',
+        `${info.name} is answered with an empty body or an ack; pass ack: true`,
+        { messageName: info.name },
+      );
     return encodeWith(info, codec, payload, headerFlags({ reply: true }), options);
   }
   const request = message as RequestOf<C> & { needReply?: boolean };
-  return encodeWith(info, info.request, request.payload, headerFlags({ needReply: request.needReply ?? false }), options);
+  return encodeWith(
+    info,
+    info.request,
+    request.payload,
+    headerFlags({ needReply: request.needReply ?? false }),
+    options,
+  );
 }

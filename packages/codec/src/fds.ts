@@ -15,7 +15,12 @@ export interface FdCheckContext {
 }
 
 /** Allowed fd counts [min, max] for one side of a message, given its decoded payload. */
-export function allowedFds(info: MessageInfo, side: Side, payload: unknown, ctx: FdCheckContext = {}): [number, number] {
+export function allowedFds(
+  info: MessageInfo,
+  side: Side,
+  payload: unknown,
+  ctx: FdCheckContext = {},
+): [number, number] {
   const spec = info.fds[side];
   switch (spec.rule) {
     case 'none':
@@ -35,7 +40,10 @@ export function allowedFds(info: MessageInfo, side: Side, payload: unknown, ctx:
       return hasFeature(ctx.protocolFeatures, spec.protocolFeature) ? [1, 1] : [0, 0];
     }
     case 'one-on-success': {
-      const ok = typeof payload === 'object' && payload !== null && 'value' in payload ? (payload as { value: unknown }).value === 0n : undefined;
+      const ok =
+        typeof payload === 'object' && payload !== null && 'value' in payload
+          ? (payload as { value: unknown }).value === 0n
+          : undefined;
       return ok === undefined ? [0, 1] : ok ? [1, 1] : [0, 0];
     }
     case 'none-tolerate-one':
@@ -46,11 +54,19 @@ export function allowedFds(info: MessageInfo, side: Side, payload: unknown, ctx:
 }
 
 /** Throws FD_UNEXPECTED, FD_MISSING or FD_COUNT when `count` fds do not fit the rule. */
-export function checkFds(info: MessageInfo, side: Side, payload: unknown, count: number, ctx: FdCheckContext = {}): void {
+export function checkFds(
+  info: MessageInfo,
+  side: Side,
+  payload: unknown,
+  count: number,
+  ctx: FdCheckContext = {},
+): void {
   const [min, max] = allowedFds(info, side, payload, ctx);
   if (count >= min && count <= max) return;
   const rule = info.fds[side].rule;
   const expected = min === max ? `${min}` : `${min} to ${max}`;
   const code = max === 0 ? 'FD_UNEXPECTED' : count < min && count === 0 ? 'FD_MISSING' : 'FD_COUNT';
-  throw new VhostUserError(code, `${count} fd(s) with the ${side}, expected ${expected} (rule ${rule})`, { messageName: info.name });
+  throw new VhostUserError(code, `${count} fd(s) with the ${side}, expected ${expected} (rule ${rule})`, {
+    messageName: info.name,
+  });
 }

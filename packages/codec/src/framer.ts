@@ -123,7 +123,9 @@ export class MessageFramer {
   end(): FramerEvent[] {
     if (this.atBoundary()) return [];
     const got = this.pending;
-    const error = new VhostUserError('TRUNCATED', `the stream ended inside a message after ${got} byte(s)`, { offset: got });
+    const error = new VhostUserError('TRUNCATED', `the stream ended inside a message after ${got} byte(s)`, {
+      offset: got,
+    });
     const event: FramingError = { kind: 'error', error, fds: this.takeFds() };
     this.headerFill = 0;
     this.message = undefined;
@@ -136,7 +138,11 @@ export class MessageFramer {
     const header = readHeader(viewOf(this.header), 0, this.littleEndian);
     this.headerFill = 0;
     if (header.size > this.maxPayloadSize) {
-      const error = new VhostUserError('PAYLOAD_TOO_LARGE', `message ${header.request} announces ${header.size} payload bytes, limit ${this.maxPayloadSize}; skipped`, { offset: HEADER.sizeOffset });
+      const error = new VhostUserError(
+        'PAYLOAD_TOO_LARGE',
+        `message ${header.request} announces ${header.size} payload bytes, limit ${this.maxPayloadSize}; skipped`,
+        { offset: HEADER.sizeOffset },
+      );
       events.push({ kind: 'error', error, fds: this.takeFds() });
       this.skipRemaining = header.size;
       return;
@@ -164,6 +170,9 @@ export class MessageFramer {
 }
 
 function misplaced(fds: readonly number[], pending: number): FramingError {
-  const error = new VhostUserError('FD_MISPLACED', `${fds.length} fd(s) arrived ${pending > 0 ? `${pending} byte(s) into a message` : 'without data'} instead of with a message's first byte`);
+  const error = new VhostUserError(
+    'FD_MISPLACED',
+    `${fds.length} fd(s) arrived ${pending > 0 ? `${pending} byte(s) into a message` : 'without data'} instead of with a message's first byte`,
+  );
   return { kind: 'error', error, fds: [...fds] };
 }

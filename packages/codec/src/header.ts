@@ -29,7 +29,9 @@ export function writeHeader(view: DataView, offset: number, header: MessageHeade
 
 /** Flags word for an outgoing message: version 1 plus the reply / need_reply bits. */
 export function headerFlags(options: { reply?: boolean; needReply?: boolean }): number {
-  return (HEADER.version | (options.reply ? HEADER.replyFlag : 0) | (options.needReply ? HEADER.needReplyFlag : 0)) >>> 0;
+  return (
+    (HEADER.version | (options.reply ? HEADER.replyFlag : 0) | (options.needReply ? HEADER.needReplyFlag : 0)) >>> 0
+  );
 }
 
 export function isReply(flags: number): boolean {
@@ -43,9 +45,17 @@ export function needsReply(flags: number): boolean {
 /** Throws BAD_VERSION or RESERVED_FLAGS for a header a strict receiver must refuse. */
 export function checkHeaderFlags(flags: number, messageName?: string): void {
   if ((flags & HEADER.versionMask) !== HEADER.version) {
-    throw new VhostUserError('BAD_VERSION', `version ${flags & HEADER.versionMask} in the header, expected ${HEADER.version}`, { messageName, offset: HEADER.flagsOffset });
+    throw new VhostUserError(
+      'BAD_VERSION',
+      `version ${flags & HEADER.versionMask} in the header, expected ${HEADER.version}`,
+      { messageName, offset: HEADER.flagsOffset },
+    );
   }
   if ((flags & HEADER.reservedMask) !== 0) {
-    throw new VhostUserError('RESERVED_FLAGS', `reserved header flag bits 0x${((flags & HEADER.reservedMask) >>> 0).toString(16)} are set`, { messageName, offset: HEADER.flagsOffset });
+    throw new VhostUserError(
+      'RESERVED_FLAGS',
+      `reserved header flag bits 0x${((flags & HEADER.reservedMask) >>> 0).toString(16)} are set`,
+      { messageName, offset: HEADER.flagsOffset },
+    );
   }
 }

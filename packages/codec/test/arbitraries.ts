@@ -35,7 +35,9 @@ export interface SpecJson {
   protocolFeatures: { name: string; bit: number }[];
 }
 
-export const spec: SpecJson = JSON.parse(readFileSync(new URL('../../../generated/spec.json', import.meta.url), 'utf8'));
+export const spec: SpecJson = JSON.parse(
+  readFileSync(new URL('../../../generated/spec.json', import.meta.url), 'utf8'),
+);
 const byName = new Map(spec.payloads.map((p) => [p.name, p]));
 
 const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -51,7 +53,9 @@ const scalar: Record<string, fc.Arbitrary<number | bigint>> = {
 function fieldArbitrary(field: JsonField, ext: boolean, maxElements?: number): fc.Arbitrary<unknown> {
   const count = field.count;
   if (field.type === 'u8' && count !== undefined) {
-    return typeof count === 'number' ? fc.uint8Array({ minLength: count, maxLength: count }) : fc.uint8Array({ maxLength: Math.min(count.max, maxElements ?? count.max) });
+    return typeof count === 'number'
+      ? fc.uint8Array({ minLength: count, maxLength: count })
+      : fc.uint8Array({ maxLength: Math.min(count.max, maxElements ?? count.max) });
   }
   const elem = scalar[field.type] ?? payloadArbitrary(field.type, ext);
   if (count === undefined) return elem;
@@ -73,8 +77,10 @@ export function payloadArbitrary(name: string, ext = false, maxElements = 64): f
   else {
     const counters = new Set(payload.fields.flatMap((f) => (typeof f.count === 'object' ? [f.count.field] : [])));
     const shape: Record<string, fc.Arbitrary<unknown>> = {};
-    for (const f of payload.fields) if (!f.padding && !counters.has(f.name)) shape[camel(f.name)] = fieldArbitrary(f, ext, maxElements);
-    if (ext && payload.extension) for (const f of payload.extension.fields) shape[camel(f.name)] = fieldArbitrary(f, ext);
+    for (const f of payload.fields)
+      if (!f.padding && !counters.has(f.name)) shape[camel(f.name)] = fieldArbitrary(f, ext, maxElements);
+    if (ext && payload.extension)
+      for (const f of payload.extension.fields) shape[camel(f.name)] = fieldArbitrary(f, ext);
     arb = fc.record(shape);
   }
   cache.set(key, arb);
@@ -90,7 +96,9 @@ export function hasExtension(name: string, seen = new Set<string>()): boolean {
 }
 
 /** Any request or reply of a channel, as an OutgoingMessage for encode(). */
-export function messageArbitrary(channel: 'frontend' | 'backend'): fc.Arbitrary<{ message: Record<string, unknown>; fds: number }> {
+export function messageArbitrary(
+  channel: 'frontend' | 'backend',
+): fc.Arbitrary<{ message: Record<string, unknown>; fds: number }> {
   const messages = spec.messages.filter((m) => m.channel === channel);
   return fc.oneof(
     ...messages.map((m) => {
@@ -98,12 +106,15 @@ export function messageArbitrary(channel: 'frontend' | 'backend'): fc.Arbitrary<
         message: { name: m.name, payload, needReply: false },
         fds: 0,
       }));
-      const replyPayload = m.replyRule.kind === 'always' || m.replyRule.kind === 'conditional' ? m.replyRule.payload : null;
+      const replyPayload =
+        m.replyRule.kind === 'always' || m.replyRule.kind === 'conditional' ? m.replyRule.payload : null;
       // A reply body of 0 bytes reads as empty, and an 8-byte body of a variable payload (a memory
       // table with no region) as an ack: the wire cannot tell them apart, so such values are not
       // generated.
       const declared = replyPayload ? byName.get(replyPayload) : undefined;
-      const codec = replyPayload ? (generated as unknown as Record<string, { sizeOf(v: unknown, ext: boolean): number }>)[`${replyPayload}Codec`] : undefined;
+      const codec = replyPayload
+        ? (generated as unknown as Record<string, { sizeOf(v: unknown, ext: boolean): number }>)[`${replyPayload}Codec`]
+        : undefined;
       const ambiguous = (payload: unknown) => {
         const size = codec?.sizeOf(payload, false) ?? 0;
         return size === 0 || (size === 8 && declared?.size !== 8);
@@ -112,7 +123,10 @@ export function messageArbitrary(channel: 'frontend' | 'backend'): fc.Arbitrary<
         ? payloadArbitrary(replyPayload, false, 4)
             .filter((payload) => !ambiguous(payload))
             .map((payload) => ({ message: { kind: 'reply', name: m.name, payload }, fds: 0 }))
-        : scalar.u64!.map((value) => ({ message: { kind: 'reply', ack: true, name: m.name, payload: { value } }, fds: 0 }));
+        : scalar.u64!.map((value) => ({
+            message: { kind: 'reply', ack: true, name: m.name, payload: { value } },
+            fds: 0,
+          }));
       return fc.oneof(request, reply);
     }),
   );

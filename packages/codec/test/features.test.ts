@@ -25,7 +25,9 @@ describe('feature helpers', () => {
   });
 
   it('negotiates what the front-end wants among what the back-end offers', () => {
-    expect(negotiate(0x8f2bn, featureMask(ProtocolFeature.MQ, ProtocolFeature.STATUS, ProtocolFeature.REPLY_ACK))).toBe(featureMask(ProtocolFeature.MQ, ProtocolFeature.REPLY_ACK));
+    expect(negotiate(0x8f2bn, featureMask(ProtocolFeature.MQ, ProtocolFeature.STATUS, ProtocolFeature.REPLY_ACK))).toBe(
+      featureMask(ProtocolFeature.MQ, ProtocolFeature.REPLY_ACK),
+    );
   });
 
   it('names the bits qemu-storage-daemon offers', () => {
@@ -45,9 +47,13 @@ describe('feature helpers', () => {
   });
 
   it('reports features selected without the features they require', () => {
-    expect(missingRequirements(featureMask(ProtocolFeature.GET_VRING_BASE_SKIP_DRAIN, ProtocolFeature.INFLIGHT_SHMFD))).toEqual([
-      { bit: ProtocolFeature.GET_VRING_BASE_SKIP_DRAIN, missing: [ProtocolFeature.GET_VRING_BASE_INFLIGHT] },
-    ]);
-    expect(missingRequirements(featureMask(ProtocolFeature.INBAND_NOTIFICATIONS, ProtocolFeature.BACKEND_REQ, ProtocolFeature.REPLY_ACK))).toEqual([]);
+    expect(
+      missingRequirements(featureMask(ProtocolFeature.GET_VRING_BASE_SKIP_DRAIN, ProtocolFeature.INFLIGHT_SHMFD)),
+    ).toEqual([{ bit: ProtocolFeature.GET_VRING_BASE_SKIP_DRAIN, missing: [ProtocolFeature.GET_VRING_BASE_INFLIGHT] }]);
+    expect(
+      missingRequirements(
+        featureMask(ProtocolFeature.INBAND_NOTIFICATIONS, ProtocolFeature.BACKEND_REQ, ProtocolFeature.REPLY_ACK),
+      ),
+    ).toEqual([]);
   });
 });

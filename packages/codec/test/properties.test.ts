@@ -5,7 +5,15 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MessageFramer, VhostUserError, decode, encode, featureMask, ProtocolFeature, type Channel } from '@vhost-user/codec';
+import {
+  MessageFramer,
+  VhostUserError,
+  decode,
+  encode,
+  featureMask,
+  ProtocolFeature,
+  type Channel,
+} from '@vhost-user/codec';
 import * as generated from '@vhost-user/codec';
 import { hasExtension, messageArbitrary, payloadArbitrary, spec } from './arbitraries.js';
 
@@ -35,7 +43,10 @@ describe('every payload round-trips', () => {
   });
 });
 
-function stream(channel: Channel, messages: { message: Record<string, unknown> }[]): { bytes: Uint8Array; starts: number[] } {
+function stream(
+  channel: Channel,
+  messages: { message: Record<string, unknown> }[],
+): { bytes: Uint8Array; starts: number[] } {
   const parts = messages.map((m) => encode(channel, m.message as never, { validate: false }));
   const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   const starts: number[] = [];
@@ -49,7 +60,8 @@ function stream(channel: Channel, messages: { message: Record<string, unknown> }
 }
 
 /** Splits [0, length) at random cut points, always cutting at message starts that carry fds. */
-const cuts = (length: number) => fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, length - 1) }), { maxLength: 12 });
+const cuts = (length: number) =>
+  fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, length - 1) }), { maxLength: 12 });
 
 for (const channel of ['frontend', 'backend'] as const) {
   describe(`${channel} messages`, () => {
@@ -68,33 +80,39 @@ for (const channel of ['frontend', 'backend'] as const) {
 
     it('frame the same whatever the chunking, fds staying with their message', () => {
       fc.assert(
-        fc.property(fc.array(messageArbitrary(channel), { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 200 }), (messages, seed) => {
-          const { bytes, starts } = stream(channel, messages);
-          // Fd i travels with message i (at its first byte); chunks are cut at every message start
-          // that carries fds, as the kernel does, plus random cuts.
-          const withFds = new Set(starts.filter((_, i) => (i + seed) % 3 === 0));
-          const points = new Set<number>([...withFds]);
-          let x = seed;
-          for (let i = 0; i < 6; i++) {
-            x = (x * 1103515245 + 12345) % 2147483648;
-            points.add(1 + (x % Math.max(1, bytes.length - 1)));
-          }
-          const sorted = [...points].filter((p) => p > 0 && p < bytes.length).sort((a, b) => a - b);
-          const bounds = [0, ...sorted, bytes.length];
-          const framer = new MessageFramer();
-          const events = [];
-          for (let i = 0; i + 1 < bounds.length; i++) {
-            const start = bounds[i]!;
-            const fds = withFds.has(start) ? [1000 + starts.indexOf(start)] : [];
-            events.push(...framer.push(bytes.subarray(start, bounds[i + 1]), fds));
-          }
-          const whole = new MessageFramer().push(bytes);
-          expect(events.map((e) => (e.kind === 'message' ? Buffer.from(e.bytes).toString('hex') : e.kind))).toEqual(
-            whole.map((e) => (e.kind === 'message' ? Buffer.from(e.bytes).toString('hex') : e.kind)),
-          );
-          events.forEach((e, i) => expect(e.kind === 'message' ? e.fds : []).toEqual(withFds.has(starts[i]!) ? [1000 + i] : []));
-          expect(framer.pending).toBe(0);
-        }),
+        fc.property(
+          fc.array(messageArbitrary(channel), { minLength: 1, maxLength: 8 }),
+          fc.integer({ min: 1, max: 200 }),
+          (messages, seed) => {
+            const { bytes, starts } = stream(channel, messages);
+            // Fd i travels with message i (at its first byte); chunks are cut at every message start
+            // that carries fds, as the kernel does, plus random cuts.
+            const withFds = new Set(starts.filter((_, i) => (i + seed) % 3 === 0));
+            const points = new Set<number>([...withFds]);
+            let x = seed;
+            for (let i = 0; i < 6; i++) {
+              x = (x * 1103515245 + 12345) % 2147483648;
+              points.add(1 + (x % Math.max(1, bytes.length - 1)));
+            }
+            const sorted = [...points].filter((p) => p > 0 && p < bytes.length).sort((a, b) => a - b);
+            const bounds = [0, ...sorted, bytes.length];
+            const framer = new MessageFramer();
+            const events = [];
+            for (let i = 0; i + 1 < bounds.length; i++) {
+              const start = bounds[i]!;
+              const fds = withFds.has(start) ? [1000 + starts.indexOf(start)] : [];
+              events.push(...framer.push(bytes.subarray(start, bounds[i + 1]), fds));
+            }
+            const whole = new MessageFramer().push(bytes);
+            expect(events.map((e) => (e.kind === 'message' ? Buffer.from(e.bytes).toString('hex') : e.kind))).toEqual(
+              whole.map((e) => (e.kind === 'message' ? Buffer.from(e.bytes).toString('hex') : e.kind)),
+            );
+            events.forEach((e, i) =>
+              expect(e.kind === 'message' ? e.fds : []).toEqual(withFds.has(starts[i]!) ? [1000 + i] : []),
+            );
+            expect(framer.pending).toBe(0);
+          },
+        ),
         { numRuns: runs(20000) },
       );
     });
@@ -112,7 +130,8 @@ for (const channel of ['frontend', 'backend'] as const) {
             const framer = new MessageFramer({ maxPayloadSize: 4096 });
             const bounds = [0, ...cutPoints.filter((c) => c < bytes.length).sort((a, b) => a - b), bytes.length];
             const events = [];
-            for (let i = 0; i + 1 < bounds.length; i++) events.push(...framer.push(bytes.subarray(bounds[i], bounds[i + 1])));
+            for (let i = 0; i + 1 < bounds.length; i++)
+              events.push(...framer.push(bytes.subarray(bounds[i], bounds[i + 1])));
             events.push(...framer.end());
             for (const event of events) {
               if (event.kind === 'error') {
@@ -135,7 +154,10 @@ for (const channel of ['frontend', 'backend'] as const) {
       fc.assert(
         fc.property(fc.uint8Array({ minLength: 0, maxLength: 120 }), fc.boolean(), (bytes, xen) => {
           try {
-            decode(channel, bytes, { protocolFeatures: xen ? featureMask(ProtocolFeature.XEN_MMAP) : 0n, fds: bytes.length % 3 });
+            decode(channel, bytes, {
+              protocolFeatures: xen ? featureMask(ProtocolFeature.XEN_MMAP) : 0n,
+              fds: bytes.length % 3,
+            });
           } catch (error) {
             if (!(error instanceof VhostUserError)) throw error;
           }

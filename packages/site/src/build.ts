@@ -70,7 +70,9 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
   const errors = issues.filter((i) => i.severity === 'error');
   if (!repo || errors.length > 0) {
     const lines = errors.slice(0, 10).map((i) => `${i.loc.file}:${i.loc.line}:${i.loc.column}: ${i.message}`);
-    throw new SiteBuildError(`the spec does not load (${errors.length} problem(s)); run npm run lint\n${lines.join('\n')}`);
+    throw new SiteBuildError(
+      `the spec does not load (${errors.length} problem(s)); run npm run lint\n${lines.join('\n')}`,
+    );
   }
   // Oldest first, the draft last.
   const models = [...repo.releases, repo.draft].sort((a, b) => compareVersions(a.meta.version, b.meta.version));
@@ -103,7 +105,9 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
     title: repo.draft.meta.title,
     versions: [...infos].reverse(),
     diffs: [...diffInfos].reverse(),
-    pagesOf: new Map([...rendered].map(([slug, v]) => [slug, new Set(['index.html', ...v.chapters.map((c) => c.info.page)])])),
+    pagesOf: new Map(
+      [...rendered].map(([slug, v]) => [slug, new Set(['index.html', ...v.chapters.map((c) => c.info.page)])]),
+    ),
   };
 
   progress('writing pages and search indexes');
@@ -126,7 +130,18 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
         }),
       );
     });
-    files.set(`${info.slug}/index.html`, renderPage({ site, title: 'Contents', root: '../', page: 'index.html', version: info, chapters, main: versionIndexMain(site, info, chapters) }));
+    files.set(
+      `${info.slug}/index.html`,
+      renderPage({
+        site,
+        title: 'Contents',
+        root: '../',
+        page: 'index.html',
+        version: info,
+        chapters,
+        main: versionIndexMain(site, info, chapters),
+      }),
+    );
     const docs = searchDocuments({
       slug: info.slug,
       spec: version.spec,
@@ -156,9 +171,21 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
       }),
     );
   }
-  files.set('diff/index.html', renderPage({ site, title: 'Changes', root: '../', page: 'index.html', main: diffIndexMain(site) }));
+  files.set(
+    'diff/index.html',
+    renderPage({ site, title: 'Changes', root: '../', page: 'index.html', main: diffIndexMain(site) }),
+  );
   files.set('index.html', renderPage({ site, title: 'Versions', root: '', page: 'index.html', main: homeMain(site) }));
-  files.set('implementations.html', renderPage({ site, title: 'Implementations', root: '', page: 'implementations.html', main: implementationsMain(loadMatrix(options.matrixPath ?? join(options.root, MATRIX_PATH))) }));
+  files.set(
+    'implementations.html',
+    renderPage({
+      site,
+      title: 'Implementations',
+      root: '',
+      page: 'implementations.html',
+      main: implementationsMain(loadMatrix(options.matrixPath ?? join(options.root, MATRIX_PATH))),
+    }),
+  );
   files.set('404.html', renderPage({ site, title: 'Not found', root: '', page: '404.html', main: notFoundMain() }));
   step('diff pages');
 

@@ -64,7 +64,13 @@ function warningsOf(file: VFile): string[] {
 
 /** Runs a processor's transformers on a tree; returns the result and the file with its messages. */
 function runOn(
-  processor: { run(tree: never, file: { value?: string; path: string }, done: (error: Error | undefined, tree: unknown, file: VFile | undefined) => void): void },
+  processor: {
+    run(
+      tree: never,
+      file: { value?: string; path: string },
+      done: (error: Error | undefined, tree: unknown, file: VFile | undefined) => void,
+    ): void;
+  },
   tree: unknown,
   file: { value?: string; path: string },
 ): Promise<{ tree: HastRoot; file: VFile }> {
@@ -97,7 +103,10 @@ export async function renderVersion(model: SpecModel, history: HistoryLookup): P
       .use(rehypeRfc2119)
       .use(rehypeLinkMentions, { targets })
       .use(rehypeBreakConstants);
-    const { tree, file } = await runOn(processor, chapter.tree as MdastRoot, { value: chapter.markdown, path: chapter.displayPath });
+    const { tree, file } = await runOn(processor, chapter.tree as MdastRoot, {
+      value: chapter.markdown,
+      path: chapter.displayPath,
+    });
     warnings.push(...warningsOf(file));
     visit(tree, 'element', (node) => {
       const id = node.properties.id;
@@ -111,7 +120,10 @@ export async function renderVersion(model: SpecModel, history: HistoryLookup): P
   }
 
   for (const chapter of chapters) {
-    const processor = unified().use(rehypeResolveLinks, { pageOf: (anchor) => anchors.get(anchor), page: chapter.info.page });
+    const processor = unified().use(rehypeResolveLinks, {
+      pageOf: (anchor) => anchors.get(anchor),
+      page: chapter.info.page,
+    });
     const { tree, file } = await runOn(processor, chapter.tree, { path: `${spec.version}/${chapter.info.page}` });
     chapter.tree = tree as HastRoot;
     warnings.push(...warningsOf(file));

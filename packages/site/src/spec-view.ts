@@ -67,7 +67,8 @@ export function linkTargets(spec: SpecView): Map<string, NameTarget> {
       if (!targets.has(alias)) targets.set(alias, { anchor: name, title: `former name of ${name}` });
     }
   };
-  for (const m of spec.messages) add(m.name, m.aliases, `${m.channel === 'frontend' ? 'front-end' : 'back-end'} request ${m.id}`);
+  for (const m of spec.messages)
+    add(m.name, m.aliases, `${m.channel === 'frontend' ? 'front-end' : 'back-end'} request ${m.id}`);
   for (const b of spec.protocolFeatures) add(b.name, b.aliases, `protocol feature bit ${b.bit}`);
   for (const b of spec.virtioFeatures) add(b.name, b.aliases, `virtio feature bit ${b.bit}`);
   return targets;

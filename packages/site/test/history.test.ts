@@ -5,7 +5,9 @@ import { historyFor } from '../src/history/history.js';
 import { REPO_ROOT } from './build-output.js';
 
 const { repo } = loadRepository(REPO_ROOT);
-const models = repo ? [...repo.releases, repo.draft].sort((a, b) => compareVersions(a.meta.version, b.meta.version)) : [];
+const models = repo
+  ? [...repo.releases, repo.draft].sort((a, b) => compareVersions(a.meta.version, b.meta.version))
+  : [];
 const diffs = models.slice(1).map((to, i) => diffModels(models[i]!, to));
 
 describe('historyFor', () => {
@@ -13,7 +15,11 @@ describe('historyFor', () => {
     const history = historyFor(models, diffs, 'draft');
     const shmem = history('feature', 'VHOST_USER_PROTOCOL_F_SHMEM');
     expect(shmem[0]).toMatchObject({ version: '1.2', kind: 'added' });
-    expect(history('message', 'VHOST_USER_GET_FEATURES')[0]).toEqual({ version: '1.0', kind: 'added', summary: 'first specified' });
+    expect(history('message', 'VHOST_USER_GET_FEATURES')[0]).toEqual({
+      version: '1.0',
+      kind: 'added',
+      summary: 'first specified',
+    });
   });
 
   it('shows an older version only the changes up to it', () => {

@@ -10,15 +10,36 @@ import { checkLinks } from '../src/check/links.js';
 import { RUN_COMMAND, implementationsMain, loadMatrix, type Matrix } from '../src/pages/implementations.js';
 import { REPO_ROOT } from './build-output.js';
 
-const section = (cell: string, pass: number, fail = 0, failing: string[] = []) => ({ cell, pass, fail, knownDivergence: 0, skip: 0, failing });
+const section = (cell: string, pass: number, fail = 0, failing: string[] = []) => ({
+  cell,
+  pass,
+  fail,
+  knownDivergence: 0,
+  skip: 0,
+  failing,
+});
 
 const MATRIX = {
   format: 1,
   generated: '2026-11-29T00:00:00.000Z',
   sections: ['header', 'rings'],
   rows: [
-    { implementation: 'qemu-storage-daemon (vhost-user-blk)', version: 'qemu-system-common 1:7.2', mode: 'backend', device: 'blk', sections: { header: section('pass', 3), rings: section('fail', 4, 1, ['MUST rings/stop-on-get-vring-base']) }, mustHold: false },
-    { implementation: 'QEMU vhost-user-blk-pci', version: 'qemu-system-x86 1:7.2', mode: 'frontend', device: 'blk', sections: { order: section('pass', 2) }, mustHold: true },
+    {
+      implementation: 'qemu-storage-daemon (vhost-user-blk)',
+      version: 'qemu-system-common 1:7.2',
+      mode: 'backend',
+      device: 'blk',
+      sections: { header: section('pass', 3), rings: section('fail', 4, 1, ['MUST rings/stop-on-get-vring-base']) },
+      mustHold: false,
+    },
+    {
+      implementation: 'QEMU vhost-user-blk-pci',
+      version: 'qemu-system-x86 1:7.2',
+      mode: 'frontend',
+      device: 'blk',
+      sections: { order: section('pass', 2) },
+      mustHold: true,
+    },
   ],
 };
 
@@ -41,14 +62,18 @@ describe('implementations page', () => {
     expect(html).toContain('<h2 id="frontends">Front-ends</h2>');
     expect(html).toContain('qemu-storage-daemon (vhost-user-blk) (blk)');
     expect(html).toContain('qemu-system-common 1:7.2');
-    expect(html).toMatch(/<td class="cell-fail" title="MUST rings\/stop-on-get-vring-base">✘ fail <small>4\/5<\/small><\/td>/);
+    expect(html).toMatch(
+      /<td class="cell-fail" title="MUST rings\/stop-on-get-vring-base">✘ fail <small>4\/5<\/small><\/td>/,
+    );
     expect(html).toContain('<td class="cell-pass">✔ hold</td>');
     expect(html).toContain('2026-11-29T00:00:00.000Z');
   });
 
   it('is linked from the navigation of every page, and its links check out', () => {
     expect(readFileSync(join(site, 'index.html'), 'utf8')).toContain('href="implementations.html">Implementations</a>');
-    expect(readFileSync(join(site, 'latest/index.html'), 'utf8')).toContain('href="../implementations.html">Implementations</a>');
+    expect(readFileSync(join(site, 'latest/index.html'), 'utf8')).toContain(
+      'href="../implementations.html">Implementations</a>',
+    );
     const report = checkLinks(site);
     expect(report.problems).toEqual([]);
     expect(report.links).toBeGreaterThan(0);

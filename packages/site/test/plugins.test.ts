@@ -39,22 +39,44 @@ interface Fixture {
 const PLUGINS: Record<string, (fixture: Fixture) => { remark: PluggableList; rehype: PluggableList }> = {
   'remark-restore-directives': () => ({ remark: [[remarkRestoreDirectives, { markers: MARKER_NAMES }]], rehype: [] }),
   'remark-spec-markers': (f) => ({
-    remark: [[remarkSpecMarkers, { spec: specFromFixture(f.spec), history: (_: string, name: string) => f.history?.[name] ?? [] }]],
+    remark: [
+      [
+        remarkSpecMarkers,
+        { spec: specFromFixture(f.spec), history: (_: string, name: string) => f.history?.[name] ?? [] },
+      ],
+    ],
     rehype: [],
   }),
   'rehype-heading-anchors': () => ({ remark: [], rehype: [rehypeHeadingAnchors] }),
-  'rehype-section-numbers': (f) => ({ remark: [], rehype: [[rehypeSectionNumbers, { chapter: Number(f.options?.chapter ?? 1) }]] }),
+  'rehype-section-numbers': (f) => ({
+    remark: [],
+    rehype: [[rehypeSectionNumbers, { chapter: Number(f.options?.chapter ?? 1) }]],
+  }),
   'rehype-rfc2119': () => ({ remark: [], rehype: [rehypeRfc2119] }),
-  'rehype-link-mentions': (f) => ({ remark: [], rehype: [[rehypeLinkMentions, { targets: linkTargets(specFromFixture(f.spec)) }]] }),
+  'rehype-link-mentions': (f) => ({
+    remark: [],
+    rehype: [[rehypeLinkMentions, { targets: linkTargets(specFromFixture(f.spec)) }]],
+  }),
   'rehype-resolve-links': (f) => {
     const anchors = (f.options?.anchors ?? {}) as Record<string, string>;
-    return { remark: [], rehype: [[rehypeResolveLinks, { pageOf: (a: string) => anchors[a], page: String(f.options?.page ?? 'index.html') }]] };
+    return {
+      remark: [],
+      rehype: [
+        [rehypeResolveLinks, { pageOf: (a: string) => anchors[a], page: String(f.options?.page ?? 'index.html') }],
+      ],
+    };
   },
   'rehype-break-constants': () => ({ remark: [], rehype: [rehypeBreakConstants] }),
 };
 
-async function render(plugin: string, markdown: string, fixture: Fixture): Promise<{ html: string; messages: string[] }> {
-  const { remark, rehype } = (PLUGINS[plugin] as (f: Fixture) => { remark: PluggableList; rehype: PluggableList })(fixture);
+async function render(
+  plugin: string,
+  markdown: string,
+  fixture: Fixture,
+): Promise<{ html: string; messages: string[] }> {
+  const { remark, rehype } = (PLUGINS[plugin] as (f: Fixture) => { remark: PluggableList; rehype: PluggableList })(
+    fixture,
+  );
   const file = await unified()
     .use(remarkParse)
     .use(remarkGfm)
@@ -74,7 +96,11 @@ describe('plugin fixtures', () => {
 
   for (const plugin of Object.keys(PLUGINS)) {
     const dir = join(FIXTURES, plugin);
-    const cases = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.md')).map((n) => n.slice(0, -3)) : [];
+    const cases = existsSync(dir)
+      ? readdirSync(dir)
+          .filter((n) => n.endsWith('.md'))
+          .map((n) => n.slice(0, -3))
+      : [];
     describe(plugin, () => {
       it('has at least one case', () => expect(cases.length).toBeGreaterThan(0));
       for (const name of cases) {

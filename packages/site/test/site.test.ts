@@ -18,7 +18,9 @@ let site: string;
 let result: BuildResult;
 let remove: () => void;
 const { repo } = loadRepository(REPO_ROOT);
-const versions: [string, SpecModel][] = repo ? [...repo.releases.map((r): [string, SpecModel] => [r.meta.version, r]), ['latest', repo.draft]] : [];
+const versions: [string, SpecModel][] = repo
+  ? [...repo.releases.map((r): [string, SpecModel] => [r.meta.version, r]), ['latest', repo.draft]]
+  : [];
 
 beforeAll(async () => {
   ({ dir: site, result, remove } = await buildIntoTemp());
@@ -40,7 +42,8 @@ describe('the built site', () => {
   it('puts each version at its own path, with a page per chapter', () => {
     for (const [slug, model] of versions) {
       expect(existsSync(join(site, slug, 'index.html')), slug).toBe(true);
-      for (const chapter of model.meta.prose) expect(existsSync(join(site, slug, chapter.replace(/\.md$/, '.html'))), `${slug}/${chapter}`).toBe(true);
+      for (const chapter of model.meta.prose)
+        expect(existsSync(join(site, slug, chapter.replace(/\.md$/, '.html'))), `${slug}/${chapter}`).toBe(true);
       expect(existsSync(join(site, slug, 'search-index.json'))).toBe(true);
     }
     expect(existsSync(join(site, 'index.html'))).toBe(true);
@@ -77,12 +80,16 @@ describe('the built site', () => {
       }
     }
     // A former name links to the current name's section.
-    expect(read('latest/backend-channel.html')).toMatch(/<a href="frontend-messages.html#VHOST_USER_SET_BACKEND_REQ_FD" class="mention" title="former name of VHOST_USER_SET_BACKEND_REQ_FD">/);
+    expect(read('latest/backend-channel.html')).toMatch(
+      /<a href="frontend-messages.html#VHOST_USER_SET_BACKEND_REQ_FD" class="mention" title="former name of VHOST_USER_SET_BACKEND_REQ_FD">/,
+    );
   });
 
   it('numbers sections and marks the requirement keywords', () => {
     const html = read('latest/frontend-messages.html');
-    expect(html).toMatch(/<h2 id="VHOST_USER_SET_VRING_ADDR"><span class="secno">18\.\d+<\/span> VHOST_USER_SET_VRING_ADDR/);
+    expect(html).toMatch(
+      /<h2 id="VHOST_USER_SET_VRING_ADDR"><span class="secno">18\.\d+<\/span> VHOST_USER_SET_VRING_ADDR/,
+    );
     expect(html).toContain('<em class="kw kw-must">MUST</em>');
     expect(read('latest/index.html')).toContain('<a href="frontend-messages.html#VHOST_USER_SET_VRING_ADDR">');
   });
@@ -100,7 +107,12 @@ describe('the built site', () => {
     expect(existsSync(join(site, 'diff/1.0-1.1.html'))).toBe(true);
     expect(existsSync(join(site, 'diff/1.2-latest.html'))).toBe(true);
     const html = read('diff/1.1-1.2.html');
-    for (const name of ['VHOST_USER_PROTOCOL_F_SHMEM', 'VHOST_USER_GET_SHMEM_CONFIG', 'VHOST_USER_BACKEND_SHMEM_MAP', 'VHOST_USER_BACKEND_SHMEM_UNMAP']) {
+    for (const name of [
+      'VHOST_USER_PROTOCOL_F_SHMEM',
+      'VHOST_USER_GET_SHMEM_CONFIG',
+      'VHOST_USER_BACKEND_SHMEM_MAP',
+      'VHOST_USER_BACKEND_SHMEM_UNMAP',
+    ]) {
       expect(html).toMatch(new RegExp(`<tr class="change-added" data-entity="[a-z-]+" data-name="${name}">`));
     }
     expect(html).toContain('id="text-changes"');
@@ -108,7 +120,11 @@ describe('the built site', () => {
   });
 
   it('builds a search index that finds a message by part of its name', () => {
-    const data = JSON.parse(read('latest/search-index.json')) as { fields: string[]; storeFields: string[]; index: unknown };
+    const data = JSON.parse(read('latest/search-index.json')) as {
+      fields: string[];
+      storeFields: string[];
+      index: unknown;
+    };
     const index = MiniSearch.loadJS(data.index as never, { fields: data.fields, storeFields: data.storeFields });
     const [first] = index.search('SET_VRING_ADDR', { prefix: true, combineWith: 'AND', boost: { name: 4 } });
     expect(first?.url).toBe('latest/frontend-messages.html#VHOST_USER_SET_VRING_ADDR');
@@ -122,8 +138,14 @@ describe('the link checker', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vhost-user-links-'));
     try {
       mkdirSync(join(dir, 'v'));
-      writeFileSync(join(dir, 'index.html'), '<a href="v/a.html#here">ok</a><a href="v/a.html#gone">x</a><a href="v/missing.html">y</a><a href="https://example.org/">ext</a>');
-      writeFileSync(join(dir, 'v', 'a.html'), '<h2 id="here">A</h2><p id="here">again</p><a href="../index.html">up</a>');
+      writeFileSync(
+        join(dir, 'index.html'),
+        '<a href="v/a.html#here">ok</a><a href="v/a.html#gone">x</a><a href="v/missing.html">y</a><a href="https://example.org/">ext</a>',
+      );
+      writeFileSync(
+        join(dir, 'v', 'a.html'),
+        '<h2 id="here">A</h2><p id="here">again</p><a href="../index.html">up</a>',
+      );
       const report = checkLinks(dir);
       expect(report.problems.sort()).toEqual([
         'index.html: link v/a.html#gone: v/a.html has no id "gone"',

@@ -2,7 +2,19 @@
  * Builds a SpecView from the `spec:` part of a fixture YAML, validating each item with the
  * generator's zod schemas, so fixtures cannot drift from the real file format.
  */
-import { Channel, ConstantsFile, EnumDef, HeaderFile, Message, Payload, ProtocolFeature, RegistryFile, RingLayoutFile, RulesFile, VirtioFeature } from '@vhost-user/generator';
+import {
+  Channel,
+  ConstantsFile,
+  EnumDef,
+  HeaderFile,
+  Message,
+  Payload,
+  ProtocolFeature,
+  RegistryFile,
+  RingLayoutFile,
+  RulesFile,
+  VirtioFeature,
+} from '@vhost-user/generator';
 import { z } from 'zod';
 import type { SpecView } from '../src/spec-view.js';
 
@@ -32,7 +44,10 @@ export function specFromFixture(data: unknown): SpecView {
     constants: spec.constants,
     registry: spec.registry,
     header: spec.header,
-    rings: { ...(spec.rings.split ? { split: spec.rings.split } : {}), ...(spec.rings.packed ? { packed: spec.rings.packed } : {}) },
+    rings: {
+      ...(spec.rings.split ? { split: spec.rings.split } : {}),
+      ...(spec.rings.packed ? { packed: spec.rings.packed } : {}),
+    },
     rules: spec.rules,
   };
 }

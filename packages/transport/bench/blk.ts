@@ -19,7 +19,11 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-async function run(client: VhostUserBlkClient, depth: number, durationMs: number): Promise<{ iops: number; lat: Float64Array }> {
+async function run(
+  client: VhostUserBlkClient,
+  depth: number,
+  durationMs: number,
+): Promise<{ iops: number; lat: Float64Array }> {
   const sectors = IMAGE_BYTES / 512;
   const perBlock = BLOCK / 512;
   const latencies: number[] = [];
@@ -47,13 +51,21 @@ async function main(): Promise<void> {
   ftruncateSync(fd, IMAGE_BYTES);
   closeSync(fd);
   const sock = join(dir, 'qsd.sock');
-  const qsd = spawn('qemu-storage-daemon', [
-    '--blockdev', `driver=file,node-name=file0,filename=${image},cache.direct=off`,
-    '--export', `type=vhost-user-blk,id=exp0,node-name=file0,addr.type=unix,addr.path=${sock},writable=on`,
-  ], { stdio: 'inherit' });
+  const qsd = spawn(
+    'qemu-storage-daemon',
+    [
+      '--blockdev',
+      `driver=file,node-name=file0,filename=${image},cache.direct=off`,
+      '--export',
+      `type=vhost-user-blk,id=exp0,node-name=file0,addr.type=unix,addr.path=${sock},writable=on`,
+    ],
+    { stdio: 'inherit' },
+  );
   try {
     for (let i = 0; i < 500 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 10));
-    console.log(`4 KiB random reads, qemu-storage-daemon, ${IMAGE_BYTES >> 20} MiB image (page cache), ${seconds} s per case, Node ${process.version}`);
+    console.log(
+      `4 KiB random reads, qemu-storage-daemon, ${IMAGE_BYTES >> 20} MiB image (page cache), ${seconds} s per case, Node ${process.version}`,
+    );
     console.log('engine  QD   IOPS      p50 us   p90 us   p99 us   p99.9 us');
     for (const engine of ['wasm', 'ts'] as EngineName[]) {
       const client = await VhostUserBlkClient.open(sock, { queueSize: 128, engine });
@@ -61,7 +73,9 @@ async function main(): Promise<void> {
       for (const depth of [1, 32]) {
         const { iops, lat } = await run(client, depth, seconds * 1000);
         const us = (p: number) => (percentile(lat, p) * 1000).toFixed(0).padStart(8);
-        console.log(`${engine.padEnd(6)}  ${String(depth).padStart(2)}  ${iops.toFixed(0).padStart(7)}  ${us(50)} ${us(90)} ${us(99)} ${us(99.9)}`);
+        console.log(
+          `${engine.padEnd(6)}  ${String(depth).padStart(2)}  ${iops.toFixed(0).padStart(7)}  ${us(50)} ${us(90)} ${us(99)} ${us(99.9)}`,
+        );
       }
       await client.stop();
       client.close();

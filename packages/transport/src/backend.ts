@@ -119,11 +119,27 @@ export class BackendSession {
   readonly guest: GuestMemory;
   readonly space: MemorySpace;
 
-  constructor(socket: UnixSocket, readonly device: VhostUserDevice, private readonly options: BackendOptions, private readonly onEnd: (s: BackendSession) => void) {
+  constructor(
+    socket: UnixSocket,
+    readonly device: VhostUserDevice,
+    private readonly options: BackendOptions,
+    private readonly onEnd: (s: BackendSession) => void,
+  ) {
     // One memory per session: the ring core's scratch arena only grows, so it is not reused.
     this.guest = GuestMemory.create({ guestBytes: options.memoryBytes ?? 1 << 30, scratchBytes: 4 << 20 });
     this.space = new MemorySpace({ memory: this.guest.memory, reservedBytes: this.guest.scratchEnd });
-    this.rings = Array.from({ length: device.queueCount }, () => ({ num: 0, base: 0, addr: undefined, kick: undefined, call: undefined, err: undefined, started: false, enabled: false, queue: undefined, generation: -1 }));
+    this.rings = Array.from({ length: device.queueCount }, () => ({
+      num: 0,
+      base: 0,
+      addr: undefined,
+      kick: undefined,
+      call: undefined,
+      err: undefined,
+      started: false,
+      enabled: false,
+      queue: undefined,
+      generation: -1,
+    }));
     this.conn = new Connection(socket, {
       channel: 'frontend',
       onRequest: (req, fds) => this.dispatch(req, fds),
@@ -137,7 +153,13 @@ export class BackendSession {
   }
 
   get offeredProtocolFeatures(): bigint {
-    const bits: number[] = [ProtocolFeature.MQ, ProtocolFeature.REPLY_ACK, ProtocolFeature.BACKEND_REQ, ProtocolFeature.RESET_DEVICE, ProtocolFeature.STATUS];
+    const bits: number[] = [
+      ProtocolFeature.MQ,
+      ProtocolFeature.REPLY_ACK,
+      ProtocolFeature.BACKEND_REQ,
+      ProtocolFeature.RESET_DEVICE,
+      ProtocolFeature.STATUS,
+    ];
     if (this.device.getConfig) bits.push(ProtocolFeature.CONFIG);
     if (this.options.memSlots ?? true) bits.push(ProtocolFeature.CONFIGURE_MEM_SLOTS);
     return featureMask(...bits);
@@ -168,7 +190,8 @@ export class BackendSession {
     const info = messageInfo('frontend', req.id);
     if (!info) return;
     for (const bit of info.protocolFeatures) {
-      if (!hasFeature(this.protocolFeatures, bit)) throw new RequestRefused(`${req.name} needs protocol feature bit ${bit}, not negotiated`);
+      if (!hasFeature(this.protocolFeatures, bit))
+        throw new RequestRefused(`${req.name} needs protocol feature bit ${bit}, not negotiated`);
     }
     for (const bit of info.virtioFeatures) {
       // Bit 30 is offered, not acked, before GET/SET_PROTOCOL_FEATURES and SET_VRING_ENABLE.
@@ -219,7 +242,8 @@ export class BackendSession {
         return undefined;
       case 'VHOST_USER_SET_VRING_NUM': {
         const { index, num } = req.payload;
-        if (num === 0 || num > 32768 || (num & (num - 1)) !== 0) throw new RequestRefused(`ring size ${num} is not a power of two up to 32768`);
+        if (num === 0 || num > 32768 || (num & (num - 1)) !== 0)
+          throw new RequestRefused(`ring size ${num} is not a power of two up to 32768`);
         this.ring(index).num = num;
         return undefined;
       }
@@ -240,7 +264,8 @@ export class BackendSession {
       case 'VHOST_USER_SET_VRING_ERR': {
         const index = Number(req.payload.value & BigInt(VHOST_USER_VRING_IDX_MASK));
         const ring = this.ring(index);
-        const fd = (req.payload.value & BigInt(VHOST_USER_VRING_NOFD_MASK)) !== 0n ? undefined : new EventFd(fds.take());
+        const fd =
+          (req.payload.value & BigInt(VHOST_USER_VRING_NOFD_MASK)) !== 0n ? undefined : new EventFd(fds.take());
         if (req.name === 'VHOST_USER_SET_VRING_CALL') {
           ring.call?.close();
           ring.call = fd;
@@ -266,14 +291,18 @@ export class BackendSession {
       }
       case 'VHOST_USER_SET_BACKEND_REQ_FD': {
         this.backendChannel?.close();
-        this.backendChannel = new Connection(new UnixSocket(fds.take()), { channel: 'backend', onProtocolError: (e) => this.options.onError?.(e) });
+        this.backendChannel = new Connection(new UnixSocket(fds.take()), {
+          channel: 'backend',
+          onProtocolError: (e) => this.options.onError?.(e),
+        });
         this.backendChannel.protocolFeatures = this.protocolFeatures;
         return undefined;
       }
       case 'VHOST_USER_GET_CONFIG': {
         const { offset, data } = req.payload;
         const out = this.device.getConfig?.(offset, data.length);
-        if (!out || out.length !== data.length) throw new RequestRefused(`config window ${offset}+${data.length} not available`);
+        if (!out || out.length !== data.length)
+          throw new RequestRefused(`config window ${offset}+${data.length} not available`);
         return { offset, flags: req.payload.flags, data: out };
       }
       case 'VHOST_USER_SET_CONFIG':
@@ -370,7 +399,8 @@ export class BackendSession {
     const mmapOffset = Number(description.mmapOffset);
     const guestAddr = Number(description.guestAddress);
     const userAddr = Number(description.userAddress);
-    for (const v of [size, mmapOffset, guestAddr, userAddr]) if (!Number.isSafeInteger(v)) throw new RequestRefused('region address out of range');
+    for (const v of [size, mmapOffset, guestAddr, userAddr])
+      if (!Number.isSafeInteger(v)) throw new RequestRefused('region address out of range');
     const range = this.space.mapFile(fd, mmapOffset, size);
     return { range, region: { guestAddr, size, userAddr, memOffset: range.memOffset }, description };
   }
@@ -419,7 +449,10 @@ export class BackendSession {
   }
 
   private removeRegion(description: MemoryRegion): void {
-    const match = (m: MappedRegion) => m.description.guestAddress === description.guestAddress && m.description.size === description.size && m.description.userAddress === description.userAddress;
+    const match = (m: MappedRegion) =>
+      m.description.guestAddress === description.guestAddress &&
+      m.description.size === description.size &&
+      m.description.userAddress === description.userAddress;
     const gone = this.mapped.filter(match);
     if (gone.length === 0) throw new RequestRefused('REM_MEM_REG names no mapped region');
     this.mapped = this.mapped.filter((m) => !match(m));
@@ -469,7 +502,13 @@ export class BackendSession {
   /** A ring's state as the front-end set it (base is what GET_VRING_BASE last reported). */
   ringState(index: number): { num: number; base: number; started: boolean; enabled: boolean; position: number } {
     const ring = this.ring(index);
-    return { num: ring.num, base: ring.base, started: ring.started, enabled: ring.enabled, position: ring.queue?.base ?? ring.base };
+    return {
+      num: ring.num,
+      base: ring.base,
+      started: ring.started,
+      enabled: ring.enabled,
+      position: ring.queue?.base ?? ring.base,
+    };
   }
 
   get isOwned(): boolean {
@@ -482,7 +521,11 @@ export class VhostUserBackend {
   private readonly listener: UnixListener;
   readonly sessions = new Set<BackendSession>();
 
-  constructor(readonly path: string, private readonly createDevice: () => VhostUserDevice, private readonly options: BackendOptions = {}) {
+  constructor(
+    readonly path: string,
+    private readonly createDevice: () => VhostUserDevice,
+    private readonly options: BackendOptions = {},
+  ) {
     this.listener = new UnixListener(path, (socket) => this.accept(socket));
   }
 

@@ -25,7 +25,11 @@ import { closeFds } from './native.js';
 import { UnixSocket } from './socket.js';
 
 export class ConnectionError extends Error {
-  constructor(readonly code: 'TIMEOUT' | 'CLOSED' | 'PROTOCOL' | 'NACK' | 'NOT_NEGOTIATED' | 'EMPTY_REPLY', message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: 'TIMEOUT' | 'CLOSED' | 'PROTOCOL' | 'NACK' | 'NOT_NEGOTIATED' | 'EMPTY_REPLY',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'ConnectionError';
   }
@@ -33,7 +37,10 @@ export class ConnectionError extends Error {
 
 /** What a request handler returns: the reply body for requests that always answer, nothing for
  *  the rest. Throwing makes a failure status (ack non-zero, or an empty reply body). */
-export type RequestHandler<C extends Channel> = (request: DecodedRequest<C>, fds: ReceivedFds) => unknown | Promise<unknown>;
+export type RequestHandler<C extends Channel> = (
+  request: DecodedRequest<C>,
+  fds: ReceivedFds,
+) => unknown | Promise<unknown>;
 
 export interface ConnectionOptions<C extends Channel> {
   channel: C;
@@ -74,7 +81,10 @@ export class Connection<C extends Channel> {
   /** Requests being handled one at a time, in order (replies must keep request order). */
   private work: Promise<void> = Promise.resolve();
 
-  constructor(readonly socket: UnixSocket, private readonly options: ConnectionOptions<C>) {
+  constructor(
+    readonly socket: UnixSocket,
+    private readonly options: ConnectionOptions<C>,
+  ) {
     this.channel = options.channel;
     // Read a header, then exactly its payload: a read never reaches into the next message, so
     // fds always arrive with the message they belong to.
@@ -96,24 +106,37 @@ export class Connection<C extends Channel> {
    * once for requests that get no answer.
    */
   request(message: RequestOf<C>, options: RequestOptions = {}): Promise<DecodedReply<C> | null> {
-    if (this.closed) return Promise.reject(new ConnectionError('CLOSED', `connection closed${this.closeError ? `: ${this.closeError.message}` : ''}`));
+    if (this.closed)
+      return Promise.reject(
+        new ConnectionError('CLOSED', `connection closed${this.closeError ? `: ${this.closeError.message}` : ''}`),
+      );
     const info = messageInfo(this.channel, message.name);
     if (!info) return Promise.reject(new ConnectionError('PROTOCOL', `unknown request ${message.name}`));
     const kind = info.reply.kind;
     const conditionalOn = info.reply.protocolFeature;
-    const hasBody = kind === 'always' || (kind === 'conditional' && conditionalOn !== undefined && hasFeature(this.protocolFeatures, conditionalOn));
+    const hasBody =
+      kind === 'always' ||
+      (kind === 'conditional' && conditionalOn !== undefined && hasFeature(this.protocolFeatures, conditionalOn));
     // REPLY_ACK: only on requests without their own reply, and never on one that is never answered.
     const needReply = !hasBody && kind !== 'none' && this.replyAck && (options.needReply ?? true);
     let bytes: Uint8Array;
     try {
-      bytes = encode(this.channel, { ...message, needReply } as OutgoingMessage<C>, { protocolFeatures: this.protocolFeatures });
+      bytes = encode(this.channel, { ...message, needReply } as OutgoingMessage<C>, {
+        protocolFeatures: this.protocolFeatures,
+      });
     } catch (error) {
       return Promise.reject(error);
     }
     const expectsReply = hasBody || needReply;
     return new Promise((resolve, reject) => {
       if (expectsReply) {
-        const entry: Pending = { id: info.id, name: info.name, resolve: resolve as Pending['resolve'], reject, timer: undefined };
+        const entry: Pending = {
+          id: info.id,
+          name: info.name,
+          resolve: resolve as Pending['resolve'],
+          reject,
+          timer: undefined,
+        };
         const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 5000;
         entry.timer = setTimeout(() => {
           // The stream's state is unknown after a lost reply: a late reply would be matched to
@@ -136,7 +159,11 @@ export class Connection<C extends Channel> {
   /** Sends a request and returns the reply's payload (rejects on an empty body). */
   async call<T>(message: RequestOf<C>, options: RequestOptions = {}): Promise<T> {
     const reply = await this.request(message, options);
-    if (!reply || reply.payload === null) throw new ConnectionError('EMPTY_REPLY', `${String(message.name)} was answered with an empty body (the peer's failure signal)`);
+    if (!reply || reply.payload === null)
+      throw new ConnectionError(
+        'EMPTY_REPLY',
+        `${String(message.name)} was answered with an empty body (the peer's failure signal)`,
+      );
     return reply.payload as T;
   }
 
@@ -159,7 +186,11 @@ export class Connection<C extends Channel> {
       closeFds(fds);
       // A decodable reply id with a bad body still answers the head request: fail it.
       const head = this.pending[0];
-      if (head && bytes.length >= HEADER.size && (new DataView(bytes.buffer, bytes.byteOffset).getUint32(HEADER.flagsOffset, true) & HEADER.replyFlag) !== 0) {
+      if (
+        head &&
+        bytes.length >= HEADER.size &&
+        (new DataView(bytes.buffer, bytes.byteOffset).getUint32(HEADER.flagsOffset, true) & HEADER.replyFlag) !== 0
+      ) {
         this.close(new ConnectionError('PROTOCOL', `bad reply to ${head.name}`, { cause: error }));
         return;
       }
@@ -179,12 +210,19 @@ export class Connection<C extends Channel> {
   private onReply(reply: DecodedReply<C>): void {
     const head = this.pending.shift();
     if (!head || head.id !== reply.id) {
-      this.close(new ConnectionError('PROTOCOL', `unexpected reply ${String(reply.name)}${head ? ` while waiting for ${head.name}` : ''}`));
+      this.close(
+        new ConnectionError(
+          'PROTOCOL',
+          `unexpected reply ${String(reply.name)}${head ? ` while waiting for ${head.name}` : ''}`,
+        ),
+      );
       return;
     }
     clearTimeout(head.timer);
     if (reply.ack && (reply.payload as { value: bigint }).value !== 0n) {
-      head.reject(new ConnectionError('NACK', `${head.name} failed (status ${(reply.payload as { value: bigint }).value})`));
+      head.reject(
+        new ConnectionError('NACK', `${head.name} failed (status ${(reply.payload as { value: bigint }).value})`),
+      );
       return;
     }
     head.resolve(reply as DecodedReply<Channel>);
@@ -213,13 +251,24 @@ export class Connection<C extends Channel> {
     if (this.closed) return;
     const kind = info.reply.kind;
     const conditionalOn = info.reply.protocolFeature;
-    const hasBody = kind === 'always' || (kind === 'conditional' && conditionalOn !== undefined && hasFeature(this.protocolFeatures, conditionalOn));
+    const hasBody =
+      kind === 'always' ||
+      (kind === 'conditional' && conditionalOn !== undefined && hasFeature(this.protocolFeatures, conditionalOn));
     let reply: Uint8Array | undefined;
     try {
       if (hasBody) {
-        reply = encode(this.channel, { kind: 'reply', name: request.name, payload: failed ? null : (body ?? null) } as OutgoingMessage<C>, { protocolFeatures: this.protocolFeatures });
+        reply = encode(
+          this.channel,
+          { kind: 'reply', name: request.name, payload: failed ? null : (body ?? null) } as OutgoingMessage<C>,
+          { protocolFeatures: this.protocolFeatures },
+        );
       } else if (kind !== 'none' && request.needReply && replyAck) {
-        reply = encode(this.channel, { kind: 'reply', ack: true, name: request.name, payload: { value: failed ? 1n : 0n } } as OutgoingMessage<C>);
+        reply = encode(this.channel, {
+          kind: 'reply',
+          ack: true,
+          name: request.name,
+          payload: { value: failed ? 1n : 0n },
+        } as OutgoingMessage<C>);
       }
     } catch (error) {
       failed ??= error as Error;
@@ -247,7 +296,11 @@ export class Connection<C extends Channel> {
     const pending = this.pending.splice(0);
     for (const p of pending) {
       clearTimeout(p.timer);
-      p.reject(error instanceof ConnectionError ? error : new ConnectionError('CLOSED', `connection closed before the reply to ${p.name}`, { cause: error }));
+      p.reject(
+        error instanceof ConnectionError
+          ? error
+          : new ConnectionError('CLOSED', `connection closed before the reply to ${p.name}`, { cause: error }),
+      );
     }
     this.options.onClose?.(error);
   }

@@ -18,7 +18,8 @@ export class ReceivedFds {
   /** Takes fd `index`: the caller now owns it (and must close it). */
   take(index = 0): number {
     const fd = this.fds[index];
-    if (fd === undefined) throw Object.assign(new Error(`no fd ${index} with this message (or already taken)`), { code: 'FD_MISSING' });
+    if (fd === undefined)
+      throw Object.assign(new Error(`no fd ${index} with this message (or already taken)`), { code: 'FD_MISSING' });
     this.fds[index] = undefined;
     return fd;
   }

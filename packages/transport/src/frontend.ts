@@ -2,14 +2,7 @@
  * vhost-user front-end: connects to a back-end's socket, negotiates features, claims the
  * session, shares guest memory, sets rings up (with kick and call eventfds) and stops them.
  */
-import {
-  ProtocolFeature,
-  VirtioFeature,
-  featureMask,
-  hasFeature,
-  negotiate,
-  type VringBase,
-} from '@vhost-user/codec';
+import { ProtocolFeature, VirtioFeature, featureMask, hasFeature, negotiate, type VringBase } from '@vhost-user/codec';
 import { Connection, type RequestHandler } from './connection.js';
 import { EventFd } from './eventfd.js';
 import type { FrontendGuestMemory } from './guest-memory.js';
@@ -64,7 +57,14 @@ export const FRONTEND_PROTOCOL_FEATURES = featureMask(
 const F_PROTOCOL_FEATURES = VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES;
 
 /** Virtio device status bits (virtio spec; the vhost-user spec does not list them). */
-export const VIRTIO_STATUS = { ACKNOWLEDGE: 1, DRIVER: 2, DRIVER_OK: 4, FEATURES_OK: 8, NEEDS_RESET: 64, FAILED: 128 } as const;
+export const VIRTIO_STATUS = {
+  ACKNOWLEDGE: 1,
+  DRIVER: 2,
+  DRIVER_OK: 4,
+  FEATURES_OK: 8,
+  NEEDS_RESET: 64,
+  FAILED: 128,
+} as const;
 
 export class VhostUserFrontend {
   readonly conn: Connection<'frontend'>;
@@ -72,7 +72,10 @@ export class VhostUserFrontend {
   negotiated: Negotiated | undefined;
   private readonly rings = new Map<number, StartedRing>();
 
-  private constructor(socket: UnixSocket, private readonly options: FrontendOptions) {
+  private constructor(
+    socket: UnixSocket,
+    private readonly options: FrontendOptions,
+  ) {
     this.conn = new Connection(socket, {
       channel: 'frontend',
       timeoutMs: options.timeoutMs ?? 5000,
@@ -101,11 +104,15 @@ export class VhostUserFrontend {
    * sent by `setFeatures` (at device start, as QEMU does).
    */
   async handshake(wantFeatures: bigint, wantProtocol: bigint = FRONTEND_PROTOCOL_FEATURES): Promise<Negotiated> {
-    const offeredFeatures = (await this.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_FEATURES', payload: null })).value;
+    const offeredFeatures = (
+      await this.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_FEATURES', payload: null })
+    ).value;
     let offeredProtocolFeatures = 0n;
     let protocolFeatures = 0n;
     if (hasFeature(offeredFeatures, F_PROTOCOL_FEATURES)) {
-      offeredProtocolFeatures = (await this.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_PROTOCOL_FEATURES', payload: null })).value;
+      offeredProtocolFeatures = (
+        await this.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_PROTOCOL_FEATURES', payload: null })
+      ).value;
       protocolFeatures = negotiate(offeredProtocolFeatures, wantProtocol);
       await this.conn.request({ name: 'VHOST_USER_SET_PROTOCOL_FEATURES', payload: { value: protocolFeatures } });
       this.conn.protocolFeatures = protocolFeatures;
@@ -144,14 +151,23 @@ export class VhostUserFrontend {
   /** Shares guest RAM: ADD_MEM_REG when CONFIGURE_MEM_SLOTS is in use, else SET_MEM_TABLE. */
   async setMemory(memory: FrontendGuestMemory): Promise<void> {
     if (this.hasProtocolFeature(ProtocolFeature.CONFIGURE_MEM_SLOTS)) {
-      await this.conn.request({ name: 'VHOST_USER_ADD_MEM_REG', payload: { region: memory.memoryRegion } }, { fds: [memory.fd] });
+      await this.conn.request(
+        { name: 'VHOST_USER_ADD_MEM_REG', payload: { region: memory.memoryRegion } },
+        { fds: [memory.fd] },
+      );
     } else {
-      await this.conn.request({ name: 'VHOST_USER_SET_MEM_TABLE', payload: { regions: [memory.memoryRegion] } }, { fds: [memory.fd] });
+      await this.conn.request(
+        { name: 'VHOST_USER_SET_MEM_TABLE', payload: { regions: [memory.memoryRegion] } },
+        { fds: [memory.fd] },
+      );
     }
   }
 
   async getConfig(offset: number, size: number): Promise<Uint8Array> {
-    const reply = await this.conn.call<{ data: Uint8Array }>({ name: 'VHOST_USER_GET_CONFIG', payload: { offset, flags: 0, data: new Uint8Array(size) } });
+    const reply = await this.conn.call<{ data: Uint8Array }>({
+      name: 'VHOST_USER_GET_CONFIG',
+      payload: { offset, flags: 0, data: new Uint8Array(size) },
+    });
     return reply.data;
   }
 
@@ -178,8 +194,14 @@ export class VhostUserFrontend {
     const kick = new EventFd();
     const call = new EventFd();
     try {
-      await this.conn.request({ name: 'VHOST_USER_SET_VRING_KICK', payload: { value: BigInt(index) } }, { fds: [kick.fd] });
-      await this.conn.request({ name: 'VHOST_USER_SET_VRING_CALL', payload: { value: BigInt(index) } }, { fds: [call.fd] });
+      await this.conn.request(
+        { name: 'VHOST_USER_SET_VRING_KICK', payload: { value: BigInt(index) } },
+        { fds: [kick.fd] },
+      );
+      await this.conn.request(
+        { name: 'VHOST_USER_SET_VRING_CALL', payload: { value: BigInt(index) } },
+        { fds: [call.fd] },
+      );
       if (hasFeature(this.negotiated?.features ?? 0n, F_PROTOCOL_FEATURES)) {
         await this.conn.request({ name: 'VHOST_USER_SET_VRING_ENABLE', payload: { index, num: 1 } });
       }
@@ -196,12 +218,15 @@ export class VhostUserFrontend {
   /** Forwards the device status (SET_STATUS) when STATUS is negotiated; DPDK waits for
    *  DRIVER_OK before it processes any ring. */
   async setStatus(status: number): Promise<void> {
-    if (this.hasProtocolFeature(ProtocolFeature.STATUS)) await this.conn.request({ name: 'VHOST_USER_SET_STATUS', payload: { value: BigInt(status) } });
+    if (this.hasProtocolFeature(ProtocolFeature.STATUS))
+      await this.conn.request({ name: 'VHOST_USER_SET_STATUS', payload: { value: BigInt(status) } });
   }
 
   /** Every ring is set up: the driver is ready (ACKNOWLEDGE | DRIVER | FEATURES_OK | DRIVER_OK). */
   async driverReady(): Promise<void> {
-    await this.setStatus(VIRTIO_STATUS.ACKNOWLEDGE | VIRTIO_STATUS.DRIVER | VIRTIO_STATUS.FEATURES_OK | VIRTIO_STATUS.DRIVER_OK);
+    await this.setStatus(
+      VIRTIO_STATUS.ACKNOWLEDGE | VIRTIO_STATUS.DRIVER | VIRTIO_STATUS.FEATURES_OK | VIRTIO_STATUS.DRIVER_OK,
+    );
   }
 
   /** Disables the ring and stops it: GET_VRING_BASE returns the next available index it would

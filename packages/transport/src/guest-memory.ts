@@ -42,7 +42,12 @@ export class FrontendGuestMemory {
       closeFds([this.fd]);
       throw error;
     }
-    this.regions.add({ guestAddr: this.guestBase, size: this.size, userAddr: this.userBase, memOffset: this.range.memOffset });
+    this.regions.add({
+      guestAddr: this.guestBase,
+      size: this.size,
+      userAddr: this.userBase,
+      memOffset: this.range.memOffset,
+    });
     this.guest.setRegions([{ gpa: this.guestBase, size: this.size, offset: this.range.memOffset }]);
   }
 
@@ -78,7 +83,12 @@ export class FrontendGuestMemory {
 
   /** The region as SET_MEM_TABLE / ADD_MEM_REG describe it. */
   get memoryRegion(): { guestAddress: bigint; size: bigint; userAddress: bigint; mmapOffset: bigint } {
-    return { guestAddress: BigInt(this.guestBase), size: BigInt(this.size), userAddress: BigInt(this.userBase), mmapOffset: 0n };
+    return {
+      guestAddress: BigInt(this.guestBase),
+      size: BigInt(this.size),
+      userAddress: BigInt(this.userBase),
+      mmapOffset: 0n,
+    };
   }
 
   close(): void {

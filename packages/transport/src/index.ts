@@ -1,16 +1,52 @@
 /** @vhost-user/transport: Unix sockets with fd passing, memfd/eventfd/mmap, connection, front-end, back-end. */
-export { native, isErrno, closeFds, READABLE, WRITABLE, type NativeBinding, type RecvResult, type ErrnoError } from './native.js';
+export {
+  native,
+  isErrno,
+  closeFds,
+  READABLE,
+  WRITABLE,
+  type NativeBinding,
+  type RecvResult,
+  type ErrnoError,
+} from './native.js';
 export { UnixSocket, UnixListener, type SocketHandlers } from './socket.js';
 export { EventFd } from './eventfd.js';
-export { MemorySpace, GuestRegions, MemoryError, type MappedRange, type GuestRegion, type MemorySpaceOptions } from './memory.js';
+export {
+  MemorySpace,
+  GuestRegions,
+  MemoryError,
+  type MappedRange,
+  type GuestRegion,
+  type MemorySpaceOptions,
+} from './memory.js';
 export { ReceivedFds } from './fds.js';
-export { Connection, ConnectionError, type ConnectionOptions, type RequestHandler, type RequestOptions } from './connection.js';
+export {
+  Connection,
+  ConnectionError,
+  type ConnectionOptions,
+  type RequestHandler,
+  type RequestOptions,
+} from './connection.js';
 export { FrontendGuestMemory, type GuestMemoryOptions } from './guest-memory.js';
-export { VhostUserFrontend, FRONTEND_PROTOCOL_FEATURES, VIRTIO_STATUS, type FrontendOptions, type Negotiated, type RingSetup, type StartedRing } from './frontend.js';
+export {
+  VhostUserFrontend,
+  FRONTEND_PROTOCOL_FEATURES,
+  VIRTIO_STATUS,
+  type FrontendOptions,
+  type Negotiated,
+  type RingSetup,
+  type StartedRing,
+} from './frontend.js';
 export { DeviceRing, RingError, splitRingFootprint, type Chain, type Segment, type EngineName } from './ring/queues.js';
 export { VhostUserBlkClient, BlkIoError, type BlkClientOptions } from './devices/blk-client.js';
 export { VIRTIO_BLK } from './devices/virtio-blk.js';
-export { VhostUserBackend, BackendSession, type VhostUserDevice, type DeviceQueue, type BackendOptions } from './backend.js';
+export {
+  VhostUserBackend,
+  BackendSession,
+  type VhostUserDevice,
+  type DeviceQueue,
+  type BackendOptions,
+} from './backend.js';
 export { BlkBackendDevice, type BlkBackendOptions } from './devices/blk-backend.js';
 export { DriverQueue, type DriverBuffer } from './ring/driver-queue.js';
 export { NetSinkDevice, VIRTIO_NET_HDR_SIZE, type NetSinkOptions } from './devices/net-backend.js';

@@ -8,7 +8,10 @@ import { native } from './native.js';
 const WASM_PAGE = 65536;
 
 export class MemoryError extends Error {
-  constructor(readonly code: 'NO_SPACE' | 'NOT_MAPPED' | 'BAD_REGION' | 'OVERLAP', message: string) {
+  constructor(
+    readonly code: 'NO_SPACE' | 'NOT_MAPPED' | 'BAD_REGION' | 'OVERLAP',
+    message: string,
+  ) {
     super(message);
     this.name = 'MemoryError';
   }
@@ -65,7 +68,13 @@ export class MemorySpace {
     // The rounded-up tail page must be backed too; require the whole page range within the file.
     const fileSize = native.fstatSize(fd);
     if (fileOffset + length > fileSize) {
-      throw Object.assign(new MemoryError('BAD_REGION', `region ${fileOffset}+${length} lies past the end of its file (${fileSize} bytes)`), { code: 'EOVERFLOW' });
+      throw Object.assign(
+        new MemoryError(
+          'BAD_REGION',
+          `region ${fileOffset}+${length} lies past the end of its file (${fileSize} bytes)`,
+        ),
+        { code: 'EOVERFLOW' },
+      );
     }
     const mapLength = Math.min(slotLength, roundUp(fileSize - (fileOffset - delta), this.pageSize));
     const slotOffset = this.allocate(slotLength);
@@ -82,7 +91,8 @@ export class MemorySpace {
 
   /** Unmaps a slot: zeroed anonymous pages come back and the slot is free again. */
   unmap(range: MappedRange): void {
-    if (this.mapped.get(range.slotOffset) !== range) throw new MemoryError('NOT_MAPPED', `no mapping at ${range.slotOffset}`);
+    if (this.mapped.get(range.slotOffset) !== range)
+      throw new MemoryError('NOT_MAPPED', `no mapping at ${range.slotOffset}`);
     native.unmapFrom(this.bytes, range.slotOffset, range.slotLength);
     this.mapped.delete(range.slotOffset);
     this.release(range.slotOffset, range.slotLength);
@@ -148,7 +158,10 @@ export class GuestRegions {
   add(region: GuestRegion): void {
     for (const r of this.regions) {
       if (region.guestAddr < r.guestAddr + r.size && r.guestAddr < region.guestAddr + region.size) {
-        throw new MemoryError('OVERLAP', `guest range 0x${region.guestAddr.toString(16)}+0x${region.size.toString(16)} overlaps a region`);
+        throw new MemoryError(
+          'OVERLAP',
+          `guest range 0x${region.guestAddr.toString(16)}+0x${region.size.toString(16)} overlaps a region`,
+        );
       }
     }
     this.regions = [...this.regions, region].sort((a, b) => a.guestAddr - b.guestAddr);

@@ -48,7 +48,14 @@ export interface NativeBinding {
   /** Unmaps and detaches a buffer from mmap(). */
   munmap(buffer: ArrayBuffer): void;
   /** MAP_SHARED|MAP_FIXED of a file range over pages of a memory (a Uint8Array over all of it). */
-  mapInto(memory: Uint8Array, memOffset: number, length: number, fd: number, fileOffset: number, writable: boolean): void;
+  mapInto(
+    memory: Uint8Array,
+    memOffset: number,
+    length: number,
+    fd: number,
+    fileOffset: number,
+    writable: boolean,
+  ): void;
   /** Puts zeroed anonymous pages back over a range mapped by mapInto. */
   unmapFrom(memory: Uint8Array, memOffset: number, length: number): void;
   watch(fd: number, events: number, callback: (error: string | null, events: number) => void): WatchHandle;
@@ -77,7 +84,11 @@ export interface ErrnoError extends Error {
 }
 
 export function isErrno(error: unknown, code?: string): error is ErrnoError {
-  return error instanceof Error && typeof (error as ErrnoError).code === 'string' && (code === undefined || (error as ErrnoError).code === code);
+  return (
+    error instanceof Error &&
+    typeof (error as ErrnoError).code === 'string' &&
+    (code === undefined || (error as ErrnoError).code === code)
+  );
 }
 
 /** Closes fds the caller owns, ignoring ones already gone. */

@@ -51,7 +51,9 @@ export class UnixSocket {
   start(handlers: SocketHandlers): void {
     if (this.closed) throw new Error('socket is closed');
     this.handlers = handlers;
-    this.watcher = native.watch(this.fd, READABLE | (this.queue.length > 0 ? WRITABLE : 0), (error, events) => this.onReady(error, events));
+    this.watcher = native.watch(this.fd, READABLE | (this.queue.length > 0 ? WRITABLE : 0), (error, events) =>
+      this.onReady(error, events),
+    );
   }
 
   /** Sends bytes with fds on the first byte. The caller keeps its fds (they are duplicated if the
@@ -97,7 +99,8 @@ export class UnixSocket {
   }
 
   private updateWatch(): void {
-    if (this.watcher && !this.closed) native.watchUpdate(this.watcher, READABLE | (this.queue.length > 0 ? WRITABLE : 0));
+    if (this.watcher && !this.closed)
+      native.watchUpdate(this.watcher, READABLE | (this.queue.length > 0 ? WRITABLE : 0));
   }
 
   private onReady(error: string | null, events: number): void {
@@ -156,7 +159,11 @@ export class UnixListener {
   readonly fd: number;
   private closed = false;
 
-  constructor(readonly path: string, onConnection: (socket: UnixSocket) => void, options: { backlog?: number; replace?: boolean } = {}) {
+  constructor(
+    readonly path: string,
+    onConnection: (socket: UnixSocket) => void,
+    options: { backlog?: number; replace?: boolean } = {},
+  ) {
     if ((options.replace ?? true) && existsSync(path)) unlinkSync(path);
     this.fd = native.listen(path, options.backlog ?? 16);
     this.watcher = native.watch(this.fd, READABLE, (error) => {

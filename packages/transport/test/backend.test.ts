@@ -60,25 +60,32 @@ afterEach(() => {
 });
 
 describe('vhost-user-blk back-end with the TS front-end client', () => {
-  it.each(['wasm', 'ts'] as const)('serves reads, writes, flush, get-id and config; the data lands in the image (%s ring core)', async (engine) => {
-    startBackend({ engine });
-    const client = await VhostUserBlkClient.open(sock, { engine });
-    expect(client.capacity).toBe(BigInt(IMAGE_BYTES / 512));
-    expect(client.frontend.hasProtocolFeature(ProtocolFeature.CONFIGURE_MEM_SLOTS)).toBe(true);
-    const data = new Uint8Array(16 * 512).map((_, i) => (i * 13) & 0xff);
-    await client.write(64n, data);
-    expect(Buffer.from(await client.read(64n, 16)).equals(Buffer.from(data))).toBe(true);
-    await client.flush();
-    expect(await client.getId()).toBe('ts-disk-1');
-    await expect(client.read(BigInt(IMAGE_BYTES / 512), 1)).rejects.toMatchObject({ status: 1 }); // past the end: IOERR
-    const inFlight = await Promise.all(Array.from({ length: 64 }, (_, i) => client.read(BigInt(64 + (i % 16)), 1)));
-    inFlight.forEach((r, i) => expect(r[0]).toBe(data[(i % 16) * 512]));
-    expect(await client.stop()).toBe(1 + 1 + 1 + 1 + 1 + 64);
-    client.close();
-    expect(readFileSync(image).subarray(64 * 512, 80 * 512).equals(Buffer.from(data))).toBe(true);
-    await idle();
-    expect(errors).toEqual([]);
-  });
+  it.each(['wasm', 'ts'] as const)(
+    'serves reads, writes, flush, get-id and config; the data lands in the image (%s ring core)',
+    async (engine) => {
+      startBackend({ engine });
+      const client = await VhostUserBlkClient.open(sock, { engine });
+      expect(client.capacity).toBe(BigInt(IMAGE_BYTES / 512));
+      expect(client.frontend.hasProtocolFeature(ProtocolFeature.CONFIGURE_MEM_SLOTS)).toBe(true);
+      const data = new Uint8Array(16 * 512).map((_, i) => (i * 13) & 0xff);
+      await client.write(64n, data);
+      expect(Buffer.from(await client.read(64n, 16)).equals(Buffer.from(data))).toBe(true);
+      await client.flush();
+      expect(await client.getId()).toBe('ts-disk-1');
+      await expect(client.read(BigInt(IMAGE_BYTES / 512), 1)).rejects.toMatchObject({ status: 1 }); // past the end: IOERR
+      const inFlight = await Promise.all(Array.from({ length: 64 }, (_, i) => client.read(BigInt(64 + (i % 16)), 1)));
+      inFlight.forEach((r, i) => expect(r[0]).toBe(data[(i % 16) * 512]));
+      expect(await client.stop()).toBe(1 + 1 + 1 + 1 + 1 + 64);
+      client.close();
+      expect(
+        readFileSync(image)
+          .subarray(64 * 512, 80 * 512)
+          .equals(Buffer.from(data)),
+      ).toBe(true);
+      await idle();
+      expect(errors).toEqual([]);
+    },
+  );
 
   it('keeps serving across a live SET_MEM_TABLE while the ring runs', async () => {
     startBackend({ memSlots: false });
@@ -98,7 +105,9 @@ describe('vhost-user-blk back-end with the TS front-end client', () => {
   it('carries requests on the back-end channel, with need_reply acked by the front-end', async () => {
     startBackend();
     const seen: string[] = [];
-    const fe = VhostUserFrontend.connect(sock, { onBackendRequest: (req) => void seen.push(`${req.name}:${req.needReply}`) });
+    const fe = VhostUserFrontend.connect(sock, {
+      onBackendRequest: (req) => void seen.push(`${req.name}:${req.needReply}`),
+    });
     await fe.handshake(featureMask(VirtioFeature.VIRTIO_F_VERSION_1));
     const session = [...backend.sessions][0] as BackendSession;
     await session.backendRequest({ name: 'VHOST_USER_BACKEND_CONFIG_CHANGE_MSG', payload: null });
@@ -117,11 +126,17 @@ describe('the back-end state machine', () => {
     await expect(fe.getConfig(0, 8)).rejects.toMatchObject({ code: 'EMPTY_REPLY' });
     fe.conn.protocolFeatures = 0n;
     await fe.handshake(featureMask(VirtioFeature.VIRTIO_F_VERSION_1));
-    await expect(fe.conn.request({ name: 'VHOST_USER_SET_VRING_NUM', payload: { index: 5, num: 64 } })).rejects.toMatchObject({ code: 'NACK' });
-    await expect(fe.conn.request({ name: 'VHOST_USER_SET_VRING_NUM', payload: { index: 0, num: 100 } })).rejects.toMatchObject({ code: 'NACK' });
+    await expect(
+      fe.conn.request({ name: 'VHOST_USER_SET_VRING_NUM', payload: { index: 5, num: 64 } }),
+    ).rejects.toMatchObject({ code: 'NACK' });
+    await expect(
+      fe.conn.request({ name: 'VHOST_USER_SET_VRING_NUM', payload: { index: 0, num: 100 } }),
+    ).rejects.toMatchObject({ code: 'NACK' });
     // A ring kicked before it has addresses is refused.
     const kick = new EventFd();
-    await expect(fe.conn.request({ name: 'VHOST_USER_SET_VRING_KICK', payload: { value: 0n } }, { fds: [kick.fd] })).rejects.toMatchObject({ code: 'NACK' });
+    await expect(
+      fe.conn.request({ name: 'VHOST_USER_SET_VRING_KICK', payload: { value: 0n } }, { fds: [kick.fd] }),
+    ).rejects.toMatchObject({ code: 'NACK' });
     kick.close();
     expect((await fe.getConfig(0, 8)).length).toBe(8);
     fe.close();
@@ -134,7 +149,9 @@ describe('the back-end state machine', () => {
     await fe.handshake(featureMask(VirtioFeature.VIRTIO_F_VERSION_1));
     const memfd = native.memfdCreate('liar', 1 << 20);
     const region = { guestAddress: 0n, size: 32n << 20n, userAddress: 0x1000n, mmapOffset: 0n };
-    await expect(fe.conn.request({ name: 'VHOST_USER_ADD_MEM_REG', payload: { region } }, { fds: [memfd] })).rejects.toMatchObject({ code: 'NACK' });
+    await expect(
+      fe.conn.request({ name: 'VHOST_USER_ADD_MEM_REG', payload: { region } }, { fds: [memfd] }),
+    ).rejects.toMatchObject({ code: 'NACK' });
     native.close(memfd);
     const memory = new FrontendGuestMemory({ size: 1 << 20 });
     await fe.setMemory(memory); // a truthful one still works
@@ -170,10 +187,21 @@ describe('bad peers', () => {
     await rawPeer([{ bytes: new Uint8Array(200).map((_, i) => (i * 97) & 0xff) }]);
     await rawPeer([{ bytes: header(1, 1, 0).subarray(0, 7) }]); // header cut short
     await rawPeer([{ bytes: new Uint8Array([...header(8, 1, 8), 1, 2]) }]); // payload cut short
-    await rawPeer([{ bytes: header(999, 1, 0) }, { bytes: encode('frontend', { name: 'VHOST_USER_GET_FEATURES', payload: null }) }]);
+    await rawPeer([
+      { bytes: header(999, 1, 0) },
+      { bytes: encode('frontend', { name: 'VHOST_USER_GET_FEATURES', payload: null }) },
+    ]);
     await rawPeer([{ bytes: encode('frontend', { name: 'VHOST_USER_GET_FEATURES', payload: null }), fds: flood }]);
     await rawPeer([{ bytes: header(5, 1, 0xfffffff0) }, { bytes: new Uint8Array(1000) }]); // absurd size
-    await rawPeer([{ bytes: encode('frontend', { name: 'VHOST_USER_SET_VRING_CALL', payload: { value: 0n } }), fds: flood.slice(0, 1) }], 0); // hang up at once
+    await rawPeer(
+      [
+        {
+          bytes: encode('frontend', { name: 'VHOST_USER_SET_VRING_CALL', payload: { value: 0n } }),
+          fds: flood.slice(0, 1),
+        },
+      ],
+      0,
+    ); // hang up at once
     closeFds(flood);
     await ended(7); // every bad connection was accepted, then dropped with all it held
     const leaked = [...openFds()].filter(([fd, target]) => before.get(fd) !== target);

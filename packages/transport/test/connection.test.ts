@@ -10,7 +10,11 @@ function pair(handler: Handler, timeoutMs = 2000) {
   const [a, b] = native.socketpair();
   const errors: Error[] = [];
   const front = new Connection(new UnixSocket(a), { channel: 'frontend', timeoutMs });
-  const back = new Connection(new UnixSocket(b), { channel: 'frontend', onRequest: handler, onProtocolError: (e) => errors.push(e) });
+  const back = new Connection(new UnixSocket(b), {
+    channel: 'frontend',
+    onRequest: handler,
+    onProtocolError: (e) => errors.push(e),
+  });
   return { front, back, errors };
 }
 
@@ -43,7 +47,9 @@ describe('request/reply matching', () => {
     });
     open.push(front, back);
     front.protocolFeatures = back.protocolFeatures = featureMask(ProtocolFeature.CONFIG);
-    await expect(front.call({ name: 'VHOST_USER_GET_CONFIG', payload: { offset: 0, flags: 0, data: new Uint8Array(4) } })).rejects.toMatchObject({ code: 'EMPTY_REPLY' });
+    await expect(
+      front.call({ name: 'VHOST_USER_GET_CONFIG', payload: { offset: 0, flags: 0, data: new Uint8Array(4) } }),
+    ).rejects.toMatchObject({ code: 'EMPTY_REPLY' });
   });
 });
 
@@ -74,7 +80,9 @@ describe('REPLY_ACK and need_reply', () => {
     });
     open.push(front, back);
     front.protocolFeatures = back.protocolFeatures = REPLY_ACK;
-    await expect(front.request({ name: 'VHOST_USER_SET_VRING_NUM', payload: { index: 9, num: 64 } })).rejects.toMatchObject({ code: 'NACK' });
+    await expect(
+      front.request({ name: 'VHOST_USER_SET_VRING_NUM', payload: { index: 9, num: 64 } }),
+    ).rejects.toMatchObject({ code: 'NACK' });
     expect(errors).toHaveLength(1);
   });
 
@@ -101,9 +109,13 @@ describe('timeouts and closing', () => {
   it('a request without a reply times out and closes the connection', async () => {
     const { front, back } = pair(() => new Promise(() => undefined), 100);
     open.push(front, back);
-    await expect(front.request({ name: 'VHOST_USER_GET_FEATURES', payload: null })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(front.request({ name: 'VHOST_USER_GET_FEATURES', payload: null })).rejects.toMatchObject({
+      code: 'TIMEOUT',
+    });
     expect(front.isClosed).toBe(true);
-    await expect(front.request({ name: 'VHOST_USER_GET_FEATURES', payload: null })).rejects.toBeInstanceOf(ConnectionError);
+    await expect(front.request({ name: 'VHOST_USER_GET_FEATURES', payload: null })).rejects.toBeInstanceOf(
+      ConnectionError,
+    );
   });
 
   it('pending requests fail when the peer goes away', async () => {
@@ -114,7 +126,9 @@ describe('timeouts and closing', () => {
     });
     backRef = back;
     open.push(front, back);
-    await expect(front.request({ name: 'VHOST_USER_GET_FEATURES', payload: null })).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(front.request({ name: 'VHOST_USER_GET_FEATURES', payload: null })).rejects.toMatchObject({
+      code: 'CLOSED',
+    });
   });
 });
 
@@ -147,7 +161,9 @@ describe('fd ownership', () => {
     const { front, back, errors } = pair(() => ({ value: 1n }));
     const ev = new EventFd();
     // GET_FEATURES carries no fd: the back-end drops the message (and its fd), so no reply.
-    await expect(front.request({ name: 'VHOST_USER_GET_FEATURES', payload: null }, { fds: [ev.fd], timeoutMs: 200 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(
+      front.request({ name: 'VHOST_USER_GET_FEATURES', payload: null }, { fds: [ev.fd], timeoutMs: 200 }),
+    ).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(errors.some((e) => (e as { code?: string }).code === 'FD_UNEXPECTED')).toBe(true);
     ev.close();
     back.close();

@@ -19,7 +19,9 @@ export async function wasmProbe(memory: WebAssembly.Memory): Promise<Probe> {
   const module = wabt.parseWat('probe.wat', PROBE_WAT.replaceAll('PAGES', String(pages)), { threads: true });
   const { buffer } = module.toBinary({});
   module.destroy();
-  const instance = await WebAssembly.instantiate(new WebAssembly.Module(buffer as Uint8Array<ArrayBuffer>), { env: { memory } });
+  const instance = await WebAssembly.instantiate(new WebAssembly.Module(buffer as Uint8Array<ArrayBuffer>), {
+    env: { memory },
+  });
   return instance.exports as unknown as Probe;
 }
 

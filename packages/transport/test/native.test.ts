@@ -140,13 +140,19 @@ describe('memfd regions mapped into a WebAssembly.Memory', () => {
     expect(probe.load32(range.memOffset + 0x2000)).toBe(0x11223344);
     // The core writes; the peer reads the file.
     probe.store32(range.memOffset + 0x3000, 0x55667788);
-    const out = await inChild(memfd, `const b=Buffer.alloc(4); require('fs').readSync(3,b,0,4,0x3000); process.stdout.write(b.toString('hex'))`);
+    const out = await inChild(
+      memfd,
+      `const b=Buffer.alloc(4); require('fs').readSync(3,b,0,4,0x3000); process.stdout.write(b.toString('hex'))`,
+    );
     expect(out).toBe('88776655');
     // Unmapped: the memory gets zero pages back and no longer reaches the file.
     space.unmap(range);
     expect(probe.load32(range.memOffset + 0x2000)).toBe(0);
     probe.store32(range.memOffset + 0x2000, 1);
-    const after = await inChild(memfd, `const b=Buffer.alloc(4); require('fs').readSync(3,b,0,4,0x2000); process.stdout.write(b.toString('hex'))`);
+    const after = await inChild(
+      memfd,
+      `const b=Buffer.alloc(4); require('fs').readSync(3,b,0,4,0x2000); process.stdout.write(b.toString('hex'))`,
+    );
     expect(after).toBe('44332211');
     native.close(memfd);
   });
@@ -163,8 +169,12 @@ describe('memfd regions mapped into a WebAssembly.Memory', () => {
   it('never maps past byteLength or at unaligned offsets', () => {
     const memfd = native.memfdCreate('edge', 1 << 20);
     const len = space.bytes.length;
-    expect(() => native.mapInto(space.bytes, len - 4096, 8192, memfd, 0, true)).toThrow(expect.objectContaining({ code: 'ERANGE' }));
-    expect(() => native.mapInto(space.bytes, 100, 4096, memfd, 0, true)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(() => native.mapInto(space.bytes, len - 4096, 8192, memfd, 0, true)).toThrow(
+      expect.objectContaining({ code: 'ERANGE' }),
+    );
+    expect(() => native.mapInto(space.bytes, 100, 4096, memfd, 0, true)).toThrow(
+      expect.objectContaining({ code: 'EINVAL' }),
+    );
     expect(() => space.mapFile(memfd, 0, 32 << 20)).toThrow();
     native.close(memfd);
   });

@@ -26,7 +26,13 @@ export class LinkedProgram {
     const packed = layout === 'packed' ? 1 : 0;
     if (driver) {
       this.driver = new vring.VirtqueueDriver(queueOptions(guest, layout, 'wasm', BATCH));
-      this.exports.setupDriver(this.driver.control, guest.scratchEnd, guest.allocate(16 * QUEUE_SIZE), QUEUE_SIZE, packed);
+      this.exports.setupDriver(
+        this.driver.control,
+        guest.scratchEnd,
+        guest.allocate(16 * QUEUE_SIZE),
+        QUEUE_SIZE,
+        packed,
+      );
     }
     if (device) {
       this.device = new vring.VirtqueueDevice(queueOptions(guest, layout, 'wasm', BATCH));

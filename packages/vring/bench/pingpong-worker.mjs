@@ -18,7 +18,9 @@ function waitFor(slot, value) {
 
 function runDriver(phase, n) {
   // The driver owns the rings: it (re)initialises them, then lets the device attach.
-  const driver = linked ? new LinkedProgram(vring, guest, module, { layout: impl.layout, driver: true }) : createDriver(vring, guest, impl);
+  const driver = linked
+    ? new LinkedProgram(vring, guest, module, { layout: impl.layout, driver: true })
+    : createDriver(vring, guest, impl);
   Atomics.store(sync, DRIVER_READY, phase);
   Atomics.notify(sync, DRIVER_READY);
   waitFor(DEVICE_READY, phase);
@@ -37,7 +39,9 @@ function runDriver(phase, n) {
 
 function runDevice(phase, n) {
   waitFor(DRIVER_READY, phase);
-  const device = linked ? new LinkedProgram(vring, guest, module, { layout: impl.layout, device: true }) : createDevice(vring, guest, impl, 128);
+  const device = linked
+    ? new LinkedProgram(vring, guest, module, { layout: impl.layout, device: true })
+    : createDevice(vring, guest, impl, 128);
   Atomics.store(sync, DEVICE_READY, phase);
   Atomics.notify(sync, DEVICE_READY);
   if (linked) device.runDevice(n);

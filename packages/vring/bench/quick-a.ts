@@ -29,11 +29,15 @@ for (let r = 0; r < rounds; r++) {
       measureVariantA(vring, impl, 1_000_000, module);
       s = measureVariantA(vring, impl, n, module);
     }
-    if (s.sum !== 8 * n + (n * (n - 1)) / 2 || s.errors !== 0) throw new Error(`${name}: bad checksum ${JSON.stringify(s)}`);
+    if (s.sum !== 8 * n + (n * (n - 1)) / 2 || s.errors !== 0)
+      throw new Error(`${name}: bad checksum ${JSON.stringify(s)}`);
     (res[name] ??= []).push((s.seconds * 1e9) / n);
   }
 }
 rmSync(dir, { recursive: true, force: true });
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const c = res.c ? med(res.c) : NaN;
-for (const [k, v] of Object.entries(res)) console.log(`${k.padEnd(16)} median ${med(v).toFixed(1)} ns  ratio ${(med(v) / c).toFixed(2)}x  [${v.map((x) => x.toFixed(1)).join(' ')}]`);
+for (const [k, v] of Object.entries(res))
+  console.log(
+    `${k.padEnd(16)} median ${med(v).toFixed(1)} ns  ratio ${(med(v) / c).toFixed(2)}x  [${v.map((x) => x.toFixed(1)).join(' ')}]`,
+  );

@@ -61,7 +61,13 @@ const MEASURE = fileURLToPath(new URL('./measure.mjs', import.meta.url));
 
 /** One JavaScript measurement in a fresh process (bench/measure.mjs), like the C baseline's. */
 function runJs(c: Config, n: number, wasm: string): Checksum {
-  const job = { impl: { layout: c.ring, engine: c.impl, api: c.api }, variant: c.variant, n, warmup: WARMUP, wasm: c.api === 'linked' ? wasm : undefined };
+  const job = {
+    impl: { layout: c.ring, engine: c.impl, api: c.api },
+    variant: c.variant,
+    n,
+    warmup: WARMUP,
+    wasm: c.api === 'linked' ? wasm : undefined,
+  };
   const r = spawnSync(process.execPath, [MEASURE, JSON.stringify(job)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${c.impl} ${c.variant} ${c.ring} ${c.api} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Checksum;
@@ -150,7 +156,9 @@ function main(): number {
       );
     }
   };
-  console.log(`\nsplit-pingpong, N = ${n.toLocaleString('en-US')}, median of ${rounds} rounds (ratio: time per chain / C split, same variant)\n`);
+  console.log(
+    `\nsplit-pingpong, N = ${n.toLocaleString('en-US')}, median of ${rounds} rounds (ratio: time per chain / C split, same variant)\n`,
+  );
   table(results.filter((r) => r.main));
   console.log('\nthe same workload on the JavaScript batch calls (and the fused calls on the WebAssembly core):\n');
   table(results.filter((r) => !r.main));

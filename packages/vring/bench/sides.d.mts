@@ -8,5 +8,17 @@ export interface Implementation {
   engine: vring.EngineName;
   api: Api;
 }
-export declare function measureVariantA(v: typeof vring, impl: Implementation, total: number, module?: WebAssembly.Module, guest?: vring.GuestMemory): Checksum;
-export declare function measureVariantB(v: typeof vring, impl: Implementation, total: number, warmup: number, module?: WebAssembly.Module): Promise<Checksum>;
+export declare function measureVariantA(
+  v: typeof vring,
+  impl: Implementation,
+  total: number,
+  module?: WebAssembly.Module,
+  guest?: vring.GuestMemory,
+): Checksum;
+export declare function measureVariantB(
+  v: typeof vring,
+  impl: Implementation,
+  total: number,
+  warmup: number,
+  module?: WebAssembly.Module,
+): Promise<Checksum>;

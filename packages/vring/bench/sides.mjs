@@ -4,7 +4,16 @@
 //   api 'batch':  the JavaScript API's batch calls popCompact / pushCompact, reserve / publish / reclaim
 import { Worker } from 'node:worker_threads';
 import { LinkedProgram } from './linked.mjs';
-import { FusedDevice, FusedDriver, MEM_SIZE, PingpongDevice, PingpongDriver, QUEUE_SIZE, createGuest, runVariantA } from './workload.mjs';
+import {
+  FusedDevice,
+  FusedDriver,
+  MEM_SIZE,
+  PingpongDevice,
+  PingpongDriver,
+  QUEUE_SIZE,
+  createGuest,
+  runVariantA,
+} from './workload.mjs';
 
 /** A JavaScript driver side ('fused' or 'batch'). */
 export function createDriver(vring, guest, impl) {
@@ -60,6 +69,9 @@ export async function measureVariantB(vring, impl, total, warmup, module) {
   guest.setRegions([{ gpa: 0, size: MEM_SIZE, offset: guest.scratchEnd }]);
   const sync = new Int32Array(new SharedArrayBuffer(8));
   const common = { memory: guest.memory, sync, impl, module, total, warmup };
-  const [driver, device] = await Promise.all([runWorker({ ...common, role: 'driver' }), runWorker({ ...common, role: 'device' })]);
+  const [driver, device] = await Promise.all([
+    runWorker({ ...common, role: 'driver' }),
+    runWorker({ ...common, role: 'device' }),
+  ]);
   return { sum: driver.sum, hash: driver.hash, errors: driver.errors + device.errors, seconds: driver.seconds };
 }

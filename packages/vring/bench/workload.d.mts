@@ -9,7 +9,12 @@ export declare const MEM_SIZE: number;
 export declare const BATCH: number;
 export declare const AREAS: { desc: number; driverArea: number; deviceArea: number };
 export declare function createGuest(v: Vring): vring.GuestMemory;
-export declare function queueOptions(guest: vring.GuestMemory, layout: Layout, engine: EngineName, batch: number): vring.QueueOptions;
+export declare function queueOptions(
+  guest: vring.GuestMemory,
+  layout: Layout,
+  engine: EngineName,
+  batch: number,
+): vring.QueueOptions;
 export declare class PingpongDriver {
   constructor(v: Vring, guest: vring.GuestMemory, layout: Layout, engine: EngineName, batch?: number);
   readonly queue: vring.VirtqueueDriver;

@@ -273,7 +273,15 @@ export class PingpongDevice {
     this.batch = batch;
     const R = vring.COMPACT_RECORD;
     this.words = R.size >>> 2;
-    if (R.id !== 0 || R.reason !== 4 || R.readOffset !== 8 || R.readLength !== 12 || R.writeOffset !== 16 || R.writeLength !== 20 || R.usedLength !== 28) {
+    if (
+      R.id !== 0 ||
+      R.reason !== 4 ||
+      R.readOffset !== 8 ||
+      R.readLength !== 12 ||
+      R.writeOffset !== 16 ||
+      R.writeLength !== 20 ||
+      R.usedLength !== 28
+    ) {
       throw new Error('COMPACT_RECORD layout changed: update PingpongDevice.pass');
     }
   }
@@ -289,7 +297,8 @@ export class PingpongDevice {
       const n = q.popCompact(batch);
       if (n === 0) break;
       for (let i = 0, r = 0; i < n; i++, r += words) {
-        if (rec[r + 1] === 0) rec[r + 7] = handler.serve(rec[r], rec[r + 2] >>> 0, rec[r + 3] >>> 0, rec[r + 4] >>> 0, rec[r + 5] >>> 0);
+        if (rec[r + 1] === 0)
+          rec[r + 7] = handler.serve(rec[r], rec[r + 2] >>> 0, rec[r + 3] >>> 0, rec[r + 4] >>> 0, rec[r + 5] >>> 0);
       }
       q.pushCompact(n);
       total += n;

@@ -4,7 +4,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
-import { PACKED_DESC, PACKED_RING, SPLIT_AVAIL, SPLIT_DESC, SPLIT_RING, SPLIT_USED, SPLIT_USED_ELEM } from '@vhost-user/codec';
+import {
+  PACKED_DESC,
+  PACKED_RING,
+  SPLIT_AVAIL,
+  SPLIT_DESC,
+  SPLIT_RING,
+  SPLIT_USED,
+  SPLIT_USED_ELEM,
+} from '@vhost-user/codec';
 import * as layout from '../src/layout.js';
 import { REJECT } from '../src/reasons.js';
 
@@ -32,7 +40,11 @@ emit('SPLIT_DESC_', SPLIT_DESC);
 emit('SPLIT_AVAIL_', SPLIT_AVAIL);
 emit('SPLIT_USED_', SPLIT_USED);
 emit('SPLIT_USED_ELEM_', SPLIT_USED_ELEM);
-emit('SPLIT_F_', { next: SPLIT_RING.VIRTQ_DESC_F_NEXT, write: SPLIT_RING.VIRTQ_DESC_F_WRITE, indirect: SPLIT_RING.VIRTQ_DESC_F_INDIRECT });
+emit('SPLIT_F_', {
+  next: SPLIT_RING.VIRTQ_DESC_F_NEXT,
+  write: SPLIT_RING.VIRTQ_DESC_F_WRITE,
+  indirect: SPLIT_RING.VIRTQ_DESC_F_INDIRECT,
+});
 emit('PACKED_DESC_', PACKED_DESC);
 emit('PACKED_F_', {
   next: PACKED_RING.VIRTQ_DESC_F_NEXT,
@@ -41,7 +53,10 @@ emit('PACKED_F_', {
   avail: PACKED_RING.VIRTQ_DESC_F_AVAIL,
   used: PACKED_RING.VIRTQ_DESC_F_USED,
 });
-emit('PACKED_', { availShift: shiftOf(PACKED_RING.VIRTQ_DESC_F_AVAIL), usedShift: shiftOf(PACKED_RING.VIRTQ_DESC_F_USED) });
+emit('PACKED_', {
+  availShift: shiftOf(PACKED_RING.VIRTQ_DESC_F_AVAIL),
+  usedShift: shiftOf(PACKED_RING.VIRTQ_DESC_F_USED),
+});
 emit('MEMORY_HEADER_', layout.MEMORY_HEADER);
 emit('REGION_ENTRY_', layout.REGION_ENTRY);
 emit('CONTROL_', layout.CONTROL);
@@ -49,7 +64,8 @@ emit('FEATURE_', layout.FEATURE);
 emit('CHAIN_RECORD_', layout.CHAIN_RECORD);
 emit('SEGMENT_RECORD_', layout.SEGMENT_RECORD);
 emit('COMPACT_RECORD_', layout.COMPACT_RECORD);
-if (layout.COMPACT_RECORD.size !== layout.CHAIN_RECORD.size) throw new Error('compact and chain records share one area');
+if (layout.COMPACT_RECORD.size !== layout.CHAIN_RECORD.size)
+  throw new Error('compact and chain records share one area');
 emit('USED_RECORD_', layout.USED_RECORD);
 emit('BUFFER_SPEC_', layout.BUFFER_SPEC);
 emit('RECLAIM_RECORD_', layout.RECLAIM_RECORD);
@@ -69,10 +85,23 @@ writeFileSync(
 mkdirSync(`${wasmDir}build`, { recursive: true });
 const { error, stderr } = await asc.main([
   `${wasmDir}core.ts`,
-  '-o', `${wasmDir}build/vring-core.wasm`,
-  '-t', `${wasmDir}build/vring-core.wat`,
-  '--importMemory', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', '65536',
-  '--enable', 'threads', '--runtime', 'stub', '-O3', '--noAssert', '--noExportMemory',
+  '-o',
+  `${wasmDir}build/vring-core.wasm`,
+  '-t',
+  `${wasmDir}build/vring-core.wat`,
+  '--importMemory',
+  '--sharedMemory',
+  '--initialMemory',
+  '1',
+  '--maximumMemory',
+  '65536',
+  '--enable',
+  'threads',
+  '--runtime',
+  'stub',
+  '-O3',
+  '--noAssert',
+  '--noExportMemory',
 ]);
 if (error) {
   console.error(stderr.toString());

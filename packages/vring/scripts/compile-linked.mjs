@@ -9,8 +9,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 export const LINKED_FLAGS = [
-  '--importMemory', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', '65536',
-  '--enable', 'threads', '--runtime', 'stub', '-O3', '--noAssert', '--noExportMemory',
+  '--importMemory',
+  '--sharedMemory',
+  '--initialMemory',
+  '1',
+  '--maximumMemory',
+  '65536',
+  '--enable',
+  'threads',
+  '--runtime',
+  'stub',
+  '-O3',
+  '--noAssert',
+  '--noExportMemory',
 ];
 
 /** Reads an unsigned LEB128 at `at`; returns [value, next offset]. */
@@ -34,7 +45,7 @@ const DATA_SECTION = 11;
  * arrays) would be written over them when the program is instantiated.
  */
 export function dataSegments(bytes) {
-  for (let at = 8; at < bytes.length; ) {
+  for (let at = 8; at < bytes.length;) {
     const id = bytes[at];
     const [size, body] = leb(bytes, at + 1);
     if (id === DATA_SECTION) return leb(bytes, body)[0];
@@ -48,11 +59,14 @@ export function compileLinked(source) {
   const bytes = compileLinkedBytes(source);
   const segments = dataSegments(bytes);
   if (segments !== 0) {
-    throw new Error(`${source}: the program has static data (${segments} data segment(s)), which would overwrite the start of the guest memory; use no string literals or static arrays`);
+    throw new Error(
+      `${source}: the program has static data (${segments} data segment(s)), which would overwrite the start of the guest memory; use no string literals or static arrays`,
+    );
   }
   const module = new WebAssembly.Module(bytes);
   const imports = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`);
-  if (imports.join() !== 'env.memory') throw new Error(`${source}: the program must import only env.memory (it imports ${imports.join(', ')})`);
+  if (imports.join() !== 'env.memory')
+    throw new Error(`${source}: the program must import only env.memory (it imports ${imports.join(', ')})`);
   return module;
 }
 
@@ -62,7 +76,9 @@ export function compileLinkedBytes(source) {
   const dir = mkdtempSync(join(tmpdir(), 'vring-linked-'));
   try {
     const out = join(dir, 'program.wasm');
-    execFileSync(process.execPath, [asc, source, '-o', out, ...LINKED_FLAGS], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(process.execPath, [asc, source, '-o', out, ...LINKED_FLAGS], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     return new Uint8Array(readFileSync(out));
   } finally {
     rmSync(dir, { recursive: true, force: true });

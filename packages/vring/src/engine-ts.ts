@@ -3,7 +3,15 @@
  * on the same control blocks and memory. Used where WebAssembly is unavailable and as the oracle
  * of the differential tests. 64-bit addresses are handled as two u32 halves (no BigInt).
  */
-import { PACKED_DESC, PACKED_RING, SPLIT_AVAIL, SPLIT_DESC, SPLIT_RING, SPLIT_USED, SPLIT_USED_ELEM } from '@vhost-user/codec';
+import {
+  PACKED_DESC,
+  PACKED_RING,
+  SPLIT_AVAIL,
+  SPLIT_DESC,
+  SPLIT_RING,
+  SPLIT_USED,
+  SPLIT_USED_ELEM,
+} from '@vhost-user/codec';
 import type { Engine } from './engine.js';
 import type { ChainFiller, ChainHandler, CompletionFolder } from './handlers.js';
 import {
@@ -190,7 +198,17 @@ function translate(header: number, low: number, high: number, len: number): numb
 }
 
 /** translate() with region 0 from locals (same result: the scan tries region 0 first too). */
-function translateFirst(u32: Uint32Array<ArrayBufferLike>, header: number, low: number, high: number, len: number, has0: boolean, gpa0: number, size0: number, offset0: number): number {
+function translateFirst(
+  u32: Uint32Array<ArrayBufferLike>,
+  header: number,
+  low: number,
+  high: number,
+  len: number,
+  has0: boolean,
+  gpa0: number,
+  size0: number,
+  offset0: number,
+): number {
   // Region 0 below 2^31 and a 32-bit address: the same test in small-integer arithmetic.
   if (has0 && high === 0 && gpa0 + size0 < HIGH_HALF) {
     if (low >= gpa0) {
@@ -221,7 +239,16 @@ function failQueue(cb: number, reason: number): void {
   reject(cb, 1, reason);
 }
 
-function writeChain(u32: Uint32Array<ArrayBufferLike>, out: number, id: number, reason: number, readable: number, writable: number, first: number, slots: number): void {
+function writeChain(
+  u32: Uint32Array<ArrayBufferLike>,
+  out: number,
+  id: number,
+  reason: number,
+  readable: number,
+  writable: number,
+  first: number,
+  slots: number,
+): void {
   const i = out >>> 2;
   u32[i + (CHAIN_RECORD_id >>> 2)] = id;
   u32[i + (CHAIN_RECORD_reason >>> 2)] = reason;
@@ -231,7 +258,17 @@ function writeChain(u32: Uint32Array<ArrayBufferLike>, out: number, id: number, 
   u32[i + (CHAIN_RECORD_ringSlots >>> 2)] = slots;
 }
 
-function writeCompact(u32: Uint32Array<ArrayBufferLike>, out: number, id: number, reason: number, readAt: number, readLen: number, writeAt: number, writeLen: number, slots: number): void {
+function writeCompact(
+  u32: Uint32Array<ArrayBufferLike>,
+  out: number,
+  id: number,
+  reason: number,
+  readAt: number,
+  readLen: number,
+  writeAt: number,
+  writeLen: number,
+  slots: number,
+): void {
   const i = out >>> 2;
   u32[i + COMPACT_id] = id;
   u32[i + COMPACT_reason] = reason;
@@ -331,7 +368,10 @@ function splitDevicePop(cb: number, max: number, compact = false): number {
       let inIndirect = false;
       for (;;) {
         visited++;
-        if (visited > size) { reason = kREJECT_CHAIN_TOO_LONG; break; }
+        if (visited > size) {
+          reason = kREJECT_CHAIN_TOO_LONG;
+          break;
+        }
         const d = base + index * kS_DESC;
         let low: number, high: number, len: number, flags: number, nextIndex: number;
         if (inIndirect) {
@@ -350,12 +390,27 @@ function splitDevicePop(cb: number, max: number, compact = false): number {
           nextIndex = u16[(d + kSPLIT_DESC_next) >>> 1]!;
         }
         if ((flags & kS_INDIRECT) !== 0) {
-          if (!indirectOk) { reason = kREJECT_INDIRECT_NOT_NEGOTIATED; break; }
-          if (inIndirect) { reason = kREJECT_NESTED_INDIRECT; break; }
-          if ((flags & kS_NEXT) !== 0) { reason = kREJECT_INDIRECT_WITH_NEXT; break; }
-          if (len === 0 || len % kS_DESC !== 0) { reason = kREJECT_INDIRECT_BAD_LENGTH; break; }
+          if (!indirectOk) {
+            reason = kREJECT_INDIRECT_NOT_NEGOTIATED;
+            break;
+          }
+          if (inIndirect) {
+            reason = kREJECT_NESTED_INDIRECT;
+            break;
+          }
+          if ((flags & kS_NEXT) !== 0) {
+            reason = kREJECT_INDIRECT_WITH_NEXT;
+            break;
+          }
+          if (len === 0 || len % kS_DESC !== 0) {
+            reason = kREJECT_INDIRECT_BAD_LENGTH;
+            break;
+          }
           const at = translateFirst(u32, header, low, high, len, has0, gpa0, size0, offset0);
-          if (at === 0) { reason = kREJECT_INDIRECT_OUT_OF_BOUNDS; break; }
+          if (at === 0) {
+            reason = kREJECT_INDIRECT_OUT_OF_BOUNDS;
+            break;
+          }
           base = at;
           entries = len / kS_DESC;
           index = 0;
@@ -363,26 +418,47 @@ function splitDevicePop(cb: number, max: number, compact = false): number {
           continue;
         }
         const at = translateFirst(u32, header, low, high, len, has0, gpa0, size0, offset0);
-        if (at === 0) { reason = kREJECT_BUFFER_OUT_OF_BOUNDS; break; }
+        if (at === 0) {
+          reason = kREJECT_BUFFER_OUT_OF_BOUNDS;
+          break;
+        }
         if ((flags & kS_WRITE) !== 0) {
-          if (writable === 0) { writeAt = at; writeLen = len; }
+          if (writable === 0) {
+            writeAt = at;
+            writeLen = len;
+          }
           writable++;
         } else {
-          if (writable !== 0) { reason = kREJECT_READABLE_AFTER_WRITABLE; break; }
-          if (readable === 0) { readAt = at; readLen = len; }
+          if (writable !== 0) {
+            reason = kREJECT_READABLE_AFTER_WRITABLE;
+            break;
+          }
+          if (readable === 0) {
+            readAt = at;
+            readLen = len;
+          }
           readable++;
         }
         if (!compact) {
-          if (seg === segmentCapacity) { full = true; break; }
+          if (seg === segmentCapacity) {
+            full = true;
+            break;
+          }
           writeSegment(u32, segments, seg, at, len);
           seg++;
         }
         if ((flags & kS_NEXT) === 0) break;
         index = nextIndex;
-        if (index >= entries) { reason = kREJECT_DESC_INDEX_OUT_OF_RANGE; break; }
+        if (index >= entries) {
+          reason = kREJECT_DESC_INDEX_OUT_OF_RANGE;
+          break;
+        }
       }
     }
-    if (full) { seg = first; break; }
+    if (full) {
+      seg = first;
+      break;
+    }
     if (reason !== 0) {
       seg = first;
       readable = 0;
@@ -394,7 +470,8 @@ function splitDevicePop(cb: number, max: number, compact = false): number {
       writeAt = 0;
       writeLen = 0;
     }
-    if (compact) writeCompact(u32, out + count * kCHAIN_RECORD_size, head, reason, readAt, readLen, writeAt, writeLen, 1);
+    if (compact)
+      writeCompact(u32, out + count * kCHAIN_RECORD_size, head, reason, readAt, readLen, writeAt, writeLen, 1);
     else writeChain(u32, out + count * kCHAIN_RECORD_size, head, reason, readable, writable, first, 1);
     count++;
     next = (next + 1) & 0xffff;
@@ -569,7 +646,6 @@ function splitDriverPublish(cb: number): number {
   return rc;
 }
 
-
 // ---- split ring, fused loops with the caller's per-chain work (twins of wasm/lib/split.ts) ----
 
 /**
@@ -629,12 +705,23 @@ function splitDeviceServe(v: Views, cb: number, max: number, handler: ChainHandl
       const tail = hWord >>> 16;
       if ((hWord & 0xffff) === nextFlag && tail < size) {
         const t = (table >>> 2) + tail * descWords;
-        if ((u32[t + flagsWord]! & 0xffff) === writeFlag && u32[h + addrWord + 1] === 0 && u32[t + addrWord + 1] === 0) {
+        if (
+          (u32[t + flagsWord]! & 0xffff) === writeFlag &&
+          u32[h + addrWord + 1] === 0 &&
+          u32[t + addrWord + 1] === 0
+        ) {
           const hDelta = u32[h + addrWord]! - gpa0;
           const tDelta = u32[t + addrWord]! - gpa0;
           const hLen = u32[h + lenWord]!;
           const tLen = u32[t + lenWord]!;
-          if (hDelta >= 0 && hDelta < size0 && hLen <= size0 - hDelta && tDelta >= 0 && tDelta < size0 && tLen <= size0 - tDelta) {
+          if (
+            hDelta >= 0 &&
+            hDelta < size0 &&
+            hLen <= size0 - hDelta &&
+            tDelta >= 0 &&
+            tDelta < size0 &&
+            tLen <= size0 - tDelta
+          ) {
             len = handler.serve(head, offset0 + hDelta, hLen, offset0 + tDelta, tLen) | 0;
             served = true;
           }
@@ -647,7 +734,14 @@ function splitDeviceServe(v: Views, cb: number, max: number, handler: ChainHandl
       bind(v);
       splitDevicePop(cb, 1, true);
       if (u32[rec + COMPACT_reason] === 0) {
-        len = handler.serve(head, u32[rec + COMPACT_readOffset]!, u32[rec + COMPACT_readLength]!, u32[rec + COMPACT_writeOffset]!, u32[rec + COMPACT_writeLength]!) | 0;
+        len =
+          handler.serve(
+            head,
+            u32[rec + COMPACT_readOffset]!,
+            u32[rec + COMPACT_readLength]!,
+            u32[rec + COMPACT_writeOffset]!,
+            u32[rec + COMPACT_writeLength]!,
+          ) | 0;
       }
     }
     next = (next + 1) & 0xffff;
@@ -669,7 +763,14 @@ function splitDeviceServe(v: Views, cb: number, max: number, handler: ChainHandl
  * not fit, a reserve() is pending or the sizes are out of range. Descriptor indices of chain c
  * go to descriptors[c * perChain ...]. One release of avail.idx.
  */
-function splitDriverSubmit(v: Views, cb: number, chains: number, perChain: number, filler: ChainFiller, descriptors: Uint16Array): number {
+function splitDriverSubmit(
+  v: Views,
+  cb: number,
+  chains: number,
+  perChain: number,
+  filler: ChainFiller,
+  descriptors: Uint16Array,
+): number {
   bind(v);
   const u16 = v.u16;
   const u32 = v.u32;
@@ -677,7 +778,8 @@ function splitDriverSubmit(v: Views, cb: number, chains: number, perChain: numbe
   if (chains === 0 || perChain === 0 || perChain > size || chains > size) return 0;
   const need = chains * perChain;
   const freeCount = field(cb, CONTROL_freeCount);
-  if (freeCount < need || field(cb, CONTROL_reservedChains) !== 0 || need > field(cb, CONTROL_segmentCapacity)) return 0;
+  if (freeCount < need || field(cb, CONTROL_reservedChains) !== 0 || need > field(cb, CONTROL_segmentCapacity))
+    return 0;
   const mask = size - 1;
   const table = field(cb, CONTROL_desc) >>> 2;
   const avail = field(cb, CONTROL_driverArea);
@@ -789,7 +891,10 @@ function splitDriverReclaimFold<A>(v: Views, cb: number, max: number, consumer: 
     const len = u32[elem + elemLen]!;
     last = (last + 1) & 0xffff;
     const chainLength = id < size ? u16[inflight + id]! : 0;
-    if (chainLength === 0) { bad++; continue; }
+    if (chainLength === 0) {
+      bad++;
+      continue;
+    }
     u16[inflight + id] = 0;
     let tail = chainLength === 2 ? u16[links + id]! : id;
     for (let k = chainLength === 2 ? 2 : 1; k < chainLength; k++) tail = u16[links + tail]!;
@@ -863,10 +968,16 @@ function packedDevicePop(cb: number, max: number, compact = false): number {
     let w = wrap;
     for (;;) {
       slots++;
-      if (slots > size) { fatal = REJECT_CHAIN_TOO_LONG; break; }
+      if (slots > size) {
+        fatal = REJECT_CHAIN_TOO_LONG;
+        break;
+      }
       const d = ring + s * P_DESC;
       const flags = slots === 1 ? headFlags : u16[(d + PACKED_DESC_flags) >>> 1]!;
-      if (slots !== 1 && !isAvailable(flags, w)) { fatal = REJECT_DESC_NOT_AVAILABLE; break; }
+      if (slots !== 1 && !isAvailable(flags, w)) {
+        fatal = REJECT_DESC_NOT_AVAILABLE;
+        break;
+      }
       id = u16[(d + PACKED_DESC_id) >>> 1]!;
       if (reason === 0) {
         const dw = d >>> 2;
@@ -883,25 +994,54 @@ function packedDevicePop(cb: number, max: number, compact = false): number {
             const entries = len / P_DESC;
             for (let e = 0; reason === 0 && e < entries; e++) {
               visited++;
-              if (visited > size) { reason = REJECT_CHAIN_TOO_LONG; break; }
+              if (visited > size) {
+                reason = REJECT_CHAIN_TOO_LONG;
+                break;
+              }
               const t = table + e * P_DESC;
               const tflags = view.getUint16(t + PACKED_DESC_flags, true);
-              if ((tflags & P_INDIRECT) !== 0) { reason = REJECT_NESTED_INDIRECT; break; }
+              if ((tflags & P_INDIRECT) !== 0) {
+                reason = REJECT_NESTED_INDIRECT;
+                break;
+              }
               const tlen = view.getUint32(t + PACKED_DESC_len, true);
-              const at = translateFirst(u32, header, view.getUint32(t + PACKED_DESC_addr, true),
+              const at = translateFirst(
+                u32,
+                header,
+                view.getUint32(t + PACKED_DESC_addr, true),
                 view.getUint32(t + PACKED_DESC_addr + 4, true),
-                tlen, has0, gpa0, size0, offset0);
-              if (at === 0) { reason = REJECT_BUFFER_OUT_OF_BOUNDS; break; }
+                tlen,
+                has0,
+                gpa0,
+                size0,
+                offset0,
+              );
+              if (at === 0) {
+                reason = REJECT_BUFFER_OUT_OF_BOUNDS;
+                break;
+              }
               if ((tflags & P_WRITE) !== 0) {
-                if (writable === 0) { writeAt = at; writeLen = tlen; }
+                if (writable === 0) {
+                  writeAt = at;
+                  writeLen = tlen;
+                }
                 writable++;
               } else {
-                if (writable !== 0) { reason = REJECT_READABLE_AFTER_WRITABLE; break; }
-                if (readable === 0) { readAt = at; readLen = tlen; }
+                if (writable !== 0) {
+                  reason = REJECT_READABLE_AFTER_WRITABLE;
+                  break;
+                }
+                if (readable === 0) {
+                  readAt = at;
+                  readLen = tlen;
+                }
                 readable++;
               }
               if (!compact) {
-                if (seg === segmentCapacity) { full = true; break; }
+                if (seg === segmentCapacity) {
+                  full = true;
+                  break;
+                }
                 writeSegment(u32, segments, seg, at, tlen);
                 seg++;
               }
@@ -914,12 +1054,18 @@ function packedDevicePop(cb: number, max: number, compact = false): number {
           else if (at === 0) reason = REJECT_BUFFER_OUT_OF_BOUNDS;
           else {
             if ((flags & P_WRITE) !== 0) {
-              if (writable === 0) { writeAt = at; writeLen = len; }
+              if (writable === 0) {
+                writeAt = at;
+                writeLen = len;
+              }
               writable++;
             } else if (writable !== 0) {
               reason = REJECT_READABLE_AFTER_WRITABLE;
             } else {
-              if (readable === 0) { readAt = at; readLen = len; }
+              if (readable === 0) {
+                readAt = at;
+                readLen = len;
+              }
               readable++;
             }
             if (!compact && reason === 0) {
@@ -935,7 +1081,10 @@ function packedDevicePop(cb: number, max: number, compact = false): number {
       }
       if (full) break;
       s++;
-      if (s === size) { s = 0; w ^= 1; }
+      if (s === size) {
+        s = 0;
+        w ^= 1;
+      }
       if ((flags & P_NEXT) === 0) break;
     }
     if (fatal !== 0) {
@@ -945,7 +1094,10 @@ function packedDevicePop(cb: number, max: number, compact = false): number {
       failQueue(cb, fatal);
       break;
     }
-    if (full) { seg = first; break; }
+    if (full) {
+      seg = first;
+      break;
+    }
     if (reason === 0 && id >= size) reason = REJECT_BAD_BUFFER_ID;
     if (reason !== 0) {
       seg = first;
@@ -958,7 +1110,8 @@ function packedDevicePop(cb: number, max: number, compact = false): number {
       writeAt = 0;
       writeLen = 0;
     }
-    if (compact) writeCompact(u32, out + count * CHAIN_RECORD_size, id, reason, readAt, readLen, writeAt, writeLen, slots);
+    if (compact)
+      writeCompact(u32, out + count * CHAIN_RECORD_size, id, reason, readAt, readLen, writeAt, writeLen, slots);
     else writeChain(u32, out + count * CHAIN_RECORD_size, id, reason, readable, writable, first, slots);
     count++;
     slot = s;
@@ -1002,7 +1155,10 @@ function packedDevicePush(cb: number, count: number, compact = false): number {
       u16[(d + PACKED_DESC_flags) >>> 1] = flags;
     }
     slot += slots;
-    if (slot >= size) { slot -= size; wrap ^= 1; }
+    if (slot >= size) {
+      slot -= size;
+      wrap ^= 1;
+    }
   }
   Atomics.store(u16, firstFlagsAt, firstFlags);
   setField(cb, CONTROL_usedIndex, slot);
@@ -1087,7 +1243,10 @@ function packedDriverPublish(cb: number): number {
       }
       pos++;
       slot++;
-      if (slot === size) { slot = 0; wrap ^= 1; }
+      if (slot === size) {
+        slot = 0;
+        wrap ^= 1;
+      }
     }
     u16[inflight + id] = len;
   }
@@ -1100,7 +1259,6 @@ function packedDriverPublish(cb: number): number {
   return rc;
 }
 
-
 // ---- packed ring, fused driver loops with the caller's per-chain work (twins of wasm/lib/packed.ts) ----
 // (The device side has none: VirtqueueDevice.serve runs packed rings over pop and push, see there.)
 
@@ -1109,7 +1267,14 @@ function packedDriverPublish(cb: number): number {
  * (0), as packedDriverReserve + packedDriverPublish would. Chain c's ring slots go to
  * descriptors[c * perChain ...]. The first head's flags are written last.
  */
-function packedDriverSubmit(v: Views, cb: number, chains: number, perChain: number, filler: ChainFiller, descriptors: Uint16Array): number {
+function packedDriverSubmit(
+  v: Views,
+  cb: number,
+  chains: number,
+  perChain: number,
+  filler: ChainFiller,
+  descriptors: Uint16Array,
+): number {
   bind(v);
   const u16 = v.u16;
   const u32 = v.u32;
@@ -1118,7 +1283,13 @@ function packedDriverSubmit(v: Views, cb: number, chains: number, perChain: numb
   const need = chains * perChain;
   const freeSlots = field(cb, CONTROL_freeCount);
   let freeIds = field(cb, CONTROL_freeHead);
-  if (freeSlots < need || freeIds < chains || field(cb, CONTROL_reservedChains) !== 0 || need > field(cb, CONTROL_segmentCapacity)) return 0;
+  if (
+    freeSlots < need ||
+    freeIds < chains ||
+    field(cb, CONTROL_reservedChains) !== 0 ||
+    need > field(cb, CONTROL_segmentCapacity)
+  )
+    return 0;
   const ring = field(cb, CONTROL_desc) >>> 2;
   const stack = field(cb, CONTROL_links) >>> 1;
   const inflight = field(cb, CONTROL_inflight) >>> 1;
@@ -1158,7 +1329,10 @@ function packedDriverSubmit(v: Views, cb: number, chains: number, perChain: numb
         u16[2 * d + flagsHalf] = flags;
       }
       slot++;
-      if (slot === size) { slot = 0; wrap ^= 1; }
+      if (slot === size) {
+        slot = 0;
+        wrap ^= 1;
+      }
     }
     u16[inflight + id] = perChain;
   }
@@ -1206,7 +1380,10 @@ function packedDriverReclaimFold<A>(v: Views, cb: number, max: number, consumer:
     freeIds++;
     freed += chainLength;
     slot += chainLength;
-    if (slot >= size) { slot -= size; wrap ^= 1; }
+    if (slot >= size) {
+      slot -= size;
+      wrap ^= 1;
+    }
     acc = consumer.complete(acc, id, len);
     n++;
   }
@@ -1258,18 +1435,22 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
     splitDevicePushCompact: (cb, count) => (bind(v), splitDevicePush(cb, count, true)),
     splitDriverReserve: (cb, chains, perChain) => (bind(v), splitDriverReserve(cb, chains, perChain)),
     splitDriverPublish: (cb) => (bind(v), splitDriverPublish(cb)),
-    splitDriverReclaim: (cb, max) => splitDriverReclaimFold(v, cb, batchLimit(v, cb, max), recordsFor(v, records, cb), 0),
+    splitDriverReclaim: (cb, max) =>
+      splitDriverReclaimFold(v, cb, batchLimit(v, cb, max), recordsFor(v, records, cb), 0),
     packedDevicePop: (cb, max) => (bind(v), packedDevicePop(cb, max, false)),
     packedDevicePopCompact: (cb, max) => (bind(v), packedDevicePop(cb, max, true)),
     packedDevicePush: (cb, count) => (bind(v), packedDevicePush(cb, count, false)),
     packedDevicePushCompact: (cb, count) => (bind(v), packedDevicePush(cb, count, true)),
     packedDriverReserve: (cb, chains, perChain) => (bind(v), packedDriverReserve(cb, chains, perChain)),
     packedDriverPublish: (cb) => (bind(v), packedDriverPublish(cb)),
-    packedDriverReclaim: (cb, max) => packedDriverReclaimFold(v, cb, batchLimit(v, cb, max), recordsFor(v, records, cb), 0),
+    packedDriverReclaim: (cb, max) =>
+      packedDriverReclaimFold(v, cb, batchLimit(v, cb, max), recordsFor(v, records, cb), 0),
     splitDeviceServe: (cb, max, handler) => splitDeviceServe(v, cb, max, handler),
-    splitDriverSubmit: (cb, chains, perChain, filler, descriptors) => splitDriverSubmit(v, cb, chains, perChain, filler, descriptors),
+    splitDriverSubmit: (cb, chains, perChain, filler, descriptors) =>
+      splitDriverSubmit(v, cb, chains, perChain, filler, descriptors),
     splitDriverReclaimFold: (cb, max, consumer, acc) => splitDriverReclaimFold(v, cb, max, consumer, acc),
-    packedDriverSubmit: (cb, chains, perChain, filler, descriptors) => packedDriverSubmit(v, cb, chains, perChain, filler, descriptors),
+    packedDriverSubmit: (cb, chains, perChain, filler, descriptors) =>
+      packedDriverSubmit(v, cb, chains, perChain, filler, descriptors),
     packedDriverReclaimFold: (cb, max, consumer, acc) => packedDriverReclaimFold(v, cb, max, consumer, acc),
   };
 }

@@ -25,9 +25,21 @@ export interface Engine {
    * queue classes fall back to the batch calls when an engine lacks them.
    */
   splitDeviceServe?(cb: number, max: number, handler: ChainHandler): number;
-  splitDriverSubmit?(cb: number, chains: number, perChain: number, filler: ChainFiller, descriptors: Uint16Array): number;
+  splitDriverSubmit?(
+    cb: number,
+    chains: number,
+    perChain: number,
+    filler: ChainFiller,
+    descriptors: Uint16Array,
+  ): number;
   splitDriverReclaimFold?<A>(cb: number, max: number, consumer: CompletionFolder<A>, acc: A): A;
-  packedDriverSubmit?(cb: number, chains: number, perChain: number, filler: ChainFiller, descriptors: Uint16Array): number;
+  packedDriverSubmit?(
+    cb: number,
+    chains: number,
+    perChain: number,
+    filler: ChainFiller,
+    descriptors: Uint16Array,
+  ): number;
   packedDriverReclaimFold?<A>(cb: number, max: number, consumer: CompletionFolder<A>, acc: A): A;
 }
 

@@ -13,4 +13,12 @@ export type { Engine, EngineName } from './engine.js';
 export type { ChainFiller, ChainHandler, CompletionFolder } from './handlers.js';
 export { createTsEngine } from './engine-ts.js';
 export { createWasmEngine, coreModule } from './engine-wasm.js';
-export { CHAIN_RECORD, COMPACT_RECORD, SEGMENT_RECORD, USED_RECORD, BUFFER_SPEC, RECLAIM_RECORD, CONTROL } from './layout.js';
+export {
+  CHAIN_RECORD,
+  COMPACT_RECORD,
+  SEGMENT_RECORD,
+  USED_RECORD,
+  BUFFER_SPEC,
+  RECLAIM_RECORD,
+  CONTROL,
+} from './layout.js';

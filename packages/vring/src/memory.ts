@@ -30,7 +30,8 @@ export interface CreateGuestMemoryOptions {
 
 const toNumber = (value: number | bigint, what: string): number => {
   const n = typeof value === 'bigint' ? Number(value) : value;
-  if (!Number.isSafeInteger(n) || n < 0) throw new VringError('INVALID_ARGUMENT', `${what} must be a non-negative safe integer`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new VringError('INVALID_ARGUMENT', `${what} must be a non-negative safe integer`);
   return n;
 };
 
@@ -66,9 +67,11 @@ export class GuestMemory {
 
   /** Wraps a memory made by `create` (for example one posted to a worker thread). */
   static attach(memory: WebAssembly.Memory): GuestMemory {
-    if (!(memory.buffer instanceof SharedArrayBuffer)) throw new VringError('INVALID_ARGUMENT', 'the memory must be shared');
+    if (!(memory.buffer instanceof SharedArrayBuffer))
+      throw new VringError('INVALID_ARGUMENT', 'the memory must be shared');
     const guest = new GuestMemory(memory);
-    if (guest.u32[MEMORY_HEADER.magic >>> 2] !== MEMORY_MAGIC) throw new VringError('INVALID_ARGUMENT', 'not a vring guest memory');
+    if (guest.u32[MEMORY_HEADER.magic >>> 2] !== MEMORY_MAGIC)
+      throw new VringError('INVALID_ARGUMENT', 'not a vring guest memory');
     return guest;
   }
 
@@ -147,7 +150,8 @@ export class GuestMemory {
       const current = Atomics.load(this.u32, at);
       const start = Math.ceil(current / align) * align;
       const end = start + bytes;
-      if (end > this.scratchEnd) throw new VringError('OUT_OF_SCRATCH', `scratch arena exhausted (${bytes} bytes wanted)`);
+      if (end > this.scratchEnd)
+        throw new VringError('OUT_OF_SCRATCH', `scratch arena exhausted (${bytes} bytes wanted)`);
       if (Atomics.compareExchange(this.u32, at, current, end) === current) {
         this.u8.fill(0, start, end);
         return start;

@@ -75,7 +75,8 @@ function ringAreas(options: QueueOptions): Areas {
   if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > max) {
     throw new VringError('INVALID_ARGUMENT', `queue size must be 1..${max}`);
   }
-  if (isSplit && (queueSize & (queueSize - 1)) !== 0) throw new VringError('INVALID_ARGUMENT', 'split queue size must be a power of 2');
+  if (isSplit && (queueSize & (queueSize - 1)) !== 0)
+    throw new VringError('INVALID_ARGUMENT', 'split queue size must be a power of 2');
   const specs = isSplit
     ? [SPLIT_RING_AREAS.descriptorTable, SPLIT_RING_AREAS.availableRing, SPLIT_RING_AREAS.usedRing]
     : [PACKED_RING_AREAS.descriptorRing, PACKED_RING_AREAS.driverEvent, PACKED_RING_AREAS.deviceEvent];
@@ -84,10 +85,16 @@ function ringAreas(options: QueueOptions): Areas {
   const offsets = specs.map((spec, i) => {
     const size = spec.size(queueSize);
     const gpa = BigInt(gpas[i]!);
-    if (gpa % BigInt(spec.align) !== 0n) throw new VringError('BAD_RING_ADDRESS', `${names[i]} must be ${spec.align}-byte aligned`);
+    if (gpa % BigInt(spec.align) !== 0n)
+      throw new VringError('BAD_RING_ADDRESS', `${names[i]} must be ${spec.align}-byte aligned`);
     const at = memory.translate(gpa, size);
-    if (at < 0) throw new VringError('BAD_RING_ADDRESS', `${names[i]} (${size} bytes at 0x${gpa.toString(16)}) is not inside a guest region`);
-    if (at % spec.align !== 0) throw new VringError('BAD_RING_ADDRESS', `${names[i]} maps to a misaligned linear offset`);
+    if (at < 0)
+      throw new VringError(
+        'BAD_RING_ADDRESS',
+        `${names[i]} (${size} bytes at 0x${gpa.toString(16)}) is not inside a guest region`,
+      );
+    if (at % spec.align !== 0)
+      throw new VringError('BAD_RING_ADDRESS', `${names[i]} maps to a misaligned linear offset`);
     return at;
   });
   return { desc: offsets[0]!, driverArea: offsets[1]!, deviceArea: offsets[2]! };
@@ -117,7 +124,8 @@ abstract class QueueSide {
     this.engine = engineFor(options.memory.memory, options.engine ?? 'wasm');
     this.batch = options.batch ?? 64;
     this.segmentCapacity = options.segments ?? Math.max(this.queueSize, 4 * this.batch);
-    if (!Number.isInteger(this.batch) || this.batch < 1) throw new VringError('INVALID_ARGUMENT', 'batch must be a positive integer');
+    if (!Number.isInteger(this.batch) || this.batch < 1)
+      throw new VringError('INVALID_ARGUMENT', 'batch must be a positive integer');
     if (!Number.isInteger(this.segmentCapacity) || this.segmentCapacity < this.queueSize) {
       throw new VringError('INVALID_ARGUMENT', 'segments must be at least the queue size');
     }
@@ -199,7 +207,15 @@ abstract class QueueSide {
     if (mode === PACKED_RING.RING_EVENT_FLAGS_DISABLE) return false;
     if (mode === PACKED_RING.RING_EVENT_FLAGS_DESC && this.eventIdx) {
       const offWrap = this.u16At(peer.packedEvent + PACKED_EVENT.desc);
-      return needEventPacked(q, offWrap & OFF_WRAP.offsetMask, offWrap >>> OFF_WRAP.wrapShift, newIdx, newWrap, oldIdx, oldWrap);
+      return needEventPacked(
+        q,
+        offWrap & OFF_WRAP.offsetMask,
+        offWrap >>> OFF_WRAP.wrapShift,
+        newIdx,
+        newWrap,
+        oldIdx,
+        oldWrap,
+      );
     }
     return true;
   }
@@ -243,7 +259,12 @@ export class VirtqueueDevice extends QueueSide {
     const out = this.allocateArray(CONTROL.out, CONTROL.outCapacity, this.batch, CHAIN_RECORD.size);
     this.chains = new Int32Array(buffer, out, (this.batch * CHAIN_RECORD.size) >>> 2);
     this.records = this.chains;
-    const segs = this.allocateArray(CONTROL.segments, CONTROL.segmentCapacity, this.segmentCapacity, SEGMENT_RECORD.size);
+    const segs = this.allocateArray(
+      CONTROL.segments,
+      CONTROL.segmentCapacity,
+      this.segmentCapacity,
+      SEGMENT_RECORD.size,
+    );
     this.segments = new Uint32Array(buffer, segs, (this.segmentCapacity * SEGMENT_RECORD.size) >>> 2);
     const input = this.allocateArray(CONTROL.input, CONTROL.inputCapacity, this.batch, USED_RECORD.size);
     this.used = new Uint32Array(buffer, input, (this.batch * USED_RECORD.size) >>> 2);
@@ -392,15 +413,24 @@ export class VirtqueueDevice extends QueueSide {
     if (this.layout === 'split') {
       const used = this.areas.deviceArea;
       if (this.eventIdx) {
-        this.setU16At(used + SPLIT_USED.ring + SPLIT_RING.AVAIL_EVENT_OFFSET_PER_ENTRY * q, this.get(CONTROL.availIndex));
+        this.setU16At(
+          used + SPLIT_USED.ring + SPLIT_RING.AVAIL_EVENT_OFFSET_PER_ENTRY * q,
+          this.get(CONTROL.availIndex),
+        );
       } else {
-        this.setU16At(used + SPLIT_USED.flags, this.u16At(used + SPLIT_USED.flags) & ~SPLIT_RING.VIRTQ_USED_F_NO_NOTIFY);
+        this.setU16At(
+          used + SPLIT_USED.flags,
+          this.u16At(used + SPLIT_USED.flags) & ~SPLIT_RING.VIRTQ_USED_F_NO_NOTIFY,
+        );
       }
       return this.u16At(this.areas.driverArea + SPLIT_AVAIL.idx) !== this.get(CONTROL.availIndex);
     }
     const event = this.areas.deviceArea;
     if (this.eventIdx) {
-      this.setU16At(event + PACKED_EVENT.desc, this.get(CONTROL.availIndex) | (this.get(CONTROL.availWrap) << OFF_WRAP.wrapShift));
+      this.setU16At(
+        event + PACKED_EVENT.desc,
+        this.get(CONTROL.availIndex) | (this.get(CONTROL.availWrap) << OFF_WRAP.wrapShift),
+      );
       this.setU16At(event + PACKED_EVENT.flags, PACKED_RING.RING_EVENT_FLAGS_DESC);
     } else {
       this.setU16At(event + PACKED_EVENT.flags, PACKED_RING.RING_EVENT_FLAGS_ENABLE);
@@ -618,29 +648,44 @@ export class VirtqueueDriver extends QueueSide {
     if (this.layout === 'split') {
       const avail = this.areas.driverArea;
       if (this.eventIdx) {
-        this.setU16At(avail + SPLIT_AVAIL.ring + SPLIT_RING.USED_EVENT_OFFSET_PER_ENTRY * q, this.get(CONTROL.usedIndex));
+        this.setU16At(
+          avail + SPLIT_AVAIL.ring + SPLIT_RING.USED_EVENT_OFFSET_PER_ENTRY * q,
+          this.get(CONTROL.usedIndex),
+        );
       } else {
-        this.setU16At(avail + SPLIT_AVAIL.flags, this.u16At(avail + SPLIT_AVAIL.flags) & ~SPLIT_RING.VIRTQ_AVAIL_F_NO_INTERRUPT);
+        this.setU16At(
+          avail + SPLIT_AVAIL.flags,
+          this.u16At(avail + SPLIT_AVAIL.flags) & ~SPLIT_RING.VIRTQ_AVAIL_F_NO_INTERRUPT,
+        );
       }
       return this.u16At(this.areas.deviceArea + SPLIT_USED.idx) !== this.get(CONTROL.usedIndex);
     }
     const event = this.areas.driverArea;
     if (this.eventIdx) {
-      this.setU16At(event + PACKED_EVENT.desc, this.get(CONTROL.usedIndex) | (this.get(CONTROL.usedWrap) << OFF_WRAP.wrapShift));
+      this.setU16At(
+        event + PACKED_EVENT.desc,
+        this.get(CONTROL.usedIndex) | (this.get(CONTROL.usedWrap) << OFF_WRAP.wrapShift),
+      );
       this.setU16At(event + PACKED_EVENT.flags, PACKED_RING.RING_EVENT_FLAGS_DESC);
     } else {
       this.setU16At(event + PACKED_EVENT.flags, PACKED_RING.RING_EVENT_FLAGS_ENABLE);
     }
     const flags = this.u16At(this.areas.desc + this.get(CONTROL.usedIndex) * PACKED_DESC.size + PACKED_DESC.flags);
     const wrap = this.get(CONTROL.usedWrap);
-    return ((flags & PACKED_RING.VIRTQ_DESC_F_AVAIL) !== 0 ? 1 : 0) === wrap && ((flags & PACKED_RING.VIRTQ_DESC_F_USED) !== 0 ? 1 : 0) === wrap;
+    return (
+      ((flags & PACKED_RING.VIRTQ_DESC_F_AVAIL) !== 0 ? 1 : 0) === wrap &&
+      ((flags & PACKED_RING.VIRTQ_DESC_F_USED) !== 0 ? 1 : 0) === wrap
+    );
   }
 
   /** Tells the device not to notify (a polling driver). */
   disableInterrupts(): void {
     if (this.layout === 'split') {
       const avail = this.areas.driverArea;
-      this.setU16At(avail + SPLIT_AVAIL.flags, this.u16At(avail + SPLIT_AVAIL.flags) | SPLIT_RING.VIRTQ_AVAIL_F_NO_INTERRUPT);
+      this.setU16At(
+        avail + SPLIT_AVAIL.flags,
+        this.u16At(avail + SPLIT_AVAIL.flags) | SPLIT_RING.VIRTQ_AVAIL_F_NO_INTERRUPT,
+      );
       return;
     }
     this.setU16At(this.areas.driverArea + PACKED_EVENT.flags, PACKED_RING.RING_EVENT_FLAGS_DISABLE);

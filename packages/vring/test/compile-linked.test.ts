@@ -20,18 +20,29 @@ function program(name: string, body: string): string {
 
 describe('compileLinked', () => {
   it('compiles a program on the library that imports only the memory', () => {
-    const module = compileLinked(program('ok', 'class H { serve(id: u32, a: u32, b: u32, c: u32, d: u32): u32 { return b; } }\nexport function pass(cb: u32): u32 { return splitDeviceServe<H>(cb, 8); }'));
+    const module = compileLinked(
+      program(
+        'ok',
+        'class H { serve(id: u32, a: u32, b: u32, c: u32, d: u32): u32 { return b; } }\nexport function pass(cb: u32): u32 { return splitDeviceServe<H>(cb, 8); }',
+      ),
+    );
     expect(WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`)).toEqual(['env.memory']);
     expect(WebAssembly.Module.exports(module).map((e) => e.name)).toContain('pass');
   }, 60_000);
 
   it('refuses static data, which would be written over the memory header', () => {
-    const source = program('data', 'const TABLE: StaticArray<u32> = [1, 2, 3, 4];\nexport function get(i: i32): u32 { return TABLE[i]; }');
+    const source = program(
+      'data',
+      'const TABLE: StaticArray<u32> = [1, 2, 3, 4];\nexport function get(i: i32): u32 { return TABLE[i]; }',
+    );
     expect(() => compileLinked(source)).toThrow(/static data \(\d+ data segment/);
   }, 60_000);
 
   it('refuses imports other than the memory', () => {
-    const source = program('imports', '@external("env", "log") declare function log(x: u32): void;\nexport function f(x: u32): void { log(x); }');
+    const source = program(
+      'imports',
+      '@external("env", "log") declare function log(x: u32): void;\nexport function f(x: u32): void { log(x); }',
+    );
     expect(() => compileLinked(source)).toThrow(/must import only env.memory/);
   }, 60_000);
 });

@@ -33,7 +33,8 @@ function runDevice(sc: Scenario, engine: EngineName): { log: unknown[]; memory: 
       log.push(['pushCompact', device.pushCompact(n)]);
     } else if (op.kind === 'push') {
       const n = Math.min(op.a, 8);
-      for (let i = 0; i < n; i++) device.used.set([(op.b + i) % (sc.q + 1), op.desc.len, (op.b >> (i % 8)) % (sc.q + 2), 0], 4 * i);
+      for (let i = 0; i < n; i++)
+        device.used.set([(op.b + i) % (sc.q + 1), op.desc.len, (op.b >> (i % 8)) % (sc.q + 2), 0], 4 * i);
       log.push(['push', device.push(n)]);
     } else if (op.kind === 'poke') {
       // The driver keeps writing: new ring contents and a moving avail index.
@@ -59,7 +60,8 @@ function runDriver(sc: Scenario, engine: EngineName): { log: unknown[]; memory: 
       const got = driver.reserve(1 + (op.a % 4), 1 + (op.b % 3));
       log.push(['reserve', got, Array.from(driver.chainIds), Array.from(driver.descriptors)]);
     } else if (op.kind === 'push') {
-      for (let p = 0; p < driver.specs.length / 4; p++) driver.setSpec(p, BigInt.asUintN(64, BigInt(op.desc.addr) + BigInt(p)), op.desc.len, op.desc.flags + p);
+      for (let p = 0; p < driver.specs.length / 4; p++)
+        driver.setSpec(p, BigInt.asUintN(64, BigInt(op.desc.addr) + BigInt(p)), op.desc.len, op.desc.flags + p);
       log.push(['publish', driver.publish()]);
     } else if (op.kind === 'reclaim') {
       const n = driver.reclaim(op.a);
@@ -71,7 +73,11 @@ function runDriver(sc: Scenario, engine: EngineName): { log: unknown[]; memory: 
         const used = s.at(RING.deviceArea);
         v.setUint32(used + SPLIT_USED.ring + SPLIT_USED_ELEM.size * (op.a % sc.q), op.desc.id ?? 0, true);
         v.setUint32(used + SPLIT_USED.ring + SPLIT_USED_ELEM.size * (op.a % sc.q) + 4, op.desc.len, true);
-        v.setUint16(used + SPLIT_USED.idx, (v.getUint16(used + SPLIT_USED.idx, true) + (op.b % (sc.q + 3))) & 0xffff, true);
+        v.setUint16(
+          used + SPLIT_USED.idx,
+          (v.getUint16(used + SPLIT_USED.idx, true) + (op.b % (sc.q + 3))) & 0xffff,
+          true,
+        );
       } else {
         writePackedDesc(s.guest, s.at(RING.desc) + 16 * (op.a % sc.q), op.desc);
       }
@@ -82,7 +88,9 @@ function runDriver(sc: Scenario, engine: EngineName): { log: unknown[]; memory: 
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
+  return (
+    Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0
+  );
 }
 
 describe.each(['split', 'packed'] as const)('%s ring: WebAssembly core and TypeScript path agree', (layout) => {
@@ -125,10 +133,28 @@ describe.each(['split', 'packed'] as const)('%s ring: WebAssembly core and TypeS
     );
     const expected =
       layout === 'split'
-        ? [0, REJECT.DESC_INDEX_OUT_OF_RANGE, REJECT.CHAIN_TOO_LONG, REJECT.BUFFER_OUT_OF_BOUNDS, REJECT.READABLE_AFTER_WRITABLE,
-           REJECT.INDIRECT_NOT_NEGOTIATED, REJECT.NESTED_INDIRECT, REJECT.INDIRECT_BAD_LENGTH, REJECT.INDIRECT_WITH_NEXT]
-        : [0, REJECT.BAD_BUFFER_ID, REJECT.BUFFER_OUT_OF_BOUNDS, REJECT.READABLE_AFTER_WRITABLE, REJECT.DESC_NOT_AVAILABLE,
-           REJECT.INDIRECT_NOT_NEGOTIATED, REJECT.NESTED_INDIRECT, REJECT.INDIRECT_BAD_LENGTH, REJECT.INDIRECT_WITH_NEXT];
+        ? [
+            0,
+            REJECT.DESC_INDEX_OUT_OF_RANGE,
+            REJECT.CHAIN_TOO_LONG,
+            REJECT.BUFFER_OUT_OF_BOUNDS,
+            REJECT.READABLE_AFTER_WRITABLE,
+            REJECT.INDIRECT_NOT_NEGOTIATED,
+            REJECT.NESTED_INDIRECT,
+            REJECT.INDIRECT_BAD_LENGTH,
+            REJECT.INDIRECT_WITH_NEXT,
+          ]
+        : [
+            0,
+            REJECT.BAD_BUFFER_ID,
+            REJECT.BUFFER_OUT_OF_BOUNDS,
+            REJECT.READABLE_AFTER_WRITABLE,
+            REJECT.DESC_NOT_AVAILABLE,
+            REJECT.INDIRECT_NOT_NEGOTIATED,
+            REJECT.NESTED_INDIRECT,
+            REJECT.INDIRECT_BAD_LENGTH,
+            REJECT.INDIRECT_WITH_NEXT,
+          ];
     expect([...reasons].sort((a, b) => a - b)).toEqual(expect.arrayContaining(expected));
   });
 });

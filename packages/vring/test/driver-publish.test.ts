@@ -15,7 +15,12 @@ describe.each(ENGINES)('split driver publish, %s engine', (engine) => {
     const total = shapes.reduce((a, b) => a + b, 0);
     for (let k = 0; k < total; k++) {
       // High address bits, and flag bits the driver must drop (NEXT is its own) or keep (WRITE).
-      driver.setSpec(k, (BigInt(k + 1) << 32n) | BigInt(0x1000 * (k + 1)), 100 + k, (k % 2 ? S.WRITE : 0) | S.NEXT | 0x80);
+      driver.setSpec(
+        k,
+        (BigInt(k + 1) << 32n) | BigInt(0x1000 * (k + 1)),
+        100 + k,
+        (k % 2 ? S.WRITE : 0) | S.NEXT | 0x80,
+      );
     }
     expect(driver.specs[words * 3 + (BUFFER_SPEC.length >>> 2)]).toBe(103);
     const heads = Array.from(driver.chainIds.subarray(0, shapes.length));

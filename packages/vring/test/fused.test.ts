@@ -7,7 +7,15 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SPLIT_USED, SPLIT_USED_ELEM } from '@vhost-user/codec';
-import { REJECT, VirtqueueDevice, VirtqueueDriver, type ChainFiller, type ChainHandler, type CompletionFolder, type RingLayout } from '@vhost-user/vring';
+import {
+  REJECT,
+  VirtqueueDevice,
+  VirtqueueDriver,
+  type ChainFiller,
+  type ChainHandler,
+  type CompletionFolder,
+  type RingLayout,
+} from '@vhost-user/vring';
 import { compileLinked } from '../scripts/compile-linked.mjs';
 import { BUFFERS, RING, S, setup, splitOffer, writePackedDesc, writeSplitDesc, type Setup } from './helpers.js';
 import { RUNS, arbScenario, baseOf, fill, remap, type Scenario } from './scenarios.js';
@@ -39,7 +47,8 @@ beforeAll(() => {
 }, 60_000);
 
 const usedLength = (id: number, readLen: number, writeLen: number) => (id * 7 + readLen + writeLen) & 0xffff;
-const pickFlags = (chain: number, k: number, index: number) => [0, S.WRITE, S.INDIRECT | S.WRITE][(chain + k + index) % 3]!;
+const pickFlags = (chain: number, k: number, index: number) =>
+  [0, S.WRITE, S.INDIRECT | S.WRITE][(chain + k + index) % 3]!;
 
 /** The JavaScript twins of the test program's callbacks, logging into an array. */
 class LogHandler implements ChainHandler {
@@ -51,7 +60,11 @@ class LogHandler implements ChainHandler {
 }
 
 class LogFiller implements ChainFiller {
-  constructor(private readonly log: number[], private readonly perChain: number, private readonly base: number) {}
+  constructor(
+    private readonly log: number[],
+    private readonly perChain: number,
+    private readonly base: number,
+  ) {}
   fill(chain: number, id: number, descriptors: Uint16Array, first: number): void {
     this.log.push(chain, id);
     for (let k = 0; k < this.perChain; k++) this.log.push(descriptors[first + k]!);
@@ -119,7 +132,15 @@ function runDevice(sc: Scenario, mode: Mode): unknown[] {
       const n = run ? loopsOf(run, sc.layout).serve(device.control, op.a) : device.serve(handler, op.a);
       out.push(['serve', n, takeLog(s, run, logAt, log)]);
     }
-    out.push(['state', device.status, device.errors, device.lastError, device.needsReset, device.getBase(), device.usedIndex]);
+    out.push([
+      'state',
+      device.status,
+      device.errors,
+      device.lastError,
+      device.needsReset,
+      device.getBase(),
+      device.usedIndex,
+    ]);
   }
   out.push(guestBytes(s));
   return out;
@@ -145,7 +166,9 @@ function runDriver(sc: Scenario, mode: Mode): unknown[] {
       out.push(['submit', n, takeLog(s, run, logAt, log)]);
     } else if (op.kind === 'reclaim') {
       run?.startLog(logAt);
-      acc = run ? Number(loopsOf(run, sc.layout).fold(driver.control, op.a, BigInt(acc))) : driver.reclaimFold(new LogFolder(log), acc, op.a);
+      acc = run
+        ? Number(loopsOf(run, sc.layout).fold(driver.control, op.a, BigInt(acc)))
+        : driver.reclaimFold(new LogFolder(log), acc, op.a);
       out.push(['fold', acc, takeLog(s, run, logAt, log)]);
     } else if (op.kind === 'reserve' && (op.b & 3) === 0) {
       out.push(['reserve', driver.reserve(1 + (op.a % 4), 1 + (op.b % 3))]);
@@ -159,7 +182,11 @@ function runDriver(sc: Scenario, mode: Mode): unknown[] {
         const used = s.at(RING.deviceArea);
         v.setUint32(used + SPLIT_USED.ring + SPLIT_USED_ELEM.size * (op.a % sc.q), op.desc.id ?? 0, true);
         v.setUint32(used + SPLIT_USED.ring + SPLIT_USED_ELEM.size * (op.a % sc.q) + 4, op.desc.len, true);
-        v.setUint16(used + SPLIT_USED.idx, (v.getUint16(used + SPLIT_USED.idx, true) + (op.b % (sc.q + 3))) & 0xffff, true);
+        v.setUint16(
+          used + SPLIT_USED.idx,
+          (v.getUint16(used + SPLIT_USED.idx, true) + (op.b % (sc.q + 3))) & 0xffff,
+          true,
+        );
       } else {
         writePackedDesc(s.guest, s.at(RING.desc) + 16 * (op.a % sc.q), op.desc);
       }
@@ -170,30 +197,32 @@ function runDriver(sc: Scenario, mode: Mode): unknown[] {
   return out;
 }
 
-describe.each(['split', 'packed'] as const)('%s ring, fused loops: TypeScript path, JavaScript API on the core, linked AssemblyScript library', (layout) => {
-  it('device serve agrees on random ring contents, malicious chains included', () => {
-    fc.assert(
-      fc.property(arbScenario(layout), (sc) => {
-        const [ts, wasm, linked] = MODES.map((m) => runDevice(sc, m));
-        expect(wasm).toEqual(ts);
-        expect(linked).toEqual(ts);
-      }),
-      { numRuns: RUNS },
-    );
-  });
+describe.each(['split', 'packed'] as const)(
+  '%s ring, fused loops: TypeScript path, JavaScript API on the core, linked AssemblyScript library',
+  (layout) => {
+    it('device serve agrees on random ring contents, malicious chains included', () => {
+      fc.assert(
+        fc.property(arbScenario(layout), (sc) => {
+          const [ts, wasm, linked] = MODES.map((m) => runDevice(sc, m));
+          expect(wasm).toEqual(ts);
+          expect(linked).toEqual(ts);
+        }),
+        { numRuns: RUNS },
+      );
+    });
 
-  it('driver submit and reclaimFold agree against a device writing random used entries', () => {
-    fc.assert(
-      fc.property(arbScenario(layout), (sc) => {
-        const [ts, wasm, linked] = MODES.map((m) => runDriver(sc, m));
-        expect(wasm).toEqual(ts);
-        expect(linked).toEqual(ts);
-      }),
-      { numRuns: RUNS },
-    );
-  });
-
-});
+    it('driver submit and reclaimFold agree against a device writing random used entries', () => {
+      fc.assert(
+        fc.property(arbScenario(layout), (sc) => {
+          const [ts, wasm, linked] = MODES.map((m) => runDriver(sc, m));
+          expect(wasm).toEqual(ts);
+          expect(linked).toEqual(ts);
+        }),
+        { numRuns: RUNS },
+      );
+    });
+  },
+);
 
 describe('split ring, fused loops, by hand', () => {
   it.each(MODES)('%s: a request/response exchange, a rejected chain and a chain outside the fast path', (mode) => {
@@ -213,10 +242,28 @@ describe('split ring, fused loops, by hand', () => {
     expect(run ? run.serve(device.control, 8) : device.serve(new LogHandler(log), 8)).toBe(3);
     const calls = takeLog(s, run, logAt, log);
     const off = (gpa: number) => s.at(gpa);
-    expect(calls).toEqual([0, off(BUFFERS), 16, off(BUFFERS + 0x100), 512, 3, off(BUFFERS + 0x200), 8, off(BUFFERS + 0x400), 64]);
+    expect(calls).toEqual([
+      0,
+      off(BUFFERS),
+      16,
+      off(BUFFERS + 0x100),
+      512,
+      3,
+      off(BUFFERS + 0x200),
+      8,
+      off(BUFFERS + 0x400),
+      64,
+    ]);
     const used = s.at(RING.deviceArea);
-    const elem = (i: number) => [s.guest.view.getUint32(used + 4 + 8 * i, true), s.guest.view.getUint32(used + 8 + 8 * i, true)];
-    expect([elem(0), elem(1), elem(2)]).toEqual([[0, usedLength(0, 16, 512)], [2, 0], [3, usedLength(3, 8, 64)]]);
+    const elem = (i: number) => [
+      s.guest.view.getUint32(used + 4 + 8 * i, true),
+      s.guest.view.getUint32(used + 8 + 8 * i, true),
+    ];
+    expect([elem(0), elem(1), elem(2)]).toEqual([
+      [0, usedLength(0, 16, 512)],
+      [2, 0],
+      [3, usedLength(3, 8, 64)],
+    ]);
     expect(s.guest.view.getUint16(used + 2, true)).toBe(3);
     expect(device.errors).toBe(1);
     expect(device.lastError).toBe(REJECT.INDIRECT_NOT_NEGOTIATED);

@@ -1,5 +1,12 @@
 import { PACKED_DESC, PACKED_RING, SPLIT_AVAIL, SPLIT_DESC, SPLIT_RING } from '@vhost-user/codec';
-import { GuestMemory, VirtqueueDevice, VirtqueueDriver, type EngineName, type QueueOptions, type RingLayout } from '@vhost-user/vring';
+import {
+  GuestMemory,
+  VirtqueueDevice,
+  VirtqueueDriver,
+  type EngineName,
+  type QueueOptions,
+  type RingLayout,
+} from '@vhost-user/vring';
 
 export const ENGINES: readonly EngineName[] = ['wasm', 'ts'];
 export const LAYOUTS: readonly RingLayout[] = ['split', 'packed'];
@@ -58,7 +65,9 @@ export function writePackedDesc(guest: GuestMemory, at: number, d: RawDesc): voi
 /** Makes heads available on a split ring written by hand (no driver object). */
 export function splitOffer(s: Setup, heads: number[], startIdx = 0): void {
   const avail = s.at(RING.driverArea);
-  heads.forEach((h, i) => s.guest.view.setUint16(avail + SPLIT_AVAIL.ring + 2 * ((startIdx + i) % s.options.queueSize), h, true));
+  heads.forEach((h, i) =>
+    s.guest.view.setUint16(avail + SPLIT_AVAIL.ring + 2 * ((startIdx + i) % s.options.queueSize), h, true),
+  );
   s.guest.view.setUint16(avail + SPLIT_AVAIL.idx, (startIdx + heads.length) & 0xffff, true);
 }
 
@@ -67,8 +76,16 @@ export function packedAvailFlags(wrap: number): number {
   return wrap ? PACKED_RING.VIRTQ_DESC_F_AVAIL : PACKED_RING.VIRTQ_DESC_F_USED;
 }
 
-export const S = { NEXT: SPLIT_RING.VIRTQ_DESC_F_NEXT, WRITE: SPLIT_RING.VIRTQ_DESC_F_WRITE, INDIRECT: SPLIT_RING.VIRTQ_DESC_F_INDIRECT };
-export const P = { NEXT: PACKED_RING.VIRTQ_DESC_F_NEXT, WRITE: PACKED_RING.VIRTQ_DESC_F_WRITE, INDIRECT: PACKED_RING.VIRTQ_DESC_F_INDIRECT };
+export const S = {
+  NEXT: SPLIT_RING.VIRTQ_DESC_F_NEXT,
+  WRITE: SPLIT_RING.VIRTQ_DESC_F_WRITE,
+  INDIRECT: SPLIT_RING.VIRTQ_DESC_F_INDIRECT,
+};
+export const P = {
+  NEXT: PACKED_RING.VIRTQ_DESC_F_NEXT,
+  WRITE: PACKED_RING.VIRTQ_DESC_F_WRITE,
+  INDIRECT: PACKED_RING.VIRTQ_DESC_F_INDIRECT,
+};
 
 /** The chain records a device produced by its last pop, as plain objects (for assertions). */
 export function chainsOf(device: VirtqueueDevice, count: number) {
@@ -81,7 +98,14 @@ export function chainsOf(device: VirtqueueDevice, count: number) {
     for (let k = 0; k < c[r + 2]! + c[r + 3]!; k++) {
       segments.push({ offset: device.segments[2 * (first + k)]!, length: device.segments[2 * (first + k) + 1]! });
     }
-    out.push({ id: c[r]!, reason: c[r + 1]!, readable: c[r + 2]!, writable: c[r + 3]!, ringSlots: c[r + 5]!, segments });
+    out.push({
+      id: c[r]!,
+      reason: c[r + 1]!,
+      readable: c[r + 2]!,
+      writable: c[r + 3]!,
+      ringSlots: c[r + 5]!,
+      segments,
+    });
   }
   return out;
 }

@@ -2,25 +2,56 @@
 import fc from 'fast-check';
 import { SPLIT_AVAIL } from '@vhost-user/codec';
 import type { RingLayout } from '@vhost-user/vring';
-import { BUFFERS, GPA_BASE, REGION_SIZE, RING, writePackedDesc, writeSplitDesc, type RawDesc, type Setup } from './helpers.js';
+import {
+  BUFFERS,
+  GPA_BASE,
+  REGION_SIZE,
+  RING,
+  writePackedDesc,
+  writeSplitDesc,
+  type RawDesc,
+  type Setup,
+} from './helpers.js';
 
 export const OUTSIDE = GPA_BASE + REGION_SIZE;
 export const TABLE_A = BUFFERS + 0x4000;
 export const TABLE_B = BUFFERS + 0x5003; // unaligned on purpose
 const ADDRS: (number | bigint)[] = [
-  0, GPA_BASE - 8, GPA_BASE, BUFFERS, BUFFERS + 3, OUTSIDE - 16, OUTSIDE - 1, OUTSIDE, TABLE_A, TABLE_B,
-  0xfffffffffffffff0n, 2n ** 53n + BigInt(GPA_BASE), 2n ** 32n + BigInt(GPA_BASE),
+  0,
+  GPA_BASE - 8,
+  GPA_BASE,
+  BUFFERS,
+  BUFFERS + 3,
+  OUTSIDE - 16,
+  OUTSIDE - 1,
+  OUTSIDE,
+  TABLE_A,
+  TABLE_B,
+  0xfffffffffffffff0n,
+  2n ** 53n + BigInt(GPA_BASE),
+  2n ** 32n + BigInt(GPA_BASE),
 ];
 const LENS = [0, 1, 8, 15, 16, 32, 48, 96, 0x10000, 0xffffffff];
 export const RUNS = Number(process.env.VRING_FUZZ_RUNS ?? 250);
 
 export const arbDesc = (q: number) =>
   fc.record({
-    addr: fc.oneof({ arbitrary: fc.constantFrom(...ADDRS), weight: 2 }, { arbitrary: fc.constantFrom(BUFFERS, BUFFERS + 0x100, TABLE_A, TABLE_B), weight: 3 }),
-    len: fc.oneof({ arbitrary: fc.constantFrom(...LENS), weight: 1 }, { arbitrary: fc.constantFrom(16, 32, 48), weight: 1 }),
+    addr: fc.oneof(
+      { arbitrary: fc.constantFrom(...ADDRS), weight: 2 },
+      { arbitrary: fc.constantFrom(BUFFERS, BUFFERS + 0x100, TABLE_A, TABLE_B), weight: 3 },
+    ),
+    len: fc.oneof(
+      { arbitrary: fc.constantFrom(...LENS), weight: 1 },
+      { arbitrary: fc.constantFrom(16, 32, 48), weight: 1 },
+    ),
     // Low flag bits with every AVAIL/USED combination (packed ownership), sometimes any u16.
     flags: fc.oneof(
-      { arbitrary: fc.tuple(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 3 })).map(([f, w]) => f | (w & 1 ? 0x80 : 0) | (w & 2 ? 0x8000 : 0)), weight: 5 },
+      {
+        arbitrary: fc
+          .tuple(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 3 }))
+          .map(([f, w]) => f | (w & 1 ? 0x80 : 0) | (w & 2 ? 0x8000 : 0)),
+        weight: 5,
+      },
       { arbitrary: fc.integer({ min: 0, max: 0xffff }), weight: 1 },
     ),
     next: fc.integer({ min: 0, max: q + 1 }),
@@ -81,7 +112,9 @@ export function fill(s: Setup, sc: Scenario): void {
   // Packed: most descriptors are made available for the device's wrap counter, so chains get walked.
   const wrap = (sc.base >>> 15) & 1;
   const owned = (d: RawDesc): RawDesc =>
-    sc.layout === 'packed' && (d.next ?? 0) % 4 !== 0 ? { ...d, flags: (d.flags & 0x7f7f) | (wrap ? 0x80 : 0x8000) } : d;
+    sc.layout === 'packed' && (d.next ?? 0) % 4 !== 0
+      ? { ...d, flags: (d.flags & 0x7f7f) | (wrap ? 0x80 : 0x8000) }
+      : d;
   sc.ring.forEach((d, i) => write(s.guest, s.at(RING.desc) + 16 * i, owned(d)));
   sc.tables.forEach((d, i) => {
     write(s.guest, s.at(TABLE_A) + 16 * i, d);
@@ -105,4 +138,3 @@ export function remap(s: Setup, sc: Scenario): void {
     ]);
   }
 }
-

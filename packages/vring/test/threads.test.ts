@@ -14,24 +14,46 @@ describe('driver and device in two worker threads', () => {
     expect(built, 'run `npm run build -w @vhost-user/vring` first').toBe(true);
   });
 
-  it.runIf(built)('exchange 1,000,000 split chains (WebAssembly core) with verified content', async () => {
-    const r = await measureVariantB(vring, { layout: 'split', engine: 'wasm', api: 'batch' }, 1_000_000, 0);
-    expect(r).toMatchObject({ sum: 500007500000, hash: 0xb2f72d45, errors: 0 });
-  }, 60_000);
+  it.runIf(built)(
+    'exchange 1,000,000 split chains (WebAssembly core) with verified content',
+    async () => {
+      const r = await measureVariantB(vring, { layout: 'split', engine: 'wasm', api: 'batch' }, 1_000_000, 0);
+      expect(r).toMatchObject({ sum: 500007500000, hash: 0xb2f72d45, errors: 0 });
+    },
+    60_000,
+  );
 
-  it.runIf(built)('exchange 1,000,000 split chains (TypeScript path, fused calls) with verified content', async () => {
-    const r = await measureVariantB(vring, { layout: 'split', engine: 'ts', api: 'fused' }, 1_000_000, 0);
-    expect(r).toMatchObject({ sum: 500007500000, hash: 0xb2f72d45, errors: 0 });
-  }, 60_000);
+  it.runIf(built)(
+    'exchange 1,000,000 split chains (TypeScript path, fused calls) with verified content',
+    async () => {
+      const r = await measureVariantB(vring, { layout: 'split', engine: 'ts', api: 'fused' }, 1_000_000, 0);
+      expect(r).toMatchObject({ sum: 500007500000, hash: 0xb2f72d45, errors: 0 });
+    },
+    60_000,
+  );
 
-  it.runIf(built)('exchange 1,000,000 split chains (AssemblyScript linked with the core, one side per thread)', async () => {
-    const r = await measureVariantB(vring, { layout: 'split', engine: 'wasm', api: 'linked' }, 1_000_000, 0, linkedModule());
-    expect(r).toMatchObject({ sum: 500007500000, hash: 0xb2f72d45, errors: 0 });
-  }, 60_000);
+  it.runIf(built)(
+    'exchange 1,000,000 split chains (AssemblyScript linked with the core, one side per thread)',
+    async () => {
+      const r = await measureVariantB(
+        vring,
+        { layout: 'split', engine: 'wasm', api: 'linked' },
+        1_000_000,
+        0,
+        linkedModule(),
+      );
+      expect(r).toMatchObject({ sum: 500007500000, hash: 0xb2f72d45, errors: 0 });
+    },
+    60_000,
+  );
 
-  it.runIf(built)('exchange 200,000 packed chains (TypeScript path) with verified content', async () => {
-    const r = await measureVariantB(vring, { layout: 'packed', engine: 'ts', api: 'batch' }, 200_000, 0);
-    // sum = 8N + N(N-1)/2 (split-pingpong.md).
-    expect(r).toMatchObject({ sum: 8 * 200_000 + (200_000 * 199_999) / 2, errors: 0 });
-  }, 60_000);
+  it.runIf(built)(
+    'exchange 200,000 packed chains (TypeScript path) with verified content',
+    async () => {
+      const r = await measureVariantB(vring, { layout: 'packed', engine: 'ts', api: 'batch' }, 200_000, 0);
+      // sum = 8N + N(N-1)/2 (split-pingpong.md).
+      expect(r).toMatchObject({ sum: 8 * 200_000 + (200_000 * 199_999) / 2, errors: 0 });
+    },
+    60_000,
+  );
 });

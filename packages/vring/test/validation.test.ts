@@ -35,29 +35,73 @@ const R = (addr: number | bigint, len: number, flags = 0, next = 0): RawDesc => 
 const splitCases: SplitCase[] = [
   { name: 'head index beyond the queue', table: [R(BUFFERS, 8)], head: 8, reason: REJECT.DESC_INDEX_OUT_OF_RANGE },
   { name: 'next index beyond the queue', table: [R(BUFFERS, 8, S.NEXT, 9)], reason: REJECT.DESC_INDEX_OUT_OF_RANGE },
-  { name: 'a loop of two descriptors', table: [R(BUFFERS, 8, S.NEXT, 1), R(BUFFERS, 8, S.NEXT, 0)], reason: REJECT.CHAIN_TOO_LONG },
+  {
+    name: 'a loop of two descriptors',
+    table: [R(BUFFERS, 8, S.NEXT, 1), R(BUFFERS, 8, S.NEXT, 0)],
+    reason: REJECT.CHAIN_TOO_LONG,
+  },
   { name: 'a self loop', table: [R(BUFFERS, 8, S.NEXT | S.WRITE, 0)], reason: REJECT.CHAIN_TOO_LONG },
   { name: 'a buffer below the region', table: [R(GPA_BASE - 4, 8)], reason: REJECT.BUFFER_OUT_OF_BOUNDS },
   { name: 'a buffer crossing the region end', table: [R(OUTSIDE - 4, 8)], reason: REJECT.BUFFER_OUT_OF_BOUNDS },
   { name: 'a buffer at guest address 0 (unmapped)', table: [R(0, 1)], reason: REJECT.BUFFER_OUT_OF_BOUNDS },
-  { name: 'addr + len overflowing 64 bits', table: [R(0xfffffffffffffff0n, 0x20)], reason: REJECT.BUFFER_OUT_OF_BOUNDS },
-  { name: 'an address at 2^53 + region offset', table: [R(2n ** 53n + BigInt(GPA_BASE), 8)], reason: REJECT.BUFFER_OUT_OF_BOUNDS },
+  {
+    name: 'addr + len overflowing 64 bits',
+    table: [R(0xfffffffffffffff0n, 0x20)],
+    reason: REJECT.BUFFER_OUT_OF_BOUNDS,
+  },
+  {
+    name: 'an address at 2^53 + region offset',
+    table: [R(2n ** 53n + BigInt(GPA_BASE), 8)],
+    reason: REJECT.BUFFER_OUT_OF_BOUNDS,
+  },
   { name: 'a length of 4 GiB - 1', table: [R(BUFFERS, 0xffffffff)], reason: REJECT.BUFFER_OUT_OF_BOUNDS },
-  { name: 'readable after writable', table: [R(BUFFERS, 8, S.WRITE | S.NEXT, 1), R(BUFFERS, 8)], reason: REJECT.READABLE_AFTER_WRITABLE },
-  { name: 'INDIRECT without the feature', table: [R(TABLE, 16, S.INDIRECT)], negotiated: false, reason: REJECT.INDIRECT_NOT_NEGOTIATED },
-  { name: 'INDIRECT with NEXT', table: [R(TABLE, 16, S.INDIRECT | S.NEXT, 1), R(BUFFERS, 8)], reason: REJECT.INDIRECT_WITH_NEXT },
+  {
+    name: 'readable after writable',
+    table: [R(BUFFERS, 8, S.WRITE | S.NEXT, 1), R(BUFFERS, 8)],
+    reason: REJECT.READABLE_AFTER_WRITABLE,
+  },
+  {
+    name: 'INDIRECT without the feature',
+    table: [R(TABLE, 16, S.INDIRECT)],
+    negotiated: false,
+    reason: REJECT.INDIRECT_NOT_NEGOTIATED,
+  },
+  {
+    name: 'INDIRECT with NEXT',
+    table: [R(TABLE, 16, S.INDIRECT | S.NEXT, 1), R(BUFFERS, 8)],
+    reason: REJECT.INDIRECT_WITH_NEXT,
+  },
   { name: 'an indirect table of 24 bytes', table: [R(TABLE, 24, S.INDIRECT)], reason: REJECT.INDIRECT_BAD_LENGTH },
   { name: 'an empty indirect table', table: [R(TABLE, 0, S.INDIRECT)], reason: REJECT.INDIRECT_BAD_LENGTH },
-  { name: 'an indirect table outside memory', table: [R(OUTSIDE - 16, 32, S.INDIRECT)], reason: REJECT.INDIRECT_OUT_OF_BOUNDS },
+  {
+    name: 'an indirect table outside memory',
+    table: [R(OUTSIDE - 16, 32, S.INDIRECT)],
+    reason: REJECT.INDIRECT_OUT_OF_BOUNDS,
+  },
   {
     name: 'a nested indirect table',
     table: [R(TABLE, 32, S.INDIRECT)],
     indirect: [R(BUFFERS, 8, S.NEXT, 1), R(TABLE, 16, S.INDIRECT)],
     reason: REJECT.NESTED_INDIRECT,
   },
-  { name: 'an indirect next beyond the table', table: [R(TABLE, 32, S.INDIRECT)], indirect: [R(BUFFERS, 8, S.NEXT, 2), R(BUFFERS, 8)], reason: REJECT.DESC_INDEX_OUT_OF_RANGE },
-  { name: 'a loop inside an indirect table', table: [R(TABLE, 32, S.INDIRECT)], indirect: [R(BUFFERS, 8, S.NEXT, 1), R(BUFFERS, 8, S.NEXT, 0)], reason: REJECT.CHAIN_TOO_LONG },
-  { name: 'an indirect entry out of bounds', table: [R(TABLE, 16, S.INDIRECT)], indirect: [R(OUTSIDE, 8)], reason: REJECT.BUFFER_OUT_OF_BOUNDS },
+  {
+    name: 'an indirect next beyond the table',
+    table: [R(TABLE, 32, S.INDIRECT)],
+    indirect: [R(BUFFERS, 8, S.NEXT, 2), R(BUFFERS, 8)],
+    reason: REJECT.DESC_INDEX_OUT_OF_RANGE,
+  },
+  {
+    name: 'a loop inside an indirect table',
+    table: [R(TABLE, 32, S.INDIRECT)],
+    indirect: [R(BUFFERS, 8, S.NEXT, 1), R(BUFFERS, 8, S.NEXT, 0)],
+    reason: REJECT.CHAIN_TOO_LONG,
+  },
+  {
+    name: 'an indirect entry out of bounds',
+    table: [R(TABLE, 16, S.INDIRECT)],
+    indirect: [R(OUTSIDE, 8)],
+    reason: REJECT.BUFFER_OUT_OF_BOUNDS,
+  },
 ];
 
 describe.each(ENGINES)('split ring, %s engine: a device never trusts the driver', (engine) => {
@@ -103,7 +147,8 @@ describe.each(ENGINES)('split ring, %s engine: a device never trusts the driver'
     driver.publish();
     const used = s.at(RING.deviceArea);
     const v = s.guest.view;
-    const elem = (i: number, id: number) => v.setUint32(used + SPLIT_USED.ring + SPLIT_USED_ELEM.size * i + SPLIT_USED_ELEM.id, id, true);
+    const elem = (i: number, id: number) =>
+      v.setUint32(used + SPLIT_USED.ring + SPLIT_USED_ELEM.size * i + SPLIT_USED_ELEM.id, id, true);
     elem(0, 1); // descriptor 1 is the chain's tail, not a head in flight
     elem(1, 300); // out of range
     elem(2, 0); // the real head
@@ -136,17 +181,63 @@ const PI = (addr: number | bigint, len: number, flags = 0): RawDesc => ({ addr, 
 const packedCases: PackedCase[] = [
   { name: 'a buffer id beyond the queue', ring: [PD(BUFFERS, 8, 0, 8)], reason: REJECT.BAD_BUFFER_ID },
   { name: 'a buffer crossing the region end', ring: [PD(OUTSIDE - 4, 8)], reason: REJECT.BUFFER_OUT_OF_BOUNDS },
-  { name: 'addr + len overflowing 64 bits', ring: [PD(0xfffffffffffffff0n, 0x20)], reason: REJECT.BUFFER_OUT_OF_BOUNDS },
-  { name: 'readable after writable', ring: [PD(BUFFERS, 8, P.WRITE | P.NEXT), PD(BUFFERS, 8)], reason: REJECT.READABLE_AFTER_WRITABLE },
-  { name: 'INDIRECT without the feature', ring: [PD(TABLE, 16, P.INDIRECT)], negotiated: false, reason: REJECT.INDIRECT_NOT_NEGOTIATED },
-  { name: 'INDIRECT with NEXT', ring: [PD(TABLE, 16, P.INDIRECT | P.NEXT), PD(BUFFERS, 8)], reason: REJECT.INDIRECT_WITH_NEXT },
+  {
+    name: 'addr + len overflowing 64 bits',
+    ring: [PD(0xfffffffffffffff0n, 0x20)],
+    reason: REJECT.BUFFER_OUT_OF_BOUNDS,
+  },
+  {
+    name: 'readable after writable',
+    ring: [PD(BUFFERS, 8, P.WRITE | P.NEXT), PD(BUFFERS, 8)],
+    reason: REJECT.READABLE_AFTER_WRITABLE,
+  },
+  {
+    name: 'INDIRECT without the feature',
+    ring: [PD(TABLE, 16, P.INDIRECT)],
+    negotiated: false,
+    reason: REJECT.INDIRECT_NOT_NEGOTIATED,
+  },
+  {
+    name: 'INDIRECT with NEXT',
+    ring: [PD(TABLE, 16, P.INDIRECT | P.NEXT), PD(BUFFERS, 8)],
+    reason: REJECT.INDIRECT_WITH_NEXT,
+  },
   { name: 'an indirect table of 40 bytes', ring: [PD(TABLE, 40, P.INDIRECT)], reason: REJECT.INDIRECT_BAD_LENGTH },
-  { name: 'an indirect table outside memory', ring: [PD(OUTSIDE - 16, 32, P.INDIRECT)], reason: REJECT.INDIRECT_OUT_OF_BOUNDS },
-  { name: 'a nested indirect table', ring: [PD(TABLE, 32, P.INDIRECT)], indirect: [PI(BUFFERS, 8), PI(TABLE, 16, P.INDIRECT)], reason: REJECT.NESTED_INDIRECT },
-  { name: 'an indirect table longer than the queue', ring: [PD(TABLE, 16 * 9, P.INDIRECT)], indirect: Array.from({ length: 9 }, () => PI(BUFFERS, 8)), reason: REJECT.CHAIN_TOO_LONG },
-  { name: 'an indirect entry out of bounds', ring: [PD(TABLE, 16, P.INDIRECT)], indirect: [PI(0, 8)], reason: REJECT.BUFFER_OUT_OF_BOUNDS },
-  { name: 'a chain whose next descriptor is not available', ring: [PD(BUFFERS, 8, P.NEXT), { addr: BUFFERS, len: 8, flags: 0 }], reason: REJECT.DESC_NOT_AVAILABLE, fatal: true },
-  { name: 'a chain running all around the ring', ring: Array.from({ length: 8 }, () => PD(BUFFERS, 8, P.NEXT)), reason: REJECT.CHAIN_TOO_LONG, fatal: true },
+  {
+    name: 'an indirect table outside memory',
+    ring: [PD(OUTSIDE - 16, 32, P.INDIRECT)],
+    reason: REJECT.INDIRECT_OUT_OF_BOUNDS,
+  },
+  {
+    name: 'a nested indirect table',
+    ring: [PD(TABLE, 32, P.INDIRECT)],
+    indirect: [PI(BUFFERS, 8), PI(TABLE, 16, P.INDIRECT)],
+    reason: REJECT.NESTED_INDIRECT,
+  },
+  {
+    name: 'an indirect table longer than the queue',
+    ring: [PD(TABLE, 16 * 9, P.INDIRECT)],
+    indirect: Array.from({ length: 9 }, () => PI(BUFFERS, 8)),
+    reason: REJECT.CHAIN_TOO_LONG,
+  },
+  {
+    name: 'an indirect entry out of bounds',
+    ring: [PD(TABLE, 16, P.INDIRECT)],
+    indirect: [PI(0, 8)],
+    reason: REJECT.BUFFER_OUT_OF_BOUNDS,
+  },
+  {
+    name: 'a chain whose next descriptor is not available',
+    ring: [PD(BUFFERS, 8, P.NEXT), { addr: BUFFERS, len: 8, flags: 0 }],
+    reason: REJECT.DESC_NOT_AVAILABLE,
+    fatal: true,
+  },
+  {
+    name: 'a chain running all around the ring',
+    ring: Array.from({ length: 8 }, () => PD(BUFFERS, 8, P.NEXT)),
+    reason: REJECT.CHAIN_TOO_LONG,
+    fatal: true,
+  },
 ];
 
 describe.each(ENGINES)('packed ring, %s engine: a device never trusts the driver', (engine) => {

@@ -13,7 +13,9 @@ beforeAll(() => {
 }, 60_000);
 
 const IMPLEMENTATIONS: Implementation[] = [
-  ...LAYOUTS.flatMap((layout) => ENGINES.flatMap((engine) => (['batch', 'fused'] as const).map((api) => ({ layout, engine, api })))),
+  ...LAYOUTS.flatMap((layout) =>
+    ENGINES.flatMap((engine) => (['batch', 'fused'] as const).map((api) => ({ layout, engine, api }))),
+  ),
   { layout: 'split', engine: 'wasm', api: 'linked' },
   { layout: 'packed', engine: 'wasm', api: 'linked' },
 ];

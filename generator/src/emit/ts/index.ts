@@ -29,20 +29,36 @@ export function emitTypeScript(model: SpecModel): Map<string, string> {
 
   const protocol = project.createSourceFile('protocol.ts');
   emitProtocol(protocol, model);
-  out.set('protocol.ts', finish(protocol, ['spec/messages/*.yaml', 'spec/features/*.yaml', 'spec/header.yaml', 'spec/constants.yaml'], 'Request ids, feature bits, header layout and constants.'));
+  out.set(
+    'protocol.ts',
+    finish(
+      protocol,
+      ['spec/messages/*.yaml', 'spec/features/*.yaml', 'spec/header.yaml', 'spec/constants.yaml'],
+      'Request ids, feature bits, header layout and constants.',
+    ),
+  );
 
   const payloads = project.createSourceFile('payloads.ts');
   emitPayloads(payloads, model, lookup);
-  out.set('payloads.ts', finish(payloads, ['spec/payloads/*.yaml'], 'Payload types, encoders, decoders, schemas and enums.'));
+  out.set(
+    'payloads.ts',
+    finish(payloads, ['spec/payloads/*.yaml'], 'Payload types, encoders, decoders, schemas and enums.'),
+  );
 
   const messages = project.createSourceFile('messages.ts');
   emitMessages(messages, model);
-  out.set('messages.ts', finish(messages, ['spec/messages/*.yaml'], 'Message unions, reply bodies and metadata tables.'));
+  out.set(
+    'messages.ts',
+    finish(messages, ['spec/messages/*.yaml'], 'Message unions, reply bodies and metadata tables.'),
+  );
 
   const rings = project.createSourceFile('rings.ts');
   emitRings(rings, model);
   out.set('rings.ts', finish(rings, ['spec/rings/*.yaml'], 'Virtqueue layouts.'));
 
-  out.set('index.ts', `${HEADER(['spec/'], 'Entry point of the generated code.')}\n\nexport * from './protocol.js';\nexport * from './payloads.js';\nexport * from './messages.js';\nexport * from './rings.js';\n`);
+  out.set(
+    'index.ts',
+    `${HEADER(['spec/'], 'Entry point of the generated code.')}\n\nexport * from './protocol.js';\nexport * from './payloads.js';\nexport * from './messages.js';\nexport * from './rings.js';\n`,
+  );
   return out;
 }

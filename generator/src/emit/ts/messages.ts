@@ -50,13 +50,25 @@ export function emitMessages(file: SourceFile, model: SpecModel): void {
   }
   payloadNames.add('U64');
   const codecs = [...payloadNames].sort();
-  file.addImportDeclaration({ moduleSpecifier: '@vhost-user/codec/runtime', namedImports: ['VhostUserError', { name: 'MessageInfo', isTypeOnly: true }, { name: 'PayloadCodec', isTypeOnly: true }] });
+  file.addImportDeclaration({
+    moduleSpecifier: '@vhost-user/codec/runtime',
+    namedImports: [
+      'VhostUserError',
+      { name: 'MessageInfo', isTypeOnly: true },
+      { name: 'PayloadCodec', isTypeOnly: true },
+    ],
+  });
   file.addImportDeclaration({
     moduleSpecifier: './payloads.js',
-    namedImports: [...codecs.map((n) => `${n}Codec`), ...codecs.map((n) => `decode${n}`), ...codecs.map((n) => ({ name: n, isTypeOnly: true }))],
+    namedImports: [
+      ...codecs.map((n) => `${n}Codec`),
+      ...codecs.map((n) => `decode${n}`),
+      ...codecs.map((n) => ({ name: n, isTypeOnly: true })),
+    ],
   });
 
-  const bit = (name: string) => model.protocolFeatures.find((b) => b.name === name)?.bit ?? model.virtioFeatures.find((b) => b.name === name)?.bit;
+  const bit = (name: string) =>
+    model.protocolFeatures.find((b) => b.name === name)?.bit ?? model.virtioFeatures.find((b) => b.name === name)?.bit;
   const payload = (name: string | null) => (name ? model.payloads.find((p) => p.name === name) : undefined);
 
   for (const channel of ['frontend', 'backend'] as const) {
@@ -64,7 +76,9 @@ export function emitMessages(file: SourceFile, model: SpecModel): void {
     const messages = model.messages.filter((m) => m.channel === channel);
     const sender = channel === 'frontend' ? 'front-end' : 'back-end';
 
-    file.addStatements(`${jsdoc(`Canonical names of the ${sender}'s requests.`)}\nexport type ${Chan}MessageName =\n${messages.map((m) => `| '${m.name}'`).join('\n')};`);
+    file.addStatements(
+      `${jsdoc(`Canonical names of the ${sender}'s requests.`)}\nexport type ${Chan}MessageName =\n${messages.map((m) => `| '${m.name}'`).join('\n')};`,
+    );
     file.addStatements(
       `${jsdoc(`A ${sender} request: its name and its payload (null for none).`)}\nexport type ${Chan}Message =\n` +
         messages.map((m) => `| { name: '${m.name}'; payload: ${m.request ?? 'null'} }`).join('\n') +
@@ -91,14 +105,21 @@ export function emitMessages(file: SourceFile, model: SpecModel): void {
         `since: '${m.since}',`,
         `status: '${m.status}',`,
       ];
-      const fdPayload = m.fds.request.rule === 'one-unless-invalid-fd' ? req : m.fds.reply.rule === 'one-unless-invalid-fd' ? rep : undefined;
+      const fdPayload =
+        m.fds.request.rule === 'one-unless-invalid-fd'
+          ? req
+          : m.fds.reply.rule === 'one-unless-invalid-fd'
+            ? rep
+            : undefined;
       const invalid = fdPayload ? invalidFdExpr(fdPayload) : undefined;
       if (invalid) lines.push(`invalidFd: (p) => ${invalid},`);
       const regions = m.fds.request.rule === 'one-per-region' && req ? regionCountExpr(req) : undefined;
       if (regions) lines.push(`regionCount: (p) => ${regions},`);
       return `${jsdoc(`${m.name}: ${m.summary}\n@see ${sourceOf(model, m)}`)}\n{\n${lines.join('\n')}\n},`;
     });
-    file.addStatements(`${jsdoc(`What the spec says about every ${sender} request, in id order.`)}\nexport const ${channel}Messages: readonly MessageInfo[] = [\n${entries.join('\n')}\n];`);
+    file.addStatements(
+      `${jsdoc(`What the spec says about every ${sender} request, in id order.`)}\nexport const ${channel}Messages: readonly MessageInfo[] = [\n${entries.join('\n')}\n];`,
+    );
 
     // Straight-line dispatch by id: each case calls its decoder directly, so V8 can inline it
     // (a call through the metadata table would be megamorphic on a mixed stream).
@@ -111,7 +132,14 @@ export function emitMessages(file: SourceFile, model: SpecModel): void {
       name: `decode${Chan}RequestPayload`,
       isExported: true,
       docs: [`Decodes the payload of ${sender} request \`id\` (length bytes at offset); undefined for an unknown id.`],
-      parameters: [{ name: 'id', type: 'number' }, { name: 'view', type: 'DataView' }, { name: 'offset', type: 'number' }, { name: 'length', type: 'number' }, { name: 'le', type: 'boolean' }, { name: 'ext', type: 'boolean' }],
+      parameters: [
+        { name: 'id', type: 'number' },
+        { name: 'view', type: 'DataView' },
+        { name: 'offset', type: 'number' },
+        { name: 'length', type: 'number' },
+        { name: 'le', type: 'boolean' },
+        { name: 'ext', type: 'boolean' },
+      ],
       returnType: 'unknown',
       statements: [`switch (id) {`, ...requestCases, `default: return undefined;`, `}`],
     });
@@ -122,8 +150,17 @@ export function emitMessages(file: SourceFile, model: SpecModel): void {
     file.addFunction({
       name: `decode${Chan}ReplyPayload`,
       isExported: true,
-      docs: [`Decodes the declared reply body of ${sender} request \`id\`; undefined when the request declares none (its replies are acks).`],
-      parameters: [{ name: 'id', type: 'number' }, { name: 'view', type: 'DataView' }, { name: 'offset', type: 'number' }, { name: 'length', type: 'number' }, { name: 'le', type: 'boolean' }, { name: 'ext', type: 'boolean' }],
+      docs: [
+        `Decodes the declared reply body of ${sender} request \`id\`; undefined when the request declares none (its replies are acks).`,
+      ],
+      parameters: [
+        { name: 'id', type: 'number' },
+        { name: 'view', type: 'DataView' },
+        { name: 'offset', type: 'number' },
+        { name: 'length', type: 'number' },
+        { name: 'le', type: 'boolean' },
+        { name: 'ext', type: 'boolean' },
+      ],
       returnType: 'unknown',
       statements: [`switch (id) {`, ...replyCases, `default: return undefined;`, `}`],
     });

@@ -11,8 +11,20 @@ import { camelCase, screamingSnake } from '../names.js';
 import { docComment, jsdoc, sourceOf } from './docs.js';
 
 const TS_TYPE: Record<Primitive, string> = { u8: 'number', u16: 'number', u32: 'number', u64: 'bigint', i64: 'bigint' };
-const GETTER: Record<Primitive, string> = { u8: 'getUint8', u16: 'getUint16', u32: 'getUint32', u64: 'getBigUint64', i64: 'getBigInt64' };
-const SETTER: Record<Primitive, string> = { u8: 'setUint8', u16: 'setUint16', u32: 'setUint32', u64: 'setBigUint64', i64: 'setBigInt64' };
+const GETTER: Record<Primitive, string> = {
+  u8: 'getUint8',
+  u16: 'getUint16',
+  u32: 'getUint32',
+  u64: 'getBigUint64',
+  i64: 'getBigInt64',
+};
+const SETTER: Record<Primitive, string> = {
+  u8: 'setUint8',
+  u16: 'setUint16',
+  u32: 'setUint32',
+  u64: 'setBigUint64',
+  i64: 'setBigInt64',
+};
 
 /** Whether a payload's size depends on the layout extension (directly or through a nested struct). */
 export function usesExtension(payload: Payload, lookup: StructLookup, seen = new Set<string>()): boolean {
@@ -44,7 +56,9 @@ function nestedExtSize(payload: Payload, lookup: StructLookup): number {
 
 /** Fields a TypeScript value carries: padding and count fields are implied. */
 function valueFields(payload: Payload): Field[] {
-  const counters = new Set(payload.fields.flatMap((f) => (typeof f.count === 'object' && 'field' in f.count ? [f.count.field] : [])));
+  const counters = new Set(
+    payload.fields.flatMap((f) => (typeof f.count === 'object' && 'field' in f.count ? [f.count.field] : [])),
+  );
   return payload.fields.filter((f) => !f.padding && !counters.has(f.name));
 }
 
@@ -61,19 +75,30 @@ function fieldSchema(field: Field): string {
   if (isPrimitive(field.type)) {
     if (field.type === 'u8' && field.count !== undefined) {
       const max = typeof field.count === 'number' ? field.count : field.count.max;
-      return typeof field.count === 'number' ? `s.bytes(${max}).refine((b) => b.length === ${max}, 'exactly ${max} bytes')` : `s.bytes(${max})`;
+      return typeof field.count === 'number'
+        ? `s.bytes(${max}).refine((b) => b.length === ${max}, 'exactly ${max} bytes')`
+        : `s.bytes(${max})`;
     }
     const base = `s.${field.type}`;
     if (field.count === undefined) return base;
-    return typeof field.count === 'number' ? `z.array(${base}).length(${field.count})` : `z.array(${base}).max(${field.count.max})`;
+    return typeof field.count === 'number'
+      ? `z.array(${base}).length(${field.count})`
+      : `z.array(${base}).max(${field.count.max})`;
   }
   const base = `${field.type}Schema`;
   if (field.count === undefined) return base;
-  return typeof field.count === 'number' ? `z.array(${base}).length(${field.count})` : `z.array(${base}).max(${field.count.max})`;
+  return typeof field.count === 'number'
+    ? `z.array(${base}).length(${field.count})`
+    : `z.array(${base}).max(${field.count.max})`;
 }
 
 function fieldDoc(payload: Payload, field: Field): string {
-  const count = field.count === undefined ? '' : typeof field.count === 'number' ? `[${field.count}]` : `[${'field' in field.count ? field.count.field : field.count.param}]`;
+  const count =
+    field.count === undefined
+      ? ''
+      : typeof field.count === 'number'
+        ? `[${field.count}]`
+        : `[${'field' in field.count ? field.count.field : field.count.param}]`;
   const where = `\`${field.name}\`: ${field.type}${count} at offset ${field.offset}`;
   const values = field.enum ? ` Values: {@link ${field.enum}}.` : '';
   const order = field.bigEndian ? ' Big-endian inside.' : '';
@@ -94,14 +119,17 @@ function nestedSize(type: string, ctx: Ctx): string {
   if (!nested) throw new Error(`unknown struct ${type}`);
   const sizes = sizeExpr(nested, ctx.lookup);
   if (sizes.plain === null) throw new Error(`${type} is variable and cannot be nested`);
-  return usesExtension(nested, ctx.lookup) && sizes.ext !== sizes.plain ? `(ext ? ${sizes.ext} : ${sizes.plain})` : String(sizes.plain);
+  return usesExtension(nested, ctx.lookup) && sizes.ext !== sizes.plain
+    ? `(ext ? ${sizes.ext} : ${sizes.plain})`
+    : String(sizes.plain);
 }
 
 /** A decode expression for a scalar, byte array or nested struct (arrays of other types use loops). */
 function decodeExpr(field: Field, ctx: Ctx, countVar?: string): string {
   const at = field.offset === 0 ? 'offset' : `offset + ${field.offset}`;
   if (isPrimitive(field.type)) {
-    if (field.count === undefined) return field.type === 'u8' ? `view.getUint8(${at})` : `view.${GETTER[field.type]}(${at}, le)`;
+    if (field.count === undefined)
+      return field.type === 'u8' ? `view.getUint8(${at})` : `view.${GETTER[field.type]}(${at}, le)`;
     if (field.type === 'u8') return `copyBytes(view, ${at}, ${countVar ?? String(field.count)})`;
     return camelCase(field.name);
   }
@@ -140,24 +168,45 @@ function encodeStatements(field: Field, ctx: Ctx, valueRef: string, countFields:
     return [`new Uint8Array(view.buffer, view.byteOffset + ${at}, ${bytes}).fill(0);`];
   }
   const counted = countFields.get(field.name);
-  if (counted) return [`view.${SETTER[field.type as Primitive]}(${at}, ${valueRef}.${camelCase(counted.name)}.length, le);`];
+  if (counted)
+    return [`view.${SETTER[field.type as Primitive]}(${at}, ${valueRef}.${camelCase(counted.name)}.length, le);`];
   if (isPrimitive(field.type)) {
     const size = PRIMITIVE_SIZE[field.type];
     const v = `${valueRef}.${camelCase(field.name)}`;
     if (field.count === undefined) {
-      const check = field.type === 'u64' ? `checkU64(${v}, ${label});` : field.type === 'i64' ? `checkI64(${v}, ${label});` : `checkUint(${v}, ${size * 8}, ${label});`;
-      return [check, field.type === 'u8' ? `view.setUint8(${at}, ${v});` : `view.${SETTER[field.type]}(${at}, ${v}, le);`];
+      const check =
+        field.type === 'u64'
+          ? `checkU64(${v}, ${label});`
+          : field.type === 'i64'
+            ? `checkI64(${v}, ${label});`
+            : `checkUint(${v}, ${size * 8}, ${label});`;
+      return [
+        check,
+        field.type === 'u8' ? `view.setUint8(${at}, ${v});` : `view.${SETTER[field.type]}(${at}, ${v}, le);`,
+      ];
     }
     const max = typeof field.count === 'number' ? field.count : field.count.max;
-    if (field.type === 'u8') return [`writeBytes(view, ${at}, ${v}, ${typeof field.count === 'number' ? max : `${v}.length`}, ${label});`];
+    if (field.type === 'u8')
+      return [`writeBytes(view, ${at}, ${v}, ${typeof field.count === 'number' ? max : `${v}.length`}, ${label});`];
     const lines = typeof field.count === 'number' ? [`checkCount(${v}.length, ${max}, ${label});`] : [];
-    const check = field.type === 'u64' ? `checkU64(item, ${label})` : field.type === 'i64' ? `checkI64(item, ${label})` : `checkUint(item, ${size * 8}, ${label})`;
-    return [...lines, `${v}.forEach((item, i) => { ${check}; view.${SETTER[field.type]}(${at} + i * ${size}, item, le); });`];
+    const check =
+      field.type === 'u64'
+        ? `checkU64(item, ${label})`
+        : field.type === 'i64'
+          ? `checkI64(item, ${label})`
+          : `checkUint(item, ${size * 8}, ${label})`;
+    return [
+      ...lines,
+      `${v}.forEach((item, i) => { ${check}; view.${SETTER[field.type]}(${at} + i * ${size}, item, le); });`,
+    ];
   }
   const elem = nestedSize(field.type, ctx);
   const v = `${valueRef}.${camelCase(field.name)}`;
   if (field.count === undefined) return [`encode${field.type}(view, ${at}, ${v}, le, ext);`];
-  const lines = typeof field.count === 'number' ? [`checkCount(${v}.length, ${field.count}, '${ctx.payload.name}.${field.name}');`] : [];
+  const lines =
+    typeof field.count === 'number'
+      ? [`checkCount(${v}.length, ${field.count}, '${ctx.payload.name}.${field.name}');`]
+      : [];
   return [...lines, `${v}.forEach((item, i) => encode${field.type}(view, ${at} + i * ${elem}, item, le, ext));`];
 }
 
@@ -184,7 +233,11 @@ function emitPayload(file: SourceFile, payload: Payload, lookup: StructLookup, m
       isExported: true,
       docs: [docComment(`${payload.title}.\n\n${payload.doc}`, source, payload.since)],
       properties: [
-        ...valueFields(payload).map((f) => ({ name: camelCase(f.name), type: fieldTsType(f), docs: [fieldDoc(payload, f)] })),
+        ...valueFields(payload).map((f) => ({
+          name: camelCase(f.name),
+          type: fieldTsType(f),
+          docs: [fieldDoc(payload, f)],
+        })),
         ...extFields.map((f) => ({
           name: camelCase(f.name),
           type: fieldTsType(f),
@@ -199,14 +252,19 @@ function emitPayload(file: SourceFile, payload: Payload, lookup: StructLookup, m
   const maxSize = sizes.ext ?? payload.maxSize ?? sizes.plain ?? 0;
   const maxWithExt = extended && payload.size === null ? variableMax(payload, lookup, true) : maxSize;
   if (payload.size !== null) {
-    file.addStatements(`/** Bytes of ${name} on the wire${sizes.ext !== sizes.plain ? ` (${sizes.ext} with the layout extension)` : ''}. */\nexport const ${SIZE} = ${payload.size};`);
+    file.addStatements(
+      `/** Bytes of ${name} on the wire${sizes.ext !== sizes.plain ? ` (${sizes.ext} with the layout extension)` : ''}. */\nexport const ${SIZE} = ${payload.size};`,
+    );
   } else {
-    file.addStatements(`/** Largest ${name} the rules allow, in bytes${extended ? ' (with the layout extension)' : ''}. */\nexport const ${screamingSnake(name)}_MAX_SIZE = ${maxWithExt};`);
+    file.addStatements(
+      `/** Largest ${name} the rules allow, in bytes${extended ? ' (with the layout extension)' : ''}. */\nexport const ${screamingSnake(name)}_MAX_SIZE = ${maxWithExt};`,
+    );
   }
 
   // decode / encode / sizeOf
   const counterFields = new Map<string, Field>();
-  for (const f of payload.fields) if (typeof f.count === 'object' && 'field' in f.count) counterFields.set(f.count.field, f);
+  for (const f of payload.fields)
+    if (typeof f.count === 'object' && 'field' in f.count) counterFields.set(f.count.field, f);
   // Every codec takes the extension flag, so all share one signature (and nested calls pass it on).
   const extParam = { name: 'ext', initializer: 'false' };
 
@@ -215,13 +273,19 @@ function emitPayload(file: SourceFile, payload: Payload, lookup: StructLookup, m
   let sizeOfBody: string;
   if (payload.opaque) {
     const max = payload.maxSize ?? 0;
-    decodeBody = [`if (length > ${max}) throw new VhostUserError('BAD_SIZE', \`${name} is at most ${max} bytes, got \${length}\`, { offset });`, `return { bytes: copyBytes(view, offset, length) };`];
+    decodeBody = [
+      `if (length > ${max}) throw new VhostUserError('BAD_SIZE', \`${name} is at most ${max} bytes, got \${length}\`, { offset });`,
+      `return { bytes: copyBytes(view, offset, length) };`,
+    ];
     encodeBody = [`writeBytes(view, offset, value.bytes, value.bytes.length, '${name}.bytes');`];
     sizeOfBody = `return value.bytes.length;`;
   } else if (payload.size !== null) {
-    const sizeCheck = sizes.ext !== sizes.plain ? `const size = ext ? ${sizes.ext} : ${sizes.plain};` : `const size = ${sizes.plain};`;
+    const sizeCheck =
+      sizes.ext !== sizes.plain ? `const size = ext ? ${sizes.ext} : ${sizes.plain};` : `const size = ${sizes.plain};`;
     const props = valueFields(payload).map((f) => `${camelCase(f.name)}: ${decodeExpr(f, ctx)},`);
-    const extProps = (payload.extension?.fields ?? []).map((f) => `value.${camelCase(f.name)} = ${decodeExpr(f, ctx)};`);
+    const extProps = (payload.extension?.fields ?? []).map(
+      (f) => `value.${camelCase(f.name)} = ${decodeExpr(f, ctx)};`,
+    );
     decodeBody = [
       sizeCheck,
       `if (length !== size) throw new VhostUserError('BAD_SIZE', \`${name} is \${size} bytes, got \${length}\`, { offset });`,
@@ -236,7 +300,9 @@ function emitPayload(file: SourceFile, payload: Payload, lookup: StructLookup, m
       encodeBody.push(`if (ext) {`);
       for (const f of payload.extension.fields) {
         const at = `offset + ${f.offset}`;
-        encodeBody.push(`checkUint(value.${camelCase(f.name)} ?? 0, ${PRIMITIVE_SIZE[f.type as Primitive] * 8}, '${name}.${f.name}');`);
+        encodeBody.push(
+          `checkUint(value.${camelCase(f.name)} ?? 0, ${PRIMITIVE_SIZE[f.type as Primitive] * 8}, '${name}.${f.name}');`,
+        );
         encodeBody.push(`view.${SETTER[f.type as Primitive]}(${at}, value.${camelCase(f.name)} ?? 0, le);`);
       }
       encodeBody.push(`}`);
@@ -249,7 +315,9 @@ function emitPayload(file: SourceFile, payload: Payload, lookup: StructLookup, m
     const counter = payload.fields.find((f) => f.name === count.field) as Field;
     const fixed = last.offset;
     const elem = isPrimitive(last.type) ? String(PRIMITIVE_SIZE[last.type]) : nestedSize(last.type, ctx);
-    const props = valueFields(payload).map((f) => `${camelCase(f.name)}: ${decodeExpr(f, ctx, f === last ? 'count' : undefined)},`);
+    const props = valueFields(payload).map(
+      (f) => `${camelCase(f.name)}: ${decodeExpr(f, ctx, f === last ? 'count' : undefined)},`,
+    );
     decodeBody = [
       `if (length < ${fixed}) throw new VhostUserError('TRUNCATED', \`${name} needs at least ${fixed} bytes, got \${length}\`, { offset });`,
       `const count = ${decodeExpr(counter, ctx)};`,
@@ -300,10 +368,7 @@ function emitPayload(file: SourceFile, payload: Payload, lookup: StructLookup, m
     name: `sizeOf${name}`,
     isExported: true,
     docs: [`Bytes a ${name} takes on the wire.`],
-    parameters: [
-      { name: payload.size === null ? 'value' : '_value', type: name },
-      extParam,
-    ],
+    parameters: [{ name: payload.size === null ? 'value' : '_value', type: name }, extParam],
     returnType: 'number',
     statements: [sizeOfBody],
   });
@@ -315,7 +380,9 @@ function emitPayload(file: SourceFile, payload: Payload, lookup: StructLookup, m
         ...valueFields(payload).map((f) => `${camelCase(f.name)}: ${fieldSchema(f)},`),
         ...(payload.extension?.fields ?? []).map((f) => `${camelCase(f.name)}: ${fieldSchema(f)}.optional(),`),
       ];
-  file.addStatements(`/** Validates a ${name} value before encoding. */\nexport const ${name}Schema: z.ZodType<${name}> = z.object({\n${schemaProps.join('\n')}\n}) as z.ZodType<${name}>;`);
+  file.addStatements(
+    `/** Validates a ${name} value before encoding. */\nexport const ${name}Schema: z.ZodType<${name}> = z.object({\n${schemaProps.join('\n')}\n}) as z.ZodType<${name}>;`,
+  );
 
   file.addStatements(
     `/** Codec of ${name}, for the message tables. */\nexport const ${name}Codec: PayloadCodec<${name}> = {\n` +
@@ -325,7 +392,8 @@ function emitPayload(file: SourceFile, payload: Payload, lookup: StructLookup, m
 
   for (const field of payload.fields) {
     if (field.bits) emitBits(file, payload, field, field.bits, `${name}${pascal(field.name)}`);
-    for (const view of field.views ?? []) emitBits(file, payload, field, view.bits, `${name}${pascal(field.name)}${pascal(view.name)}`, view.when);
+    for (const view of field.views ?? [])
+      emitBits(file, payload, field, view.bits, `${name}${pascal(field.name)}${pascal(view.name)}`, view.when);
   }
 }
 
@@ -348,7 +416,14 @@ function pascal(snake: string): string {
 }
 
 /** pack/unpack helpers for the named bits of one integer field. */
-function emitBits(file: SourceFile, payload: Payload, field: Field, bits: BitRange[], typeName: string, when?: string): void {
+function emitBits(
+  file: SourceFile,
+  payload: Payload,
+  field: Field,
+  bits: BitRange[],
+  typeName: string,
+  when?: string,
+): void {
   const wide = field.type === 'u64' || field.type === 'i64';
   const named = bits.filter((b) => !b.reserved);
   const tsType = (b: BitRange) => (b.width === 1 ? 'boolean' : wide && b.width > 32 ? 'bigint' : 'number');
@@ -356,11 +431,15 @@ function emitBits(file: SourceFile, payload: Payload, field: Field, bits: BitRan
     name: typeName,
     isExported: true,
     docs: [`The bits of ${payload.name}.${field.name}${when ? ` (${when})` : ''}.`],
-    properties: named.map((b) => ({ name: camelCase(b.name), type: tsType(b), docs: [`${b.doc ?? b.name} (bits ${b.lsb}..${b.lsb + b.width - 1})`] })),
+    properties: named.map((b) => ({
+      name: camelCase(b.name),
+      type: tsType(b),
+      docs: [`${b.doc ?? b.name} (bits ${b.lsb}..${b.lsb + b.width - 1})`],
+    })),
   });
   const raw = wide ? 'bigint' : 'number';
   const unpack = named.map((b) => {
-    const mask = wide ? `${((1n << BigInt(b.width)) - 1n).toString()}n` : `0x${((2 ** b.width) - 1).toString(16)}`;
+    const mask = wide ? `${((1n << BigInt(b.width)) - 1n).toString()}n` : `0x${(2 ** b.width - 1).toString(16)}`;
     const shifted = wide ? `(raw >> ${b.lsb}n) & ${mask}` : `(raw >>> ${b.lsb}) & ${mask}`;
     if (b.width === 1) return `${camelCase(b.name)}: (${shifted}) !== ${wide ? '0n' : '0'},`;
     if (wide && b.width <= 32) return `${camelCase(b.name)}: Number(${shifted}),`;
@@ -380,13 +459,17 @@ function emitBits(file: SourceFile, payload: Payload, field: Field, bits: BitRan
     if (wide) {
       const asBig = b.width === 1 ? `(${v} ? 1n : 0n)` : tsType(b) === 'bigint' ? v : `BigInt(${v})`;
       return [
-        b.width === 1 ? '' : `if (${asBig} < 0n || ${asBig} > ${max}n) throw new VhostUserError('INVALID_VALUE', \`${typeName}.${camelCase(b.name)} must fit in ${b.width} bits\`);`,
+        b.width === 1
+          ? ''
+          : `if (${asBig} < 0n || ${asBig} > ${max}n) throw new VhostUserError('INVALID_VALUE', \`${typeName}.${camelCase(b.name)} must fit in ${b.width} bits\`);`,
         `raw |= ${asBig} << ${b.lsb}n;`,
       ].filter(Boolean);
     }
     const asNum = b.width === 1 ? `(${v} ? 1 : 0)` : v;
     return [
-      b.width === 1 ? '' : `if (!Number.isInteger(${asNum}) || ${asNum} < 0 || ${asNum} > ${max}) throw new VhostUserError('INVALID_VALUE', \`${typeName}.${camelCase(b.name)} must fit in ${b.width} bits\`);`,
+      b.width === 1
+        ? ''
+        : `if (!Number.isInteger(${asNum}) || ${asNum} < 0 || ${asNum} > ${max}) throw new VhostUserError('INVALID_VALUE', \`${typeName}.${camelCase(b.name)} must fit in ${b.width} bits\`);`,
       b.lsb + b.width === 32 ? `raw = (raw | (${asNum} << ${b.lsb})) >>> 0;` : `raw |= ${asNum} << ${b.lsb};`,
     ].filter(Boolean);
   });
@@ -404,7 +487,9 @@ function emitEnum(file: SourceFile, e: EnumDef, model: SpecModel): void {
   const source = sourceOf(model, e);
   file.addStatements(
     `${jsdoc(docComment(`${e.title} (${e.kind === 'flags' ? 'bit flags that combine' : 'one value'}).${e.doc ? `\n\n${e.doc}` : ''}`, source, e.since))}\nexport const ${e.name} = {\n` +
-      e.values.map((v) => `/** ${v.doc} */\n${v.name}: ${e.kind === 'flags' ? `0x${v.value.toString(16)}` : v.value},`).join('\n') +
+      e.values
+        .map((v) => `/** ${v.doc} */\n${v.name}: ${e.kind === 'flags' ? `0x${v.value.toString(16)}` : v.value},`)
+        .join('\n') +
       `\n} as const;\nexport type ${e.name} = (typeof ${e.name})[keyof typeof ${e.name}];`,
   );
 }
@@ -429,7 +514,18 @@ function ordered(payloads: Payload[], lookup: StructLookup): Payload[] {
 export function emitPayloads(file: SourceFile, model: SpecModel, lookup: StructLookup): void {
   file.addImportDeclaration({
     moduleSpecifier: '@vhost-user/codec/runtime',
-    namedImports: ['VhostUserError', 'checkCount', 'checkI64', 'checkU64', 'checkUint', 'copyBytes', 'writeBytes', 's', 'z', { name: 'PayloadCodec', isTypeOnly: true }],
+    namedImports: [
+      'VhostUserError',
+      'checkCount',
+      'checkI64',
+      'checkU64',
+      'checkUint',
+      'copyBytes',
+      'writeBytes',
+      's',
+      'z',
+      { name: 'PayloadCodec', isTypeOnly: true },
+    ],
   });
   for (const e of model.enums) emitEnum(file, e, model);
   for (const payload of ordered(model.payloads, lookup)) emitPayload(file, payload, lookup, model);

@@ -16,12 +16,19 @@ export function emitProtocol(file: SourceFile, model: SpecModel): void {
   for (const channel of ['frontend', 'backend'] as const) {
     const messages = model.messages.filter((m) => m.channel === channel);
     const typeName = channel === 'frontend' ? 'FrontendRequest' : 'BackendRequest';
-    const what = channel === 'frontend' ? 'Requests the front-end sends to the back-end (main socket).' : 'Requests the back-end sends to the front-end (back-end channel).';
+    const what =
+      channel === 'frontend'
+        ? 'Requests the front-end sends to the back-end (main socket).'
+        : 'Requests the back-end sends to the front-end (back-end channel).';
     file.addStatements(
       constObject(
         typeName,
         `${what} Message ids by short name.\n\n@see ${fileOf(model, messages)}`,
-        messages.map((m) => ({ key: shortMessageName(m.name, channel), value: String(m.id), doc: `${m.name} (${m.id}): ${m.summary}${m.status === 'deprecated' ? '\n@deprecated' : ''}` })),
+        messages.map((m) => ({
+          key: shortMessageName(m.name, channel),
+          value: String(m.id),
+          doc: `${m.name} (${m.id}): ${m.summary}${m.status === 'deprecated' ? '\n@deprecated' : ''}`,
+        })),
       ),
     );
   }
@@ -30,20 +37,33 @@ export function emitProtocol(file: SourceFile, model: SpecModel): void {
     constObject(
       'ProtocolFeature',
       `Protocol feature bit numbers (GET/SET_PROTOCOL_FEATURES); the mask of bit b is 1n << BigInt(b).\n\n@see ${fileOf(model, model.protocolFeatures)}`,
-      model.protocolFeatures.map((b) => ({ key: shortProtocolFeatureName(b.name), value: String(b.bit), doc: `${b.name} (bit ${b.bit}): ${b.summary.trim()}${b.requires?.length ? `\nRequires ${b.requires.join(', ')}.` : ''}` })),
+      model.protocolFeatures.map((b) => ({
+        key: shortProtocolFeatureName(b.name),
+        value: String(b.bit),
+        doc: `${b.name} (bit ${b.bit}): ${b.summary.trim()}${b.requires?.length ? `\nRequires ${b.requires.join(', ')}.` : ''}`,
+      })),
     ),
   );
   file.addStatements(
     constObject(
       'VirtioFeature',
       `Virtio feature bit numbers vhost-user uses (GET/SET_FEATURES).\n\n@see ${fileOf(model, model.virtioFeatures)}`,
-      model.virtioFeatures.map((b) => ({ key: b.name, value: String(b.bit), doc: `bit ${b.bit}: ${b.summary.trim()}` })),
+      model.virtioFeatures.map((b) => ({
+        key: b.name,
+        value: String(b.bit),
+        doc: `bit ${b.bit}: ${b.summary.trim()}`,
+      })),
     ),
   );
   const requires = model.protocolFeatures.filter((b) => b.requires?.length);
   file.addStatements(
     `${jsdoc('Protocol feature bits that must be negotiated together with a bit, by bit number.')}\nexport const PROTOCOL_FEATURE_REQUIRES: Readonly<Record<number, readonly number[]>> = {\n` +
-      requires.map((b) => `${b.bit}: [${(b.requires ?? []).map((n) => model.protocolFeatures.find((x) => x.name === n)?.bit).join(', ')}],`).join('\n') +
+      requires
+        .map(
+          (b) =>
+            `${b.bit}: [${(b.requires ?? []).map((n) => model.protocolFeatures.find((x) => x.name === n)?.bit).join(', ')}],`,
+        )
+        .join('\n') +
       `\n};`,
   );
   file.addStatements(
@@ -62,11 +82,18 @@ export function emitProtocol(file: SourceFile, model: SpecModel): void {
       `/** Bytes of the header. */\nsize: ${h.size},\n/** Offset of the u32 request id. */\nrequestOffset: ${field('request')},\n` +
       `/** Offset of the u32 flags. */\nflagsOffset: ${field('flags')},\n/** Offset of the u32 payload size. */\nsizeOffset: ${field('size')},\n` +
       `/** Flag bits that carry the version. */\nversionMask: 0x${h.version.mask.toString(16)},\n/** The only version. */\nversion: ${h.version.value},\n` +
-      h.flags.map((f) => `/** ${f.doc} (${f.name}) */\n${f.name === 'VHOST_USER_REPLY_MASK' ? 'replyFlag' : f.name === 'VHOST_USER_NEED_REPLY_MASK' ? 'needReplyFlag' : f.name}: 0x${f.mask.toString(16)},`).join('\n') +
+      h.flags
+        .map(
+          (f) =>
+            `/** ${f.doc} (${f.name}) */\n${f.name === 'VHOST_USER_REPLY_MASK' ? 'replyFlag' : f.name === 'VHOST_USER_NEED_REPLY_MASK' ? 'needReplyFlag' : f.name}: 0x${f.mask.toString(16)},`,
+        )
+        .join('\n') +
       `\n/** Flag bits that must be zero. */\nreservedMask: 0x${(h.reservedMask >>> 0).toString(16)},\n} as const;`,
   );
 
   file.addStatements(
-    model.constants.map((c) => `${jsdoc(`${c.doc}\n@since ${c.since}`)}\nexport const ${c.name} = 0x${c.value.toString(16)};`).join('\n'),
+    model.constants
+      .map((c) => `${jsdoc(`${c.doc}\n@since ${c.since}`)}\nexport const ${c.name} = 0x${c.value.toString(16)};`)
+      .join('\n'),
   );
 }

@@ -13,21 +13,41 @@ import { runCases } from '../conformance/runner.js';
 import { FRONTEND_SECTION_ORDER, frontendCases } from '../conformance/frontend/cases.js';
 import { runFrontend } from '../conformance/frontend/runner.js';
 
-
 type Listed = Pick<ConformanceCase, 'id' | 'section' | 'anchor' | 'level' | 'title' | 'derivedFrom'>;
 
 export function selectCases(only: string | undefined): ConformanceCase[];
 export function selectCases<C extends Listed>(only: string | undefined, cases: C[], sections: string[]): C[];
-export function selectCases(only: string | undefined, cases: Listed[] = allCases(), sections: string[] = SECTION_ORDER): Listed[] {
+export function selectCases(
+  only: string | undefined,
+  cases: Listed[] = allCases(),
+  sections: string[] = SECTION_ORDER,
+): Listed[] {
   if (!only) return cases;
   const wanted = only.split(',').map((s) => s.trim());
-  const picked = cases.filter((c) => wanted.some((w) => c.section === w || c.id === w || c.id.startsWith(`${w}/`) || c.anchor.includes(w)));
-  if (picked.length === 0) throw new UsageError(`conformance: --only ${only} selects no case (sections: ${sections.join(', ')})`);
+  const picked = cases.filter((c) =>
+    wanted.some((w) => c.section === w || c.id === w || c.id.startsWith(`${w}/`) || c.anchor.includes(w)),
+  );
+  if (picked.length === 0)
+    throw new UsageError(`conformance: --only ${only} selects no case (sections: ${sections.join(', ')})`);
   return picked;
 }
 
 function listCases(cases: Listed[], fmt: string, io: Io): number {
-  if (fmt === 'json') io.out(JSON.stringify(cases.map(({ id, section, anchor, level, title, derivedFrom }) => ({ id, section, anchor, level, title, derivedFrom })), null, 2));
+  if (fmt === 'json')
+    io.out(
+      JSON.stringify(
+        cases.map(({ id, section, anchor, level, title, derivedFrom }) => ({
+          id,
+          section,
+          anchor,
+          level,
+          title,
+          derivedFrom,
+        })),
+        null,
+        2,
+      ),
+    );
   else for (const c of cases) io.out(caseLine(c));
   return 0;
 }
@@ -42,14 +62,19 @@ function readExpectations(impl: string | boolean | undefined): Expectations | un
 }
 
 function report(implementation: string, results: CaseResult[], fmt: string, io: Io): number {
-  if (fmt === 'json') io.out(JSON.stringify({ implementation, ok: mustCasesHold(results), summary: summary(results), results }, null, 2));
+  if (fmt === 'json')
+    io.out(JSON.stringify({ implementation, ok: mustCasesHold(results), summary: summary(results), results }, null, 2));
   else if (fmt === 'junit') io.out(junitReport(implementation, results));
   else io.out(textReport(results, io.colour));
   return mustCasesHold(results) ? 0 : 1;
 }
 
 /** --frontend: the suite serves a device at --listen and judges the first front-end session. */
-async function runFrontendMode(values: Record<string, string | boolean | undefined>, fmt: 'text' | 'json' | 'junit', io: Io): Promise<number> {
+async function runFrontendMode(
+  values: Record<string, string | boolean | undefined>,
+  fmt: 'text' | 'json' | 'junit',
+  io: Io,
+): Promise<number> {
   const cases = selectCases(values.only as string | undefined, frontendCases(), FRONTEND_SECTION_ORDER);
   if (values.list) return listCases(cases, fmt, io);
   const listen = values.listen;
@@ -57,7 +82,8 @@ async function runFrontendMode(values: Record<string, string | boolean | undefin
   const device = (values.device ?? 'blk') as string;
   if (device !== 'blk' && device !== 'net') throw new UsageError('conformance: --frontend serves --device blk or net');
   const waitMs = values.wait === undefined ? undefined : Number(values.wait);
-  if (waitMs !== undefined && (!Number.isFinite(waitMs) || waitMs <= 0)) throw new UsageError('conformance: --wait must be milliseconds');
+  if (waitMs !== undefined && (!Number.isFinite(waitMs) || waitMs <= 0))
+    throw new UsageError('conformance: --wait must be milliseconds');
   const expectations = readExpectations(values.impl);
   let onSignal: () => void = () => undefined;
   const stop = new Promise<void>((resolve) => (onSignal = () => resolve()));
@@ -65,9 +91,22 @@ async function runFrontendMode(values: Record<string, string | boolean | undefin
   process.once('SIGTERM', onSignal);
   try {
     if (fmt === 'text') io.out(`serving a ${device} device at ${listen}; waiting for one front-end session to end`);
-    const run = await runFrontend({ listen, device, image: values.image as string | undefined, waitMs, stop, expectations, cases });
+    const run = await runFrontend({
+      listen,
+      device,
+      image: values.image as string | undefined,
+      waitMs,
+      stop,
+      expectations,
+      cases,
+    });
     if (fmt === 'text') for (const r of run.results) io.out(resultLine(r, io.colour));
-    return report(expectations?.implementation ?? (values.impl as string | undefined) ?? 'front-end', run.results, fmt, io);
+    return report(
+      expectations?.implementation ?? (values.impl as string | undefined) ?? 'front-end',
+      run.results,
+      fmt,
+      io,
+    );
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -102,10 +141,12 @@ export async function runConformance(argv: string[], io: Io): Promise<number> {
   const cases = selectCases(values.only as string | undefined);
   if (values.list) return listCases(cases, fmt, io);
   const socket = values.backend;
-  if (typeof socket !== 'string') throw new UsageError('conformance: --backend <socket> is required (or --frontend --listen <socket>, or --list)');
+  if (typeof socket !== 'string')
+    throw new UsageError('conformance: --backend <socket> is required (or --frontend --listen <socket>, or --list)');
   const expectations = readExpectations(values.impl);
   const timeoutMs = values.timeout === undefined ? 2000 : Number(values.timeout);
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError('conformance: --timeout must be milliseconds');
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    throw new UsageError('conformance: --timeout must be milliseconds');
   let results: CaseResult[];
   try {
     results = await runCases(cases, {
@@ -118,7 +159,8 @@ export async function runConformance(argv: string[], io: Io): Promise<number> {
       onResult: fmt === 'text' ? (r) => io.out(resultLine(r, io.colour)) : undefined,
     });
   } catch (error) {
-    if ((error as Error).message.startsWith('unknown device')) throw new UsageError(`conformance: ${(error as Error).message}`);
+    if ((error as Error).message.startsWith('unknown device'))
+      throw new UsageError(`conformance: ${(error as Error).message}`);
     throw error;
   }
   return report(expectations?.implementation ?? (values.impl as string | undefined) ?? socket, results, fmt, io);

@@ -7,12 +7,14 @@ import { diffJson, diffMarkdown, diffText } from '../output/diff.js';
 import { style } from '../output/style.js';
 import { findRoot, resolveSource } from '../sources.js';
 
-export const DIFF_HELP = 'vhost-user diff <from> <to> [--format text|json|markdown]   (release, git ref, path, or draft)';
+export const DIFF_HELP =
+  'vhost-user diff <from> <to> [--format text|json|markdown]   (release, git ref, path, or draft)';
 
 export function runDiff(argv: string[], io: Io): number {
   const { values, positionals } = parse(argv, { format: { type: 'string' } }, 'diff');
   const fmt = format(values.format, ['text', 'json', 'markdown'] as const, 'text', 'diff');
-  if (positionals.length !== 2) throw new UsageError(`diff: expected two versions, e.g. vhost-user diff 1.1 1.2 (got ${positionals.length})`);
+  if (positionals.length !== 2)
+    throw new UsageError(`diff: expected two versions, e.g. vhost-user diff 1.1 1.2 (got ${positionals.length})`);
   const [fromSpec = '', toSpec = ''] = positionals;
   const root = findRoot(typeof values.root === 'string' ? values.root : io.cwd);
   const from = resolveSource(root, fromSpec, io.cwd);

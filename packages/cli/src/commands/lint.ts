@@ -18,15 +18,41 @@ export function runLint(argv: string[], io: Io): number {
   if (fmt === 'json') {
     io.out(JSON.stringify({ root, versions, clean: issues.length === 0, issues }, null, 2));
   } else if (fmt === 'github-actions') {
-    for (const issue of issues) io.out(annotation(issue.severity === 'error' ? 'error' : 'warning', `spec lint: ${issue.rule}`, issue.message, issue.loc));
-    io.out(issues.length === 0 ? `spec lint clean (versions: ${versions.join(', ')})` : `${issues.length} problem(s) in the spec`);
+    for (const issue of issues)
+      io.out(
+        annotation(
+          issue.severity === 'error' ? 'error' : 'warning',
+          `spec lint: ${issue.rule}`,
+          issue.message,
+          issue.loc,
+        ),
+      );
+    io.out(
+      issues.length === 0
+        ? `spec lint clean (versions: ${versions.join(', ')})`
+        : `${issues.length} problem(s) in the spec`,
+    );
   } else if (fmt === 'junit') {
     const rules = [...LOADER_RULES, ...RULES];
-    io.out(junit('vhost-user lint', rules.map((r) => ({ name: r.id, classname: 'spec.lint', failures: issues.filter((i) => i.rule === r.id).map(toFailure) }))));
+    io.out(
+      junit(
+        'vhost-user lint',
+        rules.map((r) => ({
+          name: r.id,
+          classname: 'spec.lint',
+          failures: issues.filter((i) => i.rule === r.id).map(toFailure),
+        })),
+      ),
+    );
   } else {
     const s = style(io.colour);
-    for (const issue of issues) io.out(issue.severity === 'error' ? s.red(formatIssue(issue)) : s.yellow(formatIssue(issue)));
-    io.out(issues.length === 0 ? s.green(`spec lint clean (versions checked: ${versions.join(', ')})`) : `\n${issues.length} problem(s) in the spec (versions checked: ${versions.join(', ') || 'none'})`);
+    for (const issue of issues)
+      io.out(issue.severity === 'error' ? s.red(formatIssue(issue)) : s.yellow(formatIssue(issue)));
+    io.out(
+      issues.length === 0
+        ? s.green(`spec lint clean (versions checked: ${versions.join(', ')})`)
+        : `\n${issues.length} problem(s) in the spec (versions checked: ${versions.join(', ') || 'none'})`,
+    );
   }
   return issues.length === 0 ? 0 : 1;
 }

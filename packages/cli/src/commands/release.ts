@@ -6,7 +6,15 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parse, parseDocument, stringify } from 'yaml';
-import { checkRepository, compareVersions, emitGenerated, formatIssue, unapprovedBreaks, type Change, type SpecMeta } from '@vhost-user/generator';
+import {
+  checkRepository,
+  compareVersions,
+  emitGenerated,
+  formatIssue,
+  unapprovedBreaks,
+  type Change,
+  type SpecMeta,
+} from '@vhost-user/generator';
 import { parse as parseArgs } from '../args.js';
 import { addReleaseSection } from '../changelog.js';
 import { compare } from '../compare.js';
@@ -30,12 +38,22 @@ function draftFiles(specDir: string, dir = specDir): string[] {
 /** The draft's text with its proposals accepted: `since: draft` -> the version, proposed -> stable. */
 export function acceptProposals(rel: string, text: string, version: string): string {
   if (!rel.endsWith('.yaml')) return text;
-  const since = text.replace(/^(\s*(?:-\s+)?since:\s*)["']?draft["']?(\s*(?:#.*)?)$/gm, `$1"${version}"$2`).replace(/(\bsince:\s*)["']?draft["']?(\s*[,}])/g, `$1"${version}"$2`);
+  const since = text
+    .replace(/^(\s*(?:-\s+)?since:\s*)["']?draft["']?(\s*(?:#.*)?)$/gm, `$1"${version}"$2`)
+    .replace(/(\bsince:\s*)["']?draft["']?(\s*[,}])/g, `$1"${version}"$2`);
   const accepted = rel === 'registry.yaml' ? 'reserved' : 'stable';
-  return since.replace(/^(\s*(?:-\s+)?status:\s*)proposed\b/gm, `$1${accepted}`).replace(/(\bstatus:\s*)proposed(\s*[,}])/g, `$1${accepted}$2`);
+  return since
+    .replace(/^(\s*(?:-\s+)?status:\s*)proposed\b/gm, `$1${accepted}`)
+    .replace(/(\bstatus:\s*)proposed(\s*[,}])/g, `$1${accepted}$2`);
 }
 
-function releaseSpecYaml(draftText: string, version: string, previous: string | null, date: string, summary: string): string {
+function releaseSpecYaml(
+  draftText: string,
+  version: string,
+  previous: string | null,
+  date: string,
+  summary: string,
+): string {
   const draft = parse(draftText) as SpecMeta;
   const meta: SpecMeta = {
     title: draft.title,
@@ -58,9 +76,14 @@ function draftSpecYaml(draftText: string, version: string): string {
 /** One line per change for the CHANGELOG, grouped like the diff. */
 function changelogLines(changes: Change[]): string[] {
   const lines: string[] = [];
-  for (const [entity, list] of groupByEntity(changes.filter((c) => c.kind !== 'changed' || c.breaking || !/reworded|description/.test(c.summary)))) {
+  for (const [entity, list] of groupByEntity(
+    changes.filter((c) => c.kind !== 'changed' || c.breaking || !/reworded|description/.test(c.summary)),
+  )) {
     lines.push(`- ${ENTITY_TITLES[entity]}:`);
-    for (const c of list) lines.push(`  - ${c.summary}${c.breaking ? ` (breaking: \`${c.rule}\`${c.approved ? `, approved: ${c.approved.reason}` : ''})` : ''}`);
+    for (const c of list)
+      lines.push(
+        `  - ${c.summary}${c.breaking ? ` (breaking: \`${c.rule}\`${c.approved ? `, approved: ${c.approved.reason}` : ''})` : ''}`,
+      );
   }
   return lines.length > 0 ? lines : ['- No change to the protocol tables or the prose.'];
 }
@@ -96,7 +119,9 @@ function bumpCodec(root: string, breaking: boolean): { from: string; to: string;
   const lock = join(root, 'package-lock.json');
   if (existsSync(lock)) {
     const before = readFileSync(lock, 'utf8');
-    const entry = new RegExp(`("packages/codec"\\s*:\\s*\\{\\s*"name"\\s*:\\s*"@vhost-user/codec",\\s*"version"\\s*:\\s*")${current.replace(/\./g, '\\.')}(")`);
+    const entry = new RegExp(
+      `("packages/codec"\\s*:\\s*\\{\\s*"name"\\s*:\\s*"@vhost-user/codec",\\s*"version"\\s*:\\s*")${current.replace(/\./g, '\\.')}(")`,
+    );
     write(lock, before.replace(entry, `$1${next}$2`).replace(pin, `$1${next}$2`), before);
   }
   return { from: current, to: next, files };
@@ -105,7 +130,8 @@ function bumpCodec(root: string, breaking: boolean): { from: string; to: string;
 export async function runRelease(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs(argv, { date: { type: 'string' }, summary: { type: 'string' } }, 'release');
   const [version, ...extra] = positionals;
-  if (!version || extra.length > 0) throw new UsageError('release: expected exactly one version, e.g. vhost-user release 1.3');
+  if (!version || extra.length > 0)
+    throw new UsageError('release: expected exactly one version, e.g. vhost-user release 1.3');
   if (!/^\d+\.\d+$/.test(version)) throw new UsageError(`release: "${version}" is not a release number such as 1.3`);
   const date = typeof values.date === 'string' ? values.date : new Date().toISOString().slice(0, 10);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new UsageError(`release: --date must be YYYY-MM-DD (got ${date})`);
@@ -133,12 +159,18 @@ export async function runRelease(argv: string[], io: Io): Promise<number> {
   const cmp = compare(root, from, workingSource(root));
   const failing = unapprovedBreaks(cmp.diff);
   if (failing.length > 0) {
-    for (const c of failing) io.err(`${c.loc ? `${c.loc.file}:${c.loc.line}: ` : ''}${c.rule}: ${c.name}: ${c.summary}`);
-    io.err(`release ${version}: refused, ${failing.length} unapproved breaking change(s) against ${newest.meta.version}; approve them in spec/approvals.yaml or revert them`);
+    for (const c of failing)
+      io.err(`${c.loc ? `${c.loc.file}:${c.loc.line}: ` : ''}${c.rule}: ${c.name}: ${c.summary}`);
+    io.err(
+      `release ${version}: refused, ${failing.length} unapproved breaking change(s) against ${newest.meta.version}; approve them in spec/approvals.yaml or revert them`,
+    );
     return 1;
   }
 
-  const summary = typeof values.summary === 'string' ? values.summary : `Release ${version}: ${cmp.diff.changes.filter((c) => c.kind === 'added').length} addition(s) and ${cmp.diff.changes.filter((c) => c.kind !== 'added').length} other change(s) since ${newest.meta.version}.`;
+  const summary =
+    typeof values.summary === 'string'
+      ? values.summary
+      : `Release ${version}: ${cmp.diff.changes.filter((c) => c.kind === 'added').length} addition(s) and ${cmp.diff.changes.filter((c) => c.kind !== 'added').length} other change(s) since ${newest.meta.version}.`;
   const written: string[] = [];
   const releaseDir = join(specDir, 'releases', version);
   for (const rel of draftFiles(specDir)) {
@@ -159,7 +191,10 @@ export async function runRelease(argv: string[], io: Io): Promise<number> {
   const changelogPath = join(root, 'CHANGELOG.md');
   const changelog = existsSync(changelogPath) ? readFileSync(changelogPath, 'utf8') : '# Changelog\n\n## Unreleased\n';
   writeFileSync(changelogPath, addReleaseSection(changelog, version, date, changelogLines(cmp.diff.changes)));
-  const bump = bumpCodec(root, cmp.diff.changes.some((c) => c.breaking));
+  const bump = bumpCodec(
+    root,
+    cmp.diff.changes.some((c) => c.breaking),
+  );
 
   // generated/ must follow the spec, or generate:check fails on the next commit.
   const after = checkRepository(root);

@@ -4,18 +4,31 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkRepository, diffGeneratedApi, emitGenerated, unapprovedBreaks, type Change, type SpecRepository } from '@vhost-user/generator';
+import {
+  checkRepository,
+  diffGeneratedApi,
+  emitGenerated,
+  unapprovedBreaks,
+  type Change,
+  type SpecRepository,
+} from '@vhost-user/generator';
 import { parse } from '../args.js';
 import { newUnreleasedEntries } from '../changelog.js';
 import { compare, type Comparison } from '../compare.js';
 import { UsageError } from '../errors.js';
 import { showFile } from '../git.js';
-import { acknowledgementsNeeded, readImplementations, type AcknowledgementNeed, type ImplementationEntry } from '../governance.js';
+import {
+  acknowledgementsNeeded,
+  readImplementations,
+  type AcknowledgementNeed,
+  type ImplementationEntry,
+} from '../governance.js';
 import type { Io } from '../io.js';
 import { cell, counts, diffMarkdown } from '../output/diff.js';
 import { findRoot, resolveSource, workingSource, type SpecSource } from '../sources.js';
 
-export const REVIEW_HELP = 'vhost-user review --base <git-ref>   Markdown report for a pull request (e.g. the job summary)';
+export const REVIEW_HELP =
+  'vhost-user review --base <git-ref>   Markdown report for a pull request (e.g. the job summary)';
 
 function verdictSection(cmp: Comparison): string[] {
   const breaking = cmp.diff.changes.filter((c) => c.breaking);
@@ -29,9 +42,13 @@ function verdictSection(cmp: Comparison): string[] {
   const lines = ['## Verdict', '', head];
   if (breaking.length > 0) {
     lines.push('', '| rule | category | item | change | approval |', '| --- | --- | --- | --- | --- |');
-    for (const c of breaking) lines.push(`| \`${c.rule}\` | ${c.category} | \`${cell(c.name)}\` | ${cell(c.summary)} | ${c.approved ? cell(c.approved.reason) : 'not approved'} |`);
+    for (const c of breaking)
+      lines.push(
+        `| \`${c.rule}\` | ${c.category} | \`${cell(c.name)}\` | ${cell(c.summary)} | ${c.approved ? cell(c.approved.reason) : 'not approved'} |`,
+      );
   }
-  for (const a of cmp.unused) lines.push('', `> Approval for \`${a.rule}\` \`${a.name}\` (${a.loc.file}:${a.loc.line}) matches no change.`);
+  for (const a of cmp.unused)
+    lines.push('', `> Approval for \`${a.rule}\` \`${a.name}\` (${a.loc.file}:${a.loc.line}) matches no change.`);
   return lines;
 }
 
@@ -42,8 +59,10 @@ async function apiSection(base: SpecSource, head: SpecSource): Promise<string[]>
   if (touched.length === 0) return [...lines, 'No exported name or declaration of `generated/ts/` changes.'];
   lines.push('| file | added | removed | changed |', '| --- | --- | --- | --- |');
   const list = (items: string[]) => (items.length > 0 ? items.map((i) => `\`${cell(i)}\``).join('<br>') : '');
-  for (const f of touched) lines.push(`| \`generated/ts/${f.file}\` | ${list(f.added)} | ${list(f.removed)} | ${list(f.changed)} |`);
-  if (touched.some((f) => f.removed.length > 0)) lines.push('', 'Exports are removed: code importing them from `@vhost-user/codec` stops compiling.');
+  for (const f of touched)
+    lines.push(`| \`generated/ts/${f.file}\` | ${list(f.added)} | ${list(f.removed)} | ${list(f.changed)} |`);
+  if (touched.some((f) => f.removed.length > 0))
+    lines.push('', 'Exports are removed: code importing them from `@vhost-user/codec` stops compiling.');
   return lines;
 }
 
@@ -58,7 +77,12 @@ function describeNeed(need: AcknowledgementNeed, implementations: Implementation
     const entry = implementations.find((i) => i.id === id);
     return entry ? `${entry.project} (\`${id}\`, ${entry.maintainers})` : `\`${id}\``;
   };
-  const who = need.who === 'all' ? `maintainers of every implementation: ${need.implementations.map(name).join(', ')}` : need.who === 'two-projects' ? `maintainers of two implementations from different projects, among: ${need.implementations.map(name).join(', ')}` : `maintainers of ${need.implementations.map(name).join(', ')}`;
+  const who =
+    need.who === 'all'
+      ? `maintainers of every implementation: ${need.implementations.map(name).join(', ')}`
+      : need.who === 'two-projects'
+        ? `maintainers of two implementations from different projects, among: ${need.implementations.map(name).join(', ')}`
+        : `maintainers of ${need.implementations.map(name).join(', ')}`;
   return `- For ${need.reason} (${need.items.map((i) => `\`${i}\``).join(', ')}): ${who}.`;
 }
 
@@ -84,33 +108,58 @@ export async function reviewReport(root: string, base: SpecSource, head: SpecSou
   const behaviour = changes.filter((c) => c.breaking && c.category === 'BEHAVIOR');
   const prose = changes.filter((c) => c.entity === 'prose-section' && c.summary.includes('normative keywords'));
 
-  const lines = [`# vhost-user spec review: ${cmp.fromLabel} → ${cmp.toLabel}`, '', `${n.total} semantic change(s), ${n.breaking} breaking (${n.approved} approved).`, '', ...verdictSection(cmp), ''];
+  const lines = [
+    `# vhost-user spec review: ${cmp.fromLabel} → ${cmp.toLabel}`,
+    '',
+    `${n.total} semantic change(s), ${n.breaking} breaking (${n.approved} approved).`,
+    '',
+    ...verdictSection(cmp),
+    '',
+  ];
   lines.push(...(await apiSection(base, head)), '');
   lines.push('## CHANGELOG.md', '');
   if (!specChanged) lines.push('The spec does not change; no entry is needed.');
-  else if (changelog.entries.length > 0) lines.push(`"Unreleased" gains ${changelog.entries.length} line(s):`, '', ...changelog.entries.map((l) => `> ${l}`));
+  else if (changelog.entries.length > 0)
+    lines.push(
+      `"Unreleased" gains ${changelog.entries.length} line(s):`,
+      '',
+      ...changelog.entries.map((l) => `> ${l}`),
+    );
   else lines.push('**Missing:** the spec changes but CHANGELOG.md has no new line under "Unreleased".');
   lines.push('', '## Acknowledgements (GOVERNANCE.md)', '');
-  if (needs.length === 0) lines.push(specChanged ? 'Only wording or the generated API changes: one editor approves.' : 'Nothing to acknowledge.');
+  if (needs.length === 0)
+    lines.push(
+      specChanged ? 'Only wording or the generated API changes: one editor approves.' : 'Nothing to acknowledge.',
+    );
   else lines.push(...needs.map((need) => describeNeed(need, implementations)));
   lines.push('', diffMarkdown(cmp, 2).trimEnd(), '');
   const box = (done: boolean, text: string) => `- [${done ? 'x' : ' '}] ${text}`;
   lines.push(
     '## Checklist',
     '',
-    box(lint.issues.length === 0, `spec lint passes (\`npm run lint\`)${lint.issues.length > 0 ? `: ${lint.issues.length} problem(s)` : ''}`),
+    box(
+      lint.issues.length === 0,
+      `spec lint passes (\`npm run lint\`)${lint.issues.length > 0 ? `: ${lint.issues.length} problem(s)` : ''}`,
+    ),
     box(generatedOk, '`generated/` matches the spec (`npm run generate:check`)'),
     box(!specChanged || changelog.entries.length > 0, 'CHANGELOG.md has an entry under "Unreleased"'),
-    box(unapprovedBreaks(cmp.diff).length === 0, 'every breaking change is approved in `spec/approvals.yaml` with a reason'),
+    box(
+      unapprovedBreaks(cmp.diff).length === 0,
+      'every breaking change is approved in `spec/approvals.yaml` with a reason',
+    ),
     box(needs.length === 0, `acknowledgements collected${needs.length > 0 ? ' (see above)' : ''}`),
-    box(behaviour.length === 0 && prose.length === 0, `an editor read every normative change${behaviour.length + prose.length > 0 ? ` (${behaviour.length} BEHAVIOR rule(s), ${prose.length} section(s) with changed MUST/SHOULD/MAY)` : ''}`),
+    box(
+      behaviour.length === 0 && prose.length === 0,
+      `an editor read every normative change${behaviour.length + prose.length > 0 ? ` (${behaviour.length} BEHAVIOR rule(s), ${prose.length} section(s) with changed MUST/SHOULD/MAY)` : ''}`,
+    ),
   );
   return `${lines.join('\n')}\n`;
 }
 
 export async function runReview(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, { base: { type: 'string' } }, 'review');
-  if (typeof values.base !== 'string') throw new UsageError('review: --base <git-ref> is required (e.g. --base origin/main)');
+  if (typeof values.base !== 'string')
+    throw new UsageError('review: --base <git-ref> is required (e.g. --base origin/main)');
   if (positionals.length > 0) throw new UsageError(`review: unexpected argument ${positionals[0]}`);
   const root = findRoot(typeof values.root === 'string' ? values.root : io.cwd);
   const base = resolveSource(root, values.base, io.cwd);

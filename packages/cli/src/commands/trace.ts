@@ -4,12 +4,29 @@ import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { startTrace } from '../trace/proxy.js';
 
-
 export async function runTrace(argv: string[], io: Io): Promise<number> {
-  const { values } = parse(argv, { listen: { type: 'string' }, connect: { type: 'string' }, json: { type: 'boolean' }, filter: { type: 'string' }, once: { type: 'boolean' } }, 'trace');
-  if (typeof values.listen !== 'string' || typeof values.connect !== 'string') throw new UsageError('trace: --listen <socket> and --connect <socket> are required');
-  const filter = typeof values.filter === 'string' ? values.filter.split(',').map((f) => f.trim().toUpperCase()) : undefined;
-  const tracer = startTrace({ listen: values.listen, connect: values.connect, json: Boolean(values.json), filter, out: (line) => io.out(line) });
+  const { values } = parse(
+    argv,
+    {
+      listen: { type: 'string' },
+      connect: { type: 'string' },
+      json: { type: 'boolean' },
+      filter: { type: 'string' },
+      once: { type: 'boolean' },
+    },
+    'trace',
+  );
+  if (typeof values.listen !== 'string' || typeof values.connect !== 'string')
+    throw new UsageError('trace: --listen <socket> and --connect <socket> are required');
+  const filter =
+    typeof values.filter === 'string' ? values.filter.split(',').map((f) => f.trim().toUpperCase()) : undefined;
+  const tracer = startTrace({
+    listen: values.listen,
+    connect: values.connect,
+    json: Boolean(values.json),
+    filter,
+    out: (line) => io.out(line),
+  });
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);

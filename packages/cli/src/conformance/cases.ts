@@ -3,7 +3,17 @@
  * header handling, feature order, fd hygiene, memory, ring states, config space, malformed
  * input and reconnect. Each names the spec section it checks and the rule's level.
  */
-import { HEADER, ProtocolFeature, VHOST_USER_MAX_CONFIG_SIZE, VirtioFeature, decode, encode, featureMask, hasFeature, type MemoryRegion } from '@vhost-user/codec';
+import {
+  HEADER,
+  ProtocolFeature,
+  VHOST_USER_MAX_CONFIG_SIZE,
+  VirtioFeature,
+  decode,
+  encode,
+  featureMask,
+  hasFeature,
+  type MemoryRegion,
+} from '@vhost-user/codec';
 import { FrontendGuestMemory, UnixSocket, closeFds, native } from '@vhost-user/transport';
 import { checkReplyHeader, derivedCases } from './derived.js';
 import type { CaseContext, ConformanceCase } from './model.js';
@@ -36,7 +46,8 @@ async function replyToReservedBits(s: Session, timeoutMs: number): Promise<numbe
   } catch (error) {
     throw new CaseFailure(`the answer does not decode: ${(error as Error).message}`);
   }
-  if (reply.kind !== 'reply' || reply.name !== 'VHOST_USER_GET_FEATURES') throw new CaseFailure(`expected the GET_FEATURES reply, got ${reply.kind} ${reply.name}`);
+  if (reply.kind !== 'reply' || reply.name !== 'VHOST_USER_GET_FEATURES')
+    throw new CaseFailure(`expected the GET_FEATURES reply, got ${reply.kind} ${reply.name}`);
   if (!(reply.flags & HEADER.replyFlag)) throw new CaseFailure('the answer lacks the reply flag');
   return reply.flags;
 }
@@ -50,7 +61,9 @@ async function closesOrAnswers(s: Session, after: string): Promise<'closed' | 'a
     return 'answered';
   } catch (error) {
     if (s.probe.isClosed) return 'closed';
-    throw new CaseFailure(`the peer neither closed the connection nor answered after ${after}: ${(error as Error).message}`);
+    throw new CaseFailure(
+      `the peer neither closed the connection nor answered after ${after}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -64,9 +77,15 @@ async function runningRing(s: Session, options: { enable?: boolean; protocolBit?
   return ring;
 }
 
-async function expectProcessed(s: Session, ring: Awaited<ReturnType<typeof runningRing>>, what: string, ms: number): Promise<void> {
+async function expectProcessed(
+  s: Session,
+  ring: Awaited<ReturnType<typeof runningRing>>,
+  what: string,
+  ms: number,
+): Promise<void> {
   const { usedBefore } = s.submit(ring);
-  if (!(await s.waitUsed(ring, usedBefore, ms))) throw new CaseFailure(`${what}: the request was not used within ${ms} ms (used idx stayed ${usedBefore})`);
+  if (!(await s.waitUsed(ring, usedBefore, ms)))
+    throw new CaseFailure(`${what}: the request was not used within ${ms} ms (used idx stayed ${usedBefore})`);
 }
 
 const handWritten: ConformanceCase[] = [
@@ -125,7 +144,10 @@ const handWritten: ConformanceCase[] = [
         throw error;
       }
       const echoed = (flags & HEADER.reservedMask) >>> 0;
-      if (echoed) throw new CaseFailure(`the reply carries reserved bits 0x${echoed.toString(16)} (copied from the request's flags 0x${(HEADER.version | lowestReservedBit()).toString(16)})`);
+      if (echoed)
+        throw new CaseFailure(
+          `the reply carries reserved bits 0x${echoed.toString(16)} (copied from the request's flags 0x${(HEADER.version | lowestReservedBit()).toString(16)})`,
+        );
     },
   },
   {
@@ -140,7 +162,10 @@ const handWritten: ConformanceCase[] = [
       if (!s.replyAck) throw new CaseSkipped('without REPLY_ACK a refusal is only visible as a close');
       let bit = 0;
       while (hasFeature(offer.features, bit)) bit++;
-      s.probe.send({ name: 'VHOST_USER_SET_FEATURES', payload: { value: offer.features | featureMask(bit) } }, { needReply: true });
+      s.probe.send(
+        { name: 'VHOST_USER_SET_FEATURES', payload: { value: offer.features | featureMask(bit) } },
+        { needReply: true },
+      );
       const r = await s.probe.next(ctx.timeoutMs);
       if (r.kind === 'closed') return;
       const reply = replyOrFail(r, 'VHOST_USER_SET_FEATURES');
@@ -180,7 +205,8 @@ const handWritten: ConformanceCase[] = [
         s.probe.send({ name: 'VHOST_USER_GET_FEATURES', payload: null }, { fds: [theirs] });
         closeFds([theirs]);
         const r = await s.probe.next(ctx.timeoutMs);
-        if (r.kind === 'message' && r.reply && r.reply.name !== 'VHOST_USER_GET_FEATURES') throw new CaseFailure(`unexpected ${r.reply.name}`);
+        if (r.kind === 'message' && r.reply && r.reply.name !== 'VHOST_USER_GET_FEATURES')
+          throw new CaseFailure(`unexpected ${r.reply.name}`);
         if (!(await hangup)) throw new CaseFailure('the fd sent with GET_FEATURES was still open 2 s later (leaked)');
       } finally {
         watch.close();
@@ -238,11 +264,16 @@ const handWritten: ConformanceCase[] = [
       const ring = await runningRing(s);
       await expectProcessed(s, ring, 'before the replacement', 2000);
       const old = s.memory as FrontendGuestMemory;
-      const fresh = s.own(new FrontendGuestMemory({ size: old.size, guestBase: old.guestBase, userBase: old.userBase }));
+      const fresh = s.own(
+        new FrontendGuestMemory({ size: old.size, guestBase: old.guestBase, userBase: old.userBase }),
+      );
       fresh.view(fresh.guestBase, fresh.size).set(old.view(old.guestBase, old.size));
       // Later allocations continue where the old memory's allocator stopped.
       fresh.allocate(ring.used + 4096 - fresh.guestBase);
-      await s.ack({ name: 'VHOST_USER_SET_MEM_TABLE', payload: { regions: [fresh.memoryRegion] } }, { fds: [fresh.fd] });
+      await s.ack(
+        { name: 'VHOST_USER_SET_MEM_TABLE', payload: { regions: [fresh.memoryRegion] } },
+        { fds: [fresh.fd] },
+      );
       s.memory = fresh;
       old.view(old.guestBase, old.size).fill(0); // the old pages no longer matter
       await expectProcessed(s, ring, 'on the replaced memory', 2000);
@@ -282,7 +313,8 @@ const handWritten: ConformanceCase[] = [
     section: 'rings',
     anchor: 'features.html#bit-30-and-ring-enabling',
     level: 'MUST',
-    title: 'With VHOST_USER_F_PROTOCOL_FEATURES acked a started ring stays disabled (no device side effects) until SET_VRING_ENABLE 1',
+    title:
+      'With VHOST_USER_F_PROTOCOL_FEATURES acked a started ring stays disabled (no device side effects) until SET_VRING_ENABLE 1',
     async run(ctx) {
       const s = await ctx.open();
       await s.handshake();
@@ -293,10 +325,12 @@ const handWritten: ConformanceCase[] = [
       const { marker, usedBefore } = s.submit(ring);
       await new Promise((r) => setTimeout(r, 300));
       const memory = s.memory as FrontendGuestMemory;
-      if (marker && memory.view(marker.addr, marker.length)[0] !== 0xff) throw new CaseFailure('a disabled ring was processed: the request completed before SET_VRING_ENABLE');
+      if (marker && memory.view(marker.addr, marker.length)[0] !== 0xff)
+        throw new CaseFailure('a disabled ring was processed: the request completed before SET_VRING_ENABLE');
       await s.enable(device.queue);
       ring.kick?.signal();
-      if (!(await s.waitUsed(ring, usedBefore, 2000))) throw new CaseFailure('the request was not processed after SET_VRING_ENABLE 1 and a kick');
+      if (!(await s.waitUsed(ring, usedBefore, 2000)))
+        throw new CaseFailure('the request was not processed after SET_VRING_ENABLE 1 and a kick');
     },
   },
   {
@@ -311,9 +345,11 @@ const handWritten: ConformanceCase[] = [
       const ring = await runningRing(s);
       await expectProcessed(s, ring, 'first request', 2000);
       const base = await s.getBase(ring.index);
-      if (base !== ring.availIdx) throw new CaseFailure(`GET_VRING_BASE returned ${base} after ${ring.availIdx} request(s)`);
+      if (base !== ring.availIdx)
+        throw new CaseFailure(`GET_VRING_BASE returned ${base} after ${ring.availIdx} request(s)`);
       const { usedBefore } = s.submit(ring);
-      if (await s.waitUsed(ring, usedBefore, 300)) throw new CaseFailure('the ring processed a request after GET_VRING_BASE stopped it');
+      if (await s.waitUsed(ring, usedBefore, 300))
+        throw new CaseFailure('the ring processed a request after GET_VRING_BASE stopped it');
     },
   },
   {
@@ -348,7 +384,8 @@ const handWritten: ConformanceCase[] = [
       const bytes = encode('frontend', { name: 'VHOST_USER_GET_FEATURES', payload: null });
       new DataView(bytes.buffer).setUint32(HEADER.requestOffset, 0xfff0, true);
       s.probe.sendRaw(bytes);
-      if ((await closesOrAnswers(s, 'an unknown request id')) !== 'closed') throw new CaseFailure('the connection stayed open after an unknown request id');
+      if ((await closesOrAnswers(s, 'an unknown request id')) !== 'closed')
+        throw new CaseFailure('the connection stayed open after an unknown request id');
     },
   },
   {
@@ -403,7 +440,8 @@ const handWritten: ConformanceCase[] = [
       await second.shareMemory();
       await second.setupRing(0, { kick: false });
       const base = await second.getBase(0);
-      if (base !== 0) throw new CaseFailure(`the new session's ring reports base ${base}: state of the old session leaked`);
+      if (base !== 0)
+        throw new CaseFailure(`the new session's ring reports base ${base}: state of the old session leaked`);
     },
   },
 ];
@@ -416,7 +454,10 @@ function configCases(): ConformanceCase[] {
     return s;
   };
   const read = async (s: Session, offset: number, size: number) => {
-    const reply = await s.query({ name: 'VHOST_USER_GET_CONFIG', payload: { offset, flags: 0, data: new Uint8Array(size) } });
+    const reply = await s.query({
+      name: 'VHOST_USER_GET_CONFIG',
+      payload: { offset, flags: 0, data: new Uint8Array(size) },
+    });
     return reply;
   };
   return [
@@ -431,7 +472,8 @@ function configCases(): ConformanceCase[] {
         const reply = await read(s, 0, 8);
         const p = reply.payload as { offset: number; data: Uint8Array } | null;
         if (!p) throw new CaseFailure('an 8-byte window at offset 0 was refused (empty reply)');
-        if (p.offset !== 0 || p.data.length !== 8) throw new CaseFailure(`the reply window is ${p.offset}+${p.data.length}, asked 0+8`);
+        if (p.offset !== 0 || p.data.length !== 8)
+          throw new CaseFailure(`the reply window is ${p.offset}+${p.data.length}, asked 0+8`);
       },
     },
     {
@@ -446,7 +488,10 @@ function configCases(): ConformanceCase[] {
         const part = (await read(s, 8, 8)).payload as { offset: number; data: Uint8Array } | null;
         if (!whole || !part) throw new CaseFailure('a window inside the config space was refused');
         if (part.offset !== 8) throw new CaseFailure(`the reply says offset ${part.offset}, asked 8`);
-        if (Buffer.compare(Buffer.from(whole.data.subarray(8, 16)), Buffer.from(part.data)) !== 0) throw new CaseFailure(`bytes at offset 8 differ: ${Buffer.from(part.data).toString('hex')} vs ${Buffer.from(whole.data.subarray(8)).toString('hex')} read from offset 0`);
+        if (Buffer.compare(Buffer.from(whole.data.subarray(8, 16)), Buffer.from(part.data)) !== 0)
+          throw new CaseFailure(
+            `bytes at offset 8 differ: ${Buffer.from(part.data).toString('hex')} vs ${Buffer.from(whole.data.subarray(8)).toString('hex')} read from offset 0`,
+          );
       },
     },
     {
@@ -458,7 +503,8 @@ function configCases(): ConformanceCase[] {
       async run(ctx) {
         const s = await needConfig(ctx);
         const reply = await read(s, 0, VHOST_USER_MAX_CONFIG_SIZE);
-        if (reply.size !== 0) throw new CaseFailure(`a ${VHOST_USER_MAX_CONFIG_SIZE}-byte window was answered with ${reply.size} bytes`);
+        if (reply.size !== 0)
+          throw new CaseFailure(`a ${VHOST_USER_MAX_CONFIG_SIZE}-byte window was answered with ${reply.size} bytes`);
       },
     },
     {
@@ -478,7 +524,20 @@ function configCases(): ConformanceCase[] {
 
 /** Every case, derived ones first, in a stable order. */
 export function allCases(): ConformanceCase[] {
-  return [...handWritten, ...derivedCases()].sort((a, b) => SECTION_ORDER.indexOf(a.section) - SECTION_ORDER.indexOf(b.section));
+  return [...handWritten, ...derivedCases()].sort(
+    (a, b) => SECTION_ORDER.indexOf(a.section) - SECTION_ORDER.indexOf(b.section),
+  );
 }
 
-export const SECTION_ORDER = ['header', 'features', 'replies', 'fds', 'memory', 'rings', 'config', 'gating', 'malformed', 'reconnect'];
+export const SECTION_ORDER = [
+  'header',
+  'features',
+  'replies',
+  'fds',
+  'memory',
+  'rings',
+  'config',
+  'gating',
+  'malformed',
+  'reconnect',
+];

@@ -3,7 +3,16 @@
  * rules): gating by feature, reply kinds, REPLY_ACK, fd rules, preconditions. Adding a row to
  * spec/ adds a case here; nothing about a message's rule is retyped.
  */
-import { PROTOCOL_FEATURE_NAMES, VHOST_USER_VRING_NOFD_MASK, allowedFds, frontendMessages, hasFeature, featureMask, type MessageInfo, type RequestOf } from '@vhost-user/codec';
+import {
+  PROTOCOL_FEATURE_NAMES,
+  VHOST_USER_VRING_NOFD_MASK,
+  allowedFds,
+  frontendMessages,
+  hasFeature,
+  featureMask,
+  type MessageInfo,
+  type RequestOf,
+} from '@vhost-user/codec';
 import { ProtocolFeature, VirtioFeature } from '@vhost-user/codec';
 import { EventFd } from '@vhost-user/transport';
 import spec from '../../../../generated/spec.json' with { type: 'json' };
@@ -18,11 +27,15 @@ function zeroRequest(info: MessageInfo): RequestOf<'frontend'> | undefined {
   const codec = info.request;
   if (!codec) return { name: info.name, payload: null } as RequestOf<'frontend'>;
   if (codec.size === null) {
-    if (codec.name === 'Config') return { name: info.name, payload: { offset: 0, flags: 0, data: new Uint8Array(4) } } as RequestOf<'frontend'>;
+    if (codec.name === 'Config')
+      return { name: info.name, payload: { offset: 0, flags: 0, data: new Uint8Array(4) } } as RequestOf<'frontend'>;
     return undefined;
   }
   const bytes = new Uint8Array(codec.size);
-  return { name: info.name, payload: codec.decode(new DataView(bytes.buffer), 0, bytes.length, true, false) } as RequestOf<'frontend'>;
+  return {
+    name: info.name,
+    payload: codec.decode(new DataView(bytes.buffer), 0, bytes.length, true, false),
+  } as RequestOf<'frontend'>;
 }
 
 /** Eventfds for the smallest fd count the message's rule allows. */
@@ -52,7 +65,8 @@ function gatingCases(): ConformanceCase[] {
           const keep = featureMask(ProtocolFeature.REPLY_ACK) & ~featureMask(...info.protocolFeatures);
           await s.handshake({ protocol: keep });
           const ackKind = info.reply.kind === 'ack';
-          if (ackKind && !s.replyAck) throw new CaseSkipped('without REPLY_ACK a refusal of this request is not observable');
+          if (ackKind && !s.replyAck)
+            throw new CaseSkipped('without REPLY_ACK a refusal of this request is not observable');
           s.probe.send(request, { needReply: ackKind, fds: fdsFor(s, info, request.payload) });
           if (info.reply.kind === 'none') throw new CaseSkipped('the request is never answered');
           const r = await s.probe.next(ctx.timeoutMs);
@@ -60,10 +74,14 @@ function gatingCases(): ConformanceCase[] {
           if (r.error || !r.reply) return; // an answer the codec rejects is no acceptance either
           const reply = r.reply;
           if (reply.ack) {
-            if ((reply.payload as { value: bigint }).value === 0n) throw new CaseFailure(`${info.name} was acked with status 0 although ${gate} was not negotiated`);
+            if ((reply.payload as { value: bigint }).value === 0n)
+              throw new CaseFailure(`${info.name} was acked with status 0 although ${gate} was not negotiated`);
             return;
           }
-          if (reply.size !== 0) throw new CaseFailure(`${info.name} was answered with a ${reply.size}-byte body although ${gate} was not negotiated`);
+          if (reply.size !== 0)
+            throw new CaseFailure(
+              `${info.name} was answered with a ${reply.size}-byte body although ${gate} was not negotiated`,
+            );
         },
       };
       return [c];
@@ -71,11 +89,22 @@ function gatingCases(): ConformanceCase[] {
 }
 
 /** Requests without side effects and without a payload, answered with a body: check the reply header and size. */
-const SIDE_EFFECTS = new Set(['VHOST_USER_POSTCOPY_ADVISE', 'VHOST_USER_POSTCOPY_END', 'VHOST_USER_CHECK_DEVICE_STATE']);
+const SIDE_EFFECTS = new Set([
+  'VHOST_USER_POSTCOPY_ADVISE',
+  'VHOST_USER_POSTCOPY_END',
+  'VHOST_USER_CHECK_DEVICE_STATE',
+]);
 
 function replyCases(): ConformanceCase[] {
   return frontendMessages
-    .filter((m) => m.reply.kind === 'always' && m.request === null && m.reply.payload !== null && m.status === 'stable' && !SIDE_EFFECTS.has(m.name))
+    .filter(
+      (m) =>
+        m.reply.kind === 'always' &&
+        m.request === null &&
+        m.reply.payload !== null &&
+        m.status === 'stable' &&
+        !SIDE_EFFECTS.has(m.name),
+    )
     .map((info) => ({
       id: `replies/${short(info.name)}`,
       section: 'replies',
@@ -87,11 +116,13 @@ function replyCases(): ConformanceCase[] {
         const s = await ctx.open();
         await s.handshake({ owner: info.name !== 'VHOST_USER_GET_FEATURES' });
         for (const bit of info.protocolFeatures) s.requireProtocol(bit, PROTOCOL_FEATURE_NAMES[bit] ?? `bit ${bit}`);
-        for (const bit of info.virtioFeatures) if (!hasFeature(s.offer?.features ?? 0n, bit)) throw new CaseSkipped(`virtio bit ${bit} not offered`);
+        for (const bit of info.virtioFeatures)
+          if (!hasFeature(s.offer?.features ?? 0n, bit)) throw new CaseSkipped(`virtio bit ${bit} not offered`);
         const reply = await s.query({ name: info.name, payload: null } as RequestOf<'frontend'>);
         checkReplyHeader(reply.flags, info.name);
         const size = info.reply.payload?.size;
-        if (size !== null && size !== undefined && reply.size !== size) throw new CaseFailure(`${info.name} reply is ${reply.size} bytes, the table says ${size}`);
+        if (size !== null && size !== undefined && reply.size !== size)
+          throw new CaseFailure(`${info.name} reply is ${reply.size} bytes, the table says ${size}`);
         if (reply.ack) throw new CaseFailure(`${info.name} was answered with an ack instead of its body`);
       },
     }));
@@ -100,7 +131,10 @@ function replyCases(): ConformanceCase[] {
 export function checkReplyHeader(flags: number, name: string): void {
   // From the header table: version 1, REPLY set, NEED_REPLY clear, reserved bits zero.
   const expected = 0x1 | 0x4;
-  if (flags !== expected) throw new CaseFailure(`the reply to ${name} has flags 0x${flags.toString(16)}, expected version 1 with only the reply bit (0x${expected.toString(16)})`);
+  if (flags !== expected)
+    throw new CaseFailure(
+      `the reply to ${name} has flags 0x${flags.toString(16)}, expected version 1 with only the reply bit (0x${expected.toString(16)})`,
+    );
 }
 
 /** How to send each ack-kind request validly (the prerequisites are behaviour, not table data). */
@@ -112,16 +146,33 @@ async function withRing(s: Session): Promise<void> {
 }
 
 const ACK_BUILDERS: Record<string, AckBuilder> = {
-  VHOST_USER_SET_FEATURES: async (s) => ({ message: { name: 'VHOST_USER_SET_FEATURES', payload: { value: s.offer?.features ?? 0n } } }),
+  VHOST_USER_SET_FEATURES: async (s) => ({
+    message: { name: 'VHOST_USER_SET_FEATURES', payload: { value: s.offer?.features ?? 0n } },
+  }),
   VHOST_USER_SET_MEM_TABLE: async (s) => {
     await s.setFeatures();
     const memory = await s.shareMemory(1 << 21, 'none');
-    return { message: { name: 'VHOST_USER_SET_MEM_TABLE', payload: { regions: [memory.memoryRegion] } }, fds: [memory.fd] };
+    return {
+      message: { name: 'VHOST_USER_SET_MEM_TABLE', payload: { regions: [memory.memoryRegion] } },
+      fds: [memory.fd],
+    };
   },
-  VHOST_USER_SET_VRING_NUM: async (s) => (await withRing(s), { message: { name: 'VHOST_USER_SET_VRING_NUM', payload: { index: 0, num: 64 } } }),
-  VHOST_USER_SET_VRING_BASE: async (s) => (await withRing(s), { message: { name: 'VHOST_USER_SET_VRING_BASE', payload: { index: 0, num: 0 } } }),
-  VHOST_USER_SET_VRING_CALL: async (s) => (await withRing(s), { message: { name: 'VHOST_USER_SET_VRING_CALL', payload: { value: 0n } }, fds: [s.own(new EventFd()).fd] }),
-  VHOST_USER_SET_VRING_ERR: async (s) => (await withRing(s), { message: { name: 'VHOST_USER_SET_VRING_ERR', payload: { value: 0n } }, fds: [s.own(new EventFd()).fd] }),
+  VHOST_USER_SET_VRING_NUM: async (s) => (
+    await withRing(s),
+    { message: { name: 'VHOST_USER_SET_VRING_NUM', payload: { index: 0, num: 64 } } }
+  ),
+  VHOST_USER_SET_VRING_BASE: async (s) => (
+    await withRing(s),
+    { message: { name: 'VHOST_USER_SET_VRING_BASE', payload: { index: 0, num: 0 } } }
+  ),
+  VHOST_USER_SET_VRING_CALL: async (s) => (
+    await withRing(s),
+    { message: { name: 'VHOST_USER_SET_VRING_CALL', payload: { value: 0n } }, fds: [s.own(new EventFd()).fd] }
+  ),
+  VHOST_USER_SET_VRING_ERR: async (s) => (
+    await withRing(s),
+    { message: { name: 'VHOST_USER_SET_VRING_ERR', payload: { value: 0n } }, fds: [s.own(new EventFd()).fd] }
+  ),
   VHOST_USER_SET_VRING_ENABLE: async (s) => {
     await withRing(s);
     await s.setupRing(0);
@@ -176,7 +227,9 @@ function noReplyCases(): ConformanceCase[] {
         const s = await ctx.open();
         await s.handshake({ owner: false });
         // Send it again (REPLY_ACK now selected): the next message must answer the barrier.
-        s.probe.send({ name: info.name, payload: zeroRequest(info)?.payload ?? null } as RequestOf<'frontend'>, { needReply: false });
+        s.probe.send({ name: info.name, payload: zeroRequest(info)?.payload ?? null } as RequestOf<'frontend'>, {
+          needReply: false,
+        });
         if (info.name === 'VHOST_USER_SET_PROTOCOL_FEATURES') s.probe.protocolFeatures = 0n;
         await s.barrier(info.name);
       },
@@ -200,7 +253,10 @@ function invalidFdCases(): ConformanceCase[] {
           await s.handshake();
           await withRing(s);
           if (info.name === 'VHOST_USER_SET_VRING_KICK') await s.setupRing(0, { kick: false });
-          await s.ack({ name: info.name, payload: { value: BigInt(VHOST_USER_VRING_NOFD_MASK) } } as RequestOf<'frontend'>);
+          await s.ack({
+            name: info.name,
+            payload: { value: BigInt(VHOST_USER_VRING_NOFD_MASK) },
+          } as RequestOf<'frontend'>);
         },
       },
       {
@@ -244,7 +300,9 @@ function preconditionCases(): ConformanceCase[] {
         const s = await ctx.open();
         // handshake() sends exactly these messages, and SET_FEATURES only later.
         const offer = await s.handshake({ owner: false });
-        for (const name of p.messages) if (!hasFeature(offer.features, VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES)) throw new CaseSkipped(`no protocol features offered, so ${name} is not allowed`);
+        for (const name of p.messages)
+          if (!hasFeature(offer.features, VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES))
+            throw new CaseSkipped(`no protocol features offered, so ${name} is not allowed`);
         await s.barrier(p.messages.join(', '));
         await s.ack({ name: 'VHOST_USER_SET_OWNER', payload: null });
         await s.setFeatures();
@@ -253,5 +311,12 @@ function preconditionCases(): ConformanceCase[] {
 }
 
 export function derivedCases(): ConformanceCase[] {
-  return [...preconditionCases(), ...replyCases(), ...noReplyCases(), ...replyAckCases(), ...invalidFdCases(), ...gatingCases()];
+  return [
+    ...preconditionCases(),
+    ...replyCases(),
+    ...noReplyCases(),
+    ...replyAckCases(),
+    ...invalidFdCases(),
+    ...gatingCases(),
+  ];
 }

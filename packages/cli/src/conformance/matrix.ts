@@ -21,18 +21,43 @@ export function sectionCell(outcomes: Outcome[]): Cell {
 
 const ORDER: Record<MatrixRow['mode'], string[]> = { backend: SECTION_ORDER, frontend: FRONTEND_SECTION_ORDER };
 
-export function matrixRow(implementation: string, version: string, results: readonly CaseResult[], device?: string, mode: MatrixRow['mode'] = 'backend'): MatrixRow {
+export function matrixRow(
+  implementation: string,
+  version: string,
+  results: readonly CaseResult[],
+  device?: string,
+  mode: MatrixRow['mode'] = 'backend',
+): MatrixRow {
   const sections: MatrixRow['sections'] = {};
   for (const section of ORDER[mode]) {
     const rs = results.filter((r) => r.section === section);
     if (rs.length === 0) continue;
     const count = (o: Outcome) => rs.filter((r) => r.outcome === o).length;
-    sections[section] = { cell: sectionCell(rs.map((r) => r.outcome)), pass: count('pass'), fail: count('fail'), knownDivergence: count('known-divergence'), skip: count('skip'), failing: rs.filter((r) => r.outcome === 'fail').map((r) => `${r.level} ${r.id}`) };
+    sections[section] = {
+      cell: sectionCell(rs.map((r) => r.outcome)),
+      pass: count('pass'),
+      fail: count('fail'),
+      knownDivergence: count('known-divergence'),
+      skip: count('skip'),
+      failing: rs.filter((r) => r.outcome === 'fail').map((r) => `${r.level} ${r.id}`),
+    };
   }
-  return { implementation, version, mode, device, sections, mustHold: results.every((r) => r.level !== 'MUST' || r.outcome !== 'fail') };
+  return {
+    implementation,
+    version,
+    mode,
+    device,
+    sections,
+    mustHold: results.every((r) => r.level !== 'MUST' || r.outcome !== 'fail'),
+  };
 }
 
-const SYMBOL: Record<Cell, string> = { pass: '✔ pass', fail: '✘ fail', 'known-divergence': '≈ known divergence', skip: '– not run' };
+const SYMBOL: Record<Cell, string> = {
+  pass: '✔ pass',
+  fail: '✘ fail',
+  'known-divergence': '≈ known divergence',
+  skip: '– not run',
+};
 
 const HEADING: Record<MatrixRow['mode'], string> = {
   backend: 'Back-ends (the suite drives them as a front-end: <code>--backend</code>)',

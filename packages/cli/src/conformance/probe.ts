@@ -3,11 +3,24 @@
  * asks for (including malformed ones) and reports what comes back, a close, or silence. Unlike
  * the transport's Connection it enforces nothing, so the peer's behaviour is what is observed.
  */
-import { MessageFramer, decode, encode, type DecodedReply, type OutgoingMessage, type RequestOf } from '@vhost-user/codec';
+import {
+  MessageFramer,
+  decode,
+  encode,
+  type DecodedReply,
+  type OutgoingMessage,
+  type RequestOf,
+} from '@vhost-user/codec';
 import { UnixSocket, closeFds, isErrno } from '@vhost-user/transport';
 
 export type Received =
-  | { kind: 'message'; bytes: Uint8Array; fds: number[]; reply: DecodedReply<'frontend'> | undefined; error: Error | undefined }
+  | {
+      kind: 'message';
+      bytes: Uint8Array;
+      fds: number[];
+      reply: DecodedReply<'frontend'> | undefined;
+      error: Error | undefined;
+    }
   | { kind: 'closed' }
   | { kind: 'timeout' };
 
@@ -31,7 +44,11 @@ export class Probe {
       try {
         return new Probe(UnixSocket.connect(path));
       } catch (error) {
-        if (!(isErrno(error, 'ECONNREFUSED') || isErrno(error, 'ENOENT') || isErrno(error, 'EAGAIN')) || Date.now() > deadline) throw error;
+        if (
+          !(isErrno(error, 'ECONNREFUSED') || isErrno(error, 'ENOENT') || isErrno(error, 'EAGAIN')) ||
+          Date.now() > deadline
+        )
+          throw error;
         await new Promise((r) => setTimeout(r, 20));
       }
     }
@@ -98,7 +115,11 @@ export class Probe {
 
   /** Encodes and sends a request; the caller keeps its fds. */
   send(message: RequestOf<'frontend'>, options: { needReply?: boolean; fds?: readonly number[] } = {}): void {
-    const bytes = encode('frontend', { ...message, needReply: options.needReply ?? false } as OutgoingMessage<'frontend'>, { protocolFeatures: this.protocolFeatures });
+    const bytes = encode(
+      'frontend',
+      { ...message, needReply: options.needReply ?? false } as OutgoingMessage<'frontend'>,
+      { protocolFeatures: this.protocolFeatures },
+    );
     this.socket.send(bytes, options.fds ?? []);
   }
 

@@ -18,8 +18,15 @@ export function summary(results: readonly CaseResult[]): Record<string, number> 
 
 export function resultLine(r: CaseResult, colour: boolean): string {
   const s = style(colour);
-  const mark = { pass: s.green('pass'), fail: r.level === 'MUST' ? s.red('FAIL') : s.yellow('fail'), skip: 'skip', 'known-divergence': s.yellow('known') }[r.outcome];
-  const extra = [r.detail, r.divergence ? `divergence: ${r.divergence.summary} (${r.divergence.links[0]})` : undefined].filter(Boolean).join(' — ');
+  const mark = {
+    pass: s.green('pass'),
+    fail: r.level === 'MUST' ? s.red('FAIL') : s.yellow('fail'),
+    skip: 'skip',
+    'known-divergence': s.yellow('known'),
+  }[r.outcome];
+  const extra = [r.detail, r.divergence ? `divergence: ${r.divergence.summary} (${r.divergence.links[0]})` : undefined]
+    .filter(Boolean)
+    .join(' — ');
   return `${mark.padEnd(colour ? 14 : 5)} ${r.level.padEnd(6)} ${r.id}${extra ? `  ${extra}` : ''}`;
 }
 
@@ -29,9 +36,15 @@ export function textReport(results: readonly CaseResult[], colour: boolean): str
 }
 
 export function junitReport(implementation: string, results: readonly CaseResult[]): string {
-  return junit(`vhost-user conformance ${implementation}`, results.map((r) => ({
-    name: `${r.level} ${r.id}`,
-    classname: `conformance.${r.section}`,
-    failures: r.outcome === 'fail' ? [{ message: r.detail ?? 'failed', body: `${r.title}\n${r.anchor}\n${r.detail ?? ''}` }] : [],
-  })));
+  return junit(
+    `vhost-user conformance ${implementation}`,
+    results.map((r) => ({
+      name: `${r.level} ${r.id}`,
+      classname: `conformance.${r.section}`,
+      failures:
+        r.outcome === 'fail'
+          ? [{ message: r.detail ?? 'failed', body: `${r.title}\n${r.anchor}\n${r.detail ?? ''}` }]
+          : [],
+    })),
+  );
 }

@@ -26,7 +26,10 @@ class SpawnedPeer {
   private child: ChildProcess | undefined;
   log = '';
 
-  constructor(private readonly command: string, private readonly socket: string) {}
+  constructor(
+    private readonly command: string,
+    private readonly socket: string,
+  ) {}
 
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
@@ -71,7 +74,8 @@ class SpawnedPeer {
 
 export async function runCases(cases: readonly ConformanceCase[], options: RunOptions): Promise<CaseResult[]> {
   const device = options.device === undefined ? undefined : DEVICES[options.device];
-  if (options.device !== undefined && !device) throw new Error(`unknown device ${options.device} (known: ${Object.keys(DEVICES).join(', ')})`);
+  if (options.device !== undefined && !device)
+    throw new Error(`unknown device ${options.device} (known: ${Object.keys(DEVICES).join(', ')})`);
   const timeoutMs = options.timeoutMs ?? 2000;
   const peer = options.spawn ? new SpawnedPeer(options.spawn, options.socket) : undefined;
   const results: CaseResult[] = [];
@@ -101,10 +105,19 @@ export async function runCases(cases: readonly ConformanceCase[], options: RunOp
       await peer?.settle(100);
       const divergence = options.expectations?.divergenceFor(c.id);
       if (divergence && outcome === 'fail') outcome = 'known-divergence';
-      const result: CaseResult = { id: c.id, section: c.section, anchor: c.anchor, level: c.level, title: c.title, outcome, ms: Date.now() - started };
+      const result: CaseResult = {
+        id: c.id,
+        section: c.section,
+        anchor: c.anchor,
+        level: c.level,
+        title: c.title,
+        outcome,
+        ms: Date.now() - started,
+      };
       if (detail) result.detail = detail;
       if (divergence) result.divergence = { summary: divergence.summary, links: divergence.links };
-      if (divergence && outcome === 'pass') result.detail = 'recorded divergence not seen: the expectation may be stale';
+      if (divergence && outcome === 'pass')
+        result.detail = 'recorded divergence not seen: the expectation may be stale';
       results.push(result);
       options.onResult?.(result);
     }

@@ -29,7 +29,10 @@ export class CaseSkipped extends Error {}
 /** What a case that threw means: skipped, a broken rule, or an unexpected error (also a failure). */
 export function outcomeOfError(error: unknown): { outcome: 'skip' | 'fail'; detail: string } {
   if (error instanceof CaseSkipped) return { outcome: 'skip', detail: error.message };
-  return { outcome: 'fail', detail: error instanceof CaseFailure ? error.message : `error: ${(error as Error).message}` };
+  return {
+    outcome: 'fail',
+    detail: error instanceof CaseFailure ? error.message : `error: ${(error as Error).message}`,
+  };
 }
 
 export type Reply = DecodedReply<'frontend'>;
@@ -42,7 +45,14 @@ export interface Offer {
 const F_PROTOCOL = VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES;
 
 /** The protocol features the suite knows how to drive (it implements their messages). */
-export const SUITE_PROTOCOL_FEATURES = featureMask(ProtocolFeature.MQ, ProtocolFeature.REPLY_ACK, ProtocolFeature.CONFIG, ProtocolFeature.CONFIGURE_MEM_SLOTS, ProtocolFeature.RESET_DEVICE, ProtocolFeature.STATUS);
+export const SUITE_PROTOCOL_FEATURES = featureMask(
+  ProtocolFeature.MQ,
+  ProtocolFeature.REPLY_ACK,
+  ProtocolFeature.CONFIG,
+  ProtocolFeature.CONFIGURE_MEM_SLOTS,
+  ProtocolFeature.RESET_DEVICE,
+  ProtocolFeature.STATUS,
+);
 
 export interface RingHandle {
   index: number;
@@ -64,7 +74,10 @@ export interface DeviceProfile {
   /** The ring the request goes to. */
   queue: number;
   /** Buffers of one request in guest memory; `marker` is a writable buffer the device fills (blk). */
-  request(memory: FrontendGuestMemory): { buffers: { addr: number; length: number; writable: boolean }[]; marker?: { addr: number; length: number } };
+  request(memory: FrontendGuestMemory): {
+    buffers: { addr: number; length: number; writable: boolean }[];
+    marker?: { addr: number; length: number };
+  };
 }
 
 export const DEVICES: Record<string, DeviceProfile> = {
@@ -79,7 +92,14 @@ export const DEVICES: Record<string, DeviceProfile> = {
       memory.view(id, 20).fill(0);
       const status = memory.allocate(1);
       memory.view(status, 1).fill(0xff);
-      return { buffers: [{ addr: header, length: 16, writable: false }, { addr: id, length: 20, writable: true }, { addr: status, length: 1, writable: true }], marker: { addr: status, length: 1 } };
+      return {
+        buffers: [
+          { addr: header, length: 16, writable: false },
+          { addr: id, length: 20, writable: true },
+          { addr: status, length: 1, writable: true },
+        ],
+        marker: { addr: status, length: 1 },
+      };
     },
   },
   net: {
@@ -102,7 +122,11 @@ export class Session {
   readonly rings = new Map<number, RingHandle>();
   private readonly owned: { close(): void }[] = [];
 
-  constructor(readonly probe: Probe, readonly device: DeviceProfile | undefined, readonly timeoutMs: number) {}
+  constructor(
+    readonly probe: Probe,
+    readonly device: DeviceProfile | undefined,
+    readonly timeoutMs: number,
+  ) {}
 
   get protocolFeatures(): bigint {
     return this.probe.protocolFeatures;
@@ -133,7 +157,10 @@ export class Session {
     this.probe.send(message, { ...options, needReply: acked });
     if (acked) {
       const reply = await this.expectReply(message.name);
-      if (!reply.ack) throw new CaseFailure(`${message.name} with need_reply was answered with a ${reply.size}-byte body, not an 8-byte ack`);
+      if (!reply.ack)
+        throw new CaseFailure(
+          `${message.name} with need_reply was answered with a ${reply.size}-byte body, not an 8-byte ack`,
+        );
       const status = (reply.payload as { value: bigint }).value;
       if (status !== 0n) throw new CaseFailure(`${message.name} was refused (ack status ${status})`);
       return;
@@ -148,7 +175,8 @@ export class Session {
     if (r.kind === 'closed') throw new CaseFailure(`the peer closed the connection after ${after}`);
     if (r.kind === 'timeout') throw new CaseFailure(`no answer to GET_FEATURES after ${after}`);
     const reply = replyOrFail(r, 'VHOST_USER_GET_FEATURES', after);
-    if (reply.name !== 'VHOST_USER_GET_FEATURES') throw new CaseFailure(`expected the GET_FEATURES reply after ${after}, got ${reply.name}`);
+    if (reply.name !== 'VHOST_USER_GET_FEATURES')
+      throw new CaseFailure(`expected the GET_FEATURES reply after ${after}, got ${reply.name}`);
   }
 
   /** GET_FEATURES, then GET/SET_PROTOCOL_FEATURES (the given bits among those offered), SET_OWNER. */
@@ -169,7 +197,8 @@ export class Session {
   }
 
   requireProtocol(bit: number, what: string): void {
-    if (!this.offer || !hasFeature(this.offer.protocolFeatures, bit)) throw new CaseSkipped(`the peer does not offer ${what}`);
+    if (!this.offer || !hasFeature(this.offer.protocolFeatures, bit))
+      throw new CaseSkipped(`the peer does not offer ${what}`);
     if (!hasFeature(this.probe.protocolFeatures, bit)) throw new CaseSkipped(`${what} was not selected`);
   }
 
@@ -182,7 +211,13 @@ export class Session {
   async setFeatures(options: { protocolBit?: boolean } = {}): Promise<bigint> {
     const offered = this.offer?.features ?? 0n;
     // Packed rings and the event index change the ring layout; the suite drives plain split rings.
-    let mask = offered & ~featureMask(VirtioFeature.VIRTIO_F_RING_PACKED, VirtioFeature.VIRTIO_F_EVENT_IDX, VirtioFeature.VIRTIO_F_INDIRECT_DESC);
+    let mask =
+      offered &
+      ~featureMask(
+        VirtioFeature.VIRTIO_F_RING_PACKED,
+        VirtioFeature.VIRTIO_F_EVENT_IDX,
+        VirtioFeature.VIRTIO_F_INDIRECT_DESC,
+      );
     if (options.protocolBit === false) mask &= ~featureMask(F_PROTOCOL);
     await this.ack({ name: 'VHOST_USER_SET_FEATURES', payload: { value: mask } });
     return mask;
@@ -193,12 +228,19 @@ export class Session {
     const memory = new FrontendGuestMemory({ size, guestBase: 0 });
     this.owned.push(memory);
     this.memory = memory;
-    if (via === 'table') await this.ack({ name: 'VHOST_USER_SET_MEM_TABLE', payload: { regions: [memory.memoryRegion as MemoryRegion] } }, { fds: [memory.fd] });
+    if (via === 'table')
+      await this.ack(
+        { name: 'VHOST_USER_SET_MEM_TABLE', payload: { regions: [memory.memoryRegion as MemoryRegion] } },
+        { fds: [memory.fd] },
+      );
     return memory;
   }
 
   /** SET_VRING_NUM/BASE/ADDR/CALL and (unless kick: false) SET_VRING_KICK. */
-  async setupRing(index: number, options: { size?: number; base?: number; kick?: boolean; reuse?: RingHandle } = {}): Promise<RingHandle> {
+  async setupRing(
+    index: number,
+    options: { size?: number; base?: number; kick?: boolean; reuse?: RingHandle } = {},
+  ): Promise<RingHandle> {
     const memory = this.memory;
     if (!memory) throw new Error('setupRing before shareMemory');
     const size = options.reuse?.size ?? options.size ?? 64;
@@ -222,7 +264,17 @@ export class Session {
     }
     await this.ack({ name: 'VHOST_USER_SET_VRING_NUM', payload: { index, num: size } });
     await this.ack({ name: 'VHOST_USER_SET_VRING_BASE', payload: { index, num: options.base ?? ring.availIdx } });
-    await this.ack({ name: 'VHOST_USER_SET_VRING_ADDR', payload: { index, flags: 0, descriptor: BigInt(memory.userAddrOf(ring.desc)), used: BigInt(memory.userAddrOf(ring.used)), available: BigInt(memory.userAddrOf(ring.avail)), log: 0n } });
+    await this.ack({
+      name: 'VHOST_USER_SET_VRING_ADDR',
+      payload: {
+        index,
+        flags: 0,
+        descriptor: BigInt(memory.userAddrOf(ring.desc)),
+        used: BigInt(memory.userAddrOf(ring.used)),
+        available: BigInt(memory.userAddrOf(ring.avail)),
+        log: 0n,
+      },
+    });
     await this.ack({ name: 'VHOST_USER_SET_VRING_CALL', payload: { value: BigInt(index) } }, { fds: [ring.call.fd] });
     this.rings.set(index, ring);
     if (options.kick ?? true) await this.kickFd(ring);
@@ -232,7 +284,10 @@ export class Session {
   async kickFd(ring: RingHandle): Promise<void> {
     ring.kick?.close();
     ring.kick = this.own(new EventFd());
-    await this.ack({ name: 'VHOST_USER_SET_VRING_KICK', payload: { value: BigInt(ring.index) } }, { fds: [ring.kick.fd] });
+    await this.ack(
+      { name: 'VHOST_USER_SET_VRING_KICK', payload: { value: BigInt(ring.index) } },
+      { fds: [ring.kick.fd] },
+    );
   }
 
   async enable(index: number, on = true): Promise<void> {
@@ -266,10 +321,18 @@ export class Session {
     const head = ring.descNext;
     buffers.forEach((b, i) => {
       const slot = (head + i) % ring.size;
-      const d = new DataView(memory.bytes.buffer, memory.offsetOf(ring.desc + slot * SPLIT_DESC.size, SPLIT_DESC.size), SPLIT_DESC.size);
+      const d = new DataView(
+        memory.bytes.buffer,
+        memory.offsetOf(ring.desc + slot * SPLIT_DESC.size, SPLIT_DESC.size),
+        SPLIT_DESC.size,
+      );
       d.setBigUint64(SPLIT_DESC.addr, BigInt(b.addr), true);
       d.setUint32(SPLIT_DESC.len, b.length, true);
-      d.setUint16(SPLIT_DESC.flags, (b.writable ? SPLIT_RING.VIRTQ_DESC_F_WRITE : 0) | (i < buffers.length - 1 ? SPLIT_RING.VIRTQ_DESC_F_NEXT : 0), true);
+      d.setUint16(
+        SPLIT_DESC.flags,
+        (b.writable ? SPLIT_RING.VIRTQ_DESC_F_WRITE : 0) | (i < buffers.length - 1 ? SPLIT_RING.VIRTQ_DESC_F_NEXT : 0),
+        true,
+      );
       d.setUint16(SPLIT_DESC.next, (slot + 1) % ring.size, true);
     });
     ring.descNext = (head + buffers.length) % ring.size;
@@ -311,10 +374,15 @@ export class Session {
 
 export function replyOrFail(r: Received, name: string, after?: string): Reply {
   const context = after ? ` (after ${after})` : '';
-  if (r.kind === 'closed') throw new CaseFailure(`the peer closed the connection instead of answering ${name}${context}`);
+  if (r.kind === 'closed')
+    throw new CaseFailure(`the peer closed the connection instead of answering ${name}${context}`);
   if (r.kind === 'timeout') throw new CaseFailure(`no reply to ${name}${context}`);
-  if (r.error || !r.reply) throw new CaseFailure(`a bad reply to ${name}${context}: ${r.error?.message ?? 'not a reply'}`);
-  if (r.reply.name !== name) throw new CaseFailure(`expected the reply to ${name}${context}, got ${r.reply.name}${r.reply.ack ? ' (an ack)' : ''}`);
+  if (r.error || !r.reply)
+    throw new CaseFailure(`a bad reply to ${name}${context}: ${r.error?.message ?? 'not a reply'}`);
+  if (r.reply.name !== name)
+    throw new CaseFailure(
+      `expected the reply to ${name}${context}, got ${r.reply.name}${r.reply.ack ? ' (an ack)' : ''}`,
+    );
   return r.reply;
 }
 

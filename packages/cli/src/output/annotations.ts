@@ -10,9 +10,15 @@ function escapeProperty(text: string): string {
 }
 
 /** `::error file=...,line=...,col=...,title=...::message`; no file for places outside the work tree. */
-export function annotation(level: 'error' | 'warning' | 'notice', title: string, message: string, loc: SourceLocation | undefined): string {
+export function annotation(
+  level: 'error' | 'warning' | 'notice',
+  title: string,
+  message: string,
+  loc: SourceLocation | undefined,
+): string {
   const props: string[] = [];
-  if (loc && !loc.file.includes(':')) props.push(`file=${escapeProperty(loc.file)}`, `line=${loc.line}`, `col=${loc.column}`);
+  if (loc && !loc.file.includes(':'))
+    props.push(`file=${escapeProperty(loc.file)}`, `line=${loc.line}`, `col=${loc.column}`);
   props.push(`title=${escapeProperty(title)}`);
   const where = loc && loc.file.includes(':') ? `${loc.file}:${loc.line}: ` : '';
   return `::${level} ${props.join(',')}::${escapeData(where + message)}`;

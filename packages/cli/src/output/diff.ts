@@ -41,7 +41,11 @@ function verdictTag(c: Change, s: Style): string {
 export function diffText(cmp: Comparison, s: Style): string {
   const { diff } = cmp;
   const n = counts(diff.changes);
-  const lines = [s.bold(`Changes from ${cmp.fromLabel} to ${cmp.toLabel}: ${n.total} (${n.breaking} breaking, ${n.approved} of them approved)`)];
+  const lines = [
+    s.bold(
+      `Changes from ${cmp.fromLabel} to ${cmp.toLabel}: ${n.total} (${n.breaking} breaking, ${n.approved} of them approved)`,
+    ),
+  ];
   for (const [entity, list] of groupByEntity(diff.changes)) {
     lines.push('', s.bold(ENTITY_TITLES[entity]));
     for (const c of list) {
@@ -60,17 +64,31 @@ export function cell(text: string): string {
 
 function verdictCell(c: Change): string {
   if (!c.breaking) return '';
-  return c.approved ? `approved \`${c.rule}\` (${c.category}): ${cell(c.approved.reason)}` : `**breaking** \`${c.rule}\` (${c.category})`;
+  return c.approved
+    ? `approved \`${c.rule}\` (${c.category}): ${cell(c.approved.reason)}`
+    : `**breaking** \`${c.rule}\` (${c.category})`;
 }
 
 export function diffMarkdown(cmp: Comparison, headingLevel = 2): string {
   const h = '#'.repeat(headingLevel);
   const n = counts(cmp.diff.changes);
-  const lines = [`${h} Changes from ${cmp.fromLabel} to ${cmp.toLabel}`, '', `${n.total} change(s), ${n.breaking} breaking (${n.approved} approved).`];
+  const lines = [
+    `${h} Changes from ${cmp.fromLabel} to ${cmp.toLabel}`,
+    '',
+    `${n.total} change(s), ${n.breaking} breaking (${n.approved} approved).`,
+  ];
   for (const [entity, list] of groupByEntity(cmp.diff.changes)) {
-    lines.push('', `${h}# ${ENTITY_TITLES[entity]}`, '', '| | item | change | verdict | where |', '| --- | --- | --- | --- | --- |');
+    lines.push(
+      '',
+      `${h}# ${ENTITY_TITLES[entity]}`,
+      '',
+      '| | item | change | verdict | where |',
+      '| --- | --- | --- | --- | --- |',
+    );
     for (const c of list) {
-      lines.push(`| ${c.kind} | \`${cell(c.name)}\` | ${cell(c.summary)} | ${verdictCell(c)} | ${c.loc ? `\`${formatLocation(c.loc)}\`` : ''} |`);
+      lines.push(
+        `| ${c.kind} | \`${cell(c.name)}\` | ${cell(c.summary)} | ${verdictCell(c)} | ${c.loc ? `\`${formatLocation(c.loc)}\`` : ''} |`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;

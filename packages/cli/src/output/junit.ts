@@ -6,12 +6,19 @@ export interface JunitCase {
 }
 
 export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
+  return text.replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c,
+  );
 }
 
 export function junit(suite: string, cases: JunitCase[]): string {
   const failures = cases.reduce((n, c) => n + (c.failures.length > 0 ? 1 : 0), 0);
-  const lines = [`<?xml version="1.0" encoding="UTF-8"?>`, `<testsuites name="${escapeXml(suite)}" tests="${cases.length}" failures="${failures}">`, `  <testsuite name="${escapeXml(suite)}" tests="${cases.length}" failures="${failures}">`];
+  const lines = [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<testsuites name="${escapeXml(suite)}" tests="${cases.length}" failures="${failures}">`,
+    `  <testsuite name="${escapeXml(suite)}" tests="${cases.length}" failures="${failures}">`,
+  ];
   for (const c of cases) {
     const open = `    <testcase name="${escapeXml(c.name)}" classname="${escapeXml(c.classname)}"`;
     if (c.failures.length === 0) {
@@ -19,7 +26,8 @@ export function junit(suite: string, cases: JunitCase[]): string {
       continue;
     }
     lines.push(`${open}>`);
-    for (const f of c.failures) lines.push(`      <failure message="${escapeXml(f.message)}">${escapeXml(f.body)}</failure>`);
+    for (const f of c.failures)
+      lines.push(`      <failure message="${escapeXml(f.message)}">${escapeXml(f.body)}</failure>`);
     lines.push('    </testcase>');
   }
   lines.push('  </testsuite>', '</testsuites>');

@@ -10,5 +10,11 @@ export interface Style {
 const wrap = (on: boolean, code: number) => (s: string) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
 
 export function style(colour: boolean): Style {
-  return { red: wrap(colour, 31), green: wrap(colour, 32), yellow: wrap(colour, 33), dim: wrap(colour, 2), bold: wrap(colour, 1) };
+  return {
+    red: wrap(colour, 31),
+    green: wrap(colour, 32),
+    yellow: wrap(colour, 33),
+    dim: wrap(colour, 2),
+    bold: wrap(colour, 1),
+  };
 }

@@ -19,7 +19,8 @@ export function plain(value: unknown): unknown {
   if (typeof value === 'bigint') return `0x${value.toString(16)}`;
   if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
   if (Array.isArray(value)) return value.map(plain);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
   return value;
 }
 
@@ -55,5 +56,14 @@ export function describe(message: AnyMessage, fds: number): string {
 }
 
 export function toJson(message: AnyMessage, fds: number): Record<string, unknown> {
-  return { name: message.name, id: message.id, kind: message.kind === 'reply' ? (message.ack ? 'ack' : 'reply') : 'request', flags: message.flags, flagNames: flagNames(message.flags), size: message.size, payload: plain(message.payload), fds };
+  return {
+    name: message.name,
+    id: message.id,
+    kind: message.kind === 'reply' ? (message.ack ? 'ack' : 'reply') : 'request',
+    flags: message.flags,
+    flagNames: flagNames(message.flags),
+    size: message.size,
+    payload: plain(message.payload),
+    fds,
+  };
 }

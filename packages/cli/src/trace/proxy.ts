@@ -22,7 +22,11 @@ export interface TraceOptions {
 export type Direction = 'front>back' | 'back>front' | 'backch:back>front' | 'backch:front>back';
 
 /** One direction of a stream: framed reads so fds stay with their message, then whole messages. */
-export function pipeMessages(from: UnixSocket, onMessage: (bytes: Uint8Array, fds: number[]) => void, onClose: () => void): void {
+export function pipeMessages(
+  from: UnixSocket,
+  onMessage: (bytes: Uint8Array, fds: number[]) => void,
+  onClose: () => void,
+): void {
   const framer = new MessageFramer({ maxPayloadSize: 1 << 20 });
   let headerLeft: number = HEADER.size;
   let payloadLeft = 0;
@@ -91,23 +95,35 @@ export class Tracer {
       back.close();
       this.onSessionEnd?.();
     };
-    pipeMessages(front, (bytes, fds) => {
-      let forward = fds;
-      const id = new DataView(bytes.buffer, bytes.byteOffset).getUint32(HEADER.requestOffset, true);
-      if (id === messageInfo('frontend', 'VHOST_USER_SET_BACKEND_REQ_FD')?.id && fds.length === 1 && !(new DataView(bytes.buffer, bytes.byteOffset).getUint32(HEADER.flagsOffset, true) & HEADER.replyFlag)) {
-        forward = [this.relayBackendChannel(fds[0] as number, checker)];
-        fds = [fds[0] as number];
-      }
-      this.show('front>back', 'frontend', bytes, fds.length, checker);
-      this.send(back, bytes, forward);
-      // Our copies: the back-end has its own now (the back-end channel's front end stays with the relay).
-      closeFds(forward === fds ? fds : forward);
-    }, end);
-    pipeMessages(back, (bytes, fds) => {
-      this.show('back>front', 'frontend', bytes, fds.length, checker);
-      this.send(front, bytes, fds);
-      closeFds(fds);
-    }, end);
+    pipeMessages(
+      front,
+      (bytes, fds) => {
+        let forward = fds;
+        const id = new DataView(bytes.buffer, bytes.byteOffset).getUint32(HEADER.requestOffset, true);
+        if (
+          id === messageInfo('frontend', 'VHOST_USER_SET_BACKEND_REQ_FD')?.id &&
+          fds.length === 1 &&
+          !(new DataView(bytes.buffer, bytes.byteOffset).getUint32(HEADER.flagsOffset, true) & HEADER.replyFlag)
+        ) {
+          forward = [this.relayBackendChannel(fds[0] as number, checker)];
+          fds = [fds[0] as number];
+        }
+        this.show('front>back', 'frontend', bytes, fds.length, checker);
+        this.send(back, bytes, forward);
+        // Our copies: the back-end has its own now (the back-end channel's front end stays with the relay).
+        closeFds(forward === fds ? fds : forward);
+      },
+      end,
+    );
+    pipeMessages(
+      back,
+      (bytes, fds) => {
+        this.show('back>front', 'frontend', bytes, fds.length, checker);
+        this.send(front, bytes, fds);
+        closeFds(fds);
+      },
+      end,
+    );
   }
 
   /** Puts the proxy between the back-end channel's two ends; returns the fd to give the back-end. */
@@ -115,16 +131,24 @@ export class Tracer {
     const [ours, theirs] = native.socketpair();
     const toFront = this.track(new UnixSocket(frontendEnd));
     const toBack = this.track(new UnixSocket(ours));
-    pipeMessages(toBack, (bytes, fds) => {
-      this.show('backch:back>front', 'backend', bytes, fds.length, checker);
-      this.send(toFront, bytes, fds);
-      closeFds(fds);
-    }, () => toFront.close());
-    pipeMessages(toFront, (bytes, fds) => {
-      this.show('backch:front>back', 'backend', bytes, fds.length, checker);
-      this.send(toBack, bytes, fds);
-      closeFds(fds);
-    }, () => toBack.close());
+    pipeMessages(
+      toBack,
+      (bytes, fds) => {
+        this.show('backch:back>front', 'backend', bytes, fds.length, checker);
+        this.send(toFront, bytes, fds);
+        closeFds(fds);
+      },
+      () => toFront.close(),
+    );
+    pipeMessages(
+      toFront,
+      (bytes, fds) => {
+        this.show('backch:front>back', 'backend', bytes, fds.length, checker);
+        this.send(toBack, bytes, fds);
+        closeFds(fds);
+      },
+      () => toBack.close(),
+    );
     return theirs;
   }
 
@@ -136,14 +160,23 @@ export class Tracer {
     }
   }
 
-  private show(direction: Direction, channel: Channel, bytes: Uint8Array, fds: number, checker: ViolationChecker): void {
+  private show(
+    direction: Direction,
+    channel: Channel,
+    bytes: Uint8Array,
+    fds: number,
+    checker: ViolationChecker,
+  ): void {
     const time = (((this.options.now ?? Date.now)() - this.started) / 1000).toFixed(3);
     let line: string;
     let record: Record<string, unknown>;
     let name: string | undefined;
     let problems: string[];
     try {
-      const message = decode(channel, bytes, { fds, protocolFeatures: checker.protocolFeatures }) as unknown as AnyMessage;
+      const message = decode(channel, bytes, {
+        fds,
+        protocolFeatures: checker.protocolFeatures,
+      }) as unknown as AnyMessage;
       name = message.name;
       problems = checker.check(direction, message);
       line = describe(message, fds);
@@ -157,8 +190,12 @@ export class Tracer {
     }
     this.violations += problems.length;
     if (this.options.filter && !(name && this.options.filter.some((f) => name === f || shortName(name) === f))) return;
-    if (this.options.json) this.options.out(JSON.stringify({ time: Number(time), direction, ...record, violations: problems }));
-    else this.options.out(`${time.padStart(9)} ${direction.padEnd(17)} ${line}${problems.map((p) => `\n          !! ${p}`).join('')}`);
+    if (this.options.json)
+      this.options.out(JSON.stringify({ time: Number(time), direction, ...record, violations: problems }));
+    else
+      this.options.out(
+        `${time.padStart(9)} ${direction.padEnd(17)} ${line}${problems.map((p) => `\n          !! ${p}`).join('')}`,
+      );
   }
 
   close(): void {

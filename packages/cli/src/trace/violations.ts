@@ -3,7 +3,14 @@
  * message tables), need_reply without REPLY_ACK, reply flags. Fd counts and sizes are checked by
  * the codec's decode.
  */
-import { HEADER, PROTOCOL_FEATURE_NAMES, ProtocolFeature, VirtioFeature, hasFeature, messageInfo, } from '@vhost-user/codec';
+import {
+  HEADER,
+  PROTOCOL_FEATURE_NAMES,
+  ProtocolFeature,
+  VirtioFeature,
+  hasFeature,
+  messageInfo,
+} from '@vhost-user/codec';
 import type { AnyMessage } from './describe.js';
 
 export class ViolationChecker {
@@ -17,20 +24,30 @@ export class ViolationChecker {
     if (!info) return problems;
     if (message.kind === 'reply') {
       if (message.flags & HEADER.needReplyFlag) problems.push('a reply with the need_reply bit set');
-      if (message.channel === 'frontend' && message.name === 'VHOST_USER_GET_FEATURES' && message.payload) this.offeredFeatures = (message.payload as { value: bigint }).value;
+      if (message.channel === 'frontend' && message.name === 'VHOST_USER_GET_FEATURES' && message.payload)
+        this.offeredFeatures = (message.payload as { value: bigint }).value;
       return problems;
     }
     for (const bit of info.protocolFeatures) {
-      if (!hasFeature(this.protocolFeatures, bit)) problems.push(`${message.name} sent before ${PROTOCOL_FEATURE_NAMES[bit] ?? `protocol bit ${bit}`} was negotiated`);
+      if (!hasFeature(this.protocolFeatures, bit))
+        problems.push(
+          `${message.name} sent before ${PROTOCOL_FEATURE_NAMES[bit] ?? `protocol bit ${bit}`} was negotiated`,
+        );
     }
     for (const bit of info.virtioFeatures) {
-      const mask = bit === VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES ? (this.offeredFeatures ?? 0n) : this.ackedFeatures;
-      if (!hasFeature(mask, bit)) problems.push(`${message.name} sent before virtio bit ${bit} was ${bit === VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES ? 'offered' : 'acked'}`);
+      const mask =
+        bit === VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES ? (this.offeredFeatures ?? 0n) : this.ackedFeatures;
+      if (!hasFeature(mask, bit))
+        problems.push(
+          `${message.name} sent before virtio bit ${bit} was ${bit === VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES ? 'offered' : 'acked'}`,
+        );
     }
     const replyAck = hasFeature(this.protocolFeatures, ProtocolFeature.REPLY_ACK);
-    if (message.needReply && !replyAck && message.name !== 'VHOST_USER_SET_PROTOCOL_FEATURES') problems.push('need_reply set without REPLY_ACK negotiated');
+    if (message.needReply && !replyAck && message.name !== 'VHOST_USER_SET_PROTOCOL_FEATURES')
+      problems.push('need_reply set without REPLY_ACK negotiated');
     if (message.channel === 'frontend' && direction === 'front>back') {
-      if (message.name === 'VHOST_USER_SET_PROTOCOL_FEATURES') this.protocolFeatures = (message.payload as { value: bigint }).value;
+      if (message.name === 'VHOST_USER_SET_PROTOCOL_FEATURES')
+        this.protocolFeatures = (message.payload as { value: bigint }).value;
       if (message.name === 'VHOST_USER_SET_FEATURES') this.ackedFeatures = (message.payload as { value: bigint }).value;
     }
     return problems;

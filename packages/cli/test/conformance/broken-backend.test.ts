@@ -35,7 +35,8 @@ describe('conformance: the broken back-end', () => {
         expect(caught?.outcome, caught?.detail).toBe('fail');
         // The same proxy with this bug still serves a plain data path for the cases the bug does
         // not touch, so the failure is the rule's and not a broken harness.
-        if (bug !== 'ignores-need-reply') expect(results.find((r) => r.id === 'rings/start-on-kick')?.outcome).toBe('pass');
+        if (bug !== 'ignores-need-reply')
+          expect(results.find((r) => r.id === 'rings/start-on-kick')?.outcome).toBe('pass');
       } finally {
         broken.close();
       }

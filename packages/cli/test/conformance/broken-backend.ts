@@ -20,7 +20,14 @@ export type Bug =
   /** GET_VRING_BASE resets the ring and reports 0. */
   | 'resets-on-get-vring-base';
 
-export const BUGS: Bug[] = ['ignores-need-reply', 'short-get-vring-base-reply', 'accepts-ungated', 'leaks-fds', 'enables-on-kick', 'resets-on-get-vring-base'];
+export const BUGS: Bug[] = [
+  'ignores-need-reply',
+  'short-get-vring-base-reply',
+  'accepts-ungated',
+  'leaks-fds',
+  'enables-on-kick',
+  'resets-on-get-vring-base',
+];
 
 const id = (name: string) => messageInfo('frontend', name)?.id as number;
 
@@ -30,7 +37,12 @@ export class BrokenBackend {
   private readonly leaked: number[] = [];
   private readonly sockets: UnixSocket[] = [];
 
-  constructor(readonly socket: string, innerSocket: string, image: string, readonly bug: Bug) {
+  constructor(
+    readonly socket: string,
+    innerSocket: string,
+    image: string,
+    readonly bug: Bug,
+  ) {
     this.backend = new VhostUserBackend(innerSocket, () => new BlkBackendDevice(image), { memoryBytes: 64 << 20 });
     this.listener = new UnixListener(socket, (front) => this.accept(front, innerSocket));
   }
@@ -40,42 +52,66 @@ export class BrokenBackend {
     this.sockets.push(front, back);
     let protocolFeatures = 0n;
     const reply = (message: OutgoingMessage<'frontend'>) => front.send(encode('frontend', message));
-    pipeMessages(front, (bytes, fds) => {
-      const m = decode('frontend', bytes, { strictHeader: false });
-      if (m.kind !== 'request') return;
-      const info = messageInfo('frontend', m.id);
-      if (m.name === 'VHOST_USER_SET_PROTOCOL_FEATURES') protocolFeatures = m.payload.value;
-      if (this.bug === 'accepts-ungated' && info && info.protocolFeatures.some((b) => !hasFeature(protocolFeatures, b))) {
-        closeFds(fds);
-        if (m.name === 'VHOST_USER_GET_QUEUE_NUM' || m.name === 'VHOST_USER_GET_MAX_MEM_SLOTS' || m.name === 'VHOST_USER_GET_STATUS') reply({ kind: 'reply', name: m.name, payload: { value: 1n } } as OutgoingMessage<'frontend'>);
-        else if (m.needReply) reply({ kind: 'reply', ack: true, name: m.name, payload: { value: 0n } });
-        return;
-      }
-      let forward = fds;
-      if (this.bug === 'leaks-fds' && info?.fds.request.rule === 'none' && fds.length > 0) {
-        this.leaked.push(...fds);
-        forward = [];
-      }
-      if (this.bug === 'ignores-need-reply' && m.needReply) new DataView(bytes.buffer, bytes.byteOffset).setUint32(HEADER.flagsOffset, HEADER.version, true);
-      back.send(bytes, forward);
-      if (forward === fds) closeFds(fds);
-      if (this.bug === 'enables-on-kick' && m.name === 'VHOST_USER_SET_VRING_KICK') {
-        back.send(encode('frontend', { name: 'VHOST_USER_SET_VRING_ENABLE', payload: { index: Number(m.payload.value & 0xffn), num: 1 } }));
-      }
-    }, () => front.close());
-    pipeMessages(back, (bytes, fds) => {
-      closeFds(fds);
-      const requestId = new DataView(bytes.buffer, bytes.byteOffset).getUint32(HEADER.requestOffset, true);
-      if (requestId === id('VHOST_USER_GET_VRING_BASE')) {
-        if (this.bug === 'short-get-vring-base-reply') {
-          const short = bytes.slice(0, HEADER.size + 4);
-          new DataView(short.buffer).setUint32(HEADER.sizeOffset, 4, true);
-          bytes = short;
+    pipeMessages(
+      front,
+      (bytes, fds) => {
+        const m = decode('frontend', bytes, { strictHeader: false });
+        if (m.kind !== 'request') return;
+        const info = messageInfo('frontend', m.id);
+        if (m.name === 'VHOST_USER_SET_PROTOCOL_FEATURES') protocolFeatures = m.payload.value;
+        if (
+          this.bug === 'accepts-ungated' &&
+          info &&
+          info.protocolFeatures.some((b) => !hasFeature(protocolFeatures, b))
+        ) {
+          closeFds(fds);
+          if (
+            m.name === 'VHOST_USER_GET_QUEUE_NUM' ||
+            m.name === 'VHOST_USER_GET_MAX_MEM_SLOTS' ||
+            m.name === 'VHOST_USER_GET_STATUS'
+          )
+            reply({ kind: 'reply', name: m.name, payload: { value: 1n } } as OutgoingMessage<'frontend'>);
+          else if (m.needReply) reply({ kind: 'reply', ack: true, name: m.name, payload: { value: 0n } });
+          return;
         }
-        if (this.bug === 'resets-on-get-vring-base' && bytes.length === HEADER.size + 8) new DataView(bytes.buffer, bytes.byteOffset).setUint32(HEADER.size + 4, 0, true);
-      }
-      front.send(bytes);
-    }, () => back.close());
+        let forward = fds;
+        if (this.bug === 'leaks-fds' && info?.fds.request.rule === 'none' && fds.length > 0) {
+          this.leaked.push(...fds);
+          forward = [];
+        }
+        if (this.bug === 'ignores-need-reply' && m.needReply)
+          new DataView(bytes.buffer, bytes.byteOffset).setUint32(HEADER.flagsOffset, HEADER.version, true);
+        back.send(bytes, forward);
+        if (forward === fds) closeFds(fds);
+        if (this.bug === 'enables-on-kick' && m.name === 'VHOST_USER_SET_VRING_KICK') {
+          back.send(
+            encode('frontend', {
+              name: 'VHOST_USER_SET_VRING_ENABLE',
+              payload: { index: Number(m.payload.value & 0xffn), num: 1 },
+            }),
+          );
+        }
+      },
+      () => front.close(),
+    );
+    pipeMessages(
+      back,
+      (bytes, fds) => {
+        closeFds(fds);
+        const requestId = new DataView(bytes.buffer, bytes.byteOffset).getUint32(HEADER.requestOffset, true);
+        if (requestId === id('VHOST_USER_GET_VRING_BASE')) {
+          if (this.bug === 'short-get-vring-base-reply') {
+            const short = bytes.slice(0, HEADER.size + 4);
+            new DataView(short.buffer).setUint32(HEADER.sizeOffset, 4, true);
+            bytes = short;
+          }
+          if (this.bug === 'resets-on-get-vring-base' && bytes.length === HEADER.size + 8)
+            new DataView(bytes.buffer, bytes.byteOffset).setUint32(HEADER.size + 4, 0, true);
+        }
+        front.send(bytes);
+      },
+      () => back.close(),
+    );
   }
 
   close(): void {

@@ -52,11 +52,21 @@ describe('conformance --frontend', () => {
         await p.next();
         p.send({ name: 'VHOST_USER_SET_OWNER', payload: null }, { needReply: true });
         await p.next();
-        p.send({ name: 'VHOST_USER_ADD_MEM_REG', payload: { region: memory.memoryRegion } }, { needReply: true, fds: [memory.fd] });
+        p.send(
+          { name: 'VHOST_USER_ADD_MEM_REG', payload: { region: memory.memoryRegion } },
+          { needReply: true, fds: [memory.fd] },
+        );
         await p.next();
       });
       expect(run.results.filter((r) => r.outcome === 'fail').map((r) => `${r.id}: ${r.detail}`)).toEqual([]);
-      for (const id of ['header/need-reply-only-with-reply-ack', 'fds/ADD_MEM_REG', 'memory/slots-respected', 'gating/ADD_MEM_REG', 'features/set-protocol-features-offered-only']) expect(outcome(run, id)?.outcome, id).toBe('pass');
+      for (const id of [
+        'header/need-reply-only-with-reply-ack',
+        'fds/ADD_MEM_REG',
+        'memory/slots-respected',
+        'gating/ADD_MEM_REG',
+        'features/set-protocol-features-offered-only',
+      ])
+        expect(outcome(run, id)?.outcome, id).toBe('pass');
       expect(outcome(run, 'memory/ring-addresses-in-regions')?.outcome).toBe('skip');
     } finally {
       memory.close();
@@ -83,12 +93,25 @@ describe('conformance --frontend', () => {
       const run = await session(async (p) => {
         // Protocol bits never offered (bit 63); then overlapping regions, one without its fd, before SET_OWNER.
         await negotiate(p, featureMask(ProtocolFeature.CONFIGURE_MEM_SLOTS, 63));
-        p.send({ name: 'VHOST_USER_SET_MEM_TABLE', payload: { regions: [a.memoryRegion, b.memoryRegion] } }, { fds: [a.fd] });
+        p.send(
+          { name: 'VHOST_USER_SET_MEM_TABLE', payload: { regions: [a.memoryRegion, b.memoryRegion] } },
+          { fds: [a.fd] },
+        );
         p.send({ name: 'VHOST_USER_SET_OWNER', payload: null });
         await p.next(300);
       });
       const failed = new Set([...first.results, ...run.results].filter((r) => r.outcome === 'fail').map((r) => r.id));
-      for (const id of ['header/need-reply-only-with-reply-ack', 'gating/GET_QUEUE_NUM', 'header/no-reply-flag-on-requests', 'header/reserved-bits-zero', 'features/set-protocol-features-offered-only', 'memory/no-overlaps', 'fds/SET_MEM_TABLE', 'order/set-owner-once-before-memory-and-rings']) expect(failed.has(id), id).toBe(true);
+      for (const id of [
+        'header/need-reply-only-with-reply-ack',
+        'gating/GET_QUEUE_NUM',
+        'header/no-reply-flag-on-requests',
+        'header/reserved-bits-zero',
+        'features/set-protocol-features-offered-only',
+        'memory/no-overlaps',
+        'fds/SET_MEM_TABLE',
+        'order/set-owner-once-before-memory-and-rings',
+      ])
+        expect(failed.has(id), id).toBe(true);
       expect(outcome(first, 'header/version')?.outcome).toBe('pass');
       expect(outcome(run, 'memory/no-overlaps')?.detail).toMatch(/guest 0x0 and 0x80000 overlap/);
     } finally {
@@ -103,7 +126,9 @@ describe('conformance --frontend', () => {
     expect(await main(['conformance', '--frontend', '--list', '--format', 'json'], io)).toBe(0);
     const cases = JSON.parse(lines.join('')) as { id: string; derivedFrom?: string }[];
     expect(cases.find((c) => c.id === 'fds/ADD_MEM_REG')?.derivedFrom).toBe('messages: VHOST_USER_ADD_MEM_REG.fds');
-    expect(cases.find((c) => c.id === 'features/protocol-features-need-offer')?.derivedFrom).toBe('rules.preconditions: protocol-features-need-offer');
+    expect(cases.find((c) => c.id === 'features/protocol-features-need-offer')?.derivedFrom).toBe(
+      'rules.preconditions: protocol-features-need-offer',
+    );
     expect(await main(['conformance', '--frontend'], io)).toBe(2);
     expect(await main(['conformance', '--frontend', '--listen', 'x', '--device', 'gpu'], io)).toBe(2);
   });

@@ -33,7 +33,16 @@ describe('conformance: the TypeScript blk back-end', () => {
 
   it('runs the data-path cases rather than skipping them', () => {
     const ran = (id: string) => results.find((r) => r.id === id)?.outcome;
-    for (const id of ['rings/start-on-kick', 'rings/stop-on-get-vring-base', 'rings/resume-with-set-vring-base', 'memory/live-replacement', 'memory/add-remove-region', 'rings/disabled-until-enable', 'config/too-large']) expect(ran(id), id).toBe('pass');
+    for (const id of [
+      'rings/start-on-kick',
+      'rings/stop-on-get-vring-base',
+      'rings/resume-with-set-vring-base',
+      'memory/live-replacement',
+      'memory/add-remove-region',
+      'rings/disabled-until-enable',
+      'config/too-large',
+    ])
+      expect(ran(id), id).toBe('pass');
   });
 
   it('reports every case once', () => {

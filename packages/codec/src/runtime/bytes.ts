@@ -16,7 +16,11 @@ export function viewOf(bytes: Uint8Array): DataView {
 /** Throws TRUNCATED unless `view` holds `needed` bytes from `offset`. */
 export function requireBytes(view: DataView, offset: number, needed: number, what: string): void {
   if (offset < 0 || offset + needed > view.byteLength) {
-    throw new VhostUserError('TRUNCATED', `${what} needs ${needed} bytes, ${Math.max(0, view.byteLength - offset)} available`, { offset });
+    throw new VhostUserError(
+      'TRUNCATED',
+      `${what} needs ${needed} bytes, ${Math.max(0, view.byteLength - offset)} available`,
+      { offset },
+    );
   }
 }
 
@@ -28,7 +32,8 @@ export function copyBytes(view: DataView, offset: number, length: number): Uint8
 
 /** Writes `bytes` (zero-padded or refused when too long) into `length` bytes at `offset`. */
 export function writeBytes(view: DataView, offset: number, bytes: Uint8Array, length: number, what: string): void {
-  if (bytes.length > length) throw new VhostUserError('INVALID_VALUE', `${what} takes at most ${length} bytes, got ${bytes.length}`);
+  if (bytes.length > length)
+    throw new VhostUserError('INVALID_VALUE', `${what} takes at most ${length} bytes, got ${bytes.length}`);
   const target = new Uint8Array(view.buffer, view.byteOffset + offset, length);
   target.fill(0);
   target.set(bytes);
@@ -39,7 +44,10 @@ const U64_MAX = (1n << 64n) - 1n;
 /** Range checks used by encoders before they write, so no value is silently truncated. */
 export function checkUint(value: number, bits: 8 | 16 | 32, what: string): void {
   if (!Number.isInteger(value) || value < 0 || value > 2 ** bits - 1) {
-    throw new VhostUserError('INVALID_VALUE', `${what} must be an integer from 0 to ${2 ** bits - 1}, got ${String(value)}`);
+    throw new VhostUserError(
+      'INVALID_VALUE',
+      `${what} must be an integer from 0 to ${2 ** bits - 1}, got ${String(value)}`,
+    );
   }
 }
 
@@ -56,5 +64,6 @@ export function checkI64(value: bigint, what: string): void {
 }
 
 export function checkCount(actual: number, expected: number, what: string): void {
-  if (actual !== expected) throw new VhostUserError('INVALID_VALUE', `${what} has ${actual} element(s) but the count field says ${expected}`);
+  if (actual !== expected)
+    throw new VhostUserError('INVALID_VALUE', `${what} has ${actual} element(s) but the count field says ${expected}`);
 }

@@ -44,7 +44,9 @@ export class VhostUserError extends Error {
   readonly offset: number | undefined;
 
   constructor(code: VhostUserErrorCode, message: string, details: VhostUserErrorDetails = {}) {
-    const where = [details.messageName, details.offset !== undefined ? `at byte ${details.offset}` : undefined].filter(Boolean).join(' ');
+    const where = [details.messageName, details.offset !== undefined ? `at byte ${details.offset}` : undefined]
+      .filter(Boolean)
+      .join(' ');
     super(where ? `${where}: ${message}` : message, details.cause !== undefined ? { cause: details.cause } : undefined);
     this.code = code;
     this.messageName = details.messageName;

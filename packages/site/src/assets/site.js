@@ -67,10 +67,15 @@ function setUpSearch(form) {
   form.hidden = false;
   input.addEventListener('focus', () => void load().catch(() => {}));
   input.addEventListener('input', () => {
-    load().then(() => show(input.value), (error) => {
-      list.replaceChildren(Object.assign(document.createElement('li'), { className: 'empty', textContent: String(error.message) }));
-      list.hidden = false;
-    });
+    load().then(
+      () => show(input.value),
+      (error) => {
+        list.replaceChildren(
+          Object.assign(document.createElement('li'), { className: 'empty', textContent: String(error.message) }),
+        );
+        list.hidden = false;
+      },
+    );
   });
   input.addEventListener('keydown', (event) => {
     if (event.key === 'ArrowDown') select(selected + 1);

@@ -15,22 +15,34 @@ async function main(argv: string[]): Promise<number> {
   const bench = argv.includes('--bench');
   const quiet = argv.includes('--quiet') || bench;
   const outAt = argv.indexOf('--out');
-  const outDir = outAt >= 0 && argv[outAt + 1] ? argv[outAt + 1] as string : DEFAULT_OUT;
+  const outDir = outAt >= 0 && argv[outAt + 1] ? (argv[outAt + 1] as string) : DEFAULT_OUT;
   const started = performance.now();
   try {
-    const result = await buildSite({ root: REPO_ROOT, outDir, progress: quiet ? undefined : (line) => console.log(`site: ${line}`) });
+    const result = await buildSite({
+      root: REPO_ROOT,
+      outDir,
+      progress: quiet ? undefined : (line) => console.log(`site: ${line}`),
+    });
     const ms = performance.now() - started;
     for (const warning of result.warnings) console.warn(`warning: ${warning}`);
     if (bench) {
-      const steps = Object.entries(result.timings).map(([k, v]) => `${k} ${v} ms`).join(', ');
-      console.log(`site build: ${result.versions.length} versions, ${result.files} files in ${(ms / 1000).toFixed(2)} s (${steps}); target < 5 s`);
+      const steps = Object.entries(result.timings)
+        .map(([k, v]) => `${k} ${v} ms`)
+        .join(', ');
+      console.log(
+        `site build: ${result.versions.length} versions, ${result.files} files in ${(ms / 1000).toFixed(2)} s (${steps}); target < 5 s`,
+      );
     } else {
-      console.log(`site: wrote ${result.files} files for ${result.versions.join(', ')} to ${result.outDir} in ${(ms / 1000).toFixed(2)} s`);
+      console.log(
+        `site: wrote ${result.files} files for ${result.versions.join(', ')} to ${result.outDir} in ${(ms / 1000).toFixed(2)} s`,
+      );
     }
     if (argv.includes('--check')) {
       const report = checkLinks(result.outDir);
       for (const problem of report.problems) console.error(`broken: ${problem}`);
-      console.log(`site: checked ${report.links} internal links on ${report.pages} pages, ${report.problems.length} broken`);
+      console.log(
+        `site: checked ${report.links} internal links on ${report.pages} pages, ${report.problems.length} broken`,
+      );
       if (report.problems.length > 0) return 1;
     }
     return 0;

@@ -24,7 +24,9 @@ try {
     console.error(`site: ${error.message}`);
     process.exitCode = 1;
   } else if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
-    console.error(`site: port ${process.env.PORT ?? 8080} is in use; set PORT to another port (PORT=0 picks a free one)`);
+    console.error(
+      `site: port ${process.env.PORT ?? 8080} is in use; set PORT to another port (PORT=0 picks a free one)`,
+    );
     process.exitCode = 1;
   } else {
     throw error;

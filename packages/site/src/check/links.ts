@@ -55,7 +55,11 @@ export function readPages(dir: string): Map<string, SitePage> {
   for (const file of htmlFiles(dir)) {
     const html = readFileSync(file, 'utf8');
     const path = relative(dir, file).split(sep).join('/');
-    pages.set(path, { path, ids: attributes(html, 'id'), links: [...attributes(html, 'href'), ...attributes(html, 'src'), ...attributes(html, 'data-index')] });
+    pages.set(path, {
+      path,
+      ids: attributes(html, 'id'),
+      links: [...attributes(html, 'href'), ...attributes(html, 'src'), ...attributes(html, 'data-index')],
+    });
   }
   return pages;
 }
@@ -83,7 +87,8 @@ export function checkLinks(dir: string): LinkReport {
         continue;
       }
       const fragment = decodeURIComponent(url.hash.slice(1));
-      if (fragment && !idSets.get(target)?.has(fragment)) problems.push(`${page.path}: link ${link}: ${target} has no id "${fragment}"`);
+      if (fragment && !idSets.get(target)?.has(fragment))
+        problems.push(`${page.path}: link ${link}: ${target} has no id "${fragment}"`);
     }
   }
   return { pages: pages.size, links, problems };

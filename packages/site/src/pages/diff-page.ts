@@ -41,7 +41,13 @@ function itemCell(change: Change, input: DiffPageInput): ElementContent {
 
 function changeTable(changes: Change[], input: DiffPageInput): Element {
   return h('table', { className: ['spec-table', 'changes'] }, [
-    h('thead', h('tr', ['Change', 'Item', 'What', 'Breaking'].map((label) => h('th', { scope: 'col' }, label)))),
+    h(
+      'thead',
+      h(
+        'tr',
+        ['Change', 'Item', 'What', 'Breaking'].map((label) => h('th', { scope: 'col' }, label)),
+      ),
+    ),
     h(
       'tbody',
       changes.map((c) =>
@@ -49,7 +55,16 @@ function changeTable(changes: Change[], input: DiffPageInput): Element {
           h('td', h('span', { className: ['change', `change-${c.kind}`] }, c.kind)),
           h('td', itemCell(c, input)),
           h('td', [c.summary, c.path ? h('span', { className: ['note'] }, ` (${c.path})`) : '']),
-          h('td', c.breaking ? h('span', { className: ['breaking'] }, [c.category ?? 'breaking', c.rule ? ` · ${c.rule}` : '', c.approved ? ` · approved: ${c.approved.reason}` : '']) : 'no'),
+          h(
+            'td',
+            c.breaking
+              ? h('span', { className: ['breaking'] }, [
+                  c.category ?? 'breaking',
+                  c.rule ? ` · ${c.rule}` : '',
+                  c.approved ? ` · approved: ${c.approved.reason}` : '',
+                ])
+              : 'no',
+          ),
         ]),
       ),
     ),

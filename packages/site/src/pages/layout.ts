@@ -28,7 +28,19 @@ function versionSwitcher(frame: PageFrame, version: VersionInfo): Element {
       frame.site.versions.map((v) => {
         const samePage = frame.site.pagesOf.get(v.slug)?.has(frame.page) ?? false;
         const href = `${frame.root}${v.slug}/${samePage ? frame.page : 'index.html'}`;
-        return h('li', h('a', { href, dataVersion: v.slug, className: ['version-link'], ariaCurrent: v.slug === version.slug ? 'page' : undefined }, v.label));
+        return h(
+          'li',
+          h(
+            'a',
+            {
+              href,
+              dataVersion: v.slug,
+              className: ['version-link'],
+              ariaCurrent: v.slug === version.slug ? 'page' : undefined,
+            },
+            v.label,
+          ),
+        );
       }),
     ),
   ]);
@@ -44,10 +56,25 @@ function header(frame: PageFrame): Element {
       h('a', { href: `${frame.root}implementations.html` }, 'Implementations'),
     ]),
     version
-      ? h('form', { className: ['search'], role: 'search', hidden: true, dataIndex: `${frame.root}${version.slug}/search-index.json` }, [
-          h('input', { type: 'search', name: 'q', placeholder: 'Search messages, bits, payloads, sections', ariaLabel: 'Search the spec', autocomplete: 'off' }),
-          h('ol', { className: ['search-results'], hidden: true }),
-        ])
+      ? h(
+          'form',
+          {
+            className: ['search'],
+            role: 'search',
+            hidden: true,
+            dataIndex: `${frame.root}${version.slug}/search-index.json`,
+          },
+          [
+            h('input', {
+              type: 'search',
+              name: 'q',
+              placeholder: 'Search messages, bits, payloads, sections',
+              ariaLabel: 'Search the spec',
+              autocomplete: 'off',
+            }),
+            h('ol', { className: ['search-results'], hidden: true }),
+          ],
+        )
       : null,
     version ? versionSwitcher(frame, version) : null,
   ]);
@@ -56,7 +83,12 @@ function header(frame: PageFrame): Element {
 /** A title that may be a long constant name: allowed to break after each underscore. */
 function breakable(title: string): ElementContent[] {
   return title.split('_').flatMap((part, i, all): ElementContent[] =>
-    i === all.length - 1 ? [{ type: 'text', value: part }] : [{ type: 'text', value: `${part}_` }, { type: 'element', tagName: 'wbr', properties: {}, children: [] }],
+    i === all.length - 1
+      ? [{ type: 'text', value: part }]
+      : [
+          { type: 'text', value: `${part}_` },
+          { type: 'element', tagName: 'wbr', properties: {}, children: [] },
+        ],
   );
 }
 
@@ -68,9 +100,26 @@ function sidebar(frame: PageFrame): Element | null {
       { className: ['toc'] },
       frame.chapters.map((c) =>
         h('li', { className: c === frame.current ? ['current'] : [] }, [
-          h('a', { href: c.page, ariaCurrent: c === frame.current ? 'page' : undefined }, [h('span', { className: ['secno'] }, String(c.number)), ' ', c.title]),
+          h('a', { href: c.page, ariaCurrent: c === frame.current ? 'page' : undefined }, [
+            h('span', { className: ['secno'] }, String(c.number)),
+            ' ',
+            c.title,
+          ]),
           c === frame.current
-            ? h('ol', c.toc.filter((t) => t.depth === 2).map((t) => h('li', h('a', { href: `#${t.id}` }, [h('span', { className: ['secno'] }, t.number), h('span', breakable(t.title))]))))
+            ? h(
+                'ol',
+                c.toc
+                  .filter((t) => t.depth === 2)
+                  .map((t) =>
+                    h(
+                      'li',
+                      h('a', { href: `#${t.id}` }, [
+                        h('span', { className: ['secno'] }, t.number),
+                        h('span', breakable(t.title)),
+                      ]),
+                    ),
+                  ),
+              )
             : null,
         ]),
       ),

@@ -19,7 +19,11 @@ function hunks(before: string, after: string): Element[] {
   const patch = structuredPatch('before', 'after', before, after, undefined, undefined, { context: 2 });
   return patch.hunks.map((hunk) =>
     h('pre', { className: ['hunk'] }, [
-      h('span', { className: ['hunk-head'] }, `lines ${hunk.oldStart}–${hunk.oldStart + hunk.oldLines - 1} → ${hunk.newStart}–${hunk.newStart + hunk.newLines - 1}\n`),
+      h(
+        'span',
+        { className: ['hunk-head'] },
+        `lines ${hunk.oldStart}–${hunk.oldStart + hunk.oldLines - 1} → ${hunk.newStart}–${hunk.newStart + hunk.newLines - 1}\n`,
+      ),
       ...hunk.lines.map((line) => {
         const kind = line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : 'ctx';
         return h('span', { className: ['line', `line-${kind}`] }, `${line}\n`);
@@ -36,20 +40,36 @@ export function proseDiff(from: ProseChapter[], to: ProseChapter[], links: Prose
     const title = chapter.sections[0]?.title ?? name;
     const old = older.get(name);
     if (!old) {
-      out.push(h('section', { className: ['prose-change', 'chapter-added'] }, [h('h3', ['New chapter: ', h('a', { href: links.to(pageOf(chapter)) }, title)])]));
+      out.push(
+        h('section', { className: ['prose-change', 'chapter-added'] }, [
+          h('h3', ['New chapter: ', h('a', { href: links.to(pageOf(chapter)) }, title)]),
+        ]),
+      );
       continue;
     }
     if (old.markdown === chapter.markdown) continue;
     out.push(
       h('section', { className: ['prose-change'] }, [
-        h('h3', ['Changed: ', h('a', { href: links.to(pageOf(chapter)) }, title), ' ', h('span', { className: ['note'] }, `(prose/${name})`)]),
+        h('h3', [
+          'Changed: ',
+          h('a', { href: links.to(pageOf(chapter)) }, title),
+          ' ',
+          h('span', { className: ['note'] }, `(prose/${name})`),
+        ]),
         ...hunks(old.markdown, chapter.markdown),
       ]),
     );
   }
   for (const [name, chapter] of older) {
     if (!newer.has(name)) {
-      out.push(h('section', { className: ['prose-change', 'chapter-removed'] }, [h('h3', ['Removed chapter: ', h('a', { href: links.from(pageOf(chapter)) }, chapter.sections[0]?.title ?? name)])]));
+      out.push(
+        h('section', { className: ['prose-change', 'chapter-removed'] }, [
+          h('h3', [
+            'Removed chapter: ',
+            h('a', { href: links.from(pageOf(chapter)) }, chapter.sections[0]?.title ?? name),
+          ]),
+        ]),
+      );
     }
   }
   if (out.length === 0) out.push(h('p', 'The text did not change.'));

@@ -9,7 +9,20 @@ function tocOf(chapter: ChapterInfo): Element {
   return h('li', [
     h('a', { href: chapter.page }, [h('span', { className: ['secno'] }, String(chapter.number)), ' ', chapter.title]),
     entries.length
-      ? h('ol', entries.map((t) => h('li', { className: [`toc-depth-${t.depth}`] }, h('a', { href: `${chapter.page}#${t.id}` }, [h('span', { className: ['secno'] }, t.number), ' ', t.title]))))
+      ? h(
+          'ol',
+          entries.map((t) =>
+            h(
+              'li',
+              { className: [`toc-depth-${t.depth}`] },
+              h('a', { href: `${chapter.page}#${t.id}` }, [
+                h('span', { className: ['secno'] }, t.number),
+                ' ',
+                t.title,
+              ]),
+            ),
+          ),
+        )
       : null,
   ]);
 }
@@ -21,10 +34,19 @@ export function versionIndexMain(site: SiteInfo, version: VersionInfo, chapters:
     h('h1', [site.title, ' ', h('span', { className: ['version-badge'] }, version.label)]),
     h('p', { className: ['lead'] }, text(version.summary)),
     corresponds.length
-      ? h('p', ['Corresponds to: ', ...corresponds.flatMap(([name, what], i) => [i ? '; ' : '', h('strong', name), ` ${what}`])])
+      ? h('p', [
+          'Corresponds to: ',
+          ...corresponds.flatMap(([name, what], i) => [i ? '; ' : '', h('strong', name), ` ${what}`]),
+        ])
       : null,
     diffs.length
-      ? h('p', ['Changes: ', ...diffs.flatMap((d, i) => [i ? ', ' : '', h('a', { href: `../diff/${d.page}` }, `${d.from.label} → ${d.to.label}`)])])
+      ? h('p', [
+          'Changes: ',
+          ...diffs.flatMap((d, i) => [
+            i ? ', ' : '',
+            h('a', { href: `../diff/${d.page}` }, `${d.from.label} → ${d.to.label}`),
+          ]),
+        ])
       : null,
     h('h2', { id: 'contents' }, 'Contents'),
     h('ol', { className: ['toc', 'toc-full'] }, chapters.map(tocOf)),

@@ -19,7 +19,11 @@ export function insideAny(ancestors: (Node | Parent)[], tags: Set<string>, class
 }
 
 /** Calls `visit` for every node of type `type`, with its ancestors (root first). */
-export function eachWithAncestors<T extends Node>(tree: Parent, type: string, visit: (node: T, ancestors: Parent[]) => void): void {
+export function eachWithAncestors<T extends Node>(
+  tree: Parent,
+  type: string,
+  visit: (node: T, ancestors: Parent[]) => void,
+): void {
   const walk = (node: Node, ancestors: Parent[]): void => {
     if (node.type === type) visit(node as T, ancestors);
     if ('children' in node && Array.isArray(node.children)) {

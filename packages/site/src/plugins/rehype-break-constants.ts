@@ -20,8 +20,11 @@ function withBreaks(value: string): ElementContent[] {
 
 const rehypeBreakConstants: Plugin<[], Root> = () => (tree) => {
   eachWithAncestors<Element>(tree, 'element', (node, ancestors) => {
-    if (node.tagName !== 'code' || !ancestors.some((a) => isElement(a) && (a.tagName === 'td' || a.tagName === 'th'))) return;
-    node.children = node.children.flatMap((child) => (child.type === 'text' && child.value.includes('_') ? withBreaks(child.value) : [child]));
+    if (node.tagName !== 'code' || !ancestors.some((a) => isElement(a) && (a.tagName === 'td' || a.tagName === 'th')))
+      return;
+    node.children = node.children.flatMap((child) =>
+      child.type === 'text' && child.value.includes('_') ? withBreaks(child.value) : [child],
+    );
   });
 };
 

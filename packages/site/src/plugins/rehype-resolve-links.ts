@@ -14,15 +14,17 @@ export interface ResolveLinkOptions {
   page: string;
 }
 
-const rehypeResolveLinks: Plugin<[ResolveLinkOptions], Root> = ({ pageOf, page }) => (tree, file) => {
-  visit(tree, 'element', (node) => {
-    const href = node.properties.href;
-    if (node.tagName !== 'a' || typeof href !== 'string' || !href.startsWith('#')) return;
-    const anchor = decodeURIComponent(href.slice(1));
-    const target = pageOf(anchor);
-    if (target === undefined) file.message(`link to #${anchor}, which no page of this version has`, node);
-    else if (target !== page) node.properties.href = `${target}#${encodeURIComponent(anchor)}`;
-  });
-};
+const rehypeResolveLinks: Plugin<[ResolveLinkOptions], Root> =
+  ({ pageOf, page }) =>
+  (tree, file) => {
+    visit(tree, 'element', (node) => {
+      const href = node.properties.href;
+      if (node.tagName !== 'a' || typeof href !== 'string' || !href.startsWith('#')) return;
+      const anchor = decodeURIComponent(href.slice(1));
+      const target = pageOf(anchor);
+      if (target === undefined) file.message(`link to #${anchor}, which no page of this version has`, node);
+      else if (target !== page) node.properties.href = `${target}#${encodeURIComponent(anchor)}`;
+    });
+  };
 
 export default rehypeResolveLinks;

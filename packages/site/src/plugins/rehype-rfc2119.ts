@@ -4,7 +4,8 @@ import { h } from 'hastscript';
 import type { Plugin } from 'unified';
 import { eachWithAncestors, HEADINGS, insideAny } from './hast-util.js';
 
-const KEYWORDS = /\b(MUST NOT|MUST|SHALL NOT|SHALL|SHOULD NOT|SHOULD|NOT RECOMMENDED|RECOMMENDED|REQUIRED|MAY|OPTIONAL)\b/g;
+const KEYWORDS =
+  /\b(MUST NOT|MUST|SHALL NOT|SHALL|SHOULD NOT|SHOULD|NOT RECOMMENDED|RECOMMENDED|REQUIRED|MAY|OPTIONAL)\b/g;
 const SKIP_TAGS = new Set(['code', 'pre', 'a', 'script', 'style', ...HEADINGS]);
 
 export function keywordClass(keyword: string): string {
@@ -32,7 +33,8 @@ const rehypeRfc2119: Plugin<[], Root> = () => (tree) => {
     if (insideAny(ancestors, SKIP_TAGS, ['kw', 'level'])) return;
     const parts = markKeywords(node.value);
     const parent = ancestors[ancestors.length - 1];
-    if (parts && parent && 'children' in parent) edits.push({ text: node, parent: parent as { children: ElementContent[] }, parts });
+    if (parts && parent && 'children' in parent)
+      edits.push({ text: node, parent: parent as { children: ElementContent[] }, parts });
   });
   for (const { text, parent, parts } of edits) parent.children.splice(parent.children.indexOf(text), 1, ...parts);
 };

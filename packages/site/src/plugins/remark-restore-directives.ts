@@ -33,7 +33,8 @@ const remarkRestoreDirectives: Plugin<[RestoreDirectivesOptions], Root> = (optio
       if (node.type !== 'textDirective' && node.type !== 'leafDirective' && node.type !== 'containerDirective') return;
       if (node.type === 'leafDirective' && markers.has(node.name)) return SKIP;
       const text: Text = { type: 'text', value: sourceOf(node, file) };
-      const replacement: Text | Paragraph = node.type === 'textDirective' ? text : { type: 'paragraph', children: [text] };
+      const replacement: Text | Paragraph =
+        node.type === 'textDirective' ? text : { type: 'paragraph', children: [text] };
       parent.children.splice(index, 1, replacement as never);
       return [SKIP, index + 1];
     });

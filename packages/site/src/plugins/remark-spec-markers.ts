@@ -90,12 +90,19 @@ const remarkSpecMarkers: Plugin<[SpecMarkerOptions], Root> = (options) => {
           const layout = attrs.layout === 'split' || attrs.layout === 'packed' ? spec.rings[attrs.layout] : undefined;
           if (!layout) return undefined;
           const id = claim(claims, ringAnchor(layout.ring));
-          return renderRingLayout(layout, id, layout.structs.map((s) => payloadTable(s.name)).filter((e): e is Element => e !== undefined));
+          return renderRingLayout(
+            layout,
+            id,
+            layout.structs.map((s) => payloadTable(s.name)).filter((e): e is Element => e !== undefined),
+          );
         }
         case 'table': {
           const of = attrs.of ?? '';
           if (!(TABLE_KINDS as readonly string[]).includes(of)) return undefined;
-          return renderTable(of as TableKind, spec, hasStruct, () => (spec.rules ? renderRingStates(spec.rules) : null)) ?? undefined;
+          return (
+            renderTable(of as TableKind, spec, hasStruct, () => (spec.rules ? renderRingStates(spec.rules) : null)) ??
+            undefined
+          );
         }
         default:
           return undefined;
@@ -106,7 +113,9 @@ const remarkSpecMarkers: Plugin<[SpecMarkerOptions], Root> = (options) => {
       if (!(MARKER_NAMES as readonly string[]).includes(node.name)) return;
       let element = expand(node);
       if (!element) {
-        const written = `::${node.name}{${Object.entries(node.attributes ?? {}).map(([k, v]) => `${k}=${v ?? ''}`).join(' ')}}`;
+        const written = `::${node.name}{${Object.entries(node.attributes ?? {})
+          .map(([k, v]) => `${k}=${v ?? ''}`)
+          .join(' ')}}`;
         file.message(`marker ${written} names nothing in spec ${spec.version}`, node);
         element = h('div', { className: ['marker-error'] }, `Unresolved marker ${written}`);
       }

@@ -54,7 +54,10 @@ function place(rows: Row[], start: number, end: number, label: string, kind: Cel
     }
     const lastRowStart = end - (end % ROW);
     if (lastRowStart > pos) {
-      rows.push({ label: `${pos}–${lastRowStart - 1}`, cells: [{ span: ROW, label: `${label} · ${end - start} bytes`, kind }] });
+      rows.push({
+        label: `${pos}–${lastRowStart - 1}`,
+        cells: [{ span: ROW, label: `${label} · ${end - start} bytes`, kind }],
+      });
       pos = lastRowStart;
     }
     if (end > pos) rowAt(pos).cells.push({ span: end - pos, label, kind });
@@ -74,7 +77,11 @@ export function byteDiagram(title: string, fields: DiagramField[]): Element {
     if (field.offset > pos) place(rows, pos, field.offset, 'gap', 'gap');
     if (field.size === undefined) {
       if (pos % ROW !== 0) place(rows, field.offset, field.offset + (ROW - (pos % ROW)), `${field.name}…`, 'variable');
-      else rows.push({ label: String(field.offset), cells: [{ span: ROW, label: `${field.name} … (variable length)`, kind: 'variable' }] });
+      else
+        rows.push({
+          label: String(field.offset),
+          cells: [{ span: ROW, label: `${field.name} … (variable length)`, kind: 'variable' }],
+        });
       pos = Number.POSITIVE_INFINITY;
       break;
     }
@@ -90,7 +97,11 @@ export function byteDiagram(title: string, fields: DiagramField[]): Element {
       h('div', { className: ['bytes-row'] }, [
         h('span', { className: ['bytes-off'] }, row.label),
         ...row.cells.map((cell) =>
-          h('span', { className: ['cell', `cell-${cell.kind}`], style: `grid-column: span ${cell.span}`, title: cell.label }, cell.label),
+          h(
+            'span',
+            { className: ['cell', `cell-${cell.kind}`], style: `grid-column: span ${cell.span}`, title: cell.label },
+            cell.label,
+          ),
         ),
       ]),
     ),

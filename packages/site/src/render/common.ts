@@ -26,7 +26,12 @@ export function bitMask(bit: number): string {
 
 /** YAML prose: `name` spans become inline code, the rest stays text. */
 export function text(value: string): Child[] {
-  return value.split(/(`[^`\n]+`)/).filter(Boolean).map((part) => (part.startsWith('`') && part.endsWith('`') && part.length > 2 ? h('code', part.slice(1, -1)) : part));
+  return value
+    .split(/(`[^`\n]+`)/)
+    .filter(Boolean)
+    .map((part) =>
+      part.startsWith('`') && part.endsWith('`') && part.length > 2 ? h('code', part.slice(1, -1)) : part,
+    );
 }
 
 /** A comma-separated list of nodes, or a dash when empty. */
@@ -39,8 +44,22 @@ export function joined(items: Element[], empty = '—'): Child[] {
 export function table(className: string, head: string[], rows: (Child | Child[])[][], caption?: Child): Element {
   return h('table', { className: ['spec-table', className] }, [
     caption ? h('caption', caption) : null,
-    h('thead', h('tr', head.map((label) => h('th', { scope: 'col' }, label)))),
-    h('tbody', rows.map((cells) => h('tr', cells.map((cell) => h('td', cell ?? ''))))),
+    h(
+      'thead',
+      h(
+        'tr',
+        head.map((label) => h('th', { scope: 'col' }, label)),
+      ),
+    ),
+    h(
+      'tbody',
+      rows.map((cells) =>
+        h(
+          'tr',
+          cells.map((cell) => h('td', cell ?? '')),
+        ),
+      ),
+    ),
   ]);
 }
 
@@ -65,7 +84,10 @@ export function divergenceList(divergences: Divergence[] | undefined): Element |
         ': ',
         ...text(d.summary),
         ' ',
-        ...d.links.flatMap((url, i) => [i === 0 ? '' : ' ', h('a', { href: url, className: ['external'], rel: 'external' }, `[${i + 1}]`)]),
+        ...d.links.flatMap((url, i) => [
+          i === 0 ? '' : ' ',
+          h('a', { href: url, className: ['external'], rel: 'external' }, `[${i + 1}]`),
+        ]),
       ]),
     ),
   );

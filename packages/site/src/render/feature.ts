@@ -13,14 +13,29 @@ function gatedMessages(name: string, messages: ChannelMessage[]): Element[] {
     .map((m) => constant(m.name));
 }
 
-export function renderProtocolFeature(bit: ProtocolFeature, messages: ChannelMessage[], history: HistoryEntry[]): Element {
+export function renderProtocolFeature(
+  bit: ProtocolFeature,
+  messages: ChannelMessage[],
+  history: HistoryEntry[],
+): Element {
   return h('div', { className: ['ref', 'ref-feature'], dataName: bit.name }, [
     h('p', { className: ['ref-summary'] }, text(bit.summary)),
     facts('feature-facts', [
-      ['Bit', [h('span', { className: ['num'] }, String(bit.bit)), ' (mask ', h('code', bitMask(bit.bit)), ') of the protocol features']],
+      [
+        'Bit',
+        [
+          h('span', { className: ['num'] }, String(bit.bit)),
+          ' (mask ',
+          h('code', bitMask(bit.bit)),
+          ') of the protocol features',
+        ],
+      ],
       ['Other names', bit.aliases?.length ? joined(bit.aliases.map(constant)) : null],
       ['Requires', bit.requires?.length ? joined(bit.requires.map(constant)) : null],
-      ['Messages it gates', gatedMessages(bit.name, messages).length ? joined(gatedMessages(bit.name, messages)) : null],
+      [
+        'Messages it gates',
+        gatedMessages(bit.name, messages).length ? joined(gatedMessages(bit.name, messages)) : null,
+      ],
       ['Since', bit.since],
       ['Status', status(bit.status)],
       ['History', historyList(history)],
@@ -33,11 +48,22 @@ export function renderVirtioFeature(bit: VirtioFeature, messages: ChannelMessage
   return h('div', { className: ['ref', 'ref-feature'], dataName: bit.name }, [
     h('p', { className: ['ref-summary'] }, text(bit.summary)),
     facts('feature-facts', [
-      ['Bit', [h('span', { className: ['num'] }, String(bit.bit)), ' (mask ', h('code', bitMask(bit.bit)), ') of the virtio features']],
+      [
+        'Bit',
+        [
+          h('span', { className: ['num'] }, String(bit.bit)),
+          ' (mask ',
+          h('code', bitMask(bit.bit)),
+          ') of the virtio features',
+        ],
+      ],
       ['Other names', bit.aliases?.length ? joined(bit.aliases.map(constant)) : null],
       ['Scope', bit.scope],
       ['Defined in', bit.source],
-      ['Messages it gates', gatedMessages(bit.name, messages).length ? joined(gatedMessages(bit.name, messages)) : null],
+      [
+        'Messages it gates',
+        gatedMessages(bit.name, messages).length ? joined(gatedMessages(bit.name, messages)) : null,
+      ],
       ['Since', bit.since],
       ['Status', status(bit.status)],
       ['History', historyList(history)],

@@ -18,9 +18,16 @@ function replyText(reply: ReplyRule, options: MessageRenderOptions): Child[] {
   const doc: Child[] = reply.doc ? [' ', ...text(reply.doc)] : [];
   switch (reply.kind) {
     case 'always':
-      return reply.payload ? ['Always, with ', payloadRef(reply.payload, options), '.', ...doc] : ['Always, without a body.', ...doc];
+      return reply.payload
+        ? ['Always, with ', payloadRef(reply.payload, options), '.', ...doc]
+        : ['Always, without a body.', ...doc];
     case 'ack':
-      return ['Only an ack (u64), when ', constant('VHOST_USER_PROTOCOL_F_REPLY_ACK'), ' is negotiated and need_reply is set.', ...doc];
+      return [
+        'Only an ack (u64), when ',
+        constant('VHOST_USER_PROTOCOL_F_REPLY_ACK'),
+        ' is negotiated and need_reply is set.',
+        ...doc,
+      ];
     case 'conditional':
       return [
         reply.payload ? ['With ', payloadRef(reply.payload, options)] : 'A reply',
@@ -58,13 +65,24 @@ export function historyList(history: HistoryEntry[]): Element | null {
   return h(
     'ul',
     { className: ['history'] },
-    history.map((entry) => h('li', [h('span', { className: ['hist-version'] }, entry.version), ' ', h('span', { className: ['hist-kind', `hist-${entry.kind}`] }, entry.kind), ': ', entry.summary])),
+    history.map((entry) =>
+      h('li', [
+        h('span', { className: ['hist-version'] }, entry.version),
+        ' ',
+        h('span', { className: ['hist-kind', `hist-${entry.kind}`] }, entry.kind),
+        ': ',
+        entry.summary,
+      ]),
+    ),
   );
 }
 
 export function renderMessage(message: ChannelMessage, options: MessageRenderOptions): Element {
   const gates = [...(message.gate.protocolFeatures ?? []), ...(message.gate.virtioFeatures ?? [])].map(constant);
-  const channel = message.channel === 'frontend' ? 'front-end → back-end, on the main socket' : 'back-end → front-end, on the back-end channel';
+  const channel =
+    message.channel === 'frontend'
+      ? 'front-end → back-end, on the main socket'
+      : 'back-end → front-end, on the back-end channel';
   return h('div', { className: ['ref', 'ref-message'], dataName: message.name }, [
     h('p', { className: ['ref-summary'] }, text(message.summary)),
     facts('message-facts', [

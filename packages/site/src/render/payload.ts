@@ -34,9 +34,10 @@ function fieldSize(field: Field, lookup: StructLookup): string {
 }
 
 function typeCell(field: Field, options: PayloadRenderOptions): Child[] {
-  const type = isPrimitive(field.type) || !options.hasStruct(field.type)
-    ? h('code', field.type)
-    : h('a', { href: `#${payloadAnchor(field.type)}` }, h('code', field.type));
+  const type =
+    isPrimitive(field.type) || !options.hasStruct(field.type)
+      ? h('code', field.type)
+      : h('a', { href: `#${payloadAnchor(field.type)}` }, h('code', field.type));
   const cells: Child[] = [type, countText(field)];
   if (field.bigEndian) cells.push(' big-endian');
   return cells;
@@ -46,7 +47,9 @@ function describe(field: Field, options: PayloadRenderOptions): Child[] {
   const parts: Child[] = text(field.doc);
   if (field.padding) parts.push(' ', h('span', { className: ['note'] }, 'Padding: sent as zero, ignored on receipt.'));
   if (field.enum) {
-    const name = options.hasEnum(field.enum) ? h('a', { href: `#${enumAnchor(field.enum)}` }, field.enum) : h('span', field.enum);
+    const name = options.hasEnum(field.enum)
+      ? h('a', { href: `#${enumAnchor(field.enum)}` }, field.enum)
+      : h('span', field.enum);
     parts.push(' ', h('span', { className: ['note'] }, ['Values: ', name, '.']));
   }
   if (field.cName) parts.push(' ', h('span', { className: ['note'] }, ['C name: ', h('code', field.cName), '.']));
@@ -56,7 +59,13 @@ function describe(field: Field, options: PayloadRenderOptions): Child[] {
 function bitsTable(caption: string, bits: NonNullable<Field['bits']>): Element {
   return h('table', { className: ['spec-table', 'bits'] }, [
     h('caption', caption),
-    h('thead', h('tr', ['Bits', 'Name', 'Description'].map((label) => h('th', { scope: 'col' }, label)))),
+    h(
+      'thead',
+      h(
+        'tr',
+        ['Bits', 'Name', 'Description'].map((label) => h('th', { scope: 'col' }, label)),
+      ),
+    ),
     h(
       'tbody',
       bits.map((b) =>
@@ -74,17 +83,25 @@ function fieldRows(fields: Field[], options: PayloadRenderOptions, extension: bo
   const rows: Element[] = [];
   for (const field of fields) {
     rows.push(
-      h('tr', { className: [field.padding ? 'padding' : '', extension ? 'extension' : ''].filter(Boolean).join(' ') || undefined }, [
-        h('td', { className: ['num'] }, String(field.offset)),
-        h('td', { className: ['num'] }, fieldSize(field, options.lookup)),
-        h('td', h('code', field.name)),
-        h('td', typeCell(field, options)),
-        h('td', describe(field, options)),
-      ]),
+      h(
+        'tr',
+        {
+          className:
+            [field.padding ? 'padding' : '', extension ? 'extension' : ''].filter(Boolean).join(' ') || undefined,
+        },
+        [
+          h('td', { className: ['num'] }, String(field.offset)),
+          h('td', { className: ['num'] }, fieldSize(field, options.lookup)),
+          h('td', h('code', field.name)),
+          h('td', typeCell(field, options)),
+          h('td', describe(field, options)),
+        ],
+      ),
     );
     const nested: Element[] = [];
     if (field.bits) nested.push(bitsTable(`Bits of ${field.name}`, field.bits));
-    for (const view of field.views ?? []) nested.push(bitsTable(`${field.name} as ${view.name}${view.when ? ` (${view.when})` : ''}`, view.bits));
+    for (const view of field.views ?? [])
+      nested.push(bitsTable(`${field.name} as ${view.name}${view.when ? ` (${view.when})` : ''}`, view.bits));
     if (nested.length > 0) rows.push(h('tr', { className: ['bitfields'] }, h('td', { colSpan: 5 }, nested)));
   }
   return rows;
@@ -103,7 +120,10 @@ function diagramFields(payload: Payload, lookup: StructLookup): DiagramField[] {
       extension,
     };
   };
-  return [...payload.fields.map((f) => toDiagram(f, false)), ...(payload.extension?.fields ?? []).map((f) => toDiagram(f, true))];
+  return [
+    ...payload.fields.map((f) => toDiagram(f, false)),
+    ...(payload.extension?.fields ?? []).map((f) => toDiagram(f, true)),
+  ];
 }
 
 function sizeText(payload: Payload): string {
@@ -125,9 +145,15 @@ export function renderPayload(payload: Payload, options: PayloadRenderOptions): 
   const body: Element[] = fieldRows(payload.fields, options, false);
   if (payload.extension) {
     body.push(
-      h('tr', { className: ['extension-head'] }, h('th', { colSpan: 5, scope: 'rowgroup' }, [
-        'When ', constant(payload.extension.protocolFeature), ` is negotiated, the struct grows to ${payload.extension.size} bytes:`,
-      ])),
+      h(
+        'tr',
+        { className: ['extension-head'] },
+        h('th', { colSpan: 5, scope: 'rowgroup' }, [
+          'When ',
+          constant(payload.extension.protocolFeature),
+          ` is negotiated, the struct grows to ${payload.extension.size} bytes:`,
+        ]),
+      ),
       ...fieldRows(payload.extension.fields, options, true),
     );
   }
@@ -138,11 +164,19 @@ export function renderPayload(payload: Payload, options: PayloadRenderOptions): 
     payload.fields.length > 0 ? byteDiagram(payload.name, diagramFields(payload, options.lookup)) : null,
     payload.fields.length > 0
       ? h('table', { className: ['spec-table', 'layout'] }, [
-          h('thead', h('tr', ['Offset', 'Size', 'Field', 'Type', 'Description'].map((label) => h('th', { scope: 'col' }, label)))),
+          h(
+            'thead',
+            h(
+              'tr',
+              ['Offset', 'Size', 'Field', 'Type', 'Description'].map((label) => h('th', { scope: 'col' }, label)),
+            ),
+          ),
           h('tbody', body),
         ])
       : null,
-    ...[...payload.fields, ...(payload.extension?.fields ?? [])].flatMap((f) => (f.enum && options.inlineEnum ? [options.inlineEnum(f.enum)] : [])),
+    ...[...payload.fields, ...(payload.extension?.fields ?? [])].flatMap((f) =>
+      f.enum && options.inlineEnum ? [options.inlineEnum(f.enum)] : [],
+    ),
     divergenceList(payload.divergences),
   ]);
 }

@@ -7,15 +7,30 @@ import { conditionText } from './condition.js';
 
 export function renderRingLayout(ring: RingLayoutFile, id: string | undefined, structs: Element[]): Element {
   return h('section', { className: ['ref', 'ref-ring'], id, dataName: ring.ring }, [
-    h('p', [...text(ring.doc), ' ', h('span', { className: ['note'] }, `Source: ${ring.source}. Largest queue size: ${ring.maxQueueSize}.`)]),
+    h('p', [
+      ...text(ring.doc),
+      ' ',
+      h('span', { className: ['note'] }, `Source: ${ring.source}. Largest queue size: ${ring.maxQueueSize}.`),
+    ]),
     table(
       'ring-areas',
       ['Area', 'Struct', 'Alignment', 'Size (Q = queue size)', 'Description'],
-      ring.areas.map((a) => [h('code', a.name), h('a', { href: `#${payloadAnchor(a.struct)}` }, h('code', a.struct)), String(a.align), h('code', a.sizeFormula), text(a.doc)]),
+      ring.areas.map((a) => [
+        h('code', a.name),
+        h('a', { href: `#${payloadAnchor(a.struct)}` }, h('code', a.struct)),
+        String(a.align),
+        h('code', a.sizeFormula),
+        text(a.doc),
+      ]),
       `Areas of a ${ring.ring} ring`,
     ),
     ...structs,
-    table('ring-constants', ['Name', 'Value', 'Description'], ring.constants.map((c) => [h('code', c.name), h('code', hex(c.value)), text(c.doc)]), `Constants of the ${ring.ring} ring`),
+    table(
+      'ring-constants',
+      ['Name', 'Value', 'Description'],
+      ring.constants.map((c) => [h('code', c.name), h('code', hex(c.value)), text(c.doc)]),
+      `Constants of the ${ring.ring} ring`,
+    ),
   ]);
 }
 
@@ -55,7 +70,11 @@ export function renderRingStates(rules: RulesFile): Element {
     h(
       'tbody',
       (['stopped', 'started'] as const).map((run) =>
-        h('tr', [h('th', { scope: 'row' }, run), h('td', behaviourOf(run, 'disabled')), h('td', behaviourOf(run, 'enabled'))]),
+        h('tr', [
+          h('th', { scope: 'row' }, run),
+          h('td', behaviourOf(run, 'disabled')),
+          h('td', behaviourOf(run, 'enabled')),
+        ]),
       ),
     ),
   ]);

@@ -1,9 +1,26 @@
 /** The summary tables that `::table{of=...}` markers pull into the text. */
-import { isPrimitive, PRIMITIVE_SIZE, type ChannelMessage, type Divergence, type ReplyRule } from '@vhost-user/generator';
+import {
+  isPrimitive,
+  PRIMITIVE_SIZE,
+  type ChannelMessage,
+  type Divergence,
+  type ReplyRule,
+} from '@vhost-user/generator';
 import type { Element } from 'hast';
 import { h } from 'hastscript';
 import type { SpecView } from '../spec-view.js';
-import { bitMask, constant, divergenceList, hex, joined, payloadAnchor, status, table, text, type Child } from './common.js';
+import {
+  bitMask,
+  constant,
+  divergenceList,
+  hex,
+  joined,
+  payloadAnchor,
+  status,
+  table,
+  text,
+  type Child,
+} from './common.js';
 import { conditionText } from './condition.js';
 import { levelBadge } from './ring.js';
 import { byteDiagram } from './byte-diagram.js';
@@ -64,8 +81,19 @@ function headerTable(spec: SpecView): Element | null {
   return h('figure', { className: ['ref', 'ref-header'] }, [
     h('figcaption', [h('span', { className: ['ref-kind'] }, 'Header'), ` — ${header.size} bytes, ${header.byteOrder}`]),
     h('p', text(header.doc)),
-    byteDiagram('the message header', header.fields.map((f) => ({ name: f.name, offset: f.offset, size: isPrimitive(f.type) ? PRIMITIVE_SIZE[f.type] : undefined }))),
-    table('layout', ['Offset', 'Field', 'Type', 'Description'], header.fields.map((f) => [String(f.offset), h('code', f.name), h('code', f.type), text(f.doc)])),
+    byteDiagram(
+      'the message header',
+      header.fields.map((f) => ({
+        name: f.name,
+        offset: f.offset,
+        size: isPrimitive(f.type) ? PRIMITIVE_SIZE[f.type] : undefined,
+      })),
+    ),
+    table(
+      'layout',
+      ['Offset', 'Field', 'Type', 'Description'],
+      header.fields.map((f) => [String(f.offset), h('code', f.name), h('code', f.type), text(f.doc)]),
+    ),
     table(
       'header-flags',
       ['Flag', 'Mask', 'Description'],
@@ -89,36 +117,77 @@ function divergenceTable(spec: SpecView): Element {
   if (spec.header) add('message header', spec.header.divergences);
   for (const m of spec.messages) add(constant(m.name), m.divergences);
   for (const b of spec.protocolFeatures) add(constant(b.name), b.divergences);
-  for (const p of spec.structs) add(payloadCell(p.name, () => true), p.divergences);
+  for (const p of spec.structs)
+    add(
+      payloadCell(p.name, () => true),
+      p.divergences,
+    );
   for (const e of spec.enums) add(h('code', e.name), e.divergences);
-  return table('divergences', ['Item', 'Implementations and what differs'], rows.map(([name, list]) => [name, divergenceList(list)]));
+  return table(
+    'divergences',
+    ['Item', 'Implementations and what differs'],
+    rows.map(([name, list]) => [name, divergenceList(list)]),
+  );
 }
 
-export function renderTable(kind: TableKind, spec: SpecView, hasStruct: (name: string) => boolean, ringStates: () => Element | null): Element | null {
+export function renderTable(
+  kind: TableKind,
+  spec: SpecView,
+  hasStruct: (name: string) => boolean,
+  ringStates: () => Element | null,
+): Element | null {
   switch (kind) {
     case 'frontend-messages':
-      return messageTable(spec.messages.filter((m) => m.channel === 'frontend'), hasStruct);
+      return messageTable(
+        spec.messages.filter((m) => m.channel === 'frontend'),
+        hasStruct,
+      );
     case 'backend-messages':
-      return messageTable(spec.messages.filter((m) => m.channel === 'backend'), hasStruct);
+      return messageTable(
+        spec.messages.filter((m) => m.channel === 'backend'),
+        hasStruct,
+      );
     case 'protocol-features':
       return table(
         'features',
         ['Bit', 'Feature', 'Summary', 'Requires', 'Since', 'Status'],
-        [...spec.protocolFeatures].sort((a, b) => a.bit - b.bit).map((b) => [String(b.bit), constant(b.name), text(b.summary), joined((b.requires ?? []).map(constant)), b.since, status(b.status)]),
+        [...spec.protocolFeatures]
+          .sort((a, b) => a.bit - b.bit)
+          .map((b) => [
+            String(b.bit),
+            constant(b.name),
+            text(b.summary),
+            joined((b.requires ?? []).map(constant)),
+            b.since,
+            status(b.status),
+          ]),
       );
     case 'virtio-features':
       return table(
         'features',
         ['Bit', 'Mask', 'Feature', 'Scope', 'Summary', 'Since'],
-        [...spec.virtioFeatures].sort((a, b) => a.bit - b.bit).map((b) => [String(b.bit), h('code', bitMask(b.bit)), constant(b.name), b.scope, text(b.summary), b.since]),
+        [...spec.virtioFeatures]
+          .sort((a, b) => a.bit - b.bit)
+          .map((b) => [String(b.bit), h('code', bitMask(b.bit)), constant(b.name), b.scope, text(b.summary), b.since]),
       );
     case 'constants':
-      return table('constants', ['Name', 'Value', 'Since', 'Description'], spec.constants.map((c) => [h('code', c.name), String(c.value), c.since, text(c.doc)]));
+      return table(
+        'constants',
+        ['Name', 'Value', 'Since', 'Description'],
+        spec.constants.map((c) => [h('code', c.name), String(c.value), c.since, text(c.doc)]),
+      );
     case 'registry':
       return table(
         'registry',
         ['Space', 'Number', 'Name', 'Status', 'Note', 'Since'],
-        spec.registry.map((r) => [r.space, String(r.number), h('code', r.name), status(r.status), text(r.note), r.since]),
+        spec.registry.map((r) => [
+          r.space,
+          String(r.number),
+          h('code', r.name),
+          status(r.status),
+          text(r.note),
+          r.since,
+        ]),
       );
     case 'preconditions':
       return table(
@@ -130,7 +199,11 @@ export function renderTable(kind: TableKind, spec: SpecView, hasStruct: (name: s
           p.actor === 'frontend' ? 'front-end' : 'back-end',
           joined(p.messages.map(constant)),
           [
-            p.kind === 'send-only-when' ? 'sent only when ' : p.kind === 'never-when' ? 'never sent when ' : 'valid before ',
+            p.kind === 'send-only-when'
+              ? 'sent only when '
+              : p.kind === 'never-when'
+                ? 'never sent when '
+                : 'valid before ',
             ...(p.condition ? conditionText(p.condition) : []),
             ...(p.before ? [constant(p.before)] : []),
           ],

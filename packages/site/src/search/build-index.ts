@@ -41,21 +41,69 @@ export function searchDocuments({ slug, spec, sections, pageOf }: SearchInput): 
   };
   for (const m of spec.messages) {
     const channel = m.channel === 'frontend' ? 'front-end request' : 'back-end request';
-    push({ id: `message:${m.name}`, name: m.name, aliases: (m.aliases ?? []).join(' '), text: m.summary, kind: 'message', detail: `${channel} ${m.id}` }, m.name);
+    push(
+      {
+        id: `message:${m.name}`,
+        name: m.name,
+        aliases: (m.aliases ?? []).join(' '),
+        text: m.summary,
+        kind: 'message',
+        detail: `${channel} ${m.id}`,
+      },
+      m.name,
+    );
   }
   for (const b of spec.protocolFeatures) {
-    push({ id: `feature:${b.name}`, name: b.name, aliases: (b.aliases ?? []).join(' '), text: b.summary, kind: 'protocol bit', detail: `bit ${b.bit}` }, b.name);
+    push(
+      {
+        id: `feature:${b.name}`,
+        name: b.name,
+        aliases: (b.aliases ?? []).join(' '),
+        text: b.summary,
+        kind: 'protocol bit',
+        detail: `bit ${b.bit}`,
+      },
+      b.name,
+    );
   }
   for (const b of spec.virtioFeatures) {
-    push({ id: `feature:${b.name}`, name: b.name, aliases: (b.aliases ?? []).join(' '), text: b.summary, kind: 'virtio bit', detail: `bit ${b.bit}` }, b.name);
+    push(
+      {
+        id: `feature:${b.name}`,
+        name: b.name,
+        aliases: (b.aliases ?? []).join(' '),
+        text: b.summary,
+        kind: 'virtio bit',
+        detail: `bit ${b.bit}`,
+      },
+      b.name,
+    );
   }
   for (const p of spec.structs) {
-    push({ id: `payload:${p.name}`, name: p.name, aliases: p.cName ?? '', text: `${p.title}. ${p.doc}`, kind: 'payload', detail: p.size === null ? 'variable size' : `${p.size} bytes` }, payloadAnchor(p.name));
+    push(
+      {
+        id: `payload:${p.name}`,
+        name: p.name,
+        aliases: p.cName ?? '',
+        text: `${p.title}. ${p.doc}`,
+        kind: 'payload',
+        detail: p.size === null ? 'variable size' : `${p.size} bytes`,
+      },
+      payloadAnchor(p.name),
+    );
   }
   const named = new Set(docs.map((d) => d.name));
   for (const { page, entry } of sections) {
     if (named.has(entry.title)) continue;
-    docs.push({ id: `section:${entry.id}`, name: entry.title, aliases: '', text: '', kind: 'section', detail: `§ ${entry.number}`, url: `${slug}/${page}#${encodeURIComponent(entry.id)}` });
+    docs.push({
+      id: `section:${entry.id}`,
+      name: entry.title,
+      aliases: '',
+      text: '',
+      kind: 'section',
+      detail: `§ ${entry.number}`,
+      url: `${slug}/${page}#${encodeURIComponent(entry.id)}`,
+    });
   }
   return docs;
 }

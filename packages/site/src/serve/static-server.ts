@@ -48,7 +48,10 @@ export function serveStatic(dir: string, port = 0, host = '127.0.0.1'): Promise<
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    response.writeHead(file ? 200 : 404, { 'content-type': TYPES[extname(sent)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+    response.writeHead(file ? 200 : 404, {
+      'content-type': TYPES[extname(sent)] ?? 'application/octet-stream',
+      'cache-control': 'no-cache',
+    });
     createReadStream(sent).pipe(response);
   });
   return new Promise((resolveServer, reject) => {

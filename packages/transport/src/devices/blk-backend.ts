@@ -44,11 +44,19 @@ export class BlkBackendDevice implements VhostUserDevice {
   readonly capacityBytes: number;
   private readonly id: Uint8Array;
 
-  constructor(readonly imagePath: string, private readonly options: BlkBackendOptions = {}) {
+  constructor(
+    readonly imagePath: string,
+    private readonly options: BlkBackendOptions = {},
+  ) {
     this.fd = openSync(imagePath, options.readOnly ? 'r' : 'r+');
     this.capacityBytes = Math.floor(fstatSync(this.fd).size / VIRTIO_BLK.SECTOR_SIZE) * VIRTIO_BLK.SECTOR_SIZE;
     this.queueCount = options.queues ?? 1;
-    this.features = featureMask(VirtioFeature.VIRTIO_F_VERSION_1, VIRTIO_BLK.F_FLUSH, VIRTIO_BLK.F_BLK_SIZE, VIRTIO_BLK.F_SEG_MAX);
+    this.features = featureMask(
+      VirtioFeature.VIRTIO_F_VERSION_1,
+      VIRTIO_BLK.F_FLUSH,
+      VIRTIO_BLK.F_BLK_SIZE,
+      VIRTIO_BLK.F_SEG_MAX,
+    );
     this.id = new TextEncoder().encode((options.id ?? 'vhost-user-ts').slice(0, VIRTIO_BLK.ID_BYTES));
   }
 
@@ -58,7 +66,8 @@ export class BlkBackendDevice implements VhostUserDevice {
     view.setBigUint64(VIRTIO_BLK.CONFIG_CAPACITY, BigInt(this.capacityBytes / VIRTIO_BLK.SECTOR_SIZE), true);
     view.setUint32(VIRTIO_BLK.CONFIG_SEG_MAX, 126, true);
     view.setUint32(VIRTIO_BLK.CONFIG_BLK_SIZE, VIRTIO_BLK.SECTOR_SIZE, true);
-    if (offset < 0 || offset + size > config.length) throw new RangeError(`config window ${offset}+${size} is past ${config.length} bytes`);
+    if (offset < 0 || offset + size > config.length)
+      throw new RangeError(`config window ${offset}+${size} is past ${config.length} bytes`);
     return config.slice(offset, offset + size);
   }
 
@@ -104,7 +113,8 @@ export class BlkBackendDevice implements VhostUserDevice {
         case VIRTIO_BLK.T_GET_ID: {
           let i = 0;
           for (const s of inData) {
-            for (let k = 0; k < s.length; k++, i++) bytes[s.offset + k] = i < this.id.length ? (this.id[i] as number) : 0;
+            for (let k = 0; k < s.length; k++, i++)
+              bytes[s.offset + k] = i < this.id.length ? (this.id[i] as number) : 0;
           }
           written = Math.min(total(inData), VIRTIO_BLK.ID_BYTES);
           break;

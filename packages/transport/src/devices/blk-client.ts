@@ -19,9 +19,11 @@ export interface BlkClientOptions {
   engine?: EngineName;
 }
 
-
 export class BlkIoError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'BlkIoError';
   }
@@ -43,7 +45,11 @@ export class VhostUserBlkClient {
   private readonly waiting: (() => void)[] = [];
   private closed = false;
 
-  private constructor(readonly frontend: VhostUserFrontend, readonly memory: FrontendGuestMemory, private readonly maxTransfer: number) {}
+  private constructor(
+    readonly frontend: VhostUserFrontend,
+    readonly memory: FrontendGuestMemory,
+    private readonly maxTransfer: number,
+  ) {}
 
   static async open(path: string, options: BlkClientOptions = {}): Promise<VhostUserBlkClient> {
     const queueSize = options.queueSize ?? 128;
@@ -65,27 +71,39 @@ export class VhostUserBlkClient {
 
   private async start(queueSize: number, slots: number, engine: EngineName): Promise<void> {
     const fe = this.frontend;
-    const want = featureMask(VirtioFeature.VIRTIO_F_VERSION_1, VIRTIO_BLK.F_FLUSH, VIRTIO_BLK.F_BLK_SIZE, VIRTIO_BLK.F_SEG_MAX);
+    const want = featureMask(
+      VirtioFeature.VIRTIO_F_VERSION_1,
+      VIRTIO_BLK.F_FLUSH,
+      VIRTIO_BLK.F_BLK_SIZE,
+      VIRTIO_BLK.F_SEG_MAX,
+    );
     const negotiated = await fe.handshake(want);
     if (hasFeature(negotiated.protocolFeatures, ProtocolFeature.CONFIG)) {
       this.config = await fe.getConfig(0, VIRTIO_BLK.CONFIG_SIZE);
       const view = new DataView(this.config.buffer, this.config.byteOffset, this.config.byteLength);
       this.capacity = view.getBigUint64(VIRTIO_BLK.CONFIG_CAPACITY, true);
-      if (hasFeature(negotiated.features, VIRTIO_BLK.F_BLK_SIZE)) this.blockSize = view.getUint32(VIRTIO_BLK.CONFIG_BLK_SIZE, true);
+      if (hasFeature(negotiated.features, VIRTIO_BLK.F_BLK_SIZE))
+        this.blockSize = view.getUint32(VIRTIO_BLK.CONFIG_BLK_SIZE, true);
     }
     await fe.setFeatures();
     await fe.setMemory(this.memory);
     this.queue = await DriverQueue.start(fe, this.memory, 0, queueSize, engine);
     await fe.driverReady();
     for (let i = 0; i < slots; i++) {
-      this.freeSlots.push({ header: this.memory.allocate(VIRTIO_BLK.HEADER_SIZE), data: this.memory.allocate(this.maxTransfer, 4096), status: this.memory.allocate(1, 1) });
+      this.freeSlots.push({
+        header: this.memory.allocate(VIRTIO_BLK.HEADER_SIZE),
+        data: this.memory.allocate(this.maxTransfer, 4096),
+        status: this.memory.allocate(1, 1),
+      });
     }
   }
 
   /** Reads `count` sectors from `sector`. */
   async read(sector: bigint, count: number): Promise<Uint8Array> {
     const length = count * VIRTIO_BLK.SECTOR_SIZE;
-    return this.submit(VIRTIO_BLK.T_IN, sector, length, undefined, (slot) => this.memory.view(slot.data, length).slice());
+    return this.submit(VIRTIO_BLK.T_IN, sector, length, undefined, (slot) =>
+      this.memory.view(slot.data, length).slice(),
+    );
   }
 
   async write(sector: bigint, data: Uint8Array): Promise<void> {
@@ -106,12 +124,22 @@ export class VhostUserBlkClient {
     });
   }
 
-  private async submit<R>(type: number, sector: bigint, length: number, out: Uint8Array | undefined, finish: (slot: Slot) => R): Promise<R> {
+  private async submit<R>(
+    type: number,
+    sector: bigint,
+    length: number,
+    out: Uint8Array | undefined,
+    finish: (slot: Slot) => R,
+  ): Promise<R> {
     if (this.closed) throw new Error('client closed');
     if (length > this.maxTransfer) throw new RangeError(`transfer of ${length} bytes exceeds ${this.maxTransfer}`);
     const slot = await this.takeSlot();
     try {
-      const header = new DataView(this.memory.bytes.buffer, this.memory.offsetOf(slot.header, VIRTIO_BLK.HEADER_SIZE), VIRTIO_BLK.HEADER_SIZE);
+      const header = new DataView(
+        this.memory.bytes.buffer,
+        this.memory.offsetOf(slot.header, VIRTIO_BLK.HEADER_SIZE),
+        VIRTIO_BLK.HEADER_SIZE,
+      );
       header.setUint32(0, type, true);
       header.setUint32(4, 0, true);
       header.setBigUint64(8, sector, true);
@@ -122,7 +150,11 @@ export class VhostUserBlkClient {
       buffers.push({ guestAddr: slot.status, length: 1, writable: true });
       await this.queue.submit(buffers);
       const status = this.memory.view(slot.status, 1)[0] as number;
-      if (status !== VIRTIO_BLK.S_OK) throw new BlkIoError(status, `virtio-blk request type ${type} at sector ${sector} failed with status ${status}`);
+      if (status !== VIRTIO_BLK.S_OK)
+        throw new BlkIoError(
+          status,
+          `virtio-blk request type ${type} at sector ${sector} failed with status ${status}`,
+        );
       return finish(slot);
     } finally {
       this.releaseSlot(slot);

@@ -25,17 +25,35 @@ export class DriverQueue {
   private readonly inFlight = new Map<number, Waiter>();
   private readonly backlog: { buffers: readonly DriverBuffer[]; waiter: Waiter }[] = [];
 
-  private constructor(readonly index: number, readonly driver: VirtqueueDriver, readonly ring: StartedRing) {
+  private constructor(
+    readonly index: number,
+    readonly driver: VirtqueueDriver,
+    readonly ring: StartedRing,
+  ) {
     ring.call.watch(() => this.reclaim());
   }
 
   /** Lays the ring out in guest RAM, sets it up on the back-end and starts watching calls. */
-  static async start(frontend: VhostUserFrontend, memory: FrontendGuestMemory, index: number, size: number, engine: EngineName = 'wasm'): Promise<DriverQueue> {
+  static async start(
+    frontend: VhostUserFrontend,
+    memory: FrontendGuestMemory,
+    index: number,
+    size: number,
+    engine: EngineName = 'wasm',
+  ): Promise<DriverQueue> {
     const f = splitRingFootprint(size);
     const descAddr = memory.allocate(f.desc[0], Math.max(f.desc[1], 4096));
     const availAddr = memory.allocate(f.avail[0], f.avail[1]);
     const usedAddr = memory.allocate(f.used[0], Math.max(f.used[1], 4096));
-    const driver = new VirtqueueDriver({ memory: memory.guest, layout: 'split', queueSize: size, desc: descAddr, driverArea: availAddr, deviceArea: usedAddr, engine });
+    const driver = new VirtqueueDriver({
+      memory: memory.guest,
+      layout: 'split',
+      queueSize: size,
+      desc: descAddr,
+      driverArea: availAddr,
+      deviceArea: usedAddr,
+      engine,
+    });
     const ring = await frontend.startRing(memory, { index, size, descAddr, availAddr, usedAddr });
     return new DriverQueue(index, driver, ring);
   }
@@ -70,7 +88,14 @@ export class DriverQueue {
         waiter?.resolve(written);
       }
     }
-    while (this.backlog.length > 0 && this.publish((this.backlog[0] as { buffers: readonly DriverBuffer[] }).buffers, (this.backlog[0] as { waiter: Waiter }).waiter)) this.backlog.shift();
+    while (
+      this.backlog.length > 0 &&
+      this.publish(
+        (this.backlog[0] as { buffers: readonly DriverBuffer[] }).buffers,
+        (this.backlog[0] as { waiter: Waiter }).waiter,
+      )
+    )
+      this.backlog.shift();
   }
 
   get pending(): number {

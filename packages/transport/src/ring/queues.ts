@@ -4,7 +4,14 @@
  * records to the chain-at-a-time view devices here use, and sizes ring areas.
  */
 import { SPLIT_RING_AREAS } from '@vhost-user/codec';
-import { CHAIN_RECORD, SEGMENT_RECORD, USED_RECORD, VirtqueueDevice, type EngineName, type GuestMemory } from '@vhost-user/vring';
+import {
+  CHAIN_RECORD,
+  SEGMENT_RECORD,
+  USED_RECORD,
+  VirtqueueDevice,
+  type EngineName,
+  type GuestMemory,
+} from '@vhost-user/vring';
 
 export type { EngineName };
 
@@ -24,14 +31,21 @@ export interface Chain {
 }
 
 export class RingError extends Error {
-  constructor(readonly reason: number, message: string) {
+  constructor(
+    readonly reason: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'RingError';
   }
 }
 
 /** Sizes and alignments of a split ring's three areas. */
-export function splitRingFootprint(size: number): { desc: [number, number]; avail: [number, number]; used: [number, number] } {
+export function splitRingFootprint(size: number): {
+  desc: [number, number];
+  avail: [number, number];
+  used: [number, number];
+} {
   const a = SPLIT_RING_AREAS;
   return {
     desc: [a.descriptorTable.size(size), a.descriptorTable.align],
@@ -52,7 +66,19 @@ export class DeviceRing {
 
   constructor(readonly queue: VirtqueueDevice) {}
 
-  static create(memory: GuestMemory, options: { size: number; desc: number; avail: number; used: number; base: number; engine: EngineName; indirect: boolean; eventIdx: boolean }): DeviceRing {
+  static create(
+    memory: GuestMemory,
+    options: {
+      size: number;
+      desc: number;
+      avail: number;
+      used: number;
+      base: number;
+      engine: EngineName;
+      indirect: boolean;
+      eventIdx: boolean;
+    },
+  ): DeviceRing {
     const queue = new VirtqueueDevice({
       memory,
       layout: 'split',
@@ -89,7 +115,10 @@ export class DeviceRing {
       const first = chains[r + (CHAIN_RECORD.firstSegment >>> 2)] as number;
       const segment = (k: number): Segment => {
         const s = (first + k) * SEGMENT_WORDS;
-        return { offset: segs[s + (SEGMENT_RECORD.offset >>> 2)] as number, length: segs[s + (SEGMENT_RECORD.length >>> 2)] as number };
+        return {
+          offset: segs[s + (SEGMENT_RECORD.offset >>> 2)] as number,
+          length: segs[s + (SEGMENT_RECORD.length >>> 2)] as number,
+        };
       };
       const chain: Chain = { head: id, readable: [], writable: [] };
       for (let k = 0; k < readable; k++) chain.readable.push(segment(k));

@@ -4,14 +4,24 @@
  * fd rules and gates, rules.preconditions with actor frontend); the others are written by hand,
  * each naming the section that states the rule.
  */
-import { HEADER, PROTOCOL_FEATURE_NAMES, ProtocolFeature, VirtioFeature, allowedFds, frontendMessages, hasFeature, type MessageInfo } from '@vhost-user/codec';
+import {
+  HEADER,
+  PROTOCOL_FEATURE_NAMES,
+  ProtocolFeature,
+  VirtioFeature,
+  allowedFds,
+  frontendMessages,
+  hasFeature,
+  type MessageInfo,
+} from '@vhost-user/codec';
 import spec from '../../../../../generated/spec.json' with { type: 'json' };
 import type { CaseInfo, Level } from '../model.js';
 import { CaseFailure, CaseSkipped } from '../session.js';
 import type { RecordedMessage, RecordedSession } from './recorder.js';
 import { walk, type SessionState } from './state.js';
 
-export interface FrontendCase extends CaseInfo {  /** Judges the recorded session; throws CaseFailure (rule broken) or CaseSkipped (rule never exercised). */
+export interface FrontendCase extends CaseInfo {
+  /** Judges the recorded session; throws CaseFailure (rule broken) or CaseSkipped (rule never exercised). */
   check(session: RecordedSession): void;
 }
 
@@ -27,7 +37,13 @@ function verdict(problems: string[], relevant: number, what: string): void {
 }
 
 /** A case that judges each request; `relevant` picks the requests the rule is about. */
-function perRequest(c: Omit<FrontendCase, 'check'> & { what: string; relevant: (m: RecordedMessage) => boolean; judge: (m: RecordedMessage, s: SessionState) => string | undefined }): FrontendCase {
+function perRequest(
+  c: Omit<FrontendCase, 'check'> & {
+    what: string;
+    relevant: (m: RecordedMessage) => boolean;
+    judge: (m: RecordedMessage, s: SessionState) => string | undefined;
+  },
+): FrontendCase {
   const { what, relevant, judge, ...rest } = c;
   return {
     ...rest,
@@ -50,31 +66,60 @@ const value = (m: RecordedMessage) => (m.message?.payload as { value: bigint }).
 
 const headerCases: FrontendCase[] = [
   perRequest({
-    id: 'header/version', section: 'header', anchor: 'message-format.html#version', level: 'MUST', what: 'request',
+    id: 'header/version',
+    section: 'header',
+    anchor: 'message-format.html#version',
+    level: 'MUST',
+    what: 'request',
     title: 'Every request carries version 1 in bits 0-1 of flags',
     relevant: any,
-    judge: (m) => ((m.flags & HEADER.versionMask) !== HEADER.version ? `${nameOf(m)} has version ${m.flags & HEADER.versionMask}` : undefined),
+    judge: (m) =>
+      (m.flags & HEADER.versionMask) !== HEADER.version
+        ? `${nameOf(m)} has version ${m.flags & HEADER.versionMask}`
+        : undefined,
   }),
   perRequest({
-    id: 'header/no-reply-flag-on-requests', section: 'header', anchor: 'message-format.html#reply-flag', level: 'MUST', what: 'request',
+    id: 'header/no-reply-flag-on-requests',
+    section: 'header',
+    anchor: 'message-format.html#reply-flag',
+    level: 'MUST',
+    what: 'request',
     title: 'The reply flag is clear on every request',
     relevant: any,
     judge: (m) => (m.flags & HEADER.replyFlag ? `${nameOf(m)} has the reply flag set` : undefined),
   }),
   perRequest({
-    id: 'header/reserved-bits-zero', section: 'header', anchor: 'message-format.html#reserved-flag-bits', level: 'MUST', what: 'request',
+    id: 'header/reserved-bits-zero',
+    section: 'header',
+    anchor: 'message-format.html#reserved-flag-bits',
+    level: 'MUST',
+    what: 'request',
     title: 'Reserved flag bits (4-31) are zero',
     relevant: any,
-    judge: (m) => ((m.flags & HEADER.reservedMask) >>> 0 ? `${nameOf(m)} has reserved bits ${hex(BigInt((m.flags & HEADER.reservedMask) >>> 0))}` : undefined),
+    judge: (m) =>
+      (m.flags & HEADER.reservedMask) >>> 0
+        ? `${nameOf(m)} has reserved bits ${hex(BigInt((m.flags & HEADER.reservedMask) >>> 0))}`
+        : undefined,
   }),
   perRequest({
-    id: 'header/need-reply-only-with-reply-ack', section: 'header', anchor: 'message-format.html#need-reply-flag', level: 'MUST', what: 'request',
+    id: 'header/need-reply-only-with-reply-ack',
+    section: 'header',
+    anchor: 'message-format.html#need-reply-flag',
+    level: 'MUST',
+    what: 'request',
     title: 'need_reply is set only after REPLY_ACK was negotiated',
     relevant: any,
-    judge: (m, s) => (m.flags & HEADER.needReplyFlag && !hasFeature(s.protocolFeatures, ProtocolFeature.REPLY_ACK) ? `${nameOf(m)} asks for an ack without REPLY_ACK` : undefined),
+    judge: (m, s) =>
+      m.flags & HEADER.needReplyFlag && !hasFeature(s.protocolFeatures, ProtocolFeature.REPLY_ACK)
+        ? `${nameOf(m)} asks for an ack without REPLY_ACK`
+        : undefined,
   }),
   perRequest({
-    id: 'header/payload-matches-table', section: 'header', anchor: 'message-format.html#size', level: 'MUST', what: 'request',
+    id: 'header/payload-matches-table',
+    section: 'header',
+    anchor: 'message-format.html#size',
+    level: 'MUST',
+    what: 'request',
     title: "Each request's id is known and its size fits the payload the message table gives",
     relevant: any,
     judge: (m) => (m.message ? undefined : (m.error ?? `id ${m.id} does not decode`)),
@@ -82,11 +127,19 @@ const headerCases: FrontendCase[] = [
 ];
 
 const MEMORY = new Set(['VHOST_USER_SET_MEM_TABLE', 'VHOST_USER_ADD_MEM_REG']);
-const RING_SETUP = new Set(['VHOST_USER_SET_VRING_NUM', 'VHOST_USER_SET_VRING_BASE', 'VHOST_USER_SET_VRING_ADDR', 'VHOST_USER_SET_VRING_KICK']);
+const RING_SETUP = new Set([
+  'VHOST_USER_SET_VRING_NUM',
+  'VHOST_USER_SET_VRING_BASE',
+  'VHOST_USER_SET_VRING_ADDR',
+  'VHOST_USER_SET_VRING_KICK',
+]);
 
 const orderCases: FrontendCase[] = [
   {
-    id: 'order/set-owner-once-before-memory-and-rings', section: 'order', anchor: 'session.html#typical-order-of-messages', level: 'SHOULD',
+    id: 'order/set-owner-once-before-memory-and-rings',
+    section: 'order',
+    anchor: 'session.html#typical-order-of-messages',
+    level: 'SHOULD',
     title: 'SET_OWNER is sent once per connection, before the memory map and any ring',
     check(session) {
       const names = session.requests.map((m) => m.message?.name);
@@ -98,7 +151,10 @@ const orderCases: FrontendCase[] = [
     },
   },
   {
-    id: 'order/set-features-before-rings', section: 'order', anchor: 'features.html#order-rules', level: 'SHOULD',
+    id: 'order/set-features-before-rings',
+    section: 'order',
+    anchor: 'features.html#order-rules',
+    level: 'SHOULD',
     title: 'SET_FEATURES is sent before any ring is set up and started',
     check(session) {
       const names = session.requests.map((m) => m.message?.name);
@@ -112,7 +168,11 @@ const orderCases: FrontendCase[] = [
 
 const featureCases: FrontendCase[] = [
   perRequest({
-    id: 'features/set-features-offered-only', section: 'features', anchor: 'features.html#virtio-features', level: 'MUST', what: 'SET_FEATURES',
+    id: 'features/set-features-offered-only',
+    section: 'features',
+    anchor: 'features.html#virtio-features',
+    level: 'MUST',
+    what: 'SET_FEATURES',
     title: 'SET_FEATURES selects only bits GET_FEATURES offered',
     relevant: named('VHOST_USER_SET_FEATURES'),
     judge: (m, s) => {
@@ -122,20 +182,33 @@ const featureCases: FrontendCase[] = [
     },
   }),
   perRequest({
-    id: 'features/set-protocol-features-offered-only', section: 'features', anchor: 'features.html#selecting-protocol-features', level: 'MUST', what: 'SET_PROTOCOL_FEATURES',
+    id: 'features/set-protocol-features-offered-only',
+    section: 'features',
+    anchor: 'features.html#selecting-protocol-features',
+    level: 'MUST',
+    what: 'SET_PROTOCOL_FEATURES',
     title: 'SET_PROTOCOL_FEATURES selects only bits GET_PROTOCOL_FEATURES offered',
     relevant: named('VHOST_USER_SET_PROTOCOL_FEATURES'),
     judge: (m, s) => {
-      if (s.offeredProtocolFeatures === undefined) return 'SET_PROTOCOL_FEATURES before GET_PROTOCOL_FEATURES was answered';
+      if (s.offeredProtocolFeatures === undefined)
+        return 'SET_PROTOCOL_FEATURES before GET_PROTOCOL_FEATURES was answered';
       const extra = value(m) & ~s.offeredProtocolFeatures;
       return extra ? `SET_PROTOCOL_FEATURES ${hex(value(m))} selects unoffered bits ${hex(extra)}` : undefined;
     },
   }),
   perRequest({
-    id: 'features/bit-30-kept', section: 'features', anchor: 'features.html#bit-30-and-ring-enabling', level: 'SHOULD', what: 'SET_FEATURES after protocol features were negotiated',
+    id: 'features/bit-30-kept',
+    section: 'features',
+    anchor: 'features.html#bit-30-and-ring-enabling',
+    level: 'SHOULD',
+    what: 'SET_FEATURES after protocol features were negotiated',
     title: 'Once protocol features are negotiated, every SET_FEATURES keeps VHOST_USER_F_PROTOCOL_FEATURES',
     relevant: (m) => named('VHOST_USER_SET_FEATURES')(m),
-    judge: (m, s) => (s.sent.has('VHOST_USER_SET_PROTOCOL_FEATURES') && !hasFeature(value(m), VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES) ? `SET_FEATURES ${hex(value(m))} drops bit 30` : undefined),
+    judge: (m, s) =>
+      s.sent.has('VHOST_USER_SET_PROTOCOL_FEATURES') &&
+      !hasFeature(value(m), VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES)
+        ? `SET_FEATURES ${hex(value(m))} drops bit 30`
+        : undefined,
   }),
 ];
 
@@ -143,21 +216,31 @@ const featureCases: FrontendCase[] = [
 function gatingCases(): FrontendCase[] {
   return frontendMessages
     .filter((m) => m.protocolFeatures.length > 0)
-    .map((info) => perRequest({
-      id: `gating/${short(info.name)}`, section: 'gating', anchor: 'features.html#order-rules', level: 'MUST', what: short(info.name),
-      title: `${info.name} is sent only after ${info.protocolFeatures.map((b) => PROTOCOL_FEATURE_NAMES[b] ?? `bit ${b}`).join(' and ')} was negotiated`,
-      derivedFrom: `messages: ${info.name}.gate`,
-      relevant: named(info.name),
-      judge: (_m, s) => {
-        const missing = info.protocolFeatures.filter((b) => !hasFeature(s.protocolFeatures, b));
-        return missing.length ? `${short(info.name)} sent without ${missing.map((b) => PROTOCOL_FEATURE_NAMES[b]).join(', ')}` : undefined;
-      },
-    }));
+    .map((info) =>
+      perRequest({
+        id: `gating/${short(info.name)}`,
+        section: 'gating',
+        anchor: 'features.html#order-rules',
+        level: 'MUST',
+        what: short(info.name),
+        title: `${info.name} is sent only after ${info.protocolFeatures.map((b) => PROTOCOL_FEATURE_NAMES[b] ?? `bit ${b}`).join(' and ')} was negotiated`,
+        derivedFrom: `messages: ${info.name}.gate`,
+        relevant: named(info.name),
+        judge: (_m, s) => {
+          const missing = info.protocolFeatures.filter((b) => !hasFeature(s.protocolFeatures, b));
+          return missing.length
+            ? `${short(info.name)} sent without ${missing.map((b) => PROTOCOL_FEATURE_NAMES[b]).join(', ')}`
+            : undefined;
+        },
+      }),
+    );
 }
 
 function fdProblem(info: MessageInfo, m: RecordedMessage, s: SessionState): string | undefined {
   const [min, max] = allowedFds(info, 'request', m.message?.payload ?? null, { protocolFeatures: s.protocolFeatures });
-  return m.fds < min || m.fds > max ? `${short(info.name)} carried ${m.fds} fd(s), the ${info.fds.request.rule} rule allows ${min === max ? min : `${min}-${max}`}` : undefined;
+  return m.fds < min || m.fds > max
+    ? `${short(info.name)} carried ${m.fds} fd(s), the ${info.fds.request.rule} rule allows ${min === max ? min : `${min}-${max}`}`
+    : undefined;
 }
 
 /** fd rules (message tables): one case per message that takes fds, and one for all that take none. */
@@ -165,15 +248,25 @@ function fdCases(): FrontendCase[] {
   const byName = new Map(frontendMessages.map((m) => [m.name, m]));
   const takesFds = frontendMessages.filter((m) => m.fds.request.rule !== 'none');
   return [
-    ...takesFds.map((info) => perRequest({
-      id: `fds/${short(info.name)}`, section: 'fds', anchor: `frontend-messages.html#${info.name}`, level: 'MUST' as const, what: short(info.name),
-      title: `${info.name} carries the fds its rule (${info.fds.request.rule}) asks for`,
-      derivedFrom: `messages: ${info.name}.fds`,
-      relevant: named(info.name),
-      judge: (m, s) => fdProblem(info, m, s),
-    })),
+    ...takesFds.map((info) =>
+      perRequest({
+        id: `fds/${short(info.name)}`,
+        section: 'fds',
+        anchor: `frontend-messages.html#${info.name}`,
+        level: 'MUST' as const,
+        what: short(info.name),
+        title: `${info.name} carries the fds its rule (${info.fds.request.rule}) asks for`,
+        derivedFrom: `messages: ${info.name}.fds`,
+        relevant: named(info.name),
+        judge: (m, s) => fdProblem(info, m, s),
+      }),
+    ),
     perRequest({
-      id: 'fds/none-where-none-taken', section: 'fds', anchor: 'message-format.html#ancillary-data-limits', level: 'MUST', what: 'request without fds in its rule',
+      id: 'fds/none-where-none-taken',
+      section: 'fds',
+      anchor: 'message-format.html#ancillary-data-limits',
+      level: 'MUST',
+      what: 'request without fds in its rule',
       title: 'Requests whose fd rule is none carry no fd',
       derivedFrom: 'messages: *.fds (none)',
       relevant: (m) => byName.get(m.message?.name ?? '')?.fds.request.rule === 'none',
@@ -189,8 +282,10 @@ function regionProblems(regions: { guestAddress: bigint; size: bigint; userAddre
     for (let j = i + 1; j < regions.length; j++) {
       const a = regions[i] as (typeof regions)[number];
       const b = regions[j] as (typeof regions)[number];
-      if (overlaps(a.guestAddress, a.size, b.guestAddress, b.size)) return `regions at guest ${hex(a.guestAddress)} and ${hex(b.guestAddress)} overlap`;
-      if (overlaps(a.userAddress, a.size, b.userAddress, b.size)) return `regions at user ${hex(a.userAddress)} and ${hex(b.userAddress)} overlap`;
+      if (overlaps(a.guestAddress, a.size, b.guestAddress, b.size))
+        return `regions at guest ${hex(a.guestAddress)} and ${hex(b.guestAddress)} overlap`;
+      if (overlaps(a.userAddress, a.size, b.userAddress, b.size))
+        return `regions at user ${hex(a.userAddress)} and ${hex(b.userAddress)} overlap`;
     }
   }
   return undefined;
@@ -198,49 +293,94 @@ function regionProblems(regions: { guestAddress: bigint; size: bigint; userAddre
 
 const memoryCases: FrontendCase[] = [
   perRequest({
-    id: 'memory/no-overlaps', section: 'memory', anchor: 'memory.html#no-overlaps', level: 'MUST', what: 'memory map',
+    id: 'memory/no-overlaps',
+    section: 'memory',
+    anchor: 'memory.html#no-overlaps',
+    level: 'MUST',
+    what: 'memory map',
     title: 'No two regions of the map overlap, in guest or in user addresses',
     relevant: (m) => MEMORY.has(m.message?.name ?? ''),
     judge: (m, s) => {
       const p = m.message?.payload as { regions?: unknown[]; region?: unknown };
-      const regions = (m.message?.name === 'VHOST_USER_SET_MEM_TABLE' ? (p.regions ?? []) : [...s.regions, p.region]) as { guestAddress: bigint; size: bigint; userAddress: bigint }[];
-      return regionProblems(regions.map((r) => ({ guestAddress: BigInt(r.guestAddress), size: BigInt(r.size), userAddress: BigInt(r.userAddress) })));
+      const regions = (
+        m.message?.name === 'VHOST_USER_SET_MEM_TABLE' ? (p.regions ?? []) : [...s.regions, p.region]
+      ) as { guestAddress: bigint; size: bigint; userAddress: bigint }[];
+      return regionProblems(
+        regions.map((r) => ({
+          guestAddress: BigInt(r.guestAddress),
+          size: BigInt(r.size),
+          userAddress: BigInt(r.userAddress),
+        })),
+      );
     },
   }),
   perRequest({
-    id: 'memory/slots-respected', section: 'memory', anchor: 'memory.html#two-ways-to-send-the-map', level: 'MUST', what: 'ADD_MEM_REG',
+    id: 'memory/slots-respected',
+    section: 'memory',
+    anchor: 'memory.html#two-ways-to-send-the-map',
+    level: 'MUST',
+    what: 'ADD_MEM_REG',
     title: 'ADD_MEM_REG never makes the map larger than GET_MAX_MEM_SLOTS',
     relevant: named('VHOST_USER_ADD_MEM_REG'),
-    judge: (_m, s) => (s.maxMemSlots === undefined ? 'ADD_MEM_REG without asking GET_MAX_MEM_SLOTS first' : BigInt(s.regions.length + 1) > s.maxMemSlots ? `region ${s.regions.length + 1} exceeds ${s.maxMemSlots} slots` : undefined),
+    judge: (_m, s) =>
+      s.maxMemSlots === undefined
+        ? 'ADD_MEM_REG without asking GET_MAX_MEM_SLOTS first'
+        : BigInt(s.regions.length + 1) > s.maxMemSlots
+          ? `region ${s.regions.length + 1} exceeds ${s.maxMemSlots} slots`
+          : undefined,
   }),
   perRequest({
-    id: 'memory/ring-addresses-in-regions', section: 'memory', anchor: 'memory.html#address-kinds', level: 'MUST', what: 'SET_VRING_ADDR',
+    id: 'memory/ring-addresses-in-regions',
+    section: 'memory',
+    anchor: 'memory.html#address-kinds',
+    level: 'MUST',
+    what: 'SET_VRING_ADDR',
     title: 'The ring addresses of SET_VRING_ADDR (user addresses) lie inside a region of the map sent before',
     relevant: named('VHOST_USER_SET_VRING_ADDR'),
     judge: (m, s) => {
       const p = m.message?.payload as { index: number; descriptor: bigint; used: bigint; available: bigint };
-      const outside = (['descriptor', 'available', 'used'] as const).filter((k) => !s.regions.some((r) => p[k] >= r.userAddress && p[k] < r.userAddress + r.size));
-      return outside.length ? `ring ${p.index}: ${outside.map((k) => `${k} ${hex(p[k])}`).join(', ')} outside the map (${s.regions.length} region(s))` : undefined;
+      const outside = (['descriptor', 'available', 'used'] as const).filter(
+        (k) => !s.regions.some((r) => p[k] >= r.userAddress && p[k] < r.userAddress + r.size),
+      );
+      return outside.length
+        ? `ring ${p.index}: ${outside.map((k) => `${k} ${hex(p[k])}`).join(', ')} outside the map (${s.regions.length} region(s))`
+        : undefined;
     },
   }),
 ];
 
 const ringCases: FrontendCase[] = [
   perRequest({
-    id: 'rings/no-change-while-started', section: 'rings', anchor: 'rings.html#setting-up-a-ring', level: 'MUST', what: 'ring set-up request',
-    title: 'Size, base and addresses of a ring are not changed while it is started (between SET_VRING_KICK and GET_VRING_BASE)',
-    relevant: (m) => ['VHOST_USER_SET_VRING_NUM', 'VHOST_USER_SET_VRING_BASE', 'VHOST_USER_SET_VRING_ADDR'].includes(m.message?.name ?? ''),
+    id: 'rings/no-change-while-started',
+    section: 'rings',
+    anchor: 'rings.html#setting-up-a-ring',
+    level: 'MUST',
+    what: 'ring set-up request',
+    title:
+      'Size, base and addresses of a ring are not changed while it is started (between SET_VRING_KICK and GET_VRING_BASE)',
+    relevant: (m) =>
+      ['VHOST_USER_SET_VRING_NUM', 'VHOST_USER_SET_VRING_BASE', 'VHOST_USER_SET_VRING_ADDR'].includes(
+        m.message?.name ?? '',
+      ),
     judge: (m, s) => {
       const index = (m.message?.payload as { index: number }).index;
       // Logging (migration) may update the addresses of a started ring.
-      if (m.message?.name === 'VHOST_USER_SET_VRING_ADDR' && (m.message.payload as { flags: number }).flags & 1) return undefined;
+      if (m.message?.name === 'VHOST_USER_SET_VRING_ADDR' && (m.message.payload as { flags: number }).flags & 1)
+        return undefined;
       return s.started.has(index) ? `${nameOf(m)} for started ring ${index}` : undefined;
     },
   }),
 ];
 
 /** rules.preconditions with actor frontend, as cases (conditions evaluated on the state before each message). */
-type Condition = { virtioFeatureOffered?: string; virtioFeature?: string; protocolFeature?: string; receivedBefore?: string; all?: Condition[]; not?: Condition };
+type Condition = {
+  virtioFeatureOffered?: string;
+  virtioFeature?: string;
+  protocolFeature?: string;
+  receivedBefore?: string;
+  all?: Condition[];
+  not?: Condition;
+};
 
 const virtioBit = new Map(spec.virtioFeatures.map((f) => [f.name, f.bit]));
 const protocolBit = new Map(spec.protocolFeatures.map((f) => [f.name, f.bit]));
@@ -265,7 +405,10 @@ function preconditionCases(): FrontendCase[] {
     .map((p) => {
       const condition = (p as { condition: Condition }).condition;
       return perRequest({
-        id: `features/${p.id}`, section: 'features', anchor: 'session.html#preconditions', level: (p.level.startsWith('MUST') ? 'MUST' : p.level.startsWith('SHOULD') ? 'SHOULD' : 'MAY') as Level,
+        id: `features/${p.id}`,
+        section: 'features',
+        anchor: 'session.html#preconditions',
+        level: (p.level.startsWith('MUST') ? 'MUST' : p.level.startsWith('SHOULD') ? 'SHOULD' : 'MAY') as Level,
         what: p.messages.map(short).join(' or '),
         title: p.summary,
         derivedFrom: `rules.preconditions: ${p.id}`,
@@ -281,6 +424,15 @@ function preconditionCases(): FrontendCase[] {
 }
 
 export function frontendCases(): FrontendCase[] {
-  const all = [...headerCases, ...orderCases, ...featureCases, ...preconditionCases(), ...gatingCases(), ...fdCases(), ...memoryCases, ...ringCases];
+  const all = [
+    ...headerCases,
+    ...orderCases,
+    ...featureCases,
+    ...preconditionCases(),
+    ...gatingCases(),
+    ...fdCases(),
+    ...memoryCases,
+    ...ringCases,
+  ];
   return all.sort((a, b) => FRONTEND_SECTION_ORDER.indexOf(a.section) - FRONTEND_SECTION_ORDER.indexOf(b.section));
 }

@@ -30,7 +30,12 @@ export interface RecordedSession {
   readonly requests: RecordedMessage[];
 }
 
-function recordOf(seq: number, direction: RecordedMessage['direction'], bytes: Uint8Array, fds: number): RecordedMessage {
+function recordOf(
+  seq: number,
+  direction: RecordedMessage['direction'],
+  bytes: Uint8Array,
+  fds: number,
+): RecordedMessage {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const id = view.getUint32(HEADER.requestOffset, true);
   const flags = view.getUint32(HEADER.flagsOffset, true);
@@ -39,7 +44,16 @@ function recordOf(seq: number, direction: RecordedMessage['direction'], bytes: U
     const message = decode('frontend', bytes, { strictHeader: false }) as unknown as AnyMessage;
     return { seq, direction, id, flags, size, fds, message };
   } catch (error) {
-    return { seq, direction, id, flags, size, fds, message: undefined, error: `${messageInfo('frontend', id)?.name ?? `id ${id}`}: ${(error as Error).message}` };
+    return {
+      seq,
+      direction,
+      id,
+      flags,
+      size,
+      fds,
+      message: undefined,
+      error: `${messageInfo('frontend', id)?.name ?? `id ${id}`}: ${(error as Error).message}`,
+    };
   }
 }
 
@@ -60,7 +74,10 @@ export class FrontendRecorder {
   /** Called when a front-end's connection ends. */
   onSessionEnd: ((session: RecordedSession) => void) | undefined;
 
-  constructor(listen: string, private readonly backend: string) {
+  constructor(
+    listen: string,
+    private readonly backend: string,
+  ) {
     this.listener = new UnixListener(listen, (front) => this.accept(front));
   }
 
@@ -84,14 +101,22 @@ export class FrontendRecorder {
       ended = true;
       this.onSessionEnd?.(session);
     };
-    pipeMessages(front, (bytes, fds) => {
-      session.messages.push(recordOf(session.messages.length, 'front>back', bytes, fds.length));
-      send(back, bytes, fds);
-    }, end);
-    pipeMessages(back, (bytes, fds) => {
-      session.messages.push(recordOf(session.messages.length, 'back>front', bytes, fds.length));
-      send(front, bytes, fds);
-    }, end);
+    pipeMessages(
+      front,
+      (bytes, fds) => {
+        session.messages.push(recordOf(session.messages.length, 'front>back', bytes, fds.length));
+        send(back, bytes, fds);
+      },
+      end,
+    );
+    pipeMessages(
+      back,
+      (bytes, fds) => {
+        session.messages.push(recordOf(session.messages.length, 'back>front', bytes, fds.length));
+        send(front, bytes, fds);
+      },
+      end,
+    );
   }
 
   close(): void {

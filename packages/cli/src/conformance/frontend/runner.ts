@@ -48,7 +48,11 @@ export interface FrontendRun {
   backendErrors: string[];
 }
 
-export function judge(cases: readonly FrontendCase[], session: RecordedSession | undefined, expectations?: Expectations): CaseResult[] {
+export function judge(
+  cases: readonly FrontendCase[],
+  session: RecordedSession | undefined,
+  expectations?: Expectations,
+): CaseResult[] {
   return cases.map((c) => {
     const started = Date.now();
     let outcome: CaseResult['outcome'] = 'pass';
@@ -61,7 +65,15 @@ export function judge(cases: readonly FrontendCase[], session: RecordedSession |
     }
     const divergence = expectations?.divergenceFor(c.id);
     if (divergence && outcome === 'fail') outcome = 'known-divergence';
-    const result: CaseResult = { id: c.id, section: c.section, anchor: c.anchor, level: c.level, title: c.title, outcome, ms: Date.now() - started };
+    const result: CaseResult = {
+      id: c.id,
+      section: c.section,
+      anchor: c.anchor,
+      level: c.level,
+      title: c.title,
+      outcome,
+      ms: Date.now() - started,
+    };
     if (detail) result.detail = detail;
     if (divergence) result.divergence = { summary: divergence.summary, links: divergence.links };
     if (divergence && outcome === 'pass') result.detail = 'recorded divergence not seen: the expectation may be stale';
@@ -79,8 +91,12 @@ export async function runFrontend(options: FrontendRunOptions): Promise<Frontend
     disk.set(bootSector());
     writeFileSync(image, disk);
   }
-  const createDevice = (): VhostUserDevice => (options.device === 'net' ? new NetSinkDevice() : new BlkBackendDevice(image as string));
-  const backend = new VhostUserBackend(join(dir, 'backend.sock'), createDevice, { memoryBytes: 1 << 30, onError: (e) => backendErrors.push(e.message) });
+  const createDevice = (): VhostUserDevice =>
+    options.device === 'net' ? new NetSinkDevice() : new BlkBackendDevice(image as string);
+  const backend = new VhostUserBackend(join(dir, 'backend.sock'), createDevice, {
+    memoryBytes: 1 << 30,
+    onError: (e) => backendErrors.push(e.message),
+  });
   const recorder = new FrontendRecorder(options.listen, join(dir, 'backend.sock'));
   try {
     await new Promise<void>((resolve) => {

@@ -76,11 +76,23 @@ export function apply(state: SessionState, m: RecordedMessage): void {
 }
 
 export function initialState(): SessionState {
-  return { offeredFeatures: undefined, offeredProtocolFeatures: undefined, protocolFeatures: 0n, features: undefined, maxMemSlots: undefined, regions: [], started: new Set(), sent: new Set() };
+  return {
+    offeredFeatures: undefined,
+    offeredProtocolFeatures: undefined,
+    protocolFeatures: 0n,
+    features: undefined,
+    maxMemSlots: undefined,
+    regions: [],
+    started: new Set(),
+    sent: new Set(),
+  };
 }
 
 /** Calls `judge` for every front-end request with the state before it; returns the problems found. */
-export function walk(session: RecordedSession, judge: (m: RecordedMessage, state: SessionState) => string | undefined): string[] {
+export function walk(
+  session: RecordedSession,
+  judge: (m: RecordedMessage, state: SessionState) => string | undefined,
+): string[] {
   const state = initialState();
   const problems: string[] = [];
   for (const m of session.messages) {
