@@ -1,5 +1,5 @@
 /*
- * Native baseline of the split-pingpong workload (/work/shared/bench/split-pingpong.md),
+ * Native baseline of the split-pingpong workload (packages/vring/bench/WORKLOAD.md),
  * written from that description. Built by bench/run.ts with the machine's gcc -O2.
  * Usage: pingpong A|B N  ->  one JSON line {variant, n, seconds, sum, hash, errors}.
  */

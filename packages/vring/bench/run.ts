@@ -1,5 +1,5 @@
 // npm run bench:vring [-- --quick] [-- --json FILE] [-- --rounds R] [-- --n N]
-// The split-pingpong workload (/work/shared/bench/split-pingpong.md), variants A and B, on a
+// The split-pingpong workload (packages/vring/bench/WORKLOAD.md), variants A and B, on a
 // native C baseline (bench/pingpong.c, gcc -O2 at bench time), the WebAssembly core and the
 // TypeScript path through the package's public API, and the same workload on a packed ring.
 // The wasm rows run the workload's per-chain work in AssemblyScript linked with the core's
