@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^@vhost-user\/codec$/, replacement: src('./packages/codec/src/index.ts') },
       { find: /^@vhost-user\/vring$/, replacement: src('./packages/vring/src/index.ts') },
       { find: /^@vhost-user\/transport$/, replacement: src('./packages/transport/src/index.ts') },
+      { find: /^@vhost-user\/generator\/matrix-format$/, replacement: src('./generator/src/matrix-format.ts') },
       { find: /^@vhost-user\/generator$/, replacement: src('./generator/src/index.ts') },
     ],
   },

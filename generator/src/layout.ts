@@ -3,7 +3,19 @@
  * following C's rules, so lint can check that the offsets written in spec/ add up and the
  * generators can emit them.
  */
+import type { SpecModel } from './load.js';
 import { PRIMITIVE_SIZE, Primitive, type Field, type Payload } from './schema.js';
+
+/** Every struct of a model: the payloads and the ring structs. */
+export function structsOf(model: SpecModel): Payload[] {
+  return [...model.payloads, ...model.rings.split.structs, ...model.rings.packed.structs];
+}
+
+/** Finds a struct of the model by name. */
+export function lookupIn(model: SpecModel): StructLookup {
+  const byName = new Map(structsOf(model).map((p) => [p.name, p]));
+  return (name) => byName.get(name);
+}
 
 export function isPrimitive(type: string): type is Primitive {
   return Primitive.safeParse(type).success;

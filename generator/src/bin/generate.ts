@@ -1,17 +1,17 @@
 /**
- * `npm run generate` writes generated/ from spec/; `npm run generate:check` (--check) fails
- * when generated/ differs from what spec/ produces. Refuses to generate from a spec with lint
- * errors, so generated code never encodes a broken table.
+ * `npm run generate` writes every generated file (generated/ and the codec's src/generated/)
+ * from spec/; `npm run generate:check` (--check) fails when any of them differs from what spec/
+ * produces. Refuses to generate from a spec with lint errors, so generated code never encodes a
+ * broken table.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { emitAll } from '../emit/index.js';
+import { emitAll, GENERATED_DIRS } from '../emit/index.js';
 import { checkRepository } from '../lint/index.js';
 import { formatIssue } from '../yaml-file.js';
 
 const check = process.argv.includes('--check');
 const root = resolve(process.argv.find((a, i) => i > 1 && !a.startsWith('--')) ?? '.');
-const outDir = join(root, 'generated');
 const started = performance.now();
 
 const { repo, issues } = checkRepository(root);
@@ -31,13 +31,13 @@ function listFiles(dir: string): string[] {
   });
 }
 
-const existing = new Set(listFiles(outDir).map((p) => relative(outDir, p)));
+const existing = GENERATED_DIRS.flatMap((dir) => listFiles(join(root, dir))).map((p) => relative(root, p));
 const stale: string[] = [];
 for (const [path, content] of files) {
-  const full = join(outDir, path);
+  const full = join(root, path);
   const current = existsSync(full) ? readFileSync(full, 'utf8') : undefined;
   if (current === content) continue;
-  stale.push(current === undefined ? `missing: generated/${path}` : `differs: generated/${path}`);
+  stale.push(current === undefined ? `missing: ${path}` : `differs: ${path}`);
   if (!check) {
     mkdirSync(dirname(full), { recursive: true });
     writeFileSync(full, content);
@@ -45,18 +45,19 @@ for (const [path, content] of files) {
 }
 for (const path of existing) {
   if (files.has(path)) continue;
-  stale.push(`not produced by the generator: generated/${path}`);
-  if (!check) rmSync(join(outDir, path));
+  stale.push(`not produced by the generator: ${path}`);
+  if (!check) rmSync(join(root, path));
 }
 
 const seconds = ((performance.now() - started) / 1000).toFixed(2);
+const where = GENERATED_DIRS.map((d) => `${d}/`).join(' and ');
 if (check) {
   if (stale.length > 0) {
     console.error(stale.join('\n'));
-    console.error(`\ngenerated/ is stale (${stale.length} file(s)); run npm run generate and commit the result`);
+    console.error(`\n${where} are stale (${stale.length} file(s)); run npm run generate and commit the result`);
     process.exit(1);
   }
-  console.log(`generated/ is up to date (${files.size} files, ${seconds} s)`);
+  console.log(`${where} are up to date (${files.size} files, ${seconds} s)`);
 } else {
   console.log(`generated ${files.size} files (${stale.length} changed) in ${seconds} s`);
 }

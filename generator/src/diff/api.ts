@@ -13,7 +13,7 @@ async function emitters() {
   return { emitTypeScript: ts.emitTypeScript, emitAll: all.emitAll };
 }
 
-/** Every generated file for a repository, as `npm run generate` writes them (path under generated/ -> text). */
+/** Every generated file for a repository, as `npm run generate` writes them (path from the root -> text). */
 export async function emitGenerated(repo: SpecRepository): Promise<Map<string, string>> {
   return (await emitters()).emitAll(repo);
 }

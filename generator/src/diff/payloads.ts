@@ -1,6 +1,5 @@
 /** Payload structs, ring structs and enums: field layouts, sizes, bit ranges, enum values. */
-import { isPrimitive } from '../layout.js';
-import { structsOf } from '../lint/layout.js';
+import { isPrimitive, structsOf } from '../layout.js';
 import type { PathSegment, SourceLocation } from '../yaml-file.js';
 import type { BitRange, BitView, Count, EnumDef, Field, Payload } from '../schema.js';
 import { DiffCollector, same } from './collect.js';

@@ -6,7 +6,7 @@ import type { RegistryEntry, Status } from '../schema.js';
 
 type AnyStatus = Status | RegistryEntry['status'];
 import { Findings, type LintRule } from './rule.js';
-import { structsOf } from './layout.js';
+import { structsOf } from '../layout.js';
 
 /** Something with a `since`: its identity across versions, and the names it was known by. */
 interface Tracked {

@@ -59,8 +59,11 @@ export function lintRepository(repo: SpecRepository, rules: LintRule[] = RULES):
  * Loads and lints the repository at `root`. Problems found while loading (syntax, schema,
  * missing files) are reported alone: cross-file rules would only repeat them.
  */
-export function checkRepository(root: string): { repo: SpecRepository | undefined; issues: SpecIssue[] } {
-  const { repo, issues } = loadRepository(root);
+export function checkRepository(
+  root: string,
+  specDir?: string,
+): { repo: SpecRepository | undefined; issues: SpecIssue[] } {
+  const { repo, issues } = loadRepository(root, specDir);
   if (!repo || issues.length > 0) return { repo, issues };
   return { repo, issues: lintRepository(repo) };
 }

@@ -6,20 +6,13 @@ import {
   fixedPartSize,
   isPrimitive,
   isVariableCount,
+  lookupIn,
   structAlign,
+  structsOf,
   type StructLookup,
 } from '../layout.js';
 import type { BitRange, Field, Payload } from '../schema.js';
 import { Findings, type LintRule } from './rule.js';
-
-export function structsOf(model: SpecModel): Payload[] {
-  return [...model.payloads, ...model.rings.split.structs, ...model.rings.packed.structs];
-}
-
-export function lookupIn(model: SpecModel): StructLookup {
-  const byName = new Map(structsOf(model).map((p) => [p.name, p]));
-  return (name) => byName.get(name);
-}
 
 /** Checks one run of fields that should tile [start, end) with no gaps or overlaps. */
 function checkFields(

@@ -1,7 +1,7 @@
 /** Prose: every message and bit has its section and its table marker; every name it mentions exists. */
 import type { SpecModel } from '../load.js';
 import { Findings, type LintRule } from './rule.js';
-import { structsOf } from './layout.js';
+import { structsOf } from '../layout.js';
 
 /** Every constant name a spec version defines, mapped to what it is. */
 export function knownConstants(model: SpecModel): Map<string, string> {

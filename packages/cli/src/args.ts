@@ -12,7 +12,12 @@ export function parse(
   try {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { ...options, root: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        ...options,
+        root: { type: 'string' },
+        spec: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       allowPositionals: true,
       strict: true,
     });

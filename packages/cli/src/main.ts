@@ -27,7 +27,7 @@ const USAGE = [
   `  ${TRACE_HELP}`,
   `  ${DECODE_HELP}`,
   '  vhost-user rules   list the breaking-change rules',
-  'Every command takes --root <dir> (default: the nearest folder with spec/spec.yaml).',
+  'Spec commands take --root <dir> (default: the nearest folder with spec/spec.yaml); lint, breaking and diff\n  also take --spec <dir>, a spec folder anywhere (the folder holding spec.yaml).',
   'Exit codes: 0 ok, 1 problems found (lint issues, breaking changes, release refused), 2 usage or load errors.',
 ].join('\n');
 

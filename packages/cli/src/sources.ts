@@ -32,15 +32,38 @@ export function findRoot(start: string): string {
   }
 }
 
+/** Where the working spec is: its folder, and the root that file names in messages are relative to. */
+export interface SpecLocation {
+  root: string;
+  specDir: string;
+}
+
+/**
+ * The spec a command works on: `--spec <dir>` (a spec folder holding spec.yaml, or a folder
+ * holding spec/), else the repository found from `--root` or the current folder.
+ */
+export function locateSpec(values: Record<string, string | boolean | undefined>, cwd: string): SpecLocation {
+  if (typeof values.spec === 'string') {
+    const path = resolve(cwd, values.spec);
+    if (existsSync(join(path, 'spec.yaml'))) return { root: dirname(path), specDir: path };
+    if (existsSync(join(path, 'spec', 'spec.yaml'))) return { root: path, specDir: join(path, 'spec') };
+    throw new UsageError(
+      `--spec ${values.spec}: ${path} holds neither spec.yaml nor spec/spec.yaml; pass a spec folder (the one with spec.yaml)`,
+    );
+  }
+  const root = findRoot(typeof values.root === 'string' ? values.root : cwd);
+  return { root, specDir: join(root, 'spec') };
+}
+
 function load(dir: string, root: string, what: string): SpecModel {
   const { model, issues } = loadSpecFolder(dir, root);
   if (!model || issues.length > 0) throw new SpecLoadFailure(what, issues);
   return model;
 }
 
-export function workingSource(root: string): SpecSource {
+export function workingSource(root: string, specDir = join(root, 'spec')): SpecSource {
   return {
-    model: load(join(root, 'spec'), root, 'the working spec (spec/)'),
+    model: load(specDir, root, `the working spec (${relative(root, specDir) || '.'}/)`),
     label: 'working tree',
     kind: 'working',
     dispose: () => {},
@@ -55,12 +78,12 @@ function isDir(path: string): boolean {
  * Resolves `spec` as, in order: `draft`/`working` (the working tree), a release number under
  * spec/releases/, a folder on disk (a spec folder or a repository holding spec/), a git ref.
  */
-export function resolveSource(root: string, spec: string, cwd: string): SpecSource {
-  if (spec === 'draft' || spec === 'working') return workingSource(root);
-  const releases = releaseVersions(join(root, 'spec'));
+export function resolveSource(root: string, spec: string, cwd: string, specDir = join(root, 'spec')): SpecSource {
+  if (spec === 'draft' || spec === 'working') return workingSource(root, specDir);
+  const releases = releaseVersions(specDir);
   if (/^\d+\.\d+$/.test(spec) && releases.includes(spec)) {
     return {
-      model: load(join(root, 'spec', 'releases', spec), root, `release ${spec}`),
+      model: load(join(specDir, 'releases', spec), root, `release ${spec}`),
       label: spec,
       kind: 'release',
       dispose: () => {},

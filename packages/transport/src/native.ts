@@ -3,7 +3,6 @@
  * non-blocking (fds are O_NONBLOCK; readiness comes from `watch`, a libuv poll).
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export interface RecvResult {
@@ -64,17 +63,65 @@ export interface NativeBinding {
   pageSize(): number;
 }
 
+/** Every function of the addon, so the lazy stand-ins below cover all of them. */
+const FUNCTIONS: { [K in keyof NativeBinding]: true } = {
+  connect: true,
+  listen: true,
+  accept: true,
+  socketpair: true,
+  sendmsg: true,
+  recvmsg: true,
+  memfdCreate: true,
+  ftruncate: true,
+  eventfd: true,
+  eventfdRead: true,
+  eventfdWrite: true,
+  fstatSize: true,
+  close: true,
+  dup: true,
+  mmap: true,
+  munmap: true,
+  mapInto: true,
+  unmapFrom: true,
+  watch: true,
+  watchUpdate: true,
+  unwatch: true,
+  pageSize: true,
+};
+
+/**
+ * Finds the addon with node-gyp-build: the prebuilt binary shipped in prebuilds/<platform>-<arch>/
+ * when one matches, else the one compiled at install time into build/.
+ */
 function load(): NativeBinding {
   const require = createRequire(import.meta.url);
   const root = fileURLToPath(new URL('..', import.meta.url));
-  for (const kind of ['Release', 'Debug']) {
-    const path = `${root}build/${kind}/vhost_user_native.node`;
-    if (existsSync(path)) return require(path) as NativeBinding;
+  const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
+  try {
+    return nodeGypBuild(root);
+  } catch (error) {
+    throw new Error(
+      `@vhost-user/transport: no native addon for ${process.platform}-${process.arch} in ${root} ` +
+        `(no prebuilt binary matches and none was compiled at install). Install python3, make and a C ` +
+        `compiler with the Node.js headers, then run "npm rebuild @vhost-user/transport". ` +
+        `(${(error as Error).message})`,
+    );
   }
-  throw new Error(`@vhost-user/transport: the native addon is not built; run "npx node-gyp rebuild" in ${root}`);
 }
 
-export const native: NativeBinding = load();
+/**
+ * The addon, loaded on first use rather than at import, so that importing the package (for its
+ * types, or for code paths that never open a socket) does not need the binary. Each function
+ * starts as a stand-in that loads the addon and then replaces every stand-in with the real
+ * function, so later calls go straight to the addon.
+ */
+export const native = {} as NativeBinding;
+for (const name of Object.keys(FUNCTIONS) as (keyof NativeBinding)[]) {
+  (native as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+    Object.assign(native, load());
+    return (native[name] as (...a: unknown[]) => unknown)(...args);
+  };
+}
 
 /** An error thrown by the addon: `code` is the errno name. */
 export interface ErrnoError extends Error {

@@ -14,7 +14,10 @@ export function coreModule(bytes?: BufferSource): WebAssembly.Module {
     try {
       source = readFileSync(CORE_URL);
     } catch {
-      throw new VringError('WASM_UNAVAILABLE', `missing ${CORE_URL.pathname}: run npm run build -w @vhost-user/vring`);
+      throw new VringError(
+        'WASM_UNAVAILABLE',
+        `missing ${CORE_URL.pathname}: the package is incomplete; in the repository run npm run build:core -w @vhost-user/vring`,
+      );
     }
     compiled = new WebAssembly.Module(new Uint8Array(source));
   }

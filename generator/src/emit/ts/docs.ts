@@ -1,6 +1,9 @@
 /** Doc comments for generated TypeScript, pointing back at the spec entry they come from. */
 import type { SpecModel } from '../../load.js';
 
+/** The one module generated code imports: the codec's runtime, relative to src/generated/. */
+export const RUNTIME_MODULE = '../runtime/index.js';
+
 /** `spec/payloads/memory.yaml:12` for an entity of the model. */
 export function sourceOf(model: SpecModel, entity: object): string {
   const loc = model.where(entity);

@@ -1,9 +1,10 @@
 /**
- * The TypeScript emitter: builds generated/ts/*.ts with ts-morph in an in-memory project and
- * returns them formatted. Output imports only `@vhost-user/codec/runtime`.
+ * The TypeScript emitter: builds the codec's generated modules (packages/codec/src/generated/*.ts)
+ * with ts-morph in an in-memory project and returns them formatted. The output imports only the
+ * codec's runtime entry point (`RUNTIME_MODULE`).
  */
 import { Project, QuoteKind, type SourceFile } from 'ts-morph';
-import { lookupIn } from '../../lint/layout.js';
+import { lookupIn } from '../../layout.js';
 import type { SpecModel } from '../../load.js';
 import { generatedHeader } from '../names.js';
 import { emitMessages } from './messages.js';

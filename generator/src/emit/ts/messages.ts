@@ -7,7 +7,7 @@ import type { SourceFile } from 'ts-morph';
 import type { ChannelMessage, SpecModel } from '../../load.js';
 import type { Payload } from '../../schema.js';
 import { camelCase } from '../names.js';
-import { jsdoc, sourceOf } from './docs.js';
+import { jsdoc, RUNTIME_MODULE, sourceOf } from './docs.js';
 
 function replyBodyType(m: ChannelMessage): string {
   switch (m.reply.kind) {
@@ -51,7 +51,7 @@ export function emitMessages(file: SourceFile, model: SpecModel): void {
   payloadNames.add('U64');
   const codecs = [...payloadNames].sort();
   file.addImportDeclaration({
-    moduleSpecifier: '@vhost-user/codec/runtime',
+    moduleSpecifier: RUNTIME_MODULE,
     namedImports: [
       'VhostUserError',
       { name: 'MessageInfo', isTypeOnly: true },

@@ -8,7 +8,7 @@ import { elementShape, isPrimitive, type StructLookup } from '../../layout.js';
 import type { SpecModel } from '../../load.js';
 import { PRIMITIVE_SIZE, type BitRange, type EnumDef, type Field, type Payload, type Primitive } from '../../schema.js';
 import { camelCase, screamingSnake } from '../names.js';
-import { docComment, jsdoc, sourceOf } from './docs.js';
+import { docComment, jsdoc, RUNTIME_MODULE, sourceOf } from './docs.js';
 
 const TS_TYPE: Record<Primitive, string> = { u8: 'number', u16: 'number', u32: 'number', u64: 'bigint', i64: 'bigint' };
 const GETTER: Record<Primitive, string> = {
@@ -513,7 +513,7 @@ function ordered(payloads: Payload[], lookup: StructLookup): Payload[] {
 
 export function emitPayloads(file: SourceFile, model: SpecModel, lookup: StructLookup): void {
   file.addImportDeclaration({
-    moduleSpecifier: '@vhost-user/codec/runtime',
+    moduleSpecifier: RUNTIME_MODULE,
     namedImports: [
       'VhostUserError',
       'checkCount',

@@ -8,7 +8,7 @@ import { annotation } from '../output/annotations.js';
 import { counts, diffJson } from '../output/diff.js';
 import { junit } from '../output/junit.js';
 import { style } from '../output/style.js';
-import { findRoot, resolveSource, workingSource } from '../sources.js';
+import { locateSpec, resolveSource, workingSource } from '../sources.js';
 
 export const BREAKING_HELP =
   'vhost-user breaking --against <release|git-ref|path> [--format text|json|github-actions|junit]';
@@ -99,10 +99,10 @@ export function runBreaking(argv: string[], io: Io): number {
       'breaking: --against <release|git-ref|path> is required (e.g. --against 1.2 or --against origin/main)',
     );
   if (positionals.length > 0) throw new UsageError(`breaking: unexpected argument ${positionals[0]}`);
-  const root = findRoot(typeof values.root === 'string' ? values.root : io.cwd);
-  const from = resolveSource(root, values.against, io.cwd);
+  const { root, specDir } = locateSpec(values, io.cwd);
+  const from = resolveSource(root, values.against, io.cwd, specDir);
   try {
-    const cmp = compare(root, from, workingSource(root));
+    const cmp = compare(root, from, workingSource(root, specDir));
     render(cmp, fmt, io);
     return unapprovedBreaks(cmp.diff).length > 0 ? 1 : 0;
   } finally {

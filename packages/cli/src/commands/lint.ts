@@ -5,15 +5,16 @@ import type { Io } from '../io.js';
 import { annotation } from '../output/annotations.js';
 import { junit } from '../output/junit.js';
 import { style } from '../output/style.js';
-import { findRoot } from '../sources.js';
+import { locateSpec } from '../sources.js';
 
-export const LINT_HELP = 'vhost-user lint [--format text|json|github-actions|junit]   run the spec checks';
+export const LINT_HELP =
+  'vhost-user lint [--spec <dir>] [--format text|json|github-actions|junit]   run the spec checks';
 
 export function runLint(argv: string[], io: Io): number {
   const { values } = parse(argv, { format: { type: 'string' } }, 'lint');
   const fmt = format(values.format, ['text', 'json', 'github-actions', 'junit'] as const, 'text', 'lint');
-  const root = findRoot(typeof values.root === 'string' ? values.root : io.cwd);
-  const { repo, issues } = checkRepository(root);
+  const { root, specDir } = locateSpec(values, io.cwd);
+  const { repo, issues } = checkRepository(root, specDir);
   const versions = repo ? allVersions(repo).map((m) => m.meta.version) : [];
   if (fmt === 'json') {
     io.out(JSON.stringify({ root, versions, clean: issues.length === 0, issues }, null, 2));

@@ -205,7 +205,7 @@ export async function runRelease(argv: string[], io: Io): Promise<number> {
   }
   let regenerated = 0;
   for (const [path, content] of await emitGenerated(after.repo)) {
-    const full = join(root, 'generated', path);
+    const full = join(root, path);
     if (existsSync(full) && readFileSync(full, 'utf8') === content) continue;
     mkdirSync(dirname(full), { recursive: true });
     writeFileSync(full, content);
@@ -218,7 +218,7 @@ export async function runRelease(argv: string[], io: Io): Promise<number> {
       `  draft updated: ${written.length > 0 ? written.join(', ') : 'nothing to accept'}`,
       `  CHANGELOG.md: section ${version} written from ${cmp.diff.changes.length} change(s); edit it before committing`,
       `  @vhost-user/codec ${bump.from} -> ${bump.to} (${bump.files.join(', ')})`,
-      `  generated/: ${regenerated} file(s) written`,
+      `  generated files: ${regenerated} written`,
     ].join('\n'),
   );
   return 0;

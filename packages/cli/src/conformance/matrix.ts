@@ -6,10 +6,10 @@
 import { escapeXml } from '../output/junit.js';
 import { SECTION_ORDER } from './cases.js';
 import { FRONTEND_SECTION_ORDER } from './frontend/cases.js';
-import type { Cell, Matrix, MatrixRow } from './matrix-format.js';
+import type { Cell, Matrix, MatrixRow } from '@vhost-user/generator/matrix-format';
 import type { CaseResult, Outcome } from './model.js';
 
-export type { Cell, Matrix, MatrixRow, SectionResult } from './matrix-format.js';
+export type { Cell, Matrix, MatrixRow, SectionResult } from '@vhost-user/generator/matrix-format';
 
 /** A section's cell: fail if any case fails, else known-divergence if any, else pass (skip when nothing ran). */
 export function sectionCell(outcomes: Outcome[]): Cell {

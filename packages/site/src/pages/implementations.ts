@@ -6,9 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { ElementContent } from 'hast';
 import { h } from 'hastscript';
-import type { Cell, Matrix, MatrixRow, SectionResult } from '@vhost-user/cli/matrix-format';
+import type { Cell, Matrix, MatrixRow, SectionResult } from '@vhost-user/generator/matrix-format';
 
-export type { Matrix, MatrixRow } from '@vhost-user/cli/matrix-format';
+export type { Matrix, MatrixRow } from '@vhost-user/generator/matrix-format';
 
 export const MATRIX_PATH = 'test/conformance/results/matrix.json';
 export const RUN_COMMAND = 'npx vitest run test/conformance';

@@ -3,7 +3,7 @@
 // Message unions, reply bodies and metadata tables.
 // Regenerate with `npm run generate`; CI fails when this file is stale.
 
-import { VhostUserError, type MessageInfo, type PayloadCodec } from '@vhost-user/codec/runtime';
+import { VhostUserError, type MessageInfo, type PayloadCodec } from '../runtime/index.js';
 import { ConfigCodec, CryptoSessionCodec, DeviceStateFdResultCodec, DeviceStateTransferCodec, InflightCodec, IotlbMsgCodec, LogCodec, MMapCodec, MacAddressCodec, MemoryTableCodec, ShMemConfigCodec, SharedCodec, SingleMemoryRegionCodec, U64Codec, VringAddrCodec, VringAreaCodec, VringBaseCodec, VringFdCodec, VringStateCodec, decodeConfig, decodeCryptoSession, decodeDeviceStateFdResult, decodeDeviceStateTransfer, decodeInflight, decodeIotlbMsg, decodeLog, decodeMMap, decodeMacAddress, decodeMemoryTable, decodeShMemConfig, decodeShared, decodeSingleMemoryRegion, decodeU64, decodeVringAddr, decodeVringArea, decodeVringBase, decodeVringFd, decodeVringState, type Config, type CryptoSession, type DeviceStateFdResult, type DeviceStateTransfer, type Inflight, type IotlbMsg, type Log, type MMap, type MacAddress, type MemoryTable, type ShMemConfig, type Shared, type SingleMemoryRegion, type U64, type VringAddr, type VringArea, type VringBase, type VringFd, type VringState } from './payloads.js';
 /**
  * Canonical names of the front-end's requests.

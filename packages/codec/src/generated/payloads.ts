@@ -3,7 +3,7 @@
 // Payload types, encoders, decoders, schemas and enums.
 // Regenerate with `npm run generate`; CI fails when this file is stale.
 
-import { VhostUserError, checkCount, checkI64, checkU64, checkUint, copyBytes, writeBytes, s, z, type PayloadCodec } from '@vhost-user/codec/runtime';
+import { VhostUserError, checkCount, checkI64, checkU64, checkUint, copyBytes, writeBytes, s, z, type PayloadCodec } from '../runtime/index.js';
 /**
  * Config space access flags (one value).
  *

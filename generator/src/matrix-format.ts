@@ -1,7 +1,8 @@
 /**
  * The JSON shape of the implementation matrix (test/conformance/results/matrix.json): written by
- * the conformance peer tests, read by the site's "Implementations" page. Types only, so the site
- * can depend on it without loading the suite (which loads the native addon).
+ * the conformance suite (@vhost-user/cli), read by the site's "Implementations" page. It is one
+ * of the project's file formats, like generated/spec.json, so it lives below both of them here
+ * (`@vhost-user/generator/matrix-format`). Types only: importing it loads nothing.
  */
 
 export type Cell = 'pass' | 'fail' | 'known-divergence' | 'skip';
