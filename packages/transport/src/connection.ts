@@ -6,17 +6,18 @@
  * takes it.
  */
 import {
-  HEADER,
   MessageFramer,
   ProtocolFeature,
   VhostUserError,
   decode,
   encode,
   hasFeature,
+  isReply,
   messageInfo,
   type Channel,
   type DecodedReply,
   type DecodedRequest,
+  type MessageHeader,
   type OutgoingMessage,
   type RequestOf,
 } from '@vhost-user/codec';
@@ -174,11 +175,11 @@ export class Connection<C extends Channel> {
         this.options.onProtocolError?.(event.error);
         continue;
       }
-      this.onMessage(event.bytes, event.fds);
+      this.onMessage(event.bytes, event.header, event.fds);
     }
   }
 
-  private onMessage(bytes: Uint8Array, fds: number[]): void {
+  private onMessage(bytes: Uint8Array, header: MessageHeader, fds: number[]): void {
     let message;
     try {
       message = decode(this.channel, bytes, { fds: fds.length, protocolFeatures: this.protocolFeatures });
@@ -186,11 +187,7 @@ export class Connection<C extends Channel> {
       closeFds(fds);
       // A decodable reply id with a bad body still answers the head request: fail it.
       const head = this.pending[0];
-      if (
-        head &&
-        bytes.length >= HEADER.size &&
-        (new DataView(bytes.buffer, bytes.byteOffset).getUint32(HEADER.flagsOffset, true) & HEADER.replyFlag) !== 0
-      ) {
+      if (head && isReply(header.flags)) {
         this.close(new ConnectionError('PROTOCOL', `bad reply to ${head.name}`, { cause: error }));
         return;
       }
