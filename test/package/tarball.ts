@@ -92,7 +92,9 @@ export class Tarballs {
           outDir: 'out',
           skipLibCheck: false,
           types: ['node'],
-          lib: ['ES2023'],
+          // The vring and transport types name WebAssembly.Memory, which TypeScript declares in
+          // its DOM library (their READMEs say so).
+          lib: ['ES2023', 'DOM'],
         },
         include: ['*.ts'],
       }),
