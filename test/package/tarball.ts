@@ -4,7 +4,7 @@
  * repository, the way a user would, and run or type-check code there.
  */
 import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -40,15 +40,21 @@ export class Tarballs {
   readonly dir = mkdtempSync(join(tmpdir(), 'vhost-user-pack-'));
   private readonly files = new Map<PackageName, string>();
 
-  /** Packs `name` (once) and returns the tarball's path. */
+  /**
+   * Packs `name` (once) and returns the tarball's path. The package's own `prepack` build runs
+   * first unless its output is already there (`npm test` builds everything before the tests
+   * start); the pack itself never rebuilds, so it cannot rewrite files that tests running at
+   * the same time are reading.
+   */
   pack(name: PackageName): string {
     const known = this.files.get(name);
     if (known) return known;
+    const cwd = join(REPO, PACKAGES[name]);
+    const built =
+      existsSync(join(cwd, 'dist')) && (name !== '@vhost-user/transport' || existsSync(join(cwd, 'prebuilds')));
+    if (!built) execFileSync('npm', ['run', '-s', 'prepack'], { ...quiet, cwd });
     const before = new Set(readdirSync(this.dir));
-    execFileSync('npm', ['pack', '--silent', '--pack-destination', this.dir], {
-      ...quiet,
-      cwd: join(REPO, PACKAGES[name]),
-    });
+    execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', this.dir], { ...quiet, cwd });
     const made = readdirSync(this.dir).find((f) => f.endsWith('.tgz') && !before.has(f));
     if (!made) throw new Error(`npm pack of ${name} produced no tarball`);
     const path = join(this.dir, made);
