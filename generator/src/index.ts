@@ -1,6 +1,7 @@
 /** Public entry of the generator package: load, lint and export the spec. */
 export * from './schema.js';
 export * from './yaml-file.js';
+export * from './spec-files.js';
 export * from './load.js';
 export * from './repository.js';
 export * from './layout.js';

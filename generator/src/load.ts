@@ -2,10 +2,11 @@
  * Loads a spec folder (the draft in spec/, or a frozen copy in spec/releases/<v>/) into one
  * model, validating each file with its zod schema. Cross-file checks are in lint/.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
 import type { z } from 'zod';
-import { readChapter, type ProseChapter } from './prose.js';
+import { parseChapter, type ProseChapter } from './prose.js';
+import { pathProblem, readSpecFile, refusedIssue } from './spec-files.js';
 import {
   ConstantsFile,
   HeaderFile,
@@ -68,27 +69,40 @@ interface LoadState {
   origins: WeakMap<object, Origin>;
 }
 
+/** Appends one by one: a spread of a long list would overflow the stack. */
+export function append<T>(target: T[], items: Iterable<T>): T[] {
+  for (const item of items) target.push(item);
+  return target;
+}
+
+/** Reads `rel` under the spec folder (safely, see spec-files.ts); undefined when it is not read. */
+function readText(
+  state: LoadState,
+  rel: string,
+  missing: { rule: string; message: string; loc?: SourceLocation },
+): string | undefined {
+  const read = readSpecFile(state.dir, rel);
+  if (read.kind === 'text') return read.text;
+  const path = join(state.dir, rel);
+  if (read.kind === 'refused') state.issues.push(refusedIssue(path, state.root, read.reason));
+  else
+    state.issues.push({ loc: { file: relative(state.root, path), line: 1, column: 1 }, ...missing, severity: 'error' });
+  return undefined;
+}
+
 /** Reads `rel` under the spec folder and validates it; undefined when missing or invalid. */
 function readValidated<T>(
   state: LoadState,
   rel: string,
   schema: z.ZodType<T>,
 ): { value: T; file: YamlFile } | undefined {
-  const path = join(state.dir, rel);
-  if (!existsSync(path)) {
-    state.issues.push({
-      rule: 'missing-file',
-      message: `required file ${rel} is missing`,
-      loc: { file: relative(state.root, path), line: 1, column: 1 },
-      severity: 'error',
-    });
-    return undefined;
-  }
-  const { file, issues } = YamlFile.read(path, state.root);
-  state.issues.push(...issues);
-  if (issues.length > 0) return undefined;
+  const text = readText(state, rel, { rule: 'missing-file', message: `required file ${rel} is missing` });
+  if (text === undefined) return undefined;
+  const { file, issues } = YamlFile.parse(text, join(state.dir, rel), state.root);
+  append(state.issues, issues);
+  if (!file || issues.length > 0) return undefined;
   const { value, issues: schemaIssues } = file.validate(schema);
-  state.issues.push(...schemaIssues);
+  append(state.issues, schemaIssues);
   return value === undefined ? undefined : { value, file };
 }
 
@@ -101,8 +115,10 @@ function remember<T extends object>(state: LoadState, file: YamlFile, path: Path
 
 function yamlFilesIn(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((name) => name.endsWith('.yaml') && statSync(join(dir, name)).isFile())
+  // Links are listed too, so that reading them reports them instead of skipping them silently.
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.name.endsWith('.yaml') && (entry.isFile() || entry.isSymbolicLink()))
+    .map((entry) => entry.name)
     .sort();
 }
 
@@ -112,6 +128,11 @@ function yamlFilesIn(dir: string): string[] {
  */
 export function loadSpecFolder(dir: string, root: string): { model: SpecModel | undefined; issues: SpecIssue[] } {
   const state: LoadState = { dir, root, issues: [], origins: new WeakMap() };
+  // A spec folder inside the repository (the draft, a release) must be a real folder of it: a
+  // link would make the loader read whatever it points at. A folder outside was named by the user.
+  const inRoot = relative(root, dir);
+  const link = inRoot && !inRoot.startsWith('..') && !isAbsolute(inRoot) ? pathProblem(root, inRoot) : undefined;
+  if (link && link !== 'missing') return { model: undefined, issues: [refusedIssue(dir, root, link)] };
 
   const meta = readValidated(state, 'spec.yaml', SpecMeta);
   const header = readValidated(state, 'header.yaml', HeaderFile);
@@ -128,7 +149,7 @@ export function loadSpecFolder(dir: string, root: string): { model: SpecModel | 
     const loaded = readValidated(state, `messages/${name}`, MessageFile);
     if (!loaded) continue;
     const withChannel = loaded.value.messages.map((m) => ({ ...m, channel: loaded.value.channel }));
-    messages.push(...remember(state, loaded.file, ['messages'], withChannel));
+    append(messages, remember(state, loaded.file, ['messages'], withChannel));
   }
 
   const payloads: Payload[] = [];
@@ -136,8 +157,8 @@ export function loadSpecFolder(dir: string, root: string): { model: SpecModel | 
   for (const name of yamlFilesIn(join(dir, 'payloads'))) {
     const loaded = readValidated(state, `payloads/${name}`, PayloadFile);
     if (!loaded) continue;
-    payloads.push(...remember(state, loaded.file, ['payloads'], loaded.value.payloads));
-    enums.push(...remember(state, loaded.file, ['enums'], loaded.value.enums));
+    append(payloads, remember(state, loaded.file, ['payloads'], loaded.value.payloads));
+    append(enums, remember(state, loaded.file, ['enums'], loaded.value.enums));
   }
 
   if (!meta || !header || !protocol || !virtio || !registry || !constants || !split || !packed || !rules) {
@@ -155,17 +176,12 @@ export function loadSpecFolder(dir: string, root: string): { model: SpecModel | 
 
   const prose: ProseChapter[] = [];
   for (const chapter of meta.value.prose) {
-    const path = join(dir, 'prose', chapter);
-    if (!existsSync(path)) {
-      state.issues.push({
-        rule: 'prose-chapter',
-        message: `chapter ${chapter} is listed in spec.yaml but prose/${chapter} does not exist`,
-        loc: meta.file.at(['prose', meta.value.prose.indexOf(chapter)]),
-        severity: 'error',
-      });
-      continue;
-    }
-    prose.push(readChapter(path, root));
+    const markdown = readText(state, `prose/${chapter}`, {
+      rule: 'prose-chapter',
+      message: `chapter ${chapter} is listed in spec.yaml but prose/${chapter} does not exist`,
+      loc: meta.file.at(['prose', meta.value.prose.indexOf(chapter)]),
+    });
+    if (markdown !== undefined) prose.push(parseChapter(markdown, join(dir, 'prose', chapter), root));
   }
   const listed = new Set(meta.value.prose);
   const proseDir = join(dir, 'prose');

@@ -5,7 +5,6 @@
  * Markers are remark-directive leaf directives on a line of their own, e.g.
  * `::message{name=VHOST_USER_SET_VRING_ADDR}`; the site renderer expands them.
  */
-import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Root } from 'mdast';
 import remarkDirective from 'remark-directive';
@@ -67,11 +66,6 @@ export function anchorFor(title: string): string {
 
 export function parseMarkdown(markdown: string): Root {
   return unified().use(remarkParse).use(remarkGfm).use(remarkDirective).parse(markdown) as Root;
-}
-
-export function readChapter(path: string, root: string): ProseChapter {
-  const markdown = readFileSync(path, 'utf8');
-  return parseChapter(markdown, path, root);
 }
 
 export function parseChapter(markdown: string, path: string, root: string): ProseChapter {

@@ -2,9 +2,9 @@
  * The whole spec repository: the working draft in spec/ and every frozen release in
  * spec/releases/<version>/, ordered oldest first.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSpecFolder, type SpecModel } from './load.js';
+import { append, loadSpecFolder, type SpecModel } from './load.js';
 import type { SpecIssue } from './yaml-file.js';
 
 export interface SpecRepository {
@@ -27,8 +27,10 @@ export function compareVersions(a: string, b: string): number {
 export function releaseVersions(specDir: string): string[] {
   const dir = join(specDir, 'releases');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((name) => /^\d+\.\d+$/.test(name) && statSync(join(dir, name)).isDirectory())
+  // Links are listed too: loading one reports it (a release must be a real folder).
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => /^\d+\.\d+$/.test(entry.name) && (entry.isDirectory() || entry.isSymbolicLink()))
+    .map((entry) => entry.name)
     .sort(compareVersions);
 }
 
@@ -42,11 +44,11 @@ export function loadRepository(
 ): { repo: SpecRepository | undefined; issues: SpecIssue[] } {
   const issues: SpecIssue[] = [];
   const draft = loadSpecFolder(specDir, root);
-  issues.push(...draft.issues);
+  append(issues, draft.issues);
   const releases: SpecModel[] = [];
   for (const version of releaseVersions(specDir)) {
     const loaded = loadSpecFolder(join(specDir, 'releases', version), root);
-    issues.push(...loaded.issues);
+    append(issues, loaded.issues);
     if (loaded.model) releases.push(loaded.model);
   }
   if (!draft.model) return { repo: undefined, issues };

@@ -1,11 +1,22 @@
 /**
- * Reading one YAML file with positions, and validating it with a zod schema so that every
- * problem is reported as `file:line:column: message`.
+ * Parsing one YAML file with positions, and validating it with a zod schema so that every
+ * problem is reported as `file:line:column: message`. Spec files are untrusted (pull requests),
+ * so a file is refused before it is built into objects when it nests too deep or holds too many
+ * entries, and when its aliases expand too much.
  */
-import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { Composer, isNode, LineCounter, Parser, visit, YAMLParseError, type CST, type Document } from 'yaml';
 import type { z } from 'zod';
+
+/** Limits a spec YAML file must stay within (the spec itself is far inside them). */
+export const YAML_LIMITS = {
+  /** Collections inside collections: deeper nesting would exhaust the stack of the recursive steps. */
+  maxDepth: 64,
+  /** Entries of one list or map. */
+  maxEntries: 10_000,
+  /** Alias uses, weighted by what they expand to (the yaml library's maxAliasCount). */
+  maxAliasCount: 100,
+} as const;
 
 export interface SourceLocation {
   file: string;
@@ -48,26 +59,60 @@ export class YamlFile {
     this.displayPath = relative(root, path) || path;
   }
 
-  static read(path: string, root: string): { file: YamlFile; issues: SpecIssue[] } {
-    const text = readFileSync(path, 'utf8');
-    return YamlFile.parse(text, path, root);
-  }
-
-  static parse(text: string, path: string, root: string): { file: YamlFile; issues: SpecIssue[] } {
+  /** Parses `text` (the contents of `path`). No file when the text breaks a limit. */
+  static parse(text: string, path: string, root: string): { file: YamlFile | undefined; issues: SpecIssue[] } {
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const displayPath = relative(root, path) || path;
+    const at = (offset: number): SourceLocation => {
+      const pos = lines.linePos(offset);
+      return { file: displayPath, line: pos.line, column: pos.col };
+    };
+    // The parser is iterative; composing and converting recurse, so the shape is checked between.
+    const tokens = Array.from(new Parser(lines.addNewLine).parse(text));
+    const shape = shapeProblem(tokens);
+    if (shape)
+      return {
+        file: undefined,
+        issues: [{ rule: 'yaml-limits', message: shape.message, loc: at(shape.offset), severity: 'error' }],
+      };
+    let doc: Document.Parsed | undefined;
+    for (const next of new Composer({ uniqueKeys: true }).compose(tokens, true, text.length)) {
+      if (!doc) {
+        doc = next;
+        continue;
+      }
+      doc.errors.push(
+        new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'a spec file holds one YAML document'),
+      );
+      break;
+    }
+    if (!doc) throw new Error('the YAML composer made no document'); // forceDoc always makes one
     const file = new YamlFile(path, doc, lines, root);
     const issues: SpecIssue[] = doc.errors.map((error) => ({
       rule: 'yaml-syntax',
       message: error.message.split('\n')[0] ?? error.message,
-      loc: file.offsetToLocation(error.pos[0]),
+      loc: at(error.pos[0]),
       severity: 'error',
     }));
+    if (issues.length > 0) return { file, issues };
+    try {
+      file.value = doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });
+    } catch (error) {
+      if (!(error instanceof ReferenceError)) throw error;
+      const message = `aliases expand to too many nodes (more than ${YAML_LIMITS.maxAliasCount} alias uses, counting what each one expands to)`;
+      return {
+        file: undefined,
+        issues: [{ rule: 'yaml-limits', message, loc: at(firstAliasOffset(doc)), severity: 'error' }],
+      };
+    }
     return { file, issues };
   }
 
+  /** The file's contents as plain values. */
+  private value: unknown;
+
   get data(): unknown {
-    return this.doc.toJS({ maxAliasCount: 100 });
+    return this.value;
   }
 
   /** Where the node at `path` starts; falls back to its nearest existing parent. */
@@ -96,6 +141,46 @@ export class YamlFile {
     }));
     return { value: undefined, issues };
   }
+}
+
+/** The first place where a file nests deeper or lists more than YAML_LIMITS allow. */
+function shapeProblem(tokens: CST.Token[]): { message: string; offset: number } | undefined {
+  const stack: { token: CST.Token; depth: number }[] = tokens.map((token) => ({ token, depth: 0 }));
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const { token, depth } = next;
+    if (token.type === 'document') {
+      if (token.value) stack.push({ token: token.value, depth });
+      continue;
+    }
+    if (token.type !== 'block-map' && token.type !== 'block-seq' && token.type !== 'flow-collection') continue;
+    if (depth >= YAML_LIMITS.maxDepth)
+      return { message: `collections nest deeper than ${YAML_LIMITS.maxDepth} levels`, offset: token.offset };
+    if (token.items.length > YAML_LIMITS.maxEntries)
+      return {
+        message: `a ${isList(token) ? 'list' : 'map'} has ${token.items.length} entries; at most ${YAML_LIMITS.maxEntries} are allowed`,
+        offset: token.offset,
+      };
+    for (const item of token.items) {
+      if (item.key) stack.push({ token: item.key, depth: depth + 1 });
+      if (item.value) stack.push({ token: item.value, depth: depth + 1 });
+    }
+  }
+  return undefined;
+}
+
+function isList(token: CST.BlockSequence | CST.BlockMap | CST.FlowCollection): boolean {
+  return token.type === 'block-seq' || (token.type === 'flow-collection' && token.start.source === '[');
+}
+
+function firstAliasOffset(doc: Document.Parsed): number {
+  let offset = 0;
+  visit(doc, {
+    Alias(_, node) {
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 function describeZodIssue(issue: z.core.$ZodIssue): string {

@@ -3,9 +3,18 @@
  * clean fixture in fixtures/minimal that must make exactly that rule fire, with the message
  * and the file:line it names.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOADER_RULES, RULES, checkRepository, type SpecIssue } from '../src/index.js';
@@ -25,6 +34,9 @@ interface BrokenCase {
   at: string;
   edits?: { file: string; find: string; replace: string }[];
   delete?: string[];
+  /** Files replaced by symbolic links to `target` (relative to the link); a missing target is
+   *  created outside the fixture, holding `outside text`. */
+  links?: { file: string; target: string }[];
 }
 
 function lintTree(root: string): SpecIssue[] {
@@ -41,6 +53,13 @@ function buildCase(name: string, c: BrokenCase): string {
     writeFileSync(path, text.replace(edit.find, edit.replace));
   }
   for (const file of c.delete ?? []) rmSync(join(root, file));
+  for (const link of c.links ?? []) {
+    const path = join(root, link.file);
+    const target = resolve(dirname(path), link.target);
+    if (!existsSync(target)) writeFileSync(target, 'outside text\n');
+    rmSync(path, { recursive: true, force: true });
+    symlinkSync(link.target, path);
+  }
   return root;
 }
 

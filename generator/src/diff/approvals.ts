@@ -2,10 +2,10 @@
  * spec/approvals.yaml: maintainers accept one specific breaking change, with a reason. An
  * approved change is still reported (as approved); only the verdict changes.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { Implementation, Version } from '../schema.js';
+import { refusedIssue, readSpecFile } from '../spec-files.js';
 import { YamlFile, type SourceLocation, type SpecIssue } from '../yaml-file.js';
 import { BREAKING_RULES } from './rules.js';
 import type { Change, SpecDiff } from './types.js';
@@ -39,9 +39,11 @@ export interface LoadedApproval extends Approval {
 /** Reads `<specDir>/approvals.yaml`; a missing file means no approvals. */
 export function loadApprovals(specDir: string, root: string): { approvals: LoadedApproval[]; issues: SpecIssue[] } {
   const path = join(specDir, APPROVALS_FILE);
-  if (!existsSync(path)) return { approvals: [], issues: [] };
-  const { file, issues } = YamlFile.read(path, root);
-  if (issues.length > 0) return { approvals: [], issues };
+  const read = readSpecFile(specDir, APPROVALS_FILE);
+  if (read.kind === 'missing') return { approvals: [], issues: [] };
+  if (read.kind === 'refused') return { approvals: [], issues: [refusedIssue(path, root, read.reason)] };
+  const { file, issues } = YamlFile.parse(read.text, path, root);
+  if (!file || issues.length > 0) return { approvals: [], issues };
   const { value, issues: schemaIssues } = file.validate(ApprovalsFile);
   if (!value) return { approvals: [], issues: schemaIssues };
   return { approvals: value.approvals.map((a, i) => ({ ...a, loc: file.at(['approvals', i]) })), issues: [] };

@@ -2,8 +2,10 @@
  * All lint rules, and running them over a repository: every version (each release and the
  * draft) is checked on its own and against the versions before it.
  */
+import { append } from '../load.js';
 import { allVersions, loadRepository, type SpecRepository } from '../repository.js';
-import type { SpecIssue } from '../yaml-file.js';
+import { SPEC_FILE_MAX_BYTES } from '../spec-files.js';
+import { YAML_LIMITS, type SpecIssue } from '../yaml-file.js';
 import { featureRequires, gateSince } from './features.js';
 import { numbersNeverDropped, numbersNeverReused, releaseMeta, sinceAgrees, statusAgrees } from './history.js';
 import { bitfields, enumValues, layoutOffsets, layoutSize, variableCounts } from './layout.js';
@@ -19,6 +21,14 @@ export const LOADER_RULES: { id: string; description: string }[] = [
   { id: 'schema', description: 'Every spec file has the shape its zod schema describes.' },
   { id: 'missing-file', description: 'Every required spec file exists.' },
   { id: 'prose-chapter', description: 'Chapters listed in spec.yaml exist, and every chapter file is listed.' },
+  {
+    id: 'spec-file',
+    description: `Every spec file and folder is real (no symbolic links, which could point out of the repository) and a file is at most ${SPEC_FILE_MAX_BYTES} bytes.`,
+  },
+  {
+    id: 'yaml-limits',
+    description: `Spec YAML nests collections at most ${YAML_LIMITS.maxDepth} deep, holds at most ${YAML_LIMITS.maxEntries} entries per list or map, and uses at most ${YAML_LIMITS.maxAliasCount} alias expansions.`,
+  },
 ];
 
 export const RULES: LintRule[] = [
@@ -50,7 +60,7 @@ export function lintRepository(repo: SpecRepository, rules: LintRule[] = RULES):
   const issues: SpecIssue[] = [];
   versions.forEach((model, index) => {
     const ctx = { repo, model, earlier: versions.slice(0, index) };
-    for (const rule of rules) issues.push(...rule.check(ctx));
+    for (const rule of rules) append(issues, rule.check(ctx));
   });
   return issues;
 }

@@ -20,7 +20,7 @@ import { checkHeaderFlags, headerFlags, isReply, writeHeader, type MessageHeader
 import { checkFds, type FdCheckContext } from './fds.js';
 import { hasFeature } from './features.js';
 import { viewOf, type ByteOrder } from './runtime/bytes.js';
-import { VhostUserError } from './runtime/errors.js';
+import { VhostUserError, isVhostUserError } from './runtime/errors.js';
 import type { MessageInfo, PayloadCodec } from './runtime/types.js';
 
 export type Channel = 'frontend' | 'backend';
@@ -104,7 +104,7 @@ export type DecodedMessage<C extends Channel> = DecodedRequest<C> | DecodedReply
 
 /** Re-throws a payload error with the message's name (payload decoders do not know it). */
 function named(error: unknown, info: MessageInfo): never {
-  if (error instanceof VhostUserError && error.messageName === undefined) {
+  if (isVhostUserError(error) && error.messageName === undefined) {
     throw new VhostUserError(error.code, error.message, { messageName: info.name, offset: error.offset, cause: error });
   }
   throw error;
@@ -247,7 +247,7 @@ function encodeWith(
     try {
       codec.encode(view, HEADER.size, payload, le, ext);
     } catch (error) {
-      if (error instanceof VhostUserError)
+      if (isVhostUserError(error))
         throw new VhostUserError(error.code, error.message, { messageName: info.name, cause: error });
       throw error;
     }

@@ -12,6 +12,7 @@ import {
   encode,
   featureMask,
   ProtocolFeature,
+  isVhostUserError,
   type Channel,
 } from '@vhost-user/codec';
 import * as generated from '@vhost-user/codec';
@@ -141,7 +142,7 @@ for (const channel of ['frontend', 'backend'] as const) {
               try {
                 decode(channel, event.bytes, { protocolFeatures: features, fds: event.fds.length });
               } catch (error) {
-                if (!(error instanceof VhostUserError)) throw error;
+                if (!isVhostUserError(error)) throw error;
               }
             }
           },
@@ -159,7 +160,7 @@ for (const channel of ['frontend', 'backend'] as const) {
               fds: bytes.length % 3,
             });
           } catch (error) {
-            if (!(error instanceof VhostUserError)) throw error;
+            if (!isVhostUserError(error)) throw error;
           }
         }),
         { numRuns: runs(25000) },

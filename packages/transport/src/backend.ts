@@ -23,6 +23,8 @@ import {
 import { Connection } from './connection.js';
 import { EventFd } from './eventfd.js';
 import type { ReceivedFds } from './fds.js';
+import { VIRTIO_STATUS } from './frontend.js';
+import { ResourceLimitError, fdsPerSession, sessionLimits, type SessionLimits } from './limits.js';
 import { GuestRegions, MemorySpace, type GuestRegion, type MappedRange } from './memory.js';
 import { closeFds } from './native.js';
 import { UnixListener, UnixSocket } from './socket.js';
@@ -65,7 +67,9 @@ export interface BackendOptions {
   /** Offer CONFIGURE_MEM_SLOTS (ADD/REM_MEM_REG). Default true. */
   memSlots?: boolean;
   maxMemSlots?: number;
-  /** Called with each session's protocol errors (for logs and tests). */
+  /** Queued bytes, fds and sessions a front-end may cost (see limits.ts; README). */
+  limits?: Partial<SessionLimits>;
+  /** Called with each session's protocol errors, every limit a peer hit, and accept failures. */
   onError?: (error: Error) => void;
   onSessionEnd?: (session: BackendSession) => void;
   /** Sees every request before it is handled (for logs and tests). */
@@ -114,6 +118,7 @@ export class BackendSession {
   private readonly rings: RingState[];
   private backendChannel: Connection<'backend'> | undefined;
   private ended = false;
+  private readonly limits: SessionLimits;
 
   /** The ring core's view of guest memory: its regions table and scratch arena. */
   readonly guest: GuestMemory;
@@ -140,11 +145,17 @@ export class BackendSession {
       queue: undefined,
       generation: -1,
     }));
+    this.limits = sessionLimits(options.limits);
     this.conn = new Connection(socket, {
       channel: 'frontend',
       onRequest: (req, fds) => this.dispatch(req, fds),
       onProtocolError: (error) => this.onProtocolError(error),
-      onClose: () => this.end(),
+      onClose: (error) => {
+        if (error instanceof ResourceLimitError) this.options.onError?.(error);
+        this.end();
+      },
+      maxFdsPerMessage: this.limits.maxFdsPerMessage,
+      fdBudget: { max: fdsPerSession(this.limits, device.queueCount), held: () => this.heldFds() },
     });
   }
 
@@ -177,6 +188,14 @@ export class BackendSession {
     // stream is still in sync). Bytes that do not decode mean the peer does not speak the
     // protocol: drop it.
     if (isVhostUserError(error) && error.code !== 'UNKNOWN_REQUEST') this.conn.close(error);
+  }
+
+  /** Fds this session keeps: ring eventfds and the back-end channel (region fds are closed
+   *  once mapped). */
+  private heldFds(): number {
+    let held = this.backendChannel && !this.backendChannel.isClosed ? 1 : 0;
+    for (const ring of this.rings) held += (ring.kick ? 1 : 0) + (ring.call ? 1 : 0) + (ring.err ? 1 : 0);
+    return held;
   }
 
   private ring(index: number): RingState {
@@ -291,7 +310,7 @@ export class BackendSession {
       }
       case 'VHOST_USER_SET_BACKEND_REQ_FD': {
         this.backendChannel?.close();
-        this.backendChannel = new Connection(new UnixSocket(fds.take()), {
+        this.backendChannel = new Connection(new UnixSocket(fds.take(), this.limits), {
           channel: 'backend',
           onProtocolError: (e) => this.options.onError?.(e),
         });
@@ -380,10 +399,12 @@ export class BackendSession {
         },
       });
     } catch (error) {
-      // A broken ring: report it on the error fd and stop using it until it is set up again.
+      // A broken ring: report it on the error fd and in the status (DEVICE_NEEDS_RESET), and
+      // stop using it until it is set up again.
       this.options.onError?.(error as Error);
       ring.err?.signal();
       ring.enabled = false;
+      this.status |= VIRTIO_STATUS.NEEDS_RESET;
     }
   }
 
@@ -520,16 +541,32 @@ export class BackendSession {
 export class VhostUserBackend {
   private readonly listener: UnixListener;
   readonly sessions = new Set<BackendSession>();
+  private readonly maxSessions: number;
 
   constructor(
     readonly path: string,
     private readonly createDevice: () => VhostUserDevice,
     private readonly options: BackendOptions = {},
   ) {
-    this.listener = new UnixListener(path, (socket) => this.accept(socket));
+    const limits = sessionLimits(options.limits);
+    this.maxSessions = limits.maxSessions;
+    this.listener = new UnixListener(path, (socket) => this.accept(socket), {
+      socketLimits: limits,
+      onError: options.onError,
+    });
   }
 
   private accept(socket: UnixSocket): void {
+    if (this.sessions.size >= this.maxSessions) {
+      socket.close();
+      this.options.onError?.(
+        new ResourceLimitError(
+          'SESSIONS',
+          `a front-end connected to ${this.path} while ${this.sessions.size} sessions ran (limit ${this.maxSessions}); closed it`,
+        ),
+      );
+      return;
+    }
     let device: VhostUserDevice;
     try {
       device = this.createDevice();

@@ -8,6 +8,7 @@
 import {
   MessageFramer,
   ProtocolFeature,
+  VHOST_MEMORY_BASELINE_NREGIONS,
   VhostUserError,
   decode,
   encode,
@@ -22,6 +23,7 @@ import {
   type RequestOf,
 } from '@vhost-user/codec';
 import { ReceivedFds } from './fds.js';
+import { ResourceLimitError } from './limits.js';
 import { closeFds } from './native.js';
 import { UnixSocket } from './socket.js';
 
@@ -53,6 +55,13 @@ export interface ConnectionOptions<C extends Channel> {
   onClose?: (error?: Error) => void;
   /** Milliseconds before a request without a reply fails (and the connection closes). */
   timeoutMs?: number;
+  /** Fds one message may bring (default 8, the most any message carries); more closes the
+   *  connection with a ResourceLimitError. */
+  maxFdsPerMessage?: number;
+  /** Fds the owner may hold at once (`held()`), counting those of requests waiting to be
+   *  handled: a request that would pass `max` is refused, its fds closed, and the refusal goes
+   *  to onProtocolError as a ResourceLimitError. */
+  fdBudget?: { max: number; held: () => number };
 }
 
 export interface RequestOptions {
@@ -81,6 +90,8 @@ export class Connection<C extends Channel> {
   private closeError: Error | undefined;
   /** Requests being handled one at a time, in order (replies must keep request order). */
   private work: Promise<void> = Promise.resolve();
+  /** Fds of requests in `work` not handled yet. */
+  private waitingFds = 0;
 
   constructor(
     readonly socket: UnixSocket,
@@ -180,6 +191,17 @@ export class Connection<C extends Channel> {
   }
 
   private onMessage(bytes: Uint8Array, header: MessageHeader, fds: number[]): void {
+    const maxFds = this.options.maxFdsPerMessage ?? VHOST_MEMORY_BASELINE_NREGIONS;
+    if (fds.length > maxFds) {
+      closeFds(fds);
+      this.close(
+        new ResourceLimitError(
+          'FDS_PER_MESSAGE',
+          `a message came with ${fds.length} fds; at most ${maxFds} are accepted (no message carries more)`,
+        ),
+      );
+      return;
+    }
     let message;
     try {
       message = decode(this.channel, bytes, { fds: fds.length, protocolFeatures: this.protocolFeatures });
@@ -200,8 +222,22 @@ export class Connection<C extends Channel> {
       return;
     }
     const request = message as DecodedRequest<C>;
+    const budget = this.options.fdBudget;
+    if (budget && fds.length > 0 && this.waitingFds + budget.held() + fds.length > budget.max) {
+      closeFds(fds);
+      const refusal = new ResourceLimitError(
+        'FDS_PER_SESSION',
+        `${String(request.name)} brought ${fds.length} fd(s) while ${this.waitingFds + budget.held()} were held; at most ${budget.max} are; refused it`,
+      );
+      this.work = this.work.then(() => this.handle(request, new ReceivedFds([]), refusal));
+      return;
+    }
     const received = new ReceivedFds(fds);
-    this.work = this.work.then(() => this.handle(request, received));
+    this.waitingFds += fds.length;
+    this.work = this.work.then(() => {
+      this.waitingFds -= fds.length;
+      return this.handle(request, received);
+    });
   }
 
   private onReply(reply: DecodedReply<C>): void {
@@ -225,8 +261,9 @@ export class Connection<C extends Channel> {
     head.resolve(reply as DecodedReply<Channel>);
   }
 
-  /** Runs the handler and answers as the spec says for this request and the negotiated features. */
-  private async handle(request: DecodedRequest<C>, fds: ReceivedFds): Promise<void> {
+  /** Runs the handler and answers as the spec says for this request and the negotiated features.
+   *  A request refused before handling (`refusal`) is answered as a failed one. */
+  private async handle(request: DecodedRequest<C>, fds: ReceivedFds, refusal?: Error): Promise<void> {
     const info = messageInfo(this.channel, request.id);
     // A request still queued when the connection ended is dropped with its fds: the owner has
     // already released its state, and nobody would read the answer.
@@ -237,9 +274,9 @@ export class Connection<C extends Channel> {
     // Ack rules are those in force when the request arrived (SET_PROTOCOL_FEATURES changes them).
     const replyAck = this.replyAck;
     let body: unknown;
-    let failed: Error | undefined;
+    let failed: Error | undefined = refusal;
     try {
-      body = await this.options.onRequest?.(request, fds);
+      if (!refusal) body = await this.options.onRequest?.(request, fds);
     } catch (error) {
       failed = error as Error;
     } finally {

@@ -9,7 +9,15 @@ export {
   type RecvResult,
   type ErrnoError,
 } from './native.js';
-export { UnixSocket, UnixListener, type SocketHandlers } from './socket.js';
+export { UnixSocket, UnixListener, type SocketHandlers, type ListenerOptions } from './socket.js';
+export {
+  ResourceLimitError,
+  DEFAULT_LIMITS,
+  type ResourceLimitCode,
+  type SendQueueLimits,
+  type ConnectionLimits,
+  type SessionLimits,
+} from './limits.js';
 export { EventFd } from './eventfd.js';
 export {
   MemorySpace,

@@ -37,8 +37,14 @@ export interface VhostUserErrorDetails {
   cause?: unknown;
 }
 
+/** Marks every VhostUserError, from whichever copy of this module made it: a second copy (the
+ *  sources imported by path next to the built package) has its own class, so `instanceof`
+ *  fails across copies while this registry-wide symbol does not. */
+const BRAND: unique symbol = Symbol.for('@vhost-user/codec:VhostUserError');
+
 export class VhostUserError extends Error {
   override readonly name = 'VhostUserError';
+  readonly [BRAND] = true;
   readonly code: VhostUserErrorCode;
   readonly messageName: string | undefined;
   readonly offset: number | undefined;
@@ -54,6 +60,7 @@ export class VhostUserError extends Error {
   }
 }
 
+/** Whether `error` is a VhostUserError from any copy of the codec (use this, not `instanceof`). */
 export function isVhostUserError(error: unknown): error is VhostUserError {
-  return error instanceof VhostUserError;
+  return typeof error === 'object' && error !== null && (error as { [BRAND]?: unknown })[BRAND] === true;
 }

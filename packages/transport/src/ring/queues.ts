@@ -9,6 +9,7 @@ import {
   SEGMENT_RECORD,
   USED_RECORD,
   VirtqueueDevice,
+  rejectName,
   type EngineName,
   type GuestMemory,
 } from '@vhost-user/vring';
@@ -103,13 +104,18 @@ export class DeviceRing {
   private fill(): void {
     const q = this.queue;
     const n = q.pop();
+    // A queue-level rejection (avail.idx too far ahead) pops nothing and stops the queue: it is
+    // reported like a rejected chain, or the ring would stall silently.
+    if (n === 0 && q.status !== 0)
+      throw new RingError(q.status, `ring stopped by the ring core: ${rejectName(q.status) ?? `reason ${q.status}`}`);
     const chains = q.chains;
     const segs = q.segments;
     for (let i = 0; i < n; i++) {
       const r = i * CHAIN_WORDS;
       const id = chains[r + (CHAIN_RECORD.id >>> 2)] as number;
       const reason = chains[r + (CHAIN_RECORD.reason >>> 2)] as number;
-      if (reason !== 0) throw new RingError(reason, `chain ${id} rejected by the ring core (reason ${reason})`);
+      if (reason !== 0)
+        throw new RingError(reason, `chain ${id} rejected by the ring core: ${rejectName(reason) ?? `reason ${reason}`}`);
       const readable = chains[r + (CHAIN_RECORD.readable >>> 2)] as number;
       const writable = chains[r + (CHAIN_RECORD.writable >>> 2)] as number;
       const first = chains[r + (CHAIN_RECORD.firstSegment >>> 2)] as number;
