@@ -4,8 +4,7 @@
  * All links are relative, so the folder can be served from any path.
  */
 import { compareVersions, loadRepository, type SpecModel } from '@vhost-user/generator';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { historyFor } from './history/history.js';
@@ -18,6 +17,11 @@ import type { DiffInfo, SiteInfo, VersionInfo } from './pages/site-types.js';
 import { versionIndexMain } from './pages/version-index.js';
 import { renderVersion, type RenderedVersion } from './render-version.js';
 import { searchDocuments, searchIndexJson } from './search/build-index.js';
+import { anchorsJson } from './pages/anchors-json.js';
+import { bundleClient } from './client/bundle.js';
+import { chaptersToRst } from './export/rst.js';
+import { numbersMain } from './pages/numbers.js';
+import { singlePageMain } from './pages/single-page.js';
 
 export class SiteBuildError extends Error {}
 
@@ -41,6 +45,8 @@ export interface BuildResult {
 }
 
 const ASSETS = fileURLToPath(new URL('./assets/', import.meta.url));
+/** Pages every version has besides its chapters. */
+const EXTRA_PAGES = ['all.html', 'numbers.html'];
 
 function versionInfo(model: SpecModel): VersionInfo {
   const draft = model.meta.version === 'draft';
@@ -106,7 +112,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
     versions: [...infos].reverse(),
     diffs: [...diffInfos].reverse(),
     pagesOf: new Map(
-      [...rendered].map(([slug, v]) => [slug, new Set(['index.html', ...v.chapters.map((c) => c.info.page)])]),
+      [...rendered].map(([slug, v]) => [
+        slug,
+        new Set(['index.html', ...EXTRA_PAGES, ...v.chapters.map((c) => c.info.page)]),
+      ]),
     ),
   };
 
@@ -114,6 +123,37 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
   for (const info of infos) {
     const version = rendered.get(info.slug) as RenderedVersion;
     const chapters = version.chapters.map((c) => c.info);
+    // Before the chapter pages: they wrap their tables in place.
+    files.set(
+      `${info.slug}/vhost-user.rst`,
+      chaptersToRst(
+        `${repo.draft.meta.title} (${info.version === 'draft' ? 'working draft' : info.version})`,
+        version.chapters,
+      ),
+    );
+    files.set(
+      `${info.slug}/all.html`,
+      renderPage({
+        site,
+        title: 'The whole spec on one page',
+        root: '../',
+        page: 'all.html',
+        version: info,
+        main: singlePageMain(info, version.chapters),
+      }),
+    );
+    files.set(
+      `${info.slug}/numbers.html`,
+      renderPage({
+        site,
+        title: 'Messages and bits by number',
+        root: '../',
+        page: 'numbers.html',
+        version: info,
+        chapters,
+        main: numbersMain(info, version.spec, (anchor) => version.anchors.get(anchor)),
+      }),
+    );
     version.chapters.forEach((chapter, i) => {
       files.set(
         `${info.slug}/${chapter.info.page}`,
@@ -186,7 +226,23 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
       main: implementationsMain(loadMatrix(options.matrixPath ?? join(options.root, MATRIX_PATH))),
     }),
   );
-  files.set('404.html', renderPage({ site, title: 'Not found', root: '', page: '404.html', main: notFoundMain() }));
+  files.set(
+    'anchors.json',
+    anchorsJson(
+      infos.map((info) => ({ slug: info.slug, anchors: (rendered.get(info.slug) as RenderedVersion).anchors })),
+    ),
+  );
+  files.set(
+    '404.html',
+    renderPage({
+      site,
+      title: 'Not found',
+      root: '',
+      page: '404.html',
+      main: notFoundMain(),
+      anyDepth: { css: readFileSync(join(ASSETS, 'site.css'), 'utf8') },
+    }),
+  );
   step('diff pages');
 
   rmSync(options.outDir, { recursive: true, force: true });
@@ -197,17 +253,15 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
   }
   mkdirSync(join(options.outDir, 'assets'), { recursive: true });
   for (const name of readdirSync(ASSETS)) copyFileSync(join(ASSETS, name), join(options.outDir, 'assets', name));
-  // The search runtime, shipped as the ES module its package publishes.
-  const require = createRequire(import.meta.url);
-  const minisearch = join(dirname(require.resolve('minisearch')), '..', 'es', 'index.js');
-  copyFileSync(minisearch, join(options.outDir, 'assets', 'minisearch.js'));
+  // The page script and the search code (with MiniSearch), minified; search loads on first use.
+  const scripts = await bundleClient(join(options.outDir, 'assets'));
   writeFileSync(join(options.outDir, '.nojekyll'), '');
   step('write');
   timings.total = Math.round(performance.now() - started);
 
   return {
     outDir: options.outDir,
-    files: files.size + readdirSync(ASSETS).length + 1,
+    files: files.size + readdirSync(ASSETS).length + scripts.length + 1,
     versions: infos.map((v) => v.slug),
     warnings,
     timings,

@@ -4,13 +4,16 @@
  */
 import MiniSearch from 'minisearch';
 import type { TocEntry } from '../plugins/rehype-section-numbers.js';
-import { payloadAnchor } from '../render/common.js';
+import { bitMask, payloadAnchor } from '../render/common.js';
+import { numberTokens } from './ranking.js';
 import type { SpecView } from '../spec-view.js';
 
 export interface SearchDocument {
   id: string;
   name: string;
   aliases: string;
+  /** Ids, bit numbers and masks, in decimal and hex (see numberTokens). */
+  numbers: string;
   text: string;
   kind: string;
   detail: string;
@@ -18,8 +21,14 @@ export interface SearchDocument {
   url: string;
 }
 
-export const SEARCH_FIELDS = ['name', 'aliases', 'text'];
-export const SEARCH_STORE = ['name', 'kind', 'detail', 'url'];
+export const SEARCH_FIELDS = ['name', 'aliases', 'numbers', 'text'];
+export const SEARCH_STORE = ['name', 'aliases', 'kind', 'detail', 'url'];
+
+/**
+ * Terms QEMU's text used before it renamed the two sides: a search for them finds the messages
+ * each side sends.
+ */
+const FORMER_TERMS = { frontend: 'master', backend: 'slave' } as const;
 
 export interface SearchInput {
   slug: string;
@@ -27,6 +36,11 @@ export interface SearchInput {
   sections: { page: string; entry: TocEntry }[];
   /** The page holding an anchor. */
   pageOf: (anchor: string) => string | undefined;
+}
+
+/** A bit's number and its mask. */
+function bitNumbers(bit: number): string {
+  return [...numberTokens(bit), ...numberTokens(1n << BigInt(bit)).slice(1)].join(' ');
 }
 
 export function searchDocuments({ slug, spec, sections, pageOf }: SearchInput): SearchDocument[] {
@@ -45,10 +59,11 @@ export function searchDocuments({ slug, spec, sections, pageOf }: SearchInput): 
       {
         id: `message:${m.name}`,
         name: m.name,
-        aliases: (m.aliases ?? []).join(' '),
+        aliases: [...(m.aliases ?? []), FORMER_TERMS[m.channel]].join(' '),
+        numbers: numberTokens(m.id).join(' '),
         text: m.summary,
         kind: 'message',
-        detail: `${channel} ${m.id}`,
+        detail: `${channel} ${m.id} (0x${m.id.toString(16)})`,
       },
       m.name,
     );
@@ -59,9 +74,10 @@ export function searchDocuments({ slug, spec, sections, pageOf }: SearchInput): 
         id: `feature:${b.name}`,
         name: b.name,
         aliases: (b.aliases ?? []).join(' '),
+        numbers: bitNumbers(b.bit),
         text: b.summary,
         kind: 'protocol bit',
-        detail: `bit ${b.bit}`,
+        detail: `bit ${b.bit}, mask ${bitMask(b.bit)}`,
       },
       b.name,
     );
@@ -72,9 +88,10 @@ export function searchDocuments({ slug, spec, sections, pageOf }: SearchInput): 
         id: `feature:${b.name}`,
         name: b.name,
         aliases: (b.aliases ?? []).join(' '),
+        numbers: bitNumbers(b.bit),
         text: b.summary,
         kind: 'virtio bit',
-        detail: `bit ${b.bit}`,
+        detail: `bit ${b.bit}, mask ${bitMask(b.bit)}`,
       },
       b.name,
     );
@@ -85,6 +102,7 @@ export function searchDocuments({ slug, spec, sections, pageOf }: SearchInput): 
         id: `payload:${p.name}`,
         name: p.name,
         aliases: p.cName ?? '',
+        numbers: '',
         text: `${p.title}. ${p.doc}`,
         kind: 'payload',
         detail: p.size === null ? 'variable size' : `${p.size} bytes`,
@@ -99,6 +117,7 @@ export function searchDocuments({ slug, spec, sections, pageOf }: SearchInput): 
       id: `section:${entry.id}`,
       name: entry.title,
       aliases: '',
+      numbers: '',
       text: '',
       kind: 'section',
       detail: `§ ${entry.number}`,
