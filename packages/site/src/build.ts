@@ -19,6 +19,7 @@ import { renderVersion, type RenderedVersion } from './render-version.js';
 import { searchDocuments, searchIndexJson } from './search/build-index.js';
 import { anchorsJson } from './pages/anchors-json.js';
 import { bundleClient } from './client/bundle.js';
+import { draftSourceProblems, garbledGeneratedText, historyGaps } from './check/content.js';
 import { chaptersToRst } from './export/rst.js';
 import { numbersMain } from './pages/numbers.js';
 import { singlePageMain } from './pages/single-page.js';
@@ -93,14 +94,24 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
   const files = new Map<string, string>();
   const rendered = new Map<string, RenderedVersion>();
   const warnings: string[] = [];
+  const problems: string[] = [];
   for (const [i, model] of models.entries()) {
     const info = infos[i] as VersionInfo;
     progress(`rendering ${info.label}: ${model.prose.length} chapters`);
-    const version = await renderVersion(model, historyFor(models, diffs, model.meta.version));
+    const history = historyFor(models, diffs, model.meta.version);
+    if (model.meta.version === 'draft') problems.push(...draftSourceProblems(model));
+    const version = await renderVersion(model, history);
     rendered.set(info.slug, version);
     warnings.push(...version.warnings);
+    for (const chapter of version.chapters)
+      problems.push(...garbledGeneratedText(`${info.slug}/${chapter.info.page}`, chapter.tree));
+    problems.push(...historyGaps(info.label, diffs.slice(0, i), history));
   }
-  step('render');
+  if (problems.length > 0)
+    throw new SiteBuildError(
+      `the content checks found ${problems.length} problem(s):\n${problems.map((p) => `  ${p}`).join('\n')}`,
+    );
+  step('render and check');
 
   const diffInfos: DiffInfo[] = diffs.map((_, i) => {
     const from = infos[i] as VersionInfo;

@@ -100,7 +100,7 @@ const remarkSpecMarkers: Plugin<[SpecMarkerOptions], Root> = (options) => {
           const of = attrs.of ?? '';
           if (!(TABLE_KINDS as readonly string[]).includes(of)) return undefined;
           return (
-            renderTable(of as TableKind, spec, hasStruct, () => (spec.rules ? renderRingStates(spec.rules) : null)) ??
+            renderTable(of as TableKind, spec, hasStruct, () => (spec.rules ? renderRingStates(spec.rules, history) : null)) ??
             undefined
           );
         }
