@@ -16,7 +16,7 @@ import { renderPage } from './pages/layout.js';
 import type { DiffInfo, SiteInfo, VersionInfo } from './pages/site-types.js';
 import { versionIndexMain } from './pages/version-index.js';
 import { renderVersion, type RenderedVersion } from './render-version.js';
-import { searchDocuments, searchIndexJson } from './search/build-index.js';
+import { mentionCounter, searchDocuments, searchIndexJson } from './search/build-index.js';
 import { anchorsJson } from './pages/anchors-json.js';
 import { bundleClient } from './client/bundle.js';
 import { draftSourceProblems, garbledGeneratedText, historyGaps } from './check/content.js';
@@ -198,6 +198,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
       spec: version.spec,
       sections: version.chapters.flatMap((c) => c.info.toc.map((entry) => ({ page: c.info.page, entry }))),
       pageOf: (anchor) => version.anchors.get(anchor),
+      mentionsOf: mentionCounter(version.chapters.map((c) => c.tree)),
     });
     files.set(`${info.slug}/search-index.json`, searchIndexJson(docs));
   }

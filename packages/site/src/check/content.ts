@@ -16,6 +16,7 @@ import type { ProseChapter, RingLayoutFile, SpecModel } from '@vhost-user/genera
 import type { Element, Root } from 'hast';
 import { toString } from 'hast-util-to-string';
 import { visit } from 'unist-util-visit';
+import { eachWithAncestors, insideAny } from '../plugins/hast-util.js';
 import type { SpecDiff } from '../history/semantic-diff.js';
 import type { HistoryLookup } from '../render/history.js';
 
@@ -39,31 +40,42 @@ export function splitKeywords(chapter: Pick<ProseChapter, 'displayPath' | 'markd
 /** Two connectives in a row, as a sentence built from parts can produce. */
 const STACKED = /\b(when|if|after|only when|only if)\s+(when|if|after)\b/i;
 
-/** A clause (between punctuation) said twice in one sentence, or stacked connectives. */
+/** Words that, repeated in one generated sentence, show it was built from overlapping parts. */
+const REPEAT_WORDS = 4;
+
+/** A run of four words said twice in one sentence, or stacked connectives. */
 export function garbledSentence(text: string): string | undefined {
   const stacked = STACKED.exec(text);
   if (stacked) return `"${stacked[0]}"`;
-  const clauses = text
-    .split(/[,:;.()]/)
-    .map((c) => c.trim().toLowerCase().replace(/\s+/g, ' '))
-    .filter((c) => c.split(' ').length >= 3);
-  const seen = new Set<string>();
-  for (const clause of clauses) {
-    if (seen.has(clause)) return `"${clause}" twice`;
-    seen.add(clause);
+  for (const sentence of text.split(/(?<=[.!?])\s+/)) {
+    const words = sentence
+      .toLowerCase()
+      .split(/[^a-z0-9_]+/)
+      .filter(Boolean);
+    const seen = new Set<string>();
+    for (let i = 0; i + REPEAT_WORDS <= words.length; i++) {
+      const run = words.slice(i, i + REPEAT_WORDS).join(' ');
+      if (seen.has(run)) return `"${run}" twice`;
+      seen.add(run);
+    }
   }
   return undefined;
 }
 
+const NESTED = new Set(['table', 'dl', 'ul', 'ol']);
+const CHECKED = new Set(['dd', 'td', 'li']);
+/** Classes of the blocks and tables built from the YAML tables (not hand-written prose). */
+const GENERATED = ['ref', 'spec-table'];
+
 /** Generated text: the reference blocks (facts and tables) of a rendered chapter. */
 export function garbledGeneratedText(path: string, tree: Root): string[] {
   const problems: string[] = [];
-  visit(tree, 'element', (node: Element) => {
-    if (node.tagName !== 'dd' && node.tagName !== 'td') return;
-    // A cell holding a table (bit views) is checked cell by cell instead.
+  eachWithAncestors<Element>(tree, 'element', (node, ancestors) => {
+    if (!CHECKED.has(node.tagName) || !insideAny(ancestors, new Set(), GENERATED)) return;
+    // A cell holding a table or a list (bit views, history) is checked item by item instead.
     let nested = false;
     visit(node, 'element', (inner: Element) => {
-      if (inner !== node && (inner.tagName === 'table' || inner.tagName === 'dl')) nested = true;
+      if (inner !== node && NESTED.has(inner.tagName)) nested = true;
     });
     if (nested) return;
     const why = garbledSentence(toString(node));

@@ -17,7 +17,12 @@ function readable(change: SpecDiff['changes'][number]): string {
   const summary = change.summary.startsWith(`${change.name}: `)
     ? change.summary.slice(change.name.length + 2)
     : change.summary;
-  return change.entity === 'ring-transition' ? `ring state: ${summary}` : summary;
+  if (change.entity === 'ring-transition') return `ring state: ${summary}`;
+  if (change.path === 'divergences') {
+    const who = [...new Set([...summary.matchAll(/\(([^)]+)\)/g)].flatMap((m) => (m[1] as string).split(/,\s*/)))];
+    return `recorded divergences updated${who.length ? ` (${who.join(', ')})` : ''}`;
+  }
+  return summary;
 }
 
 /**
@@ -33,7 +38,12 @@ export function historyFor(versions: SpecModel[], diffs: SpecDiff[], upTo: strin
     for (const diff of visible) {
       for (const change of diff.changes) {
         if (change.name !== name || !ENTITIES[entity].includes(change.entity)) continue;
-        entries.push({ version: diff.to, kind: change.kind, summary: readable(change), normative: Boolean(change.breaking) });
+        entries.push({
+          version: diff.to,
+          kind: change.kind,
+          summary: readable(change),
+          normative: Boolean(change.breaking),
+        });
       }
     }
     if (!entries.some((e) => e.kind === 'added') && model) {

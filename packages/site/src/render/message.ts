@@ -75,14 +75,17 @@ export function historyList(history: HistoryEntry[]): Element | null {
     'ul',
     { className: ['history'] },
     history.map((entry) =>
-      h('li', [
-        h('span', { className: ['hist-version'] }, entry.version),
-        ' ',
-        h('span', { className: ['hist-kind', `hist-${entry.kind}`] }, entry.kind),
-        ': ',
-        entry.summary,
-        entry.normative ? [' ', h('span', { className: ['hist-normative'] }, 'normative change')] : '',
-      ].flat()),
+      h(
+        'li',
+        [
+          h('span', { className: ['hist-version'] }, entry.version),
+          ' ',
+          h('span', { className: ['hist-kind', `hist-${entry.kind}`] }, entry.kind),
+          ': ',
+          entry.summary,
+          entry.normative ? [' ', h('span', { className: ['hist-normative'] }, 'normative change')] : '',
+        ].flat(),
+      ),
     ),
   );
 }

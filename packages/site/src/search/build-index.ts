@@ -2,7 +2,9 @@
  * The search index of one version, built at build time: messages, feature bits, payloads and
  * sections. The page loads it with MiniSearch.loadJS using the same `fields` and `storeFields`.
  */
+import type { Root } from 'hast';
 import MiniSearch from 'minisearch';
+import { visit } from 'unist-util-visit';
 import type { TocEntry } from '../plugins/rehype-section-numbers.js';
 import { bitMask, payloadAnchor } from '../render/common.js';
 import { numberTokens } from './ranking.js';
@@ -19,10 +21,12 @@ export interface SearchDocument {
   detail: string;
   /** Relative to the site root: `1.2/frontend-messages.html#VHOST_USER_SET_VRING_ADDR`. */
   url: string;
+  /** How often the text links to the item: ranks the much-discussed above the rarely named. */
+  mentions: number;
 }
 
 export const SEARCH_FIELDS = ['name', 'aliases', 'numbers', 'text'];
-export const SEARCH_STORE = ['name', 'aliases', 'kind', 'detail', 'url'];
+export const SEARCH_STORE = ['name', 'aliases', 'kind', 'detail', 'url', 'mentions'];
 
 /**
  * Terms QEMU's text used before it renamed the two sides: a search for them finds the messages
@@ -36,6 +40,8 @@ export interface SearchInput {
   sections: { page: string; entry: TocEntry }[];
   /** The page holding an anchor. */
   pageOf: (anchor: string) => string | undefined;
+  /** How many links of the version's text point at an anchor. */
+  mentionsOf?: (anchor: string) => number;
 }
 
 /** A bit's number and its mask. */
@@ -43,15 +49,15 @@ function bitNumbers(bit: number): string {
   return [...numberTokens(bit), ...numberTokens(1n << BigInt(bit)).slice(1)].join(' ');
 }
 
-export function searchDocuments({ slug, spec, sections, pageOf }: SearchInput): SearchDocument[] {
+export function searchDocuments({ slug, spec, sections, pageOf, mentionsOf }: SearchInput): SearchDocument[] {
   const docs: SearchDocument[] = [];
   const at = (anchor: string): string | undefined => {
     const page = pageOf(anchor);
     return page ? `${slug}/${page}#${encodeURIComponent(anchor)}` : undefined;
   };
-  const push = (doc: Omit<SearchDocument, 'url'>, anchor: string): void => {
+  const push = (doc: Omit<SearchDocument, 'url' | 'mentions'>, anchor: string): void => {
     const url = at(anchor);
-    if (url) docs.push({ ...doc, url });
+    if (url) docs.push({ ...doc, url, mentions: mentionsOf?.(anchor) ?? 0 });
   };
   for (const m of spec.messages) {
     const channel = m.channel === 'frontend' ? 'front-end request' : 'back-end request';
@@ -122,9 +128,23 @@ export function searchDocuments({ slug, spec, sections, pageOf }: SearchInput): 
       kind: 'section',
       detail: `§ ${entry.number}`,
       url: `${slug}/${page}#${encodeURIComponent(entry.id)}`,
+      mentions: mentionsOf?.(entry.id) ?? 0,
     });
   }
   return docs;
+}
+
+/** Counts the links to each anchor in a version's rendered chapters. */
+export function mentionCounter(trees: Root[]): (anchor: string) => number {
+  const counts = new Map<string, number>();
+  for (const tree of trees)
+    visit(tree, 'element', (node) => {
+      const href = node.properties.href;
+      if (node.tagName !== 'a' || typeof href !== 'string' || !href.includes('#')) return;
+      const anchor = decodeURIComponent(href.slice(href.indexOf('#') + 1));
+      counts.set(anchor, (counts.get(anchor) ?? 0) + 1);
+    });
+  return (anchor) => counts.get(anchor) ?? 0;
 }
 
 /** The serialized index and the options the page must load it with. */

@@ -47,5 +47,13 @@ export function rankExactFirst(index: MiniSearch, query: string): SearchResult[]
   if (results.length === 0) results = index.search(query, { ...SEARCH_OPTIONS, combineWith: 'AND' });
   if (results.length === 0) results = index.search(query, SEARCH_OPTIONS);
   const tiers = new Map(results.map((r) => [r, tier(r, query)]));
-  return [...results].sort((a, b) => (tiers.get(a) as number) - (tiers.get(b) as number) || b.score - a.score);
+  // Among names that match, the one the text links to most comes first (SET_VRING_KICK before
+  // the in-band VRING_KICK for "kick"); the rest by MiniSearch's score.
+  const mentions = (r: SearchResult): number => Number(r.mentions ?? 0);
+  return [...results].sort((a, b) => {
+    const ta = tiers.get(a) as number;
+    const tb = tiers.get(b) as number;
+    if (ta !== tb) return ta - tb;
+    return (ta < 2 ? mentions(b) - mentions(a) : 0) || b.score - a.score;
+  });
 }
