@@ -98,7 +98,10 @@ describe.runIf(haveChromium)('the site in Chromium', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    const built = await buildIntoTemp();
+    // The Implementations page is checked with a small conformance matrix (the suite's output is not committed).
+    const built = await buildIntoTemp({
+      matrixPath: fileURLToPath(new URL('../../packages/site/test/fixtures/matrix.json', import.meta.url)),
+    });
     remove = built.remove;
     pages = htmlPages(built.dir);
     server = await serveStatic(built.dir);

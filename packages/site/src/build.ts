@@ -228,6 +228,9 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
     renderPage({ site, title: 'Changes', root: '../', page: 'index.html', main: diffIndexMain(site) }),
   );
   files.set('index.html', renderPage({ site, title: 'Versions', root: '', page: 'index.html', main: homeMain(site) }));
+  const matrix = loadMatrix(options.matrixPath ?? join(options.root, MATRIX_PATH));
+  const pinnedInfo = infos.find((v) => v.version === (matrix?.spec ?? 'draft')) ?? (infos.at(-1) as VersionInfo);
+  const pinnedVersion = rendered.get(pinnedInfo.slug) as RenderedVersion;
   files.set(
     'implementations.html',
     renderPage({
@@ -235,7 +238,12 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
       title: 'Implementations',
       root: '',
       page: 'implementations.html',
-      main: implementationsMain(loadMatrix(options.matrixPath ?? join(options.root, MATRIX_PATH))),
+      main: implementationsMain(matrix, {
+        slug: pinnedInfo.slug,
+        label: pinnedInfo.label,
+        spec: pinnedVersion.spec,
+        pageOf: (anchor) => pinnedVersion.anchors.get(anchor),
+      }),
     }),
   );
   files.set(
