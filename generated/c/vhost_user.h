@@ -512,7 +512,7 @@ _Static_assert(offsetof(struct vhost_user_split_desc, len) == 8, "vhost_user_spl
 _Static_assert(offsetof(struct vhost_user_split_desc, flags) == 12, "vhost_user_split_desc.flags: offset");
 _Static_assert(offsetof(struct vhost_user_split_desc, next) == 14, "vhost_user_split_desc.next: offset");
 
-/* Available ring (struct virtq_avail): Written by the driver only. */
+/* Available ring (struct virtq_avail): Written by the driver only. 2 more bytes in the area: used_event (u16) follows ring[], and the device reads it when VIRTIO_F_EVENT_IDX is negotiated. */
 struct vhost_user_split_avail {
     uint16_t flags; /* VIRTQ_AVAIL_F_NO_INTERRUPT. (offset 0) */
     uint16_t idx; /* Where the driver puts the next entry (free-running). (offset 2) */
@@ -532,7 +532,7 @@ _Static_assert(sizeof(struct vhost_user_split_used_elem) == 8, "vhost_user_split
 _Static_assert(offsetof(struct vhost_user_split_used_elem, id) == 0, "vhost_user_split_used_elem.id: offset");
 _Static_assert(offsetof(struct vhost_user_split_used_elem, len) == 4, "vhost_user_split_used_elem.len: offset");
 
-/* Used ring (struct virtq_used): Written by the device only. */
+/* Used ring (struct virtq_used): Written by the device only. 2 more bytes in the area: avail_event (u16) follows ring[], and the driver reads it when VIRTIO_F_EVENT_IDX is negotiated. */
 struct vhost_user_split_used {
     uint16_t flags; /* VIRTQ_USED_F_NO_NOTIFY. (offset 0) */
     uint16_t idx; /* Where the device puts the next element (free-running). (offset 2) */

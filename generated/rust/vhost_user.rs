@@ -970,6 +970,7 @@ const _: () = assert!(core::mem::offset_of!(SplitDesc, next) == 14);
 
 /// Available ring (struct virtq_avail).
 /// Written by the driver only.
+/// 2 more bytes in the area: used_event (u16) follows ring[], and the device reads it when VIRTIO_F_EVENT_IDX is negotiated.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct SplitAvail {
@@ -1006,6 +1007,7 @@ const _: () = assert!(core::mem::offset_of!(SplitUsedElem, len) == 4);
 
 /// Used ring (struct virtq_used).
 /// Written by the device only.
+/// 2 more bytes in the area: avail_event (u16) follows ring[], and the driver reads it when VIRTIO_F_EVENT_IDX is negotiated.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct SplitUsed {

@@ -3,6 +3,7 @@ import { BREAKING_RULES } from '@vhost-user/generator';
 import { BREAKING_HELP, runBreaking } from './commands/breaking.js';
 import { DECODE_HELP, runDecode } from './commands/decode.js';
 import { DIFF_HELP, runDiff } from './commands/diff.js';
+import { EXPORT_HELP, runExport } from './commands/export.js';
 import { LINT_HELP, runLint } from './commands/lint.js';
 import { RELEASE_HELP, runRelease } from './commands/release.js';
 import { REVIEW_HELP, runReview } from './commands/review.js';
@@ -26,6 +27,7 @@ const USAGE = [
   `  ${CONFORMANCE_HELP}`,
   `  ${TRACE_HELP}`,
   `  ${DECODE_HELP}`,
+  `  ${EXPORT_HELP}`,
   '  vhost-user rules   list the breaking-change rules',
   'Spec commands take --root <dir> (default: the nearest folder with spec/spec.yaml); lint, breaking and diff\n  also take --spec <dir>, a spec folder anywhere (the folder holding spec.yaml).',
   'Exit codes: 0 ok, 1 problems found (lint issues, breaking changes, release refused), 2 usage or load errors.',
@@ -40,6 +42,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => number | Promise<numb
   conformance: async (argv, io) => (await import('./commands/conformance.js')).runConformance(argv, io),
   trace: async (argv, io) => (await import('./commands/trace.js')).runTrace(argv, io),
   decode: runDecode,
+  export: runExport,
   rules: (_argv, io) => {
     for (const r of BREAKING_RULES) io.out(`${r.id.padEnd(28)} ${r.category.padEnd(8)} ${r.description}`);
     return 0;

@@ -4,8 +4,7 @@
  * All links are relative, so the folder can be served from any path.
  */
 import { compareVersions, loadRepository, type SpecModel } from '@vhost-user/generator';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { historyFor } from './history/history.js';
@@ -17,7 +16,13 @@ import { renderPage } from './pages/layout.js';
 import type { DiffInfo, SiteInfo, VersionInfo } from './pages/site-types.js';
 import { versionIndexMain } from './pages/version-index.js';
 import { renderVersion, type RenderedVersion } from './render-version.js';
-import { searchDocuments, searchIndexJson } from './search/build-index.js';
+import { mentionCounter, searchDocuments, searchIndexJson } from './search/build-index.js';
+import { anchorsJson } from './pages/anchors-json.js';
+import { bundleClient } from './client/bundle.js';
+import { draftSourceProblems, garbledGeneratedText, historyGaps } from './check/content.js';
+import { chaptersToRst } from './export/rst.js';
+import { numbersMain } from './pages/numbers.js';
+import { singlePageMain } from './pages/single-page.js';
 
 export class SiteBuildError extends Error {}
 
@@ -41,6 +46,8 @@ export interface BuildResult {
 }
 
 const ASSETS = fileURLToPath(new URL('./assets/', import.meta.url));
+/** Pages every version has besides its chapters. */
+const EXTRA_PAGES = ['all.html', 'numbers.html'];
 
 function versionInfo(model: SpecModel): VersionInfo {
   const draft = model.meta.version === 'draft';
@@ -87,14 +94,24 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
   const files = new Map<string, string>();
   const rendered = new Map<string, RenderedVersion>();
   const warnings: string[] = [];
+  const problems: string[] = [];
   for (const [i, model] of models.entries()) {
     const info = infos[i] as VersionInfo;
     progress(`rendering ${info.label}: ${model.prose.length} chapters`);
-    const version = await renderVersion(model, historyFor(models, diffs, model.meta.version));
+    const history = historyFor(models, diffs, model.meta.version);
+    if (model.meta.version === 'draft') problems.push(...draftSourceProblems(model));
+    const version = await renderVersion(model, history);
     rendered.set(info.slug, version);
     warnings.push(...version.warnings);
+    for (const chapter of version.chapters)
+      problems.push(...garbledGeneratedText(`${info.slug}/${chapter.info.page}`, chapter.tree));
+    problems.push(...historyGaps(info.label, diffs.slice(0, i), history));
   }
-  step('render');
+  if (problems.length > 0)
+    throw new SiteBuildError(
+      `the content checks found ${problems.length} problem(s):\n${problems.map((p) => `  ${p}`).join('\n')}`,
+    );
+  step('render and check');
 
   const diffInfos: DiffInfo[] = diffs.map((_, i) => {
     const from = infos[i] as VersionInfo;
@@ -106,7 +123,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
     versions: [...infos].reverse(),
     diffs: [...diffInfos].reverse(),
     pagesOf: new Map(
-      [...rendered].map(([slug, v]) => [slug, new Set(['index.html', ...v.chapters.map((c) => c.info.page)])]),
+      [...rendered].map(([slug, v]) => [
+        slug,
+        new Set(['index.html', ...EXTRA_PAGES, ...v.chapters.map((c) => c.info.page)]),
+      ]),
     ),
   };
 
@@ -114,6 +134,37 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
   for (const info of infos) {
     const version = rendered.get(info.slug) as RenderedVersion;
     const chapters = version.chapters.map((c) => c.info);
+    // Before the chapter pages: they wrap their tables in place.
+    files.set(
+      `${info.slug}/vhost-user.rst`,
+      chaptersToRst(
+        `${repo.draft.meta.title} (${info.version === 'draft' ? 'working draft' : info.version})`,
+        version.chapters,
+      ),
+    );
+    files.set(
+      `${info.slug}/all.html`,
+      renderPage({
+        site,
+        title: 'The whole spec on one page',
+        root: '../',
+        page: 'all.html',
+        version: info,
+        main: singlePageMain(info, version.chapters),
+      }),
+    );
+    files.set(
+      `${info.slug}/numbers.html`,
+      renderPage({
+        site,
+        title: 'Messages and bits by number',
+        root: '../',
+        page: 'numbers.html',
+        version: info,
+        chapters,
+        main: numbersMain(info, version.spec, (anchor) => version.anchors.get(anchor)),
+      }),
+    );
     version.chapters.forEach((chapter, i) => {
       files.set(
         `${info.slug}/${chapter.info.page}`,
@@ -147,6 +198,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
       spec: version.spec,
       sections: version.chapters.flatMap((c) => c.info.toc.map((entry) => ({ page: c.info.page, entry }))),
       pageOf: (anchor) => version.anchors.get(anchor),
+      mentionsOf: mentionCounter(version.chapters.map((c) => c.tree)),
     });
     files.set(`${info.slug}/search-index.json`, searchIndexJson(docs));
   }
@@ -176,6 +228,9 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
     renderPage({ site, title: 'Changes', root: '../', page: 'index.html', main: diffIndexMain(site) }),
   );
   files.set('index.html', renderPage({ site, title: 'Versions', root: '', page: 'index.html', main: homeMain(site) }));
+  const matrix = loadMatrix(options.matrixPath ?? join(options.root, MATRIX_PATH));
+  const pinnedInfo = infos.find((v) => v.version === (matrix?.spec ?? 'draft')) ?? (infos.at(-1) as VersionInfo);
+  const pinnedVersion = rendered.get(pinnedInfo.slug) as RenderedVersion;
   files.set(
     'implementations.html',
     renderPage({
@@ -183,10 +238,31 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
       title: 'Implementations',
       root: '',
       page: 'implementations.html',
-      main: implementationsMain(loadMatrix(options.matrixPath ?? join(options.root, MATRIX_PATH))),
+      main: implementationsMain(matrix, {
+        slug: pinnedInfo.slug,
+        label: pinnedInfo.label,
+        spec: pinnedVersion.spec,
+        pageOf: (anchor) => pinnedVersion.anchors.get(anchor),
+      }),
     }),
   );
-  files.set('404.html', renderPage({ site, title: 'Not found', root: '', page: '404.html', main: notFoundMain() }));
+  files.set(
+    'anchors.json',
+    anchorsJson(
+      infos.map((info) => ({ slug: info.slug, anchors: (rendered.get(info.slug) as RenderedVersion).anchors })),
+    ),
+  );
+  files.set(
+    '404.html',
+    renderPage({
+      site,
+      title: 'Not found',
+      root: '',
+      page: '404.html',
+      main: notFoundMain(),
+      anyDepth: { css: readFileSync(join(ASSETS, 'site.css'), 'utf8') },
+    }),
+  );
   step('diff pages');
 
   rmSync(options.outDir, { recursive: true, force: true });
@@ -197,17 +273,15 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
   }
   mkdirSync(join(options.outDir, 'assets'), { recursive: true });
   for (const name of readdirSync(ASSETS)) copyFileSync(join(ASSETS, name), join(options.outDir, 'assets', name));
-  // The search runtime, shipped as the ES module its package publishes.
-  const require = createRequire(import.meta.url);
-  const minisearch = join(dirname(require.resolve('minisearch')), '..', 'es', 'index.js');
-  copyFileSync(minisearch, join(options.outDir, 'assets', 'minisearch.js'));
+  // The page script and the search code (with MiniSearch), minified; search loads on first use.
+  const scripts = await bundleClient(join(options.outDir, 'assets'));
   writeFileSync(join(options.outDir, '.nojekyll'), '');
   step('write');
   timings.total = Math.round(performance.now() - started);
 
   return {
     outDir: options.outDir,
-    files: files.size + readdirSync(ASSETS).length + 1,
+    files: files.size + readdirSync(ASSETS).length + scripts.length + 1,
     versions: infos.map((v) => v.slug),
     warnings,
     timings,

@@ -12,6 +12,7 @@ import { unified } from 'unified';
 import { visit } from 'unist-util-visit';
 import type { VFile } from 'vfile';
 import rehypeBreakConstants from './plugins/rehype-break-constants.js';
+import rehypeFormerNames from './plugins/rehype-former-names.js';
 import rehypeHeadingAnchors from './plugins/rehype-heading-anchors.js';
 import rehypeLinkMentions from './plugins/rehype-link-mentions.js';
 import rehypeResolveLinks from './plugins/rehype-resolve-links.js';
@@ -91,6 +92,11 @@ export async function renderVersion(model: SpecModel, history: HistoryLookup): P
   const anchors = new Map<string, string>();
   const warnings: string[] = [];
   const chapters: RenderedChapter[] = [];
+  const formerNames = new Map(
+    [...spec.messages, ...spec.protocolFeatures, ...spec.virtioFeatures]
+      .filter((item) => item.aliases?.length)
+      .map((item) => [item.name, item.aliases as string[]]),
+  );
 
   for (const [index, chapter] of model.prose.entries()) {
     const page = chapterPage(chapter);
@@ -99,6 +105,7 @@ export async function renderVersion(model: SpecModel, history: HistoryLookup): P
       .use(remarkSpecMarkers, { spec, claims, history, linkable })
       .use(remarkRehype)
       .use(rehypeHeadingAnchors)
+      .use(rehypeFormerNames, { formerNames })
       .use(rehypeSectionNumbers, { chapter: index + 1 })
       .use(rehypeRfc2119)
       .use(rehypeLinkMentions, { targets })

@@ -7,8 +7,10 @@ import { buildSite, type BuildResult } from '../src/build.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-export async function buildIntoTemp(): Promise<{ dir: string; result: BuildResult; remove: () => void }> {
+export async function buildIntoTemp(
+  options: { matrixPath?: string } = {},
+): Promise<{ dir: string; result: BuildResult; remove: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'vhost-user-site-'));
-  const result = await buildSite({ root: REPO_ROOT, outDir: join(dir, 'site') });
+  const result = await buildSite({ root: REPO_ROOT, outDir: join(dir, 'site'), matrixPath: options.matrixPath });
   return { dir: join(dir, 'site'), result, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

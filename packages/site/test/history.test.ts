@@ -19,6 +19,14 @@ describe('historyFor', () => {
       version: '1.0',
       kind: 'added',
       summary: 'first specified',
+      normative: false,
+    });
+    // 1.1 changed how SET_VRING_KICK starts a ring: its history says so, as a normative change.
+    expect(history('message', 'VHOST_USER_SET_VRING_KICK')).toContainEqual({
+      version: '1.1',
+      kind: 'changed',
+      summary: 'ring state: started (ring, first-kick) -> started (ring, immediate)',
+      normative: true,
     });
   });
 

@@ -2,6 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHtml } from 'hast-util-to-html';
 import { h } from 'hastscript';
@@ -9,41 +10,21 @@ import { buildSite } from '../src/build.js';
 import { checkLinks } from '../src/check/links.js';
 import { RUN_COMMAND, implementationsMain, loadMatrix, type Matrix } from '../src/pages/implementations.js';
 import { REPO_ROOT } from './build-output.js';
+import { loadRepository } from '@vhost-user/generator';
+import { viewOf } from '../src/spec-view.js';
 
-const section = (cell: string, pass: number, fail = 0, failing: string[] = []) => ({
-  cell,
-  pass,
-  fail,
-  knownDivergence: 0,
-  skip: 0,
-  failing,
-});
+/** A small matrix: one back-end failing a MUST case of the rings section, one front-end that holds. */
+const MATRIX_FIXTURE = fileURLToPath(new URL('./fixtures/matrix.json', import.meta.url));
+const MATRIX = JSON.parse(readFileSync(MATRIX_FIXTURE, 'utf8')) as Matrix;
 
-const MATRIX = {
-  format: 1,
-  generated: '2026-11-29T00:00:00.000Z',
-  sections: ['header', 'rings'],
-  rows: [
-    {
-      implementation: 'qemu-storage-daemon (vhost-user-blk)',
-      version: 'qemu-system-common 1:7.2',
-      mode: 'backend',
-      device: 'blk',
-      sections: { header: section('pass', 3), rings: section('fail', 4, 1, ['MUST rings/stop-on-get-vring-base']) },
-      mustHold: false,
-    },
-    {
-      implementation: 'QEMU vhost-user-blk-pci',
-      version: 'qemu-system-x86 1:7.2',
-      mode: 'frontend',
-      device: 'blk',
-      sections: { order: section('pass', 2) },
-      mustHold: true,
-    },
-  ],
+const { repo } = loadRepository(REPO_ROOT);
+const pinned = {
+  slug: 'latest',
+  label: 'latest (draft)',
+  spec: viewOf(repo!.draft),
+  pageOf: () => undefined,
 };
-
-const render = (m: Matrix | undefined) => toHtml(h('main', implementationsMain(m)));
+const render = (m: Matrix | undefined) => toHtml(h('main', implementationsMain(m, pinned)));
 
 describe('implementations page', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vu-site-matrix-'));
@@ -57,15 +38,33 @@ describe('implementations page', () => {
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('renders one table per mode with a cell per section, versions and the MUST verdict', () => {
+  it('renders one compatibility table per mode: MUST verdict first, a row per section, a column per implementation', () => {
     expect(html).toContain('<h2 id="backends">Back-ends</h2>');
     expect(html).toContain('<h2 id="frontends">Front-ends</h2>');
-    expect(html).toContain('qemu-storage-daemon (vhost-user-blk) (blk)');
+    expect(html).toContain('<th scope="col">qemu-storage-daemon (vhost-user-blk) (blk)</th>');
     expect(html).toContain('qemu-system-common 1:7.2');
-    expect(html).toMatch(
-      /<td class="cell-fail" title="MUST rings\/stop-on-get-vring-base">✘ fail <small>4\/5<\/small><\/td>/,
+    const backends = html.slice(html.indexOf('id="backends"'), html.indexOf('id="frontends"'));
+    const firstRow = backends.slice(
+      backends.indexOf('<tbody>'),
+      backends.indexOf('</tr>', backends.indexOf('<tbody>')),
     );
-    expect(html).toContain('<td class="cell-pass">✔ hold</td>');
+    expect(firstRow).toMatch(
+      /<th scope="row"[^>]*>All MUST cases<\/th><td class="cell-fail"[^>]*><a href="#backend-1">/,
+    );
+    // The failing case is visible in the cell (not a tooltip) and listed, with its spec chapter, below.
+    expect(html).toMatch(
+      /<td class="cell-fail" data-label="[^"]+"><a href="#backend-1-rings">.*fail<\/a> <small>4\/5<\/small>.*stop-on-get-vring-base/,
+    );
+    expect(html).not.toContain('title="MUST');
+    expect(html).toMatch(
+      /<li id="backend-1-rings">.*<code>rings\/stop-on-get-vring-base<\/code> — see <a href="latest\/rings.html">/,
+    );
+    expect(html).toMatch(/<a href="#frontend-1"><span aria-hidden="true">✔ <\/span>hold<\/a>/);
+    // Pinned to a spec version, with a legend, and the recorded divergences link upstream.
+    expect(html).toMatch(/Checked against <a href="latest\/index.html">spec latest \(draft\)<\/a>/);
+    expect(html).toContain('id="legend"');
+    expect(html).toMatch(/Divergences the spec records for this implementation \(\d+\)/);
+    expect(html).toMatch(/<a href="https:\/\/[^"]+" class="external" rel="external">/);
     expect(html).toContain('2026-11-29T00:00:00.000Z');
   });
 

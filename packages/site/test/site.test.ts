@@ -9,7 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { checkLinks, idCounts } from '../src/check/links.js';
+import { rankExactFirst } from '../src/search/ranking.js';
 import type { BuildResult } from '../src/build.js';
 import { linkTargets, viewOf } from '../src/spec-view.js';
 import { buildIntoTemp, REPO_ROOT } from './build-output.js';
@@ -47,7 +49,7 @@ describe('the built site', () => {
       expect(existsSync(join(site, slug, 'search-index.json'))).toBe(true);
     }
     expect(existsSync(join(site, 'index.html'))).toBe(true);
-    expect(existsSync(join(site, 'assets', 'minisearch.js'))).toBe(true);
+    expect(existsSync(join(site, 'assets', 'search.js'))).toBe(true);
   });
 
   it('has no broken internal link, asset or fragment', () => {
@@ -60,7 +62,8 @@ describe('the built site', () => {
   it('has exactly one anchor per message and per feature bit in every version', () => {
     for (const [slug, model] of versions) {
       const names = [...model.messages, ...model.protocolFeatures, ...model.virtioFeatures].map((i) => i.name);
-      const counts = idCounts(site, slug, names);
+      // The single page repeats every chapter.
+      const counts = idCounts(site, slug, names, ['all.html']);
       const wrong = [...counts].filter(([, n]) => n !== 1);
       expect(wrong, slug).toEqual([]);
       expect(counts.size).toBe(names.length);
@@ -131,6 +134,101 @@ describe('the built site', () => {
     const kinds = new Set(index.search('ring', { prefix: true }).map((r) => r.kind as string));
     for (const kind of ['message', 'payload', 'section']) expect(kinds).toContain(kind);
   });
+});
+
+describe('the search index with the page ranking', () => {
+  const first = (slug: string, query: string): string | undefined => {
+    const data = JSON.parse(read(`${slug}/search-index.json`)) as {
+      fields: string[];
+      storeFields: string[];
+      index: unknown;
+    };
+    const index = MiniSearch.loadJS(data.index as never, { fields: data.fields, storeFields: data.storeFields });
+    return rankExactFirst(index as never, query)[0]?.name as string | undefined;
+  };
+
+  it('finds a message by id in decimal or hex, and a bit by number or mask', () => {
+    expect(first('latest', '44')).toBe('VHOST_USER_GET_SHMEM_CONFIG');
+    expect(first('latest', '0x2c')).toBe('VHOST_USER_GET_SHMEM_CONFIG');
+    expect(first('latest', '0x00400000')).toBe('VHOST_USER_PROTOCOL_F_SHMEM');
+    expect(first('latest', '0x0000000040000000')).toBe('VHOST_USER_F_PROTOCOL_FEATURES');
+  });
+
+  it('finds former names and the terms QEMU used before renaming the two sides', () => {
+    expect(first('latest', 'SET_SLAVE_REQ_FD')).toBe('VHOST_USER_SET_BACKEND_REQ_FD');
+    expect(first('latest', 'VHOST_USER_SLAVE_IOTLB_MSG')).toBe('VHOST_USER_BACKEND_IOTLB_MSG');
+    expect(first('latest', 'master')).toMatch(/^VHOST_USER_/);
+  });
+
+  it('ranks exact names first, then the names the text discusses most', () => {
+    expect(first('latest', 'kick')).toBe('VHOST_USER_SET_VRING_KICK');
+    expect(first('latest', 'VRING_KICK')).toBe('VHOST_USER_VRING_KICK');
+    expect(first('latest', 'mq')).toBe('VHOST_USER_PROTOCOL_F_MQ');
+    expect(first('1.0', 'SET_VRING_ADDR')).toBe('VHOST_USER_SET_VRING_ADDR');
+  });
+});
+
+describe('the extra views of each version', () => {
+  it('has a single page whose links stay on the page, and an index by number', () => {
+    for (const [slug] of versions) {
+      const all = read(`${slug}/all.html`);
+      expect(all).toContain('id="VHOST_USER_SET_VRING_ADDR"');
+      expect(all).not.toMatch(/href="frontend-messages\.html#/);
+      const numbers = read(`${slug}/numbers.html`);
+      expect(numbers).toMatch(
+        /<td data-label="Hex"><code>0x09<\/code><\/td><td data-label="Name"><a href="frontend-messages.html#VHOST_USER_SET_VRING_ADDR">/,
+      );
+    }
+  });
+
+  it('anchors former names on the current section', () => {
+    expect(read('latest/frontend-messages.html')).toMatch(
+      /<h2 id="VHOST_USER_SET_BACKEND_REQ_FD"><span class="secno">[\d.]+<\/span> <span id="VHOST_USER_SET_SLAVE_REQ_FD" class="former-name-anchor"><\/span>/,
+    );
+    const anchors = JSON.parse(read('anchors.json')) as { versions: string[]; ids: Record<string, number[]> };
+    expect(anchors.versions).toEqual(['1.0', '1.1', '1.2', 'latest']);
+    expect(anchors.ids.VHOST_USER_GET_SHMEM_CONFIG?.map((i) => i >= 0)).toEqual([false, false, true, true]);
+  });
+
+  it('loads no search code until the search box is used, and ships it minified', () => {
+    const page = read('latest/rings.html');
+    expect(page).not.toContain('minisearch');
+    expect(page).toContain('assets/site.js');
+    expect(read('assets/site.js').length).toBeLessThan(4000);
+    const search = read('assets/search.js');
+    expect(search.split('\n').length).toBeLessThan(10);
+    expect(search.length).toBeLessThan(40_000);
+  });
+
+  it('exports every version as reStructuredText that docutils builds without a warning', () => {
+    const docutils = spawnSync('python3', ['-c', 'import docutils'], { encoding: 'utf8' });
+    if (docutils.status !== 0 && process.env.CI !== 'true') {
+      console.warn('reST check skipped: install python3-docutils (apt-get install -y python3-docutils)');
+      return;
+    }
+    expect(docutils.status, 'python3-docutils is required: apt-get install -y python3-docutils').toBe(0);
+    for (const [slug] of versions) {
+      const rst = join(site, slug, 'vhost-user.rst');
+      const run = spawnSync(
+        'python3',
+        [
+          '-m',
+          'docutils',
+          '--halt=warning',
+          '--report=warning',
+          '--no-generator',
+          rst,
+          join(site, `${slug}.check.html`),
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(run.stderr, slug).toBe('');
+      expect(run.status, slug).toBe(0);
+      const text = read(`${slug}/vhost-user.rst`);
+      expect(text).toContain('.. _VHOST_USER_SET_VRING_ADDR:');
+      expect(text).toMatch(/`VringAddr <payload-VringAddr_>`__/);
+    }
+  }, 120_000);
 });
 
 describe('the link checker', () => {

@@ -46,7 +46,7 @@ export const SPLIT_AVAIL = {
 } as const;
 /**
  * Used element (struct virtq_used_elem): field offsets and size (8 bytes).
- * @see spec/rings/split.yaml:35
+ * @see spec/rings/split.yaml:37
  */
 export const SPLIT_USED_ELEM = {
   size: 8,
@@ -61,7 +61,7 @@ export const SPLIT_USED_ELEM = {
 } as const;
 /**
  * Used ring (struct virtq_used): field offsets.
- * @see spec/rings/split.yaml:43
+ * @see spec/rings/split.yaml:45
  */
 export const SPLIT_USED = {
   /**

@@ -95,10 +95,10 @@ export function checkLinks(dir: string): LinkReport {
 }
 
 /** How many elements of the version folder `slug` carry each of `ids`. */
-export function idCounts(dir: string, slug: string, ids: string[]): Map<string, number> {
+export function idCounts(dir: string, slug: string, ids: string[], skip: string[] = []): Map<string, number> {
   const counts = new Map(ids.map((id) => [id, 0]));
   for (const page of readPages(dir).values()) {
-    if (!page.path.startsWith(`${slug}/`)) continue;
+    if (!page.path.startsWith(`${slug}/`) || skip.includes(page.path.slice(slug.length + 1))) continue;
     for (const id of page.ids) if (counts.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
   }
   return counts;

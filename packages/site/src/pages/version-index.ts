@@ -48,6 +48,14 @@ export function versionIndexMain(site: SiteInfo, version: VersionInfo, chapters:
           ]),
         ])
       : null,
+    h('p', { className: ['other-views'] }, [
+      'Also: ',
+      h('a', { href: 'all.html' }, 'the whole spec on one page'),
+      ' · ',
+      h('a', { href: 'numbers.html' }, 'messages and bits by number'),
+      ' · ',
+      h('a', { href: 'vhost-user.rst' }, 'reStructuredText'),
+    ]),
     h('h2', { id: 'contents' }, 'Contents'),
     h('ol', { className: ['toc', 'toc-full'] }, chapters.map(tocOf)),
   ].filter((e): e is Element => e !== null);

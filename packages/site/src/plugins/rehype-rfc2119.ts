@@ -4,8 +4,10 @@ import { h } from 'hastscript';
 import type { Plugin } from 'unified';
 import { eachWithAncestors, HEADINGS, insideAny } from './hast-util.js';
 
+// Two-word keywords may be split across source lines (frozen releases keep such lines), so any
+// whitespace joins them; the mark shows them with one space.
 const KEYWORDS =
-  /\b(MUST NOT|MUST|SHALL NOT|SHALL|SHOULD NOT|SHOULD|NOT RECOMMENDED|RECOMMENDED|REQUIRED|MAY|OPTIONAL)\b/g;
+  /\b(MUST\s+NOT|MUST|SHALL\s+NOT|SHALL|SHOULD\s+NOT|SHOULD|NOT\s+RECOMMENDED|RECOMMENDED|REQUIRED|MAY|OPTIONAL)\b/g;
 const SKIP_TAGS = new Set(['code', 'pre', 'a', 'script', 'style', ...HEADINGS]);
 
 export function keywordClass(keyword: string): string {
@@ -19,7 +21,8 @@ export function markKeywords(value: string): ElementContent[] | undefined {
   for (const match of value.matchAll(KEYWORDS)) {
     const at = match.index ?? 0;
     if (at > last) parts.push({ type: 'text', value: value.slice(last, at) });
-    parts.push(h('em', { className: ['kw', keywordClass(match[0])] }, match[0]));
+    const keyword = match[0].replace(/\s+/g, ' ');
+    parts.push(h('em', { className: ['kw', keywordClass(keyword)] }, keyword));
     last = at + match[0].length;
   }
   if (parts.length === 0) return undefined;

@@ -100,8 +100,9 @@ const remarkSpecMarkers: Plugin<[SpecMarkerOptions], Root> = (options) => {
           const of = attrs.of ?? '';
           if (!(TABLE_KINDS as readonly string[]).includes(of)) return undefined;
           return (
-            renderTable(of as TableKind, spec, hasStruct, () => (spec.rules ? renderRingStates(spec.rules) : null)) ??
-            undefined
+            renderTable(of as TableKind, spec, hasStruct, () =>
+              spec.rules ? renderRingStates(spec.rules, history) : null,
+            ) ?? undefined
           );
         }
         default:

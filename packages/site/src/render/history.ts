@@ -4,7 +4,12 @@ export interface HistoryEntry {
   version: string;
   kind: 'added' | 'changed' | 'removed';
   summary: string;
+  /** The change alters what implementations must do (a breaking change of the rules). */
+  normative: boolean;
 }
 
-/** Finds the history of a message or feature by name; empty when unknown. */
-export type HistoryLookup = (entity: 'message' | 'feature', name: string) => HistoryEntry[];
+/**
+ * Finds the history of a message or feature by name; empty when unknown. A message's history
+ * includes the changes to the ring transitions it causes; `ring-transition` gives those alone.
+ */
+export type HistoryLookup = (entity: 'message' | 'feature' | 'ring-transition', name: string) => HistoryEntry[];

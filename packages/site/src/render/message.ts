@@ -28,15 +28,24 @@ function replyText(reply: ReplyRule, options: MessageRenderOptions): Child[] {
         ' is negotiated and need_reply is set.',
         ...doc,
       ];
-    case 'conditional':
+    case 'conditional': {
+      // The condition may already start with its connective ("after ...", "when ...") and name
+      // the feature: say each once.
+      const condition = reply.condition.trim().replace(/\.$/, '');
+      const connected = /^(when|if|after|once|while|unless|only)\b/i.test(condition);
+      const feature =
+        reply.protocolFeature && !condition.includes(reply.protocolFeature)
+          ? [constant(reply.protocolFeature), ' is negotiated and ']
+          : [];
       return [
         reply.payload ? ['With ', payloadRef(reply.payload, options)] : 'A reply',
-        ' only when ',
-        reply.protocolFeature ? [constant(reply.protocolFeature), ' is negotiated: '] : '',
-        ...text(reply.condition),
+        ', only ',
+        feature.length ? ['when ', ...feature] : connected ? '' : 'when ',
+        ...text(condition),
         '.',
         ...doc,
       ].flat();
+    }
     case 'none':
       return ['Never, not even with reply-ack. ', ...text(reply.doc)];
   }
@@ -66,13 +75,17 @@ export function historyList(history: HistoryEntry[]): Element | null {
     'ul',
     { className: ['history'] },
     history.map((entry) =>
-      h('li', [
-        h('span', { className: ['hist-version'] }, entry.version),
-        ' ',
-        h('span', { className: ['hist-kind', `hist-${entry.kind}`] }, entry.kind),
-        ': ',
-        entry.summary,
-      ]),
+      h(
+        'li',
+        [
+          h('span', { className: ['hist-version'] }, entry.version),
+          ' ',
+          h('span', { className: ['hist-kind', `hist-${entry.kind}`] }, entry.kind),
+          ': ',
+          entry.summary,
+          entry.normative ? [' ', h('span', { className: ['hist-normative'] }, 'normative change')] : '',
+        ].flat(),
+      ),
     ),
   );
 }

@@ -4,6 +4,7 @@ import type { Element } from 'hast';
 import { h } from 'hastscript';
 import { constant, hex, payloadAnchor, table, text, type Child } from './common.js';
 import { conditionText } from './condition.js';
+import type { HistoryEntry, HistoryLookup } from './history.js';
 
 export function renderRingLayout(ring: RingLayoutFile, id: string | undefined, structs: Element[]): Element {
   return h('section', { className: ['ref', 'ref-ring'], id, dataName: ring.ring }, [
@@ -34,6 +35,12 @@ export function renderRingLayout(ring: RingLayoutFile, id: string | undefined, s
   ]);
 }
 
+/** "1.0", and the versions that changed the rule since: "1.0; changed in 1.1". */
+function sinceText(since: string, history: HistoryEntry[]): string {
+  const changed = [...new Set(history.filter((e) => e.normative).map((e) => e.version))];
+  return changed.length ? `${since}; changed in ${changed.join(', ')}` : since;
+}
+
 /** The condition under which a transition applies, or "always". */
 function whenText(t: RulesFile['ringStates']['transitions'][number]): Child[] {
   const parts: Child[] = [];
@@ -54,7 +61,7 @@ export function levelBadge(level: string): Element {
  * The ring state machine: a 2x2 grid of the two independent states (started/stopped,
  * enabled/disabled) with the behaviour in each, then the transitions.
  */
-export function renderRingStates(rules: RulesFile): Element {
+export function renderRingStates(rules: RulesFile, history: HistoryLookup = () => []): Element {
   const { initial, behaviour, transitions } = rules.ringStates;
   const behaviourOf = (run: 'stopped' | 'started', enable: 'disabled' | 'enabled'): Child[] => {
     const match = behaviour.find((b) => b.state.includes(run) && (b.state.length === 1 || b.state.includes(enable)));
@@ -88,7 +95,7 @@ export function renderRingStates(rules: RulesFile): Element {
       t.to.join(', '),
       levelBadge(t.level),
       text(t.summary),
-      t.since,
+      sinceText(t.since, history('ring-transition', t.message)),
     ]),
     'Transitions',
   );

@@ -199,11 +199,9 @@ export function renderTable(
           p.actor === 'frontend' ? 'front-end' : 'back-end',
           joined(p.messages.map(constant)),
           [
-            p.kind === 'send-only-when'
-              ? 'sent only when '
-              : p.kind === 'never-when'
-                ? 'never sent when '
-                : 'valid before ',
+            p.kind === 'send-only-when' ? 'sent only ' : p.kind === 'never-when' ? 'never sent ' : 'valid before ',
+            // "after X" carries its own connective; a feature condition needs "when".
+            ...(p.condition && p.kind !== 'allowed-before' && !('receivedBefore' in p.condition) ? ['when '] : []),
             ...(p.condition ? conditionText(p.condition) : []),
             ...(p.before ? [constant(p.before)] : []),
           ],
