@@ -355,6 +355,29 @@ export type RingLayoutFile = z.infer<typeof RingLayoutFile>;
 export const Level = z.enum(['MUST', 'MUST NOT', 'SHOULD', 'SHOULD NOT', 'MAY']);
 export type Level = z.infer<typeof Level>;
 
+/**
+ * Where a normative rule comes from: the upstream text (QEMU's docs/interop/vhost-user.rst, at
+ * a named QEMU version or commit), or a clarification this repository added, with its reason
+ * and the implementations that already behave that way. A check derived from a clarification
+ * never fails an implementation at a level above `upstreamLevel` (none: upstream is silent).
+ */
+export const Provenance = z.union([
+  z.strictObject({
+    source: z.literal('upstream'),
+    /** The QEMU release (`v9.2.0`) or commit whose vhost-user.rst states the rule. */
+    qemu: z.string().min(1),
+  }),
+  z.strictObject({
+    source: z.literal('clarification'),
+    reason: z.string().min(20, 'say why the rule is stated more strictly than upstream, in a sentence or more'),
+    /** Implementations that already behave as the clarification says. */
+    agree: z.array(Implementation),
+    /** What the upstream text says about it: its level, or `none` when it is silent. */
+    upstreamLevel: z.union([Level, z.literal('none')]),
+  }),
+]);
+export type Provenance = z.infer<typeof Provenance>;
+
 /** A small condition language over the session state. */
 export type Condition =
   | { protocolFeature: string }
@@ -390,6 +413,15 @@ export const Precondition = z.strictObject({
   before: ConstantName.optional(),
   summary: z.string(),
   since: Version,
+  /** Marks a rule that means "every message of this channel": lint checks `messages` lists them all. */
+  covers: z
+    .strictObject({
+      channel: z.enum(['frontend', 'backend']),
+      /** Messages of the channel the rule deliberately leaves out. */
+      except: z.array(ConstantName).optional(),
+    })
+    .optional(),
+  provenance: Provenance.optional(),
 });
 export type Precondition = z.infer<typeof Precondition>;
 
@@ -408,6 +440,7 @@ export const RingTransition = z.strictObject({
   level: Level,
   summary: z.string(),
   since: Version,
+  provenance: Provenance.optional(),
 });
 export type RingTransition = z.infer<typeof RingTransition>;
 
@@ -420,6 +453,7 @@ export const RulesFile = z.strictObject({
         state: z.array(RingStateName).min(1),
         level: Level,
         summary: z.string(),
+        provenance: Provenance.optional(),
       }),
     ),
     transitions: z.array(RingTransition).min(1),

@@ -24,8 +24,11 @@ export const Approval = z.strictObject({
   /** Only for comparisons from this version (the release the change breaks). */
   from: Version.optional(),
   reason: z.string().min(20, 'say why the break is acceptable, in a sentence or more'),
-  /** Implementations whose maintainers acknowledged the break (see GOVERNANCE.md). */
-  acknowledgedBy: z.array(Implementation).min(1),
+  /** Implementations whose maintainers acknowledged the break (see GOVERNANCE.md); empty while
+   *  it is pending, which lint reports as a warning. */
+  acknowledgedBy: z.array(Implementation),
+  /** Implementations whose sources were checked to behave as the change says (not an acknowledgement). */
+  agree: z.array(Implementation).optional(),
   link: z.url().optional(),
 });
 export type Approval = z.infer<typeof Approval>;
