@@ -119,7 +119,10 @@ export function diffProse(c: DiffCollector): void {
 }
 
 /** Runs of lines that differ between two texts (a longest-common-subsequence line diff). */
-export function changedRuns(a: string[], b: string[]): { aStart: number; aEnd: number; bStart: number; bEnd: number }[] {
+export function changedRuns(
+  a: string[],
+  b: string[],
+): { aStart: number; aEnd: number; bStart: number; bEnd: number }[] {
   const n = a.length;
   const m = b.length;
   const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));

@@ -34,7 +34,8 @@ function* strings(value: unknown, path: PathSegment[] = []): Generator<{ path: P
 
 export const fillIn: LintRule = {
   id: 'fill-in',
-  description: 'No placeholder written by `vhost-user new` (a value starting with TODO, a name ending in _TODO) is left.',
+  description:
+    'No placeholder written by `vhost-user new` (a value starting with TODO, a name ending in _TODO) is left.',
   check({ model }) {
     const f = new Findings(this.id, model);
     for (const { what, entity } of entities(model)) {
@@ -78,7 +79,11 @@ export const proseShown: LintRule = {
         );
     for (const e of model.enums)
       if (!shown.has(`enum:${e.name}`))
-        f.at(e, ['name'], `enum ${e.name} is not shown anywhere: add ::enum{name=${e.name}} next to the payload that uses it`);
+        f.at(
+          e,
+          ['name'],
+          `enum ${e.name} is not shown anywhere: add ::enum{name=${e.name}} next to the payload that uses it`,
+        );
     return f.issues;
   },
 };
@@ -104,7 +109,11 @@ export const selectorComplete: LintRule = {
       const names = new Set(channel.map((m) => m.name));
       rule.messages.forEach((n, i) => {
         if (!names.has(n) && model.messages.some((m) => m.name === n))
-          f.at(rule, ['messages', i], `${rule.id} covers ${rule.covers?.channel} messages, but ${n} is on the other channel`);
+          f.at(
+            rule,
+            ['messages', i],
+            `${rule.id} covers ${rule.covers?.channel} messages, but ${n} is on the other channel`,
+          );
       });
     }
     return f.issues;

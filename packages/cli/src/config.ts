@@ -122,7 +122,9 @@ export function suggest(word: string, names: string[]): string {
       bestDistance = d;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? ` (did you mean "${best}"?)` : '';
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3))
+    ? ` (did you mean "${best}"?)`
+    : '';
 }
 
 function editDistance(a: string, b: string): number {
@@ -130,7 +132,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
     for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     prev = row;
   }
   return prev[b.length] ?? 0;
@@ -138,7 +144,8 @@ function editDistance(a: string, b: string): number {
 
 /** Whether a file path matches a pattern: a prefix (`spec/prose/`), or a glob with * and **. */
 export function pathMatches(pattern: string, file: string): boolean {
-  if (!/[*?]/.test(pattern)) return file === pattern || file.startsWith(pattern.endsWith('/') ? pattern : `${pattern}/`);
+  if (!/[*?]/.test(pattern))
+    return file === pattern || file.startsWith(pattern.endsWith('/') ? pattern : `${pattern}/`);
   const regex = pattern
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')
     .replace(/\*\*/g, '\u0000')
@@ -150,8 +157,11 @@ export function pathMatches(pattern: string, file: string): boolean {
 
 /** Whether a section selects a rule (by id, by its category for breaking rules, or `all`). */
 export function selects(section: SectionConfig, id: string, category?: string): boolean {
-  const hit = (list: string[]) => list.includes('all') || list.includes(id) || (category !== undefined && list.includes(category));
-  return hit(section.use) && !(section.except.includes(id) || (category !== undefined && section.except.includes(category)));
+  const hit = (list: string[]) =>
+    list.includes('all') || list.includes(id) || (category !== undefined && list.includes(category));
+  return (
+    hit(section.use) && !(section.except.includes(id) || (category !== undefined && section.except.includes(category)))
+  );
 }
 
 export interface Ignored<T> {
@@ -170,7 +180,10 @@ export function applyIgnores<T>(
   for (const item of items) {
     const { rule, file } = where(item);
     const by = section.ignore.find(
-      (ig) => file !== undefined && pathMatches(ig.path, file) && (!ig.rules || (rule !== undefined && ig.rules.includes(rule))),
+      (ig) =>
+        file !== undefined &&
+        pathMatches(ig.path, file) &&
+        (!ig.rules || (rule !== undefined && ig.rules.includes(rule))),
     );
     if (by) ignored.push({ item, by });
     else kept.push(item);
@@ -188,7 +201,9 @@ export function configureLint(
   const selected = issues
     .filter((i) => loader.has(i.rule) || i.rule === 'config' || selects(config.lint, i.rule))
     .filter((i) => pathFilter === undefined || pathMatches(pathFilter, i.loc.file))
-    .map((i) => (i.severity === 'warning' && config.lint.error.includes(i.rule) ? { ...i, severity: 'error' as const } : i));
+    .map((i) =>
+      i.severity === 'warning' && config.lint.error.includes(i.rule) ? { ...i, severity: 'error' as const } : i,
+    );
   const { kept, ignored } = applyIgnores(config.lint, selected, (i) => ({ rule: i.rule, file: i.loc.file }));
   const skippedRules = [...LINT_IDS].filter((id) => !loader.has(id) && !selects(config.lint, id));
   return { issues: kept, ignored, skippedRules };
@@ -200,19 +215,20 @@ export function configureBreaking(
   changes: Change[],
   pathFilter: string | undefined,
 ): { changes: Change[]; ignored: Ignored<Change>[]; skippedRules: string[] } {
-  const inPath = changes.filter((c) => pathFilter === undefined || (c.loc !== undefined && pathMatches(pathFilter, c.loc.file)));
+  const inPath = changes.filter(
+    (c) => pathFilter === undefined || (c.loc !== undefined && pathMatches(pathFilter, c.loc.file)),
+  );
   const judged = inPath.map((c): Change => {
     if (!c.rule) return c;
     if (!selects(config.breaking, c.rule, c.category)) return { ...c, breaking: false, warning: false };
-    if (c.warning && (config.breaking.error.includes(c.rule) || (c.category && config.breaking.error.includes(c.category))))
+    if (
+      c.warning &&
+      (config.breaking.error.includes(c.rule) || (c.category && config.breaking.error.includes(c.category)))
+    )
       return { ...c, breaking: true, warning: false };
     return c;
   });
-  const { kept, ignored } = applyIgnores(
-    config.breaking,
-    judged,
-    (c) => ({ rule: c.rule, file: c.loc?.file }),
-  );
+  const { kept, ignored } = applyIgnores(config.breaking, judged, (c) => ({ rule: c.rule, file: c.loc?.file }));
   const skippedRules = BREAKING_RULES.filter((r) => !selects(config.breaking, r.id, r.category)).map((r) => r.id);
   return { changes: kept, ignored, skippedRules };
 }

@@ -64,7 +64,14 @@ function render(
     for (const c of warnings)
       io.out(annotation('warning', `${c.rule} (${c.category})`, `${c.name}: ${c.summary}`, c.loc));
     for (const i of ignored)
-      io.out(annotation('notice', `${i.item.rule ?? 'change'} (ignored)`, `${i.item.name}: ${i.item.summary} — ignored: ${i.by.reason}`, i.item.loc));
+      io.out(
+        annotation(
+          'notice',
+          `${i.item.rule ?? 'change'} (ignored)`,
+          `${i.item.name}: ${i.item.summary} — ignored: ${i.by.reason}`,
+          i.item.loc,
+        ),
+      );
     for (const a of cmp.unused)
       io.out(
         annotation(
@@ -101,9 +108,7 @@ function render(
   }
   for (const c of warnings) io.out(`${s.yellow('warning')} ${line(c)}`);
   for (const i of ignored)
-    io.out(
-      s.dim(`ignored ${line(i.item)}\n    by vhost-user.yaml ${formatLocation(i.by.loc)}: ${i.by.reason}`),
-    );
+    io.out(s.dim(`ignored ${line(i.item)}\n    by vhost-user.yaml ${formatLocation(i.by.loc)}: ${i.by.reason}`));
   for (const a of cmp.unused)
     io.out(
       `${s.yellow('warning')} ${formatLocation(a.loc)}: approval for ${a.rule} ${a.name} matches no change against ${cmp.fromLabel}`,

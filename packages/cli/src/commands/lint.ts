@@ -1,5 +1,13 @@
 /** `vhost-user lint`: the spec checks (loader and lint rules), with file:line:column. */
-import { checkRepository, formatIssue, formatLocation, LOADER_RULES, RULES, allVersions, type SpecIssue } from '@vhost-user/generator';
+import {
+  checkRepository,
+  formatIssue,
+  formatLocation,
+  LOADER_RULES,
+  RULES,
+  allVersions,
+  type SpecIssue,
+} from '@vhost-user/generator';
 import { format, parse } from '../args.js';
 import { configureLint, loadConfig, type Ignored } from '../config.js';
 import type { Io } from '../io.js';
@@ -50,9 +58,23 @@ export function runLint(argv: string[], io: Io): number {
     );
   } else if (fmt === 'github-actions') {
     for (const issue of issues)
-      io.out(annotation(issue.severity === 'error' ? 'error' : 'warning', `spec lint: ${issue.rule}`, issue.message, issue.loc));
+      io.out(
+        annotation(
+          issue.severity === 'error' ? 'error' : 'warning',
+          `spec lint: ${issue.rule}`,
+          issue.message,
+          issue.loc,
+        ),
+      );
     for (const i of ignored)
-      io.out(annotation('notice', `spec lint: ${i.item.rule} (ignored)`, `${i.item.message} — ignored: ${i.by.reason}`, i.item.loc));
+      io.out(
+        annotation(
+          'notice',
+          `spec lint: ${i.item.rule} (ignored)`,
+          `${i.item.message} — ignored: ${i.by.reason}`,
+          i.item.loc,
+        ),
+      );
     io.out(summary(errors.length, warnings.length, ignored.length, scope));
   } else if (fmt === 'junit') {
     const rules = [...LOADER_RULES, ...RULES];
@@ -68,7 +90,8 @@ export function runLint(argv: string[], io: Io): number {
     );
   } else {
     const s = style(io.colour);
-    for (const issue of issues) io.out(issue.severity === 'error' ? s.red(formatIssue(issue)) : s.yellow(formatIssue(issue)));
+    for (const issue of issues)
+      io.out(issue.severity === 'error' ? s.red(formatIssue(issue)) : s.yellow(formatIssue(issue)));
     for (const i of ignored) io.out(s.dim(ignoredLine(i)));
     const line = summary(errors.length, warnings.length, ignored.length, scope);
     io.out(errors.length === 0 && warnings.length === 0 ? s.green(line) : `\n${line}`);

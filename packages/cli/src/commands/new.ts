@@ -85,12 +85,12 @@ export function appendToList(text: string, key: string, item: string): string {
     }
   }
   while (end > start + 1 && (lines[end - 1] ?? '').trim() === '') end--;
+  // Follow the file's style: a blank line between items when its items have one.
+  const spaced = /\n\s*\n\s+- /.test(lines.slice(start, end).join('\n'));
   const before = lines.slice(0, end).join('\n');
-  const after = lines.slice(end).join('\n');
-  return `${before}${item.startsWith('\n') ? item : `\n${item}`}${after.startsWith('\n') || after === '' ? after : `\n${after}`}`.replace(
-    /\n*$/,
-    '\n',
-  );
+  const after = lines.slice(end).join('\n').replace(/^\n*/, '');
+  const body = item.replace(/^\n+/, '').replace(/\n*$/, '\n');
+  return `${before}\n${spaced ? '\n' : ''}${body}${after ? `\n${after}` : ''}`;
 }
 
 /** Adds `name` to the `messages` of every precondition whose `covers` selects `channel`. */
@@ -174,9 +174,10 @@ export function runNew(argv: string[], io: Io): number {
     throw new UsageError(`new ${kind}: --request ${request} is not a payload of the draft`);
   const chapter = typeof values.chapter === 'string' ? values.chapter : CHAPTER[kind];
   if (!draft.meta.prose.includes(chapter))
-    throw new UsageError(`new ${kind}: --chapter ${chapter} is not listed in spec/spec.yaml (${draft.meta.prose.join(', ')})`);
+    throw new UsageError(
+      `new ${kind}: --chapter ${chapter} is not listed in spec/spec.yaml (${draft.meta.prose.join(', ')})`,
+    );
 
-  const spec = join(root, 'spec');
   const written: string[] = [];
   const update = (rel: string, change: (text: string) => string) => {
     const path = join(root, rel);
@@ -191,21 +192,30 @@ export function runNew(argv: string[], io: Io): number {
     const channel = kind === 'message' ? 'frontend' : 'backend';
     const id = nextNumber(repo, channel);
     const side = kind === 'message' ? 'front-end' : 'back-end';
-    update(`spec/messages/${channel}.yaml`, (t) => appendToList(t, 'messages', messageYaml({ name, id, gate, request }, side)));
+    // Every back-end request travels on the channel BACKEND_REQ sets up.
+    const backendReq = 'VHOST_USER_PROTOCOL_F_BACKEND_REQ';
+    const gates = channel === 'backend' && !gate.includes(backendReq) ? [backendReq, ...gate] : gate;
+    update(`spec/messages/${channel}.yaml`, (t) =>
+      appendToList(t, 'messages', messageYaml({ name, id, gate: gates, request }, side)),
+    );
     const selectors = draft.rules.preconditions.filter((r) => r.covers?.channel === channel).map((r) => r.id);
     if (selectors.length > 0) update('spec/rules/session.yaml', (t) => addToSelectors(t, selectors, name));
     what = `${side} request ${name}, id ${id}`;
-    changelog = `- Added ${side} request \`${name}\` (${id})${gate.length > 0 ? `, gated by \`${gate.join('`, `')}\`` : ''} (proposed).`;
-    update(`spec/prose/${chapter}`, (t) =>
-      `${t.trimEnd()}\n${namedSection(name, 'message', `say when the ${side} sends this request, what the other side does, and what it answers; write the rules with the RFC 2119 keywords.`)}`,
+    changelog = `- Added ${side} request \`${name}\` (id ${id})${gate.length > 0 ? `, gated by \`${gate.join('`, `')}\`` : ''} (proposed).`;
+    update(
+      `spec/prose/${chapter}`,
+      (t) =>
+        `${t.trimEnd()}\n${namedSection(name, 'message', `say when the ${side} sends this request, what the other side does, and what it answers; write the rules with the RFC 2119 keywords.`)}`,
     );
   } else if (kind === 'feature') {
     const bit = nextNumber(repo, 'protocol-feature');
     update('spec/features/protocol.yaml', (t) => appendToList(t, 'protocolFeatures', featureYaml(name, bit)));
     what = `protocol feature ${name}, bit ${bit}`;
     changelog = `- Added protocol feature \`${name}\` (bit ${bit}) (proposed).`;
-    update(`spec/prose/${chapter}`, (t) =>
-      `${t.trimEnd()}\n${namedSection(name, 'feature', 'say what negotiating this bit changes, which messages it allows and which other bits it needs.')}`,
+    update(
+      `spec/prose/${chapter}`,
+      (t) =>
+        `${t.trimEnd()}\n${namedSection(name, 'feature', 'say what negotiating this bit changes, which messages it allows and which other bits it needs.')}`,
     );
   } else {
     const rel = `spec/payloads/${kebab(name)}.yaml`;
@@ -219,10 +229,11 @@ export function runNew(argv: string[], io: Io): number {
   }
   if (existsSync(join(root, 'CHANGELOG.md'))) update('CHANGELOG.md', (t) => addChangelogLine(t, changelog));
 
-  // What is left is for a person: the placeholders, reported by lint as fill-in.
+  // What is left is for a person: the placeholders in what this run wrote, reported by lint as fill-in.
   const after = checkRepository(root);
-  const fillIn = after.issues.filter((i) => i.rule === 'fill-in');
-  const other = after.issues.filter((i) => i.rule !== 'fill-in');
+  const touched = new Set(written);
+  const fillIn = after.issues.filter((i) => i.rule === 'fill-in' && touched.has(i.loc.file));
+  const other = after.issues.filter((i) => i.rule !== 'fill-in' && i.severity === 'error');
   io.out(`added ${what}`);
   for (const file of [...new Set(written)]) io.out(`  wrote ${file}`);
   if (fillIn.length > 0) {
@@ -230,13 +241,12 @@ export function runNew(argv: string[], io: Io): number {
     for (const issue of fillIn) io.out(`  ${formatIssue(issue)}`);
   }
   if (other.length > 0) {
-    io.out(`\nlint also reports ${other.length} other problem(s):`);
+    io.out(`\nlint also reports ${other.length} other error(s):`);
     for (const issue of other) io.out(`  ${formatIssue(issue)}`);
   }
   io.out(
     '\nnext: fill in the fields above, then `npm run lint`, `npm run generate`, and commit spec/, generated/ and CHANGELOG.md together (see CONTRIBUTING.md).',
   );
-  void spec;
   return other.length > 0 ? 1 : 0;
 }
 

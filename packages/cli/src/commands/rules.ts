@@ -32,7 +32,9 @@ export function runRules(argv: string[], io: Io): number {
     if (fmt === 'json') io.out(JSON.stringify({ config: config?.file ?? null, rules: rows }, null, 2));
     else
       for (const r of rows)
-        io.out(`${r.id.padEnd(22)} ${r.kind.padEnd(7)} ${r.level.padEnd(8)} ${r.selected ? '' : '(off) '}${r.description}`);
+        io.out(
+          `${r.id.padEnd(22)} ${r.kind.padEnd(7)} ${r.level.padEnd(8)} ${r.selected ? '' : '(off) '}${r.description}`,
+        );
     return 0;
   }
   const rows = BREAKING_RULES.map((r) => ({
@@ -45,6 +47,8 @@ export function runRules(argv: string[], io: Io): number {
   if (fmt === 'json') io.out(JSON.stringify({ config: config?.file ?? null, rules: rows }, null, 2));
   else
     for (const r of rows)
-      io.out(`${r.id.padEnd(28)} ${r.category.padEnd(8)} ${r.level.padEnd(8)} ${r.selected ? '' : '(off) '}${r.description}`);
+      io.out(
+        `${r.id.padEnd(28)} ${r.category.padEnd(8)} ${r.level.padEnd(8)} ${r.selected ? '' : '(off) '}${r.description}`,
+      );
   return 0;
 }

@@ -82,7 +82,11 @@ export function namedSection(name: string, marker: 'message' | 'feature', what: 
 
 /** Payloads and enums have no heading of their own: a paragraph and the marker that shows the table. */
 export function typeParagraph(name: string, marker: 'payload' | 'enum'): string {
-  return `\n${TODO}: say what ${name} carries and which messages use it.\n\n::${marker}{name=${name}}\n`;
+  const what =
+    marker === 'payload'
+      ? `what ${name} carries and which messages use it`
+      : `what the values of ${name} mean and which field holds them`;
+  return `\n${TODO}: say ${what}.\n\n::${marker}{name=${name}}\n`;
 }
 
 /** `VringAddr` -> `VRING_ADDR`; `ShMemConfig` -> `SH_MEM_CONFIG`. */
