@@ -68,6 +68,24 @@ export type SpecMeta = z.infer<typeof SpecMeta>;
 
 export const Primitive = z.enum(['u8', 'u16', 'u32', 'u64', 'i64']);
 export type Primitive = z.infer<typeof Primitive>;
+
+/** What C or Rust spellings of an integer type mean here, for the error message. */
+function primitiveHint(text: string): string {
+  const m = /^(?:u?int|uint|i|u)(8|16|32|64)(?:_t)?$/i.exec(text);
+  if (!m) return '';
+  const signed = /^(?:int|i)/i.test(text) && !/^uint/i.test(text);
+  const guess = `${signed && m[1] === '64' ? 'i' : 'u'}${m[1]}`;
+  return `; did you mean ${guess}?`;
+}
+
+/** A field's type: a primitive, or the PascalCase name of another payload (a nested struct). */
+export const FieldType = z.string().superRefine((text, ctx) => {
+  if ((Primitive.options as readonly string[]).includes(text) || /^[A-Z][A-Za-z0-9]*$/.test(text)) return;
+  ctx.addIssue({
+    code: 'custom',
+    message: `"${text}" is not a type: use one of ${Primitive.options.join(', ')}, or the PascalCase name of a payload${primitiveHint(text)}`,
+  });
+});
 export const PRIMITIVE_SIZE: Record<Primitive, number> = { u8: 1, u16: 2, u32: 4, u64: 8, i64: 8 };
 
 /** A named run of bits inside an integer field. */
@@ -106,7 +124,7 @@ export type Count = z.infer<typeof Count>;
 export const Field = z.strictObject({
   name: FieldName,
   /** A primitive, or the name of another payload used as a nested struct. */
-  type: z.union([Primitive, TypeName]),
+  type: FieldType,
   offset: z.number().int().min(0),
   count: Count.optional(),
   /** Padding: the sender writes zero, the receiver ignores it. */

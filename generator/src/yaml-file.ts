@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 
 export interface SourceLocation {
@@ -42,6 +42,7 @@ export class YamlFile {
     doc: Document.Parsed,
     lines: LineCounter,
     root: string,
+    private readonly text = '',
   ) {
     this.doc = doc;
     this.lines = lines;
@@ -56,13 +57,20 @@ export class YamlFile {
   static parse(text: string, path: string, root: string): { file: YamlFile; issues: SpecIssue[] } {
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-    const file = new YamlFile(path, doc, lines, root);
-    const issues: SpecIssue[] = doc.errors.map((error) => ({
-      rule: 'yaml-syntax',
-      message: error.message.split('\n')[0] ?? error.message,
-      loc: file.offsetToLocation(error.pos[0]),
-      severity: 'error',
-    }));
+    const file = new YamlFile(path, doc, lines, root, text);
+    // Only the first syntax error is reliable: the parser's later ones usually follow from it.
+    const first = doc.errors[0];
+    const more = doc.errors.length - 1;
+    const issues: SpecIssue[] = first
+      ? [
+          {
+            rule: 'yaml-syntax',
+            message: `${first.message.split('\n')[0] ?? first.message}${more > 0 ? ` (${more} more syntax error(s) in this file likely follow from this one; fix it first)` : ''}`,
+            loc: file.offsetToLocation(first.pos[0]),
+            severity: 'error',
+          },
+        ]
+      : [];
     return { file, issues };
   }
 
@@ -84,13 +92,22 @@ export class YamlFile {
     return { file: this.displayPath, line: pos.line, column: pos.col };
   }
 
+  /** `since: 1.0` is the number 1 to YAML: say so, with the text as written. */
+  private unquotedNumber(issue: z.core.$ZodIssue): string | undefined {
+    if (issue.code !== 'invalid_type' || issue.expected !== 'string') return undefined;
+    const node = this.doc.getIn(issue.path as PathSegment[], true);
+    if (!isScalar(node) || typeof node.value !== 'number' || !node.range) return undefined;
+    const raw = this.text.slice(node.range[0], node.range[1]).trim();
+    return `${issue.path.join('.')}: YAML reads ${raw} unquoted as the number ${String(node.value)}; write it quoted: "${raw}"`;
+  }
+
   /** Validates the whole file; zod issues become located spec issues. */
   validate<T>(schema: z.ZodType<T>): { value: T | undefined; issues: SpecIssue[] } {
     const result = schema.safeParse(this.data);
     if (result.success) return { value: result.data, issues: [] };
     const issues = result.error.issues.map((issue) => ({
       rule: 'schema',
-      message: describeZodIssue(issue),
+      message: this.unquotedNumber(issue) ?? describeZodIssue(issue),
       loc: this.at(issue.path as PathSegment[]),
       severity: 'error' as const,
     }));
