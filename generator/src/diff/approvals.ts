@@ -63,9 +63,13 @@ export function applyApprovals<T extends Approval>(diff: SpecDiff, approvals: T[
     const approval = approvals.find((a) => approvalMatches(a, change, diff.from));
     if (!approval) return change;
     used.add(approval);
-    return { ...change, approved: { reason: approval.reason } };
+    return { ...change, approved: { reason: approval.reason, acknowledgedBy: approval.acknowledgedBy } };
   });
-  return { diff: { ...diff, changes }, unused: approvals.filter((a) => !used.has(a)) };
+  // An approval for another starting release is not unused here, only not about this comparison.
+  return {
+    diff: { ...diff, changes },
+    unused: approvals.filter((a) => !used.has(a) && (a.from === undefined || a.from === diff.from)),
+  };
 }
 
 /** Breaking changes nobody approved: what fails a check. */

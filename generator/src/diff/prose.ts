@@ -92,7 +92,7 @@ export function diffProse(c: DiffCollector): void {
           after: hunk.after,
           summary: `section "${now.section.title}": ${hunk.summary}`,
           rule: 'prose-normative-changed',
-          loc: { file: now.section.loc.file, line: hunk.line, column: 1 },
+          loc: { file: now.section.loc.file, line: hunk.line, column: hunk.column },
         });
       }
       c.add({
@@ -161,12 +161,12 @@ const LEVEL_ORDER = ['MUST', 'MUST NOT', 'SHOULD', 'SHOULD NOT', 'MAY'];
 function normativeHunks(
   old: SectionText,
   now: SectionText,
-): { line: number; before: string; after: string; summary: string }[] {
-  const out: { line: number; before: string; after: string; summary: string }[] = [];
+): { line: number; column: number; before: string; after: string; summary: string }[] {
+  const out: { line: number; column: number; before: string; after: string; summary: string }[] = [];
   for (const run of changedRuns(old.lines, now.lines)) {
-    // Widen to whole paragraphs so a sentence split over lines is read as one.
-    const before = paragraphAround(old.lines, run.aStart, run.aEnd);
-    const after = paragraphAround(now.lines, run.bStart, run.bEnd);
+    // One line of context each side: a keyword split over a line break (MUST / NOT) is read whole.
+    const before = withContext(old.lines, run.aStart, run.aEnd);
+    const after = withContext(now.lines, run.bStart, run.bEnd);
     const a = normativeKeywords(before);
     const b = normativeKeywords(after);
     const changed = LEVEL_ORDER.filter((k) => (a[k] ?? 0) !== (b[k] ?? 0));
@@ -179,16 +179,19 @@ function normativeHunks(
         : gained.length > 0
           ? `${gained.join(', ')} added`
           : `${lost.join(', ')} removed`;
-    const line = now.firstLine + Math.min(run.bStart, Math.max(now.lines.length - 1, 0));
-    out.push({ line, before: before.trim(), after: after.trim(), summary: `${summary} (a person must review)` });
+    const index = Math.min(run.bStart, Math.max(now.lines.length - 1, 0));
+    const keyword = /\b(MUST|SHOULD|MAY)\b/.exec(now.lines[index] ?? '');
+    out.push({
+      line: now.firstLine + index,
+      column: run.bEnd > run.bStart && keyword ? keyword.index + 1 : 1,
+      before: before.trim(),
+      after: after.trim(),
+      summary: `${summary} (a person must review)`,
+    });
   }
   return out;
 }
 
-function paragraphAround(lines: string[], start: number, end: number): string {
-  let s = start;
-  let e = end;
-  while (s > 0 && (lines[s - 1] ?? '').trim() !== '') s--;
-  while (e < lines.length && (lines[e] ?? '').trim() !== '') e++;
-  return lines.slice(s, e).join('\n');
+function withContext(lines: string[], start: number, end: number): string {
+  return lines.slice(Math.max(0, start - 1), Math.min(lines.length, end + 1)).join('\n');
 }

@@ -6,7 +6,6 @@
 import { basename, dirname } from 'node:path';
 import { approvalMatches, loadApprovals, type LoadedApproval } from '../diff/approvals.js';
 import { diffModels } from '../diff/index.js';
-import { breakingRule } from '../diff/rules.js';
 import type { SpecDiff } from '../diff/types.js';
 import type { SpecIssue } from '../yaml-file.js';
 import { readImplementations } from './governance.js';
@@ -57,11 +56,4 @@ function checkAcknowledgers(f: Findings, a: LoadedApproval, known: Set<string>):
         a.loc,
         `approval for ${a.rule} ${a.name}: acknowledgedBy names ${id}, which is not in GOVERNANCE.md's Implementations table (${[...known].join(', ')})`,
       );
-  const category = breakingRule(a.rule)?.category;
-  if (a.acknowledgedBy.length === 0 && (category === 'WIRE' || category === 'BEHAVIOR'))
-    f.atLocation(
-      a.loc,
-      `approval for ${a.rule} ${a.name} records no maintainer acknowledgement yet (GOVERNANCE.md asks every implementation for a WIRE or BEHAVIOR break)`,
-      'warning',
-    );
 }

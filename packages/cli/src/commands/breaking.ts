@@ -103,7 +103,10 @@ function render(
   }
   const s = style(io.colour);
   for (const c of breaking) {
-    if (c.approved) io.out(`${s.yellow('approved')} ${line(c)}\n    reason: ${c.approved.reason}`);
+    if (c.approved)
+      io.out(
+        `${s.yellow('approved')} ${line(c)}\n    reason: ${c.approved.reason}\n    acknowledged by: ${c.approved.acknowledgedBy.length > 0 ? c.approved.acknowledgedBy.join(', ') : 'nobody yet (pending; GOVERNANCE.md asks the implementations listed there)'}`,
+      );
     else io.out(`${s.red('error')} ${line(c)}`);
   }
   for (const c of warnings) io.out(`${s.yellow('warning')} ${line(c)}`);
