@@ -8,3 +8,5 @@ export * from './layout.js';
 export * from './prose.js';
 export { checkRepository, lintRepository, RULES, LOADER_RULES, type LintRule } from './lint/index.js';
 export * from './diff/index.js';
+export { closest, didYouMean } from './lint/suggest.js';
+export { readImplementations, type ImplementationEntry } from './lint/governance.js';

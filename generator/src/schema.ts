@@ -68,6 +68,24 @@ export type SpecMeta = z.infer<typeof SpecMeta>;
 
 export const Primitive = z.enum(['u8', 'u16', 'u32', 'u64', 'i64']);
 export type Primitive = z.infer<typeof Primitive>;
+
+/** What C or Rust spellings of an integer type mean here, for the error message. */
+function primitiveHint(text: string): string {
+  const m = /^(?:u?int|uint|i|u)(8|16|32|64)(?:_t)?$/i.exec(text);
+  if (!m) return '';
+  const signed = /^(?:int|i)/i.test(text) && !/^uint/i.test(text);
+  const guess = `${signed && m[1] === '64' ? 'i' : 'u'}${m[1]}`;
+  return `; did you mean ${guess}?`;
+}
+
+/** A field's type: a primitive, or the PascalCase name of another payload (a nested struct). */
+export const FieldType = z.string().superRefine((text, ctx) => {
+  if ((Primitive.options as readonly string[]).includes(text) || /^[A-Z][A-Za-z0-9]*$/.test(text)) return;
+  ctx.addIssue({
+    code: 'custom',
+    message: `"${text}" is not a type: use one of ${Primitive.options.join(', ')}, or the PascalCase name of a payload${primitiveHint(text)}`,
+  });
+});
 export const PRIMITIVE_SIZE: Record<Primitive, number> = { u8: 1, u16: 2, u32: 4, u64: 8, i64: 8 };
 
 /** A named run of bits inside an integer field. */
@@ -106,7 +124,7 @@ export type Count = z.infer<typeof Count>;
 export const Field = z.strictObject({
   name: FieldName,
   /** A primitive, or the name of another payload used as a nested struct. */
-  type: z.union([Primitive, TypeName]),
+  type: FieldType,
   offset: z.number().int().min(0),
   count: Count.optional(),
   /** Padding: the sender writes zero, the receiver ignores it. */
@@ -355,6 +373,29 @@ export type RingLayoutFile = z.infer<typeof RingLayoutFile>;
 export const Level = z.enum(['MUST', 'MUST NOT', 'SHOULD', 'SHOULD NOT', 'MAY']);
 export type Level = z.infer<typeof Level>;
 
+/**
+ * Where a normative rule comes from: the upstream text (QEMU's docs/interop/vhost-user.rst, at
+ * a named QEMU version or commit), or a clarification this repository added, with its reason
+ * and the implementations that already behave that way. A check derived from a clarification
+ * never fails an implementation at a level above `upstreamLevel` (none: upstream is silent).
+ */
+export const Provenance = z.union([
+  z.strictObject({
+    source: z.literal('upstream'),
+    /** The QEMU release (`v9.2.0`) or commit whose vhost-user.rst states the rule. */
+    qemu: z.string().min(1),
+  }),
+  z.strictObject({
+    source: z.literal('clarification'),
+    reason: z.string().min(20, 'say why the rule is stated more strictly than upstream, in a sentence or more'),
+    /** Implementations that already behave as the clarification says. */
+    agree: z.array(Implementation),
+    /** What the upstream text says about it: its level, or `none` when it is silent. */
+    upstreamLevel: z.union([Level, z.literal('none')]),
+  }),
+]);
+export type Provenance = z.infer<typeof Provenance>;
+
 /** A small condition language over the session state. */
 export type Condition =
   | { protocolFeature: string }
@@ -390,6 +431,15 @@ export const Precondition = z.strictObject({
   before: ConstantName.optional(),
   summary: z.string(),
   since: Version,
+  /** Marks a rule that means "every message of this channel": lint checks `messages` lists them all. */
+  covers: z
+    .strictObject({
+      channel: z.enum(['frontend', 'backend']),
+      /** Messages of the channel the rule deliberately leaves out. */
+      except: z.array(ConstantName).optional(),
+    })
+    .optional(),
+  provenance: Provenance.optional(),
 });
 export type Precondition = z.infer<typeof Precondition>;
 
@@ -408,6 +458,7 @@ export const RingTransition = z.strictObject({
   level: Level,
   summary: z.string(),
   since: Version,
+  provenance: Provenance.optional(),
 });
 export type RingTransition = z.infer<typeof RingTransition>;
 
@@ -420,6 +471,7 @@ export const RulesFile = z.strictObject({
         state: z.array(RingStateName).min(1),
         level: Level,
         summary: z.string(),
+        provenance: Provenance.optional(),
       }),
     ),
     transitions: z.array(RingTransition).min(1),

@@ -5,7 +5,7 @@
  * entries, and when its aliases expand too much.
  */
 import { relative } from 'node:path';
-import { Composer, isNode, LineCounter, Parser, visit, YAMLParseError, type CST, type Document } from 'yaml';
+import { Composer, isNode, isScalar, LineCounter, Parser, visit, YAMLParseError, type CST, type Document } from 'yaml';
 import type { z } from 'zod';
 
 /** Limits a spec YAML file must stay within (the spec itself is far inside them). */
@@ -53,6 +53,7 @@ export class YamlFile {
     doc: Document.Parsed,
     lines: LineCounter,
     root: string,
+    private readonly text = '',
   ) {
     this.doc = doc;
     this.lines = lines;
@@ -87,13 +88,20 @@ export class YamlFile {
       break;
     }
     if (!doc) throw new Error('the YAML composer made no document'); // forceDoc always makes one
-    const file = new YamlFile(path, doc, lines, root);
-    const issues: SpecIssue[] = doc.errors.map((error) => ({
-      rule: 'yaml-syntax',
-      message: error.message.split('\n')[0] ?? error.message,
-      loc: at(error.pos[0]),
-      severity: 'error',
-    }));
+    const file = new YamlFile(path, doc, lines, root, text);
+    // Only the first syntax error is reliable: the parser's later ones usually follow from it.
+    const first = doc.errors[0];
+    const more = doc.errors.length - 1;
+    const issues: SpecIssue[] = first
+      ? [
+          {
+            rule: 'yaml-syntax',
+            message: `${first.message.split('\n')[0] ?? first.message}${more > 0 ? ` (${more} more syntax error(s) in this file likely follow from this one; fix it first)` : ''}`,
+            loc: at(first.pos[0]),
+            severity: 'error',
+          },
+        ]
+      : [];
     if (issues.length > 0) return { file, issues };
     try {
       file.value = doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });
@@ -129,13 +137,22 @@ export class YamlFile {
     return { file: this.displayPath, line: pos.line, column: pos.col };
   }
 
+  /** `since: 1.0` is the number 1 to YAML: say so, with the text as written. */
+  private unquotedNumber(issue: z.core.$ZodIssue): string | undefined {
+    if (issue.code !== 'invalid_type' || issue.expected !== 'string') return undefined;
+    const node = this.doc.getIn(issue.path as PathSegment[], true);
+    if (!isScalar(node) || typeof node.value !== 'number' || !node.range) return undefined;
+    const raw = this.text.slice(node.range[0], node.range[1]).trim();
+    return `${issue.path.join('.')}: YAML reads ${raw} unquoted as the number ${String(node.value)}; write it quoted: "${raw}"`;
+  }
+
   /** Validates the whole file; zod issues become located spec issues. */
   validate<T>(schema: z.ZodType<T>): { value: T | undefined; issues: SpecIssue[] } {
     const result = schema.safeParse(this.data);
     if (result.success) return { value: result.data, issues: [] };
     const issues = result.error.issues.map((issue) => ({
       rule: 'schema',
-      message: describeZodIssue(issue),
+      message: this.unquotedNumber(issue) ?? describeZodIssue(issue),
       loc: this.at(issue.path as PathSegment[]),
       severity: 'error' as const,
     }));

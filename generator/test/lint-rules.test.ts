@@ -33,6 +33,8 @@ interface BrokenCase {
   /** `file:line` or `file:line:column`. */
   at: string;
   edits?: { file: string; find: string; replace: string }[];
+  /** Files written whole (created or replaced). */
+  write?: { file: string; text: string }[];
   delete?: string[];
   /** Files replaced by symbolic links to `target` (relative to the link); a missing target is
    *  created outside the fixture, holding `outside text`. */
@@ -52,6 +54,7 @@ function buildCase(name: string, c: BrokenCase): string {
     if (!text.includes(edit.find)) throw new Error(`${name}: "${edit.find}" not found in ${edit.file}`);
     writeFileSync(path, text.replace(edit.find, edit.replace));
   }
+  for (const w of c.write ?? []) writeFileSync(join(root, w.file), w.text);
   for (const file of c.delete ?? []) rmSync(join(root, file));
   for (const link of c.links ?? []) {
     const path = join(root, link.file);

@@ -24,8 +24,11 @@ export const Approval = z.strictObject({
   /** Only for comparisons from this version (the release the change breaks). */
   from: Version.optional(),
   reason: z.string().min(20, 'say why the break is acceptable, in a sentence or more'),
-  /** Implementations whose maintainers acknowledged the break (see GOVERNANCE.md). */
-  acknowledgedBy: z.array(Implementation).min(1),
+  /** Implementations whose maintainers acknowledged the break (see GOVERNANCE.md); empty while
+   *  it is pending, which lint reports as a warning. */
+  acknowledgedBy: z.array(Implementation),
+  /** Implementations whose sources were checked to behave as the change says (not an acknowledgement). */
+  agree: z.array(Implementation).optional(),
   link: z.url().optional(),
 });
 export type Approval = z.infer<typeof Approval>;
@@ -62,9 +65,13 @@ export function applyApprovals<T extends Approval>(diff: SpecDiff, approvals: T[
     const approval = approvals.find((a) => approvalMatches(a, change, diff.from));
     if (!approval) return change;
     used.add(approval);
-    return { ...change, approved: { reason: approval.reason } };
+    return { ...change, approved: { reason: approval.reason, acknowledgedBy: approval.acknowledgedBy } };
   });
-  return { diff: { ...diff, changes }, unused: approvals.filter((a) => !used.has(a)) };
+  // An approval for another starting release is not unused here, only not about this comparison.
+  return {
+    diff: { ...diff, changes },
+    unused: approvals.filter((a) => !used.has(a) && (a.from === undefined || a.from === diff.from)),
+  };
 }
 
 /** Breaking changes nobody approved: what fails a check. */

@@ -82,8 +82,9 @@ export class DiffCollector {
       name: input.name,
       path: input.path ?? '',
       summary: input.summary,
-      breaking: rule !== undefined,
+      breaking: rule !== undefined && rule.level === 'error',
     };
+    if (rule?.level === 'warning') change.warning = true;
     if ('before' in input) change.before = input.before;
     if ('after' in input) change.after = input.after;
     if (rule) {

@@ -9,10 +9,12 @@ export interface BreakingRule {
   id: string;
   category: RuleCategory;
   description: string;
+  /** `warning`: reported in every format but does not fail `breaking` unless a config raises it. */
+  level: 'error' | 'warning';
 }
 
-function rule(id: string, category: RuleCategory, description: string): BreakingRule {
-  return { id, category, description };
+function rule(id: string, category: RuleCategory, description: string, level: 'error' | 'warning' = 'error') {
+  return { id, category, description, level } as const;
 }
 
 export const BREAKING_RULES = [
@@ -95,6 +97,12 @@ export const BREAKING_RULES = [
     'What a released message does to ring state (started, stopped, enabled, disabled), or when, changes.',
   ),
   rule('normative-level-changed', 'BEHAVIOR', 'A MUST, SHOULD or MAY of a released rule is weakened or strengthened.'),
+  rule(
+    'prose-normative-changed',
+    'BEHAVIOR',
+    'A sentence of the prose changes its RFC 2119 level (MUST <-> SHOULD <-> MAY), or a MUST/SHOULD is added or removed; reported at the changed line.',
+    'warning',
+  ),
   // The generated TypeScript API.
   rule(
     'generated-name-changed',

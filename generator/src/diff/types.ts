@@ -37,8 +37,10 @@ export interface Change {
   rule?: string;
   category?: RuleCategory;
   breaking: boolean;
+  /** Set (instead of `breaking`) for rules reported as warnings by default; a config can make them errors. */
+  warning?: boolean;
   /** Set when an approval file accepts this breaking change. */
-  approved?: { reason: string };
+  approved?: { reason: string; acknowledgedBy: string[] };
   /** Where the change is in the newer version (the older one for removals). */
   loc?: SourceLocation;
 }

@@ -92,7 +92,8 @@ export const sinceAgrees: LintRule = {
 
 export const statusAgrees: LintRule = {
   id: 'status-release',
-  description: 'Frozen releases hold no proposals, and a deprecated item never becomes stable again.',
+  description:
+    'Frozen releases hold no proposals, draft items are proposed (and proposals are draft), and a deprecated item never becomes stable again.',
   check({ model, earlier }) {
     const f = new Findings(this.id, model);
     const frozen = model.meta.status === 'frozen';
@@ -106,6 +107,21 @@ export const statusAgrees: LintRule = {
           ['status'],
           `a frozen release cannot contain a proposal; accept it (stable) or leave it in the draft`,
         );
+      if (!frozen && !item.key.startsWith('registry:') && item.status !== undefined) {
+        // GOVERNANCE.md: new items are `since: draft` and `status: proposed` until a release accepts them.
+        if (item.since === 'draft' && item.status !== 'proposed')
+          f.at(
+            item.entity,
+            ['status'],
+            `since is "draft" but status is ${item.status}; a new item stays "proposed" until \`vhost-user release\` accepts it (GOVERNANCE.md, "Proposing a change")`,
+          );
+        else if (item.since !== 'draft' && item.status === 'proposed')
+          f.at(
+            item.entity,
+            ['status'],
+            `status is "proposed" but the item was released in ${item.since}; a released item is stable or deprecated`,
+          );
+      }
       const before = item.names.map((n) => previousStatus.get(n)).find((s) => s !== undefined);
       if (before === 'deprecated' && item.status === 'stable')
         f.at(

@@ -12,6 +12,8 @@ import { bitfields, enumValues, layoutOffsets, layoutSize, variableCounts } from
 import { fdRules, references, uniqueBits, uniqueIds, uniqueNames } from './names.js';
 import { proseLinks, proseMarkers, proseMentions, proseSections } from './prose.js';
 import type { LintRule } from './rule.js';
+import { approvalsValid } from './approvals.js';
+import { draftHeadings, fillIn, proseShown, ruleProvenance, selectorComplete } from './completeness.js';
 
 export type { LintRule } from './rule.js';
 
@@ -53,6 +55,12 @@ export const RULES: LintRule[] = [
   numbersNeverReused,
   numbersNeverDropped,
   releaseMeta,
+  fillIn,
+  proseShown,
+  selectorComplete,
+  ruleProvenance,
+  draftHeadings,
+  approvalsValid,
 ];
 
 export function lintRepository(repo: SpecRepository, rules: LintRule[] = RULES): SpecIssue[] {

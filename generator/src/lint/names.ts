@@ -3,6 +3,7 @@ import type { SpecModel } from '../load.js';
 import { isPrimitive } from '../layout.js';
 import type { Condition } from '../schema.js';
 import { Findings, type LintRule } from './rule.js';
+import { didYouMean } from './suggest.js';
 
 /** Reports every name or number seen twice within one list. */
 function duplicates<T extends object>(
@@ -116,8 +117,16 @@ export const references: LintRule = {
     const protocol = protocolFeatureNames(model);
     const virtio = new Set(model.virtioFeatures.map((b) => b.name));
     const messages = new Set(model.messages.map((m) => m.name));
+    const candidates: Record<string, Set<string>> = {
+      payload: payloads,
+      struct: structs,
+      enum: enums,
+      'protocol feature': protocol,
+      'virtio feature': virtio,
+      message: messages,
+    };
     const need = (ok: boolean, entity: object, sub: (string | number)[], what: string, name: string): void => {
-      if (!ok) f.at(entity, sub, `${what} ${name} does not exist`);
+      if (!ok) f.at(entity, sub, `${what} ${name} does not exist${didYouMean(name, candidates[what] ?? [])}`);
     };
 
     for (const m of model.messages) {

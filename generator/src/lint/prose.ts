@@ -2,6 +2,7 @@
 import type { SpecModel } from '../load.js';
 import { Findings, type LintRule } from './rule.js';
 import { structsOf } from '../layout.js';
+import { didYouMean } from './suggest.js';
 
 /** Every constant name a spec version defines, mapped to what it is. */
 export function knownConstants(model: SpecModel): Map<string, string> {
@@ -74,7 +75,10 @@ export const proseMentions: LintRule = {
     for (const chapter of model.prose) {
       for (const mention of chapter.mentions) {
         if (!known.has(mention.name))
-          f.atLocation(mention.loc, `${mention.name} is not a message, feature, flag or constant of this spec version`);
+          f.atLocation(
+            mention.loc,
+            `${mention.name} is not a message, feature, flag or constant of this spec version${didYouMean(mention.name, known.keys())}`,
+          );
       }
     }
     return f.issues;
@@ -104,10 +108,20 @@ export const proseMarkers: LintRule = {
     const payloads = new Set(structsOf(model).map((p) => p.name));
     const enums = new Set(model.enums.map((e) => e.name));
     const byKind: Record<string, (attrs: Record<string, string>) => string | undefined> = {
-      message: (a) => (a.name && messages.has(a.name) ? undefined : `unknown message "${a.name ?? ''}"`),
-      feature: (a) => (a.name && features.has(a.name) ? undefined : `unknown feature "${a.name ?? ''}"`),
-      payload: (a) => (a.name && payloads.has(a.name) ? undefined : `unknown payload "${a.name ?? ''}"`),
-      enum: (a) => (a.name && enums.has(a.name) ? undefined : `unknown enum "${a.name ?? ''}"`),
+      message: (a) =>
+        a.name && messages.has(a.name)
+          ? undefined
+          : `unknown message "${a.name ?? ''}"${didYouMean(a.name ?? '', messages)}`,
+      feature: (a) =>
+        a.name && features.has(a.name)
+          ? undefined
+          : `unknown feature "${a.name ?? ''}"${didYouMean(a.name ?? '', features)}`,
+      payload: (a) =>
+        a.name && payloads.has(a.name)
+          ? undefined
+          : `unknown payload "${a.name ?? ''}"${didYouMean(a.name ?? '', payloads)}`,
+      enum: (a) =>
+        a.name && enums.has(a.name) ? undefined : `unknown enum "${a.name ?? ''}"${didYouMean(a.name ?? '', enums)}`,
       ring: (a) =>
         a.layout === 'split' || a.layout === 'packed'
           ? undefined
@@ -139,7 +153,10 @@ export const proseLinks: LintRule = {
         if (!link.url.startsWith('#')) continue;
         const anchor = decodeURIComponent(link.url.slice(1));
         if (!anchors.has(anchor))
-          f.atLocation(link.loc, `link to #${anchor}, but no section has that anchor in this version`);
+          f.atLocation(
+            link.loc,
+            `link to #${anchor}, but no section has that anchor in this version${didYouMean(anchor, anchors)}`,
+          );
       }
     }
     return f.issues;

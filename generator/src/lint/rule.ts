@@ -34,7 +34,12 @@ export class Findings {
     return this.model.where(entity).line;
   }
 
-  atLocation(loc: SourceLocation, message: string): void {
-    this.issues.push({ rule: this.rule, message, loc, severity: 'error' });
+  atLocation(loc: SourceLocation, message: string, severity: SpecIssue['severity'] = 'error'): void {
+    this.issues.push({ rule: this.rule, message, loc, severity });
+  }
+
+  /** A finding that does not fail lint by itself (a config file can raise it to an error). */
+  warnAt(entity: object, sub: PathSegment[], message: string): void {
+    this.atLocation(this.model.where(entity, ...sub), message, 'warning');
   }
 }

@@ -1,10 +1,11 @@
 /** The `vhost-user` command line: dispatches to one module per subcommand. */
-import { BREAKING_RULES } from '@vhost-user/generator';
 import { BREAKING_HELP, runBreaking } from './commands/breaking.js';
 import { DECODE_HELP, runDecode } from './commands/decode.js';
 import { DIFF_HELP, runDiff } from './commands/diff.js';
 import { EXPORT_HELP, runExport } from './commands/export.js';
 import { LINT_HELP, runLint } from './commands/lint.js';
+import { NEW_HELP, runNew } from './commands/new.js';
+import { RULES_HELP, runRules } from './commands/rules.js';
 import { RELEASE_HELP, runRelease } from './commands/release.js';
 import { REVIEW_HELP, runReview } from './commands/review.js';
 import { SpecLoadFailure, UsageError } from './errors.js';
@@ -19,6 +20,7 @@ const TRACE_HELP =
 
 const USAGE = [
   'usage:',
+  `  ${NEW_HELP}`,
   `  ${LINT_HELP}`,
   `  ${BREAKING_HELP}`,
   `  ${DIFF_HELP}`,
@@ -28,7 +30,7 @@ const USAGE = [
   `  ${TRACE_HELP}`,
   `  ${DECODE_HELP}`,
   `  ${EXPORT_HELP}`,
-  '  vhost-user rules   list the breaking-change rules',
+  `  ${RULES_HELP}`,
   'Spec commands take --root <dir> (default: the nearest folder with spec/spec.yaml); lint, breaking and diff\n  also take --spec <dir>, a spec folder anywhere (the folder holding spec.yaml).',
   'Exit codes: 0 ok, 1 problems found (lint issues, breaking changes, release refused), 2 usage or load errors.',
 ].join('\n');
@@ -43,10 +45,8 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => number | Promise<numb
   trace: async (argv, io) => (await import('./commands/trace.js')).runTrace(argv, io),
   decode: runDecode,
   export: runExport,
-  rules: (_argv, io) => {
-    for (const r of BREAKING_RULES) io.out(`${r.id.padEnd(28)} ${r.category.padEnd(8)} ${r.description}`);
-    return 0;
-  },
+  new: runNew,
+  rules: runRules,
 };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {

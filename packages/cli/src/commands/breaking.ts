@@ -2,6 +2,7 @@
 import { BREAKING_RULES, formatLocation, unapprovedBreaks, type Change } from '@vhost-user/generator';
 import { format, parse } from '../args.js';
 import { compare, type Comparison } from '../compare.js';
+import { configureBreaking, loadConfig, type Ignored } from '../config.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { annotation } from '../output/annotations.js';
@@ -11,15 +12,21 @@ import { style } from '../output/style.js';
 import { locateSpec, resolveSource, workingSource } from '../sources.js';
 
 export const BREAKING_HELP =
-  'vhost-user breaking --against <release|git-ref|path> [--format text|json|github-actions|junit]';
+  'vhost-user breaking --against <release|git-ref|path> [--format text|json|github-actions|junit] [--path <file|folder|glob>]';
 
 function line(c: Change): string {
   const where = c.loc ? `${formatLocation(c.loc)}: ` : '';
   return `${where}${c.rule} [${c.category}] ${c.name}: ${c.summary}`;
 }
 
-function render(cmp: Comparison, fmt: 'text' | 'json' | 'github-actions' | 'junit', io: Io): void {
+function render(
+  cmp: Comparison,
+  fmt: 'text' | 'json' | 'github-actions' | 'junit',
+  io: Io,
+  ignored: Ignored<Change>[],
+): void {
   const breaking = cmp.diff.changes.filter((c) => c.breaking);
+  const warnings = cmp.diff.changes.filter((c) => c.warning);
   const n = counts(cmp.diff.changes);
   const failing = unapprovedBreaks(cmp.diff);
   const verdict =
@@ -30,7 +37,14 @@ function render(cmp: Comparison, fmt: 'text' | 'json' | 'github-actions' | 'juni
     const out = JSON.parse(diffJson(cmp)) as Record<string, unknown>;
     io.out(
       JSON.stringify(
-        { verdict: failing.length > 0 ? 'breaking' : 'ok', ...out, breaking, unusedApprovals: cmp.unused },
+        {
+          verdict: failing.length > 0 ? 'breaking' : 'ok',
+          ...out,
+          breaking,
+          warnings,
+          ignored: ignored.map((i) => ({ ...i.item, ignoredBy: { reason: i.by.reason, loc: i.by.loc } })),
+          unusedApprovals: cmp.unused,
+        },
         null,
         2,
       ),
@@ -45,6 +59,17 @@ function render(cmp: Comparison, fmt: 'text' | 'json' | 'github-actions' | 'juni
           `${c.approved ? 'approved ' : ''}${c.rule} (${c.category})`,
           `${c.name}: ${c.summary}${c.approved ? ` — approved: ${c.approved.reason}` : ''}`,
           c.loc,
+        ),
+      );
+    for (const c of warnings)
+      io.out(annotation('warning', `${c.rule} (${c.category})`, `${c.name}: ${c.summary}`, c.loc));
+    for (const i of ignored)
+      io.out(
+        annotation(
+          'notice',
+          `${i.item.rule ?? 'change'} (ignored)`,
+          `${i.item.name}: ${i.item.summary} — ignored: ${i.by.reason}`,
+          i.item.loc,
         ),
       );
     for (const a of cmp.unused)
@@ -69,6 +94,8 @@ function render(cmp: Comparison, fmt: 'text' | 'json' | 'github-actions' | 'juni
           failures: failing
             .filter((c) => c.rule === r.id)
             .map((c) => ({ message: `${c.name}: ${c.summary}`, body: line(c) })),
+          // Warnings do not fail the suite; JUnit carries them as system-out of their rule.
+          output: warnings.filter((c) => c.rule === r.id).map((c) => `warning ${line(c)}`),
         })),
       ),
     );
@@ -76,14 +103,21 @@ function render(cmp: Comparison, fmt: 'text' | 'json' | 'github-actions' | 'juni
   }
   const s = style(io.colour);
   for (const c of breaking) {
-    if (c.approved) io.out(`${s.yellow('approved')} ${line(c)}\n    reason: ${c.approved.reason}`);
+    if (c.approved)
+      io.out(
+        `${s.yellow('approved')} ${line(c)}\n    reason: ${c.approved.reason}\n    acknowledged by: ${c.approved.acknowledgedBy.length > 0 ? c.approved.acknowledgedBy.join(', ') : 'nobody yet (pending; GOVERNANCE.md asks the implementations listed there)'}`,
+      );
     else io.out(`${s.red('error')} ${line(c)}`);
   }
+  for (const c of warnings) io.out(`${s.yellow('warning')} ${line(c)}`);
+  for (const i of ignored)
+    io.out(s.dim(`ignored ${line(i.item)}\n    by vhost-user.yaml ${formatLocation(i.by.loc)}: ${i.by.reason}`));
   for (const a of cmp.unused)
     io.out(
       `${s.yellow('warning')} ${formatLocation(a.loc)}: approval for ${a.rule} ${a.name} matches no change against ${cmp.fromLabel}`,
     );
-  const tail = `${n.total - n.breaking} non-breaking change(s); see vhost-user diff ${cmp.fromLabel.split(' ')[0]} draft`;
+  const warned = warnings.length > 0 ? ` (${warnings.length} warning(s) a person must review, listed above)` : '';
+  const tail = `${n.total - n.breaking} non-breaking change(s)${warned}; see vhost-user diff ${cmp.fromLabel.split(' ')[0]} draft`;
   io.out(
     failing.length > 0
       ? s.red(`\n${verdict}; ${tail}`)
@@ -92,7 +126,11 @@ function render(cmp: Comparison, fmt: 'text' | 'json' | 'github-actions' | 'juni
 }
 
 export function runBreaking(argv: string[], io: Io): number {
-  const { values, positionals } = parse(argv, { against: { type: 'string' }, format: { type: 'string' } }, 'breaking');
+  const { values, positionals } = parse(
+    argv,
+    { against: { type: 'string' }, format: { type: 'string' }, path: { type: 'string' } },
+    'breaking',
+  );
   const fmt = format(values.format, ['text', 'json', 'github-actions', 'junit'] as const, 'text', 'breaking');
   if (typeof values.against !== 'string')
     throw new UsageError(
@@ -102,8 +140,11 @@ export function runBreaking(argv: string[], io: Io): number {
   const { root, specDir } = locateSpec(values, io.cwd);
   const from = resolveSource(root, values.against, io.cwd, specDir);
   try {
-    const cmp = compare(root, from, workingSource(root, specDir));
-    render(cmp, fmt, io);
+    const raw = compare(root, from, workingSource(root, specDir));
+    const pathFilter = typeof values.path === 'string' ? values.path.replace(/^\.\//, '') : undefined;
+    const { changes, ignored } = configureBreaking(loadConfig(root), raw.diff.changes, pathFilter);
+    const cmp = { ...raw, diff: { ...raw.diff, changes } };
+    render(cmp, fmt, io, ignored);
     return unapprovedBreaks(cmp.diff).length > 0 ? 1 : 0;
   } finally {
     from.dispose();

@@ -33,6 +33,7 @@ export function counts(changes: Change[]): { total: number; breaking: number; ap
 }
 
 function verdictTag(c: Change, s: Style): string {
+  if (c.warning) return ` ${s.yellow(`[warning ${c.rule} ${c.category}]`)}`;
   if (!c.breaking) return '';
   if (c.approved) return ` ${s.yellow(`[approved ${c.rule} ${c.category}]`)}`;
   return ` ${s.red(`[BREAKING ${c.rule} ${c.category}]`)}`;
@@ -63,6 +64,7 @@ export function cell(text: string): string {
 }
 
 function verdictCell(c: Change): string {
+  if (c.warning) return `warning \`${c.rule}\` (${c.category}): a person must review`;
   if (!c.breaking) return '';
   return c.approved
     ? `approved \`${c.rule}\` (${c.category}): ${cell(c.approved.reason)}`

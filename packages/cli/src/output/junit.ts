@@ -3,6 +3,8 @@ export interface JunitCase {
   name: string;
   classname: string;
   failures: { message: string; body: string }[];
+  /** Lines reported without failing the case (warnings). */
+  output?: string[];
 }
 
 export function escapeXml(text: string): string {
@@ -21,13 +23,15 @@ export function junit(suite: string, cases: JunitCase[]): string {
   ];
   for (const c of cases) {
     const open = `    <testcase name="${escapeXml(c.name)}" classname="${escapeXml(c.classname)}"`;
-    if (c.failures.length === 0) {
+    const output = c.output ?? [];
+    if (c.failures.length === 0 && output.length === 0) {
       lines.push(`${open}/>`);
       continue;
     }
     lines.push(`${open}>`);
     for (const f of c.failures)
       lines.push(`      <failure message="${escapeXml(f.message)}">${escapeXml(f.body)}</failure>`);
+    if (output.length > 0) lines.push(`      <system-out>${escapeXml(output.join('\n'))}</system-out>`);
     lines.push('    </testcase>');
   }
   lines.push('  </testsuite>', '</testsuites>');
