@@ -1,21 +1,22 @@
 /**
- * Cases generated from the spec's tables (the codec's message tables and generated/spec.json
- * rules): gating by feature, reply kinds, REPLY_ACK, fd rules, preconditions. Adding a row to
+ * Cases generated from the spec's tables (the codec's message tables and generated
+ * rules.preconditions): gating by feature, reply kinds, REPLY_ACK, fd rules, preconditions. Adding a row to
  * spec/ adds a case here; nothing about a message's rule is retyped.
  */
 import {
+  PRECONDITIONS,
   PROTOCOL_FEATURE_NAMES,
   VHOST_USER_VRING_NOFD_MASK,
   allowedFds,
   frontendMessages,
   hasFeature,
   featureMask,
+  replyMeaning,
   type MessageInfo,
   type RequestOf,
 } from '@vhost-user/codec';
 import { ProtocolFeature, VirtioFeature } from '@vhost-user/codec';
 import { EventFd } from '@vhost-user/transport';
-import spec from '../../../../generated/spec.json' with { type: 'json' };
 import type { ConformanceCase } from './model.js';
 import { CaseFailure, CaseSkipped, type Session } from './session.js';
 
@@ -70,18 +71,17 @@ function gatingCases(): ConformanceCase[] {
           s.probe.send(request, { needReply: ackKind, fds: fdsFor(s, info, request.payload) });
           if (info.reply.kind === 'none') throw new CaseSkipped('the request is never answered');
           const r = await s.probe.next(ctx.timeoutMs);
+          // What counts as a refusal comes from the reply column (codec's replyMeaning).
           if (r.kind === 'closed' || r.kind === 'timeout') return; // refused by closing, or ignored
           if (r.error || !r.reply) return; // an answer the codec rejects is no acceptance either
-          const reply = r.reply;
-          if (reply.ack) {
-            if ((reply.payload as { value: bigint }).value === 0n)
-              throw new CaseFailure(`${info.name} was acked with status 0 although ${gate} was not negotiated`);
-            return;
-          }
-          if (reply.size !== 0)
-            throw new CaseFailure(
-              `${info.name} was answered with a ${reply.size}-byte body although ${gate} was not negotiated`,
-            );
+          const meaning = replyMeaning(info, {
+            kind: 'reply',
+            ack: r.reply.ack,
+            size: r.reply.size,
+            payload: r.reply.payload,
+          });
+          if (!meaning.refused)
+            throw new CaseFailure(`${info.name} was answered with ${meaning.how} although ${gate} was not negotiated`);
         },
       };
       return [c];
@@ -287,27 +287,27 @@ function invalidFdCases(): ConformanceCase[] {
 
 /** Preconditions of the back-end (rules.preconditions with actor backend), as cases. */
 function preconditionCases(): ConformanceCase[] {
-  return spec.rules.preconditions
-    .filter((p) => p.actor === 'backend' && p.kind === 'allowed-before' && 'before' in p)
-    .map((p) => ({
-      id: `features/${p.id}`,
-      section: 'features',
-      anchor: 'features.html#order-rules',
-      level: p.level as 'MUST',
-      title: p.summary,
-      derivedFrom: `rules.preconditions: ${p.id}`,
-      async run(ctx) {
-        const s = await ctx.open();
-        // handshake() sends exactly these messages, and SET_FEATURES only later.
-        const offer = await s.handshake({ owner: false });
-        for (const name of p.messages)
-          if (!hasFeature(offer.features, VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES))
-            throw new CaseSkipped(`no protocol features offered, so ${name} is not allowed`);
-        await s.barrier(p.messages.join(', '));
-        await s.ack({ name: 'VHOST_USER_SET_OWNER', payload: null });
-        await s.setFeatures();
-      },
-    }));
+  return PRECONDITIONS.filter(
+    (p) => p.actor === 'backend' && p.kind === 'allowed-before' && p.before !== undefined,
+  ).map((p) => ({
+    id: `features/${p.id}`,
+    section: 'features',
+    anchor: 'features.html#order-rules',
+    level: p.level as 'MUST',
+    title: p.summary,
+    derivedFrom: `rules.preconditions: ${p.id}`,
+    async run(ctx) {
+      const s = await ctx.open();
+      // handshake() sends exactly these messages, and SET_FEATURES only later.
+      const offer = await s.handshake({ owner: false });
+      for (const name of p.messages)
+        if (!hasFeature(offer.features, VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES))
+          throw new CaseSkipped(`no protocol features offered, so ${name} is not allowed`);
+      await s.barrier(p.messages.join(', '));
+      await s.ack({ name: 'VHOST_USER_SET_OWNER', payload: null });
+      await s.setFeatures();
+    },
+  }));
 }
 
 export function derivedCases(): ConformanceCase[] {

@@ -9,12 +9,14 @@ import {
   PROTOCOL_FEATURE_NAMES,
   ProtocolFeature,
   VirtioFeature,
+  PRECONDITIONS,
   allowedFds,
   frontendMessages,
+  gateBreaches,
   hasFeature,
+  preconditionBreaches,
   type MessageInfo,
 } from '@vhost-user/codec';
-import spec from '../../../../../generated/spec.json' with { type: 'json' };
 import type { CaseInfo, Level } from '../model.js';
 import { CaseFailure, CaseSkipped } from '../session.js';
 import type { RecordedMessage, RecordedSession } from './recorder.js';
@@ -110,7 +112,7 @@ const headerCases: FrontendCase[] = [
     title: 'need_reply is set only after REPLY_ACK was negotiated',
     relevant: any,
     judge: (m, s) =>
-      m.flags & HEADER.needReplyFlag && !hasFeature(s.protocolFeatures, ProtocolFeature.REPLY_ACK)
+      m.flags & HEADER.needReplyFlag && !hasFeature(s.negotiation.protocolFeatures, ProtocolFeature.REPLY_ACK)
         ? `${nameOf(m)} asks for an ack without REPLY_ACK`
         : undefined,
   }),
@@ -176,8 +178,9 @@ const featureCases: FrontendCase[] = [
     title: 'SET_FEATURES selects only bits GET_FEATURES offered',
     relevant: named('VHOST_USER_SET_FEATURES'),
     judge: (m, s) => {
-      if (s.offeredFeatures === undefined) return 'SET_FEATURES before GET_FEATURES was answered';
-      const extra = value(m) & ~s.offeredFeatures;
+      const offered = s.negotiation.offeredFeatures;
+      if (offered === undefined) return 'SET_FEATURES before GET_FEATURES was answered';
+      const extra = value(m) & ~offered;
       return extra ? `SET_FEATURES ${hex(value(m))} selects unoffered bits ${hex(extra)}` : undefined;
     },
   }),
@@ -190,9 +193,9 @@ const featureCases: FrontendCase[] = [
     title: 'SET_PROTOCOL_FEATURES selects only bits GET_PROTOCOL_FEATURES offered',
     relevant: named('VHOST_USER_SET_PROTOCOL_FEATURES'),
     judge: (m, s) => {
-      if (s.offeredProtocolFeatures === undefined)
-        return 'SET_PROTOCOL_FEATURES before GET_PROTOCOL_FEATURES was answered';
-      const extra = value(m) & ~s.offeredProtocolFeatures;
+      const offered = s.negotiation.offeredProtocolFeatures;
+      if (offered === undefined) return 'SET_PROTOCOL_FEATURES before GET_PROTOCOL_FEATURES was answered';
+      const extra = value(m) & ~offered;
       return extra ? `SET_PROTOCOL_FEATURES ${hex(value(m))} selects unoffered bits ${hex(extra)}` : undefined;
     },
   }),
@@ -205,7 +208,7 @@ const featureCases: FrontendCase[] = [
     title: 'Once protocol features are negotiated, every SET_FEATURES keeps VHOST_USER_F_PROTOCOL_FEATURES',
     relevant: (m) => named('VHOST_USER_SET_FEATURES')(m),
     judge: (m, s) =>
-      s.sent.has('VHOST_USER_SET_PROTOCOL_FEATURES') &&
+      s.negotiation.sent.has('VHOST_USER_SET_PROTOCOL_FEATURES') &&
       !hasFeature(value(m), VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES)
         ? `SET_FEATURES ${hex(value(m))} drops bit 30`
         : undefined,
@@ -227,17 +230,17 @@ function gatingCases(): FrontendCase[] {
         derivedFrom: `messages: ${info.name}.gate`,
         relevant: named(info.name),
         judge: (_m, s) => {
-          const missing = info.protocolFeatures.filter((b) => !hasFeature(s.protocolFeatures, b));
-          return missing.length
-            ? `${short(info.name)} sent without ${missing.map((b) => PROTOCOL_FEATURE_NAMES[b]).join(', ')}`
-            : undefined;
+          const breaches = gateBreaches({ ...info, virtioFeatures: [] }, s.negotiation);
+          return breaches.length ? breaches.map((b) => b.reason).join('; ') : undefined;
         },
       }),
     );
 }
 
 function fdProblem(info: MessageInfo, m: RecordedMessage, s: SessionState): string | undefined {
-  const [min, max] = allowedFds(info, 'request', m.message?.payload ?? null, { protocolFeatures: s.protocolFeatures });
+  const [min, max] = allowedFds(info, 'request', m.message?.payload ?? null, {
+    protocolFeatures: s.negotiation.protocolFeatures,
+  });
   return m.fds < min || m.fds > max
     ? `${short(info.name)} carried ${m.fds} fd(s), the ${info.fds.request.rule} rule allows ${min === max ? min : `${min}-${max}`}`
     : undefined;
@@ -372,55 +375,27 @@ const ringCases: FrontendCase[] = [
   }),
 ];
 
-/** rules.preconditions with actor frontend, as cases (conditions evaluated on the state before each message). */
-type Condition = {
-  virtioFeatureOffered?: string;
-  virtioFeature?: string;
-  protocolFeature?: string;
-  receivedBefore?: string;
-  all?: Condition[];
-  not?: Condition;
-};
-
-const virtioBit = new Map(spec.virtioFeatures.map((f) => [f.name, f.bit]));
-const protocolBit = new Map(spec.protocolFeatures.map((f) => [f.name, f.bit]));
-
-function holds(c: Condition, s: SessionState, m: RecordedMessage): boolean {
-  if (c.all) return c.all.every((x) => holds(x, s, m));
-  if (c.not) return !holds(c.not, s, m);
-  if (c.virtioFeatureOffered) return hasFeature(s.offeredFeatures ?? 0n, virtioBit.get(c.virtioFeatureOffered) ?? -1);
-  if (c.virtioFeature) return hasFeature(s.features ?? 0n, virtioBit.get(c.virtioFeature) ?? -1);
-  if (c.protocolFeature) {
-    // SET_PROTOCOL_FEATURES is judged on the bits it selects.
-    const selected = m.message?.name === 'VHOST_USER_SET_PROTOCOL_FEATURES' ? value(m) : s.protocolFeatures;
-    return hasFeature(selected, protocolBit.get(c.protocolFeature) ?? -1);
-  }
-  if (c.receivedBefore) return s.sent.has(c.receivedBefore);
-  return false;
-}
-
+/** rules.preconditions with actor frontend, as cases (the codec's check, on the state before each message). */
 function preconditionCases(): FrontendCase[] {
-  return spec.rules.preconditions
-    .filter((p) => p.actor === 'frontend' && (p.kind === 'send-only-when' || p.kind === 'never-when'))
-    .map((p) => {
-      const condition = (p as { condition: Condition }).condition;
-      return perRequest({
-        id: `features/${p.id}`,
-        section: 'features',
-        anchor: 'session.html#preconditions',
-        level: (p.level.startsWith('MUST') ? 'MUST' : p.level.startsWith('SHOULD') ? 'SHOULD' : 'MAY') as Level,
-        what: p.messages.map(short).join(' or '),
-        title: p.summary,
-        derivedFrom: `rules.preconditions: ${p.id}`,
-        relevant: (m) => p.messages.includes(m.message?.name ?? ''),
-        judge: (m, s) => {
-          const ok = holds(condition, s, m);
-          if (p.kind === 'send-only-when' && !ok) return `${nameOf(m)} sent while the condition does not hold`;
-          if (p.kind === 'never-when' && ok) return `${nameOf(m)} sent while it is forbidden`;
-          return undefined;
-        },
-      });
-    });
+  return PRECONDITIONS.filter((p) => p.actor === 'frontend' && p.kind !== 'allowed-before').map((p) =>
+    perRequest({
+      id: `features/${p.id}`,
+      section: 'features',
+      anchor: 'session.html#preconditions',
+      level: (p.level.startsWith('MUST') ? 'MUST' : p.level.startsWith('SHOULD') ? 'SHOULD' : 'MAY') as Level,
+      what: p.messages.map(short).join(' or '),
+      title: p.summary,
+      derivedFrom: `rules.preconditions: ${p.id}`,
+      relevant: (m) => p.messages.includes(m.message?.name ?? ''),
+      judge: (m, s) => {
+        const name = m.message?.name ?? '';
+        const breach = preconditionBreaches(name, m.message?.payload, s.negotiation).find((b) => b.rule === p.id);
+        return breach
+          ? `${nameOf(m)} sent while ${p.kind === 'never-when' ? 'it is forbidden' : 'the condition does not hold'}`
+          : undefined;
+      },
+    }),
+  );
 }
 
 export function frontendCases(): FrontendCase[] {
