@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { BlkBackendDevice, NetSinkDevice, VhostUserBackend, type VhostUserDevice } from '@vhost-user/transport';
 import type { Expectations } from '../expectations.js';
 import type { CaseResult } from '../model.js';
+import { applyExpectation } from '../runner.js';
 import { CaseSkipped, outcomeOfError } from '../session.js';
 import { frontendCases, type FrontendCase } from './cases.js';
 import { FrontendRecorder, type RecordedSession } from './recorder.js';
@@ -63,8 +64,6 @@ export function judge(
     } catch (error) {
       ({ outcome, detail } = outcomeOfError(error));
     }
-    const divergence = expectations?.divergenceFor(c.id);
-    if (divergence && outcome === 'fail') outcome = 'known-divergence';
     const result: CaseResult = {
       id: c.id,
       section: c.section,
@@ -75,8 +74,7 @@ export function judge(
       ms: Date.now() - started,
     };
     if (detail) result.detail = detail;
-    if (divergence) result.divergence = { summary: divergence.summary, links: divergence.links };
-    if (divergence && outcome === 'pass') result.detail = 'recorded divergence not seen: the expectation may be stale';
+    applyExpectation(result, expectations);
     return result;
   });
 }
