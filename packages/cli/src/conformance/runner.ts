@@ -18,6 +18,8 @@ export interface RunOptions {
   socket: string;
   /** Shell command that starts the peer (it must create `socket`). */
   spawn?: string;
+  /** Environment of the spawned peer (default: this process's). */
+  spawnEnv?: NodeJS.ProcessEnv;
   /** Restart the spawned peer before every case (for peers that misbehave after a bad session). */
   restartEachCase?: boolean;
   /** A profile name (DEVICES); undefined or `auto`: picked from what the device reports. */
@@ -41,6 +43,7 @@ class SpawnedPeer {
   constructor(
     private readonly command: string,
     private readonly socket: string,
+    private readonly env?: NodeJS.ProcessEnv,
   ) {}
 
   get running(): boolean {
@@ -58,7 +61,10 @@ class SpawnedPeer {
     if (this.running) return;
     if (existsSync(this.socket)) unlinkSync(this.socket);
     this.log = '';
-    const child = spawn('/bin/sh', ['-c', `exec ${this.command}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/bin/sh', ['-c', `exec ${this.command}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: this.env ?? process.env,
+    });
     child.stdout?.on('data', (d: Buffer) => (this.log = (this.log + d.toString()).slice(-8192)));
     child.stderr?.on('data', (d: Buffer) => (this.log = (this.log + d.toString()).slice(-8192)));
     this.child = child;
@@ -141,7 +147,7 @@ export async function runCases(cases: readonly ConformanceCase[], options: RunOp
   if (options.device !== undefined && options.device !== 'auto' && !named)
     throw new Error(`unknown device ${options.device} (known: auto, ${Object.keys(DEVICES).join(', ')})`);
   const timeoutMs = options.timeoutMs ?? 2000;
-  const peer = options.spawn ? new SpawnedPeer(options.spawn, options.socket) : undefined;
+  const peer = options.spawn ? new SpawnedPeer(options.spawn, options.socket, options.spawnEnv) : undefined;
   const note = options.onNote ?? (() => undefined);
   const results: CaseResult[] = [];
   /** Set once a peer we did not start is gone: which case it died in, and how it showed. */
@@ -237,17 +243,34 @@ export async function runCases(cases: readonly ConformanceCase[], options: RunOp
   } finally {
     await peer?.stop();
   }
+  flagStale(results, options.expectations);
   return results;
 }
 
-/** A recorded divergence turns a failure into known-divergence; one that is not seen is flagged stale. */
+/**
+ * A recorded divergence turns a failure into known-divergence; one the run did not see (the case
+ * passed) is flagged stale. A wildcard (`section/*`) is stale only when none of its cases diverged
+ * (see flagStale), since it is meant to cover some of them.
+ */
 export function applyExpectation(result: CaseResult, expectations: Expectations | undefined): void {
   const divergence = expectations?.divergenceFor(result.id);
   if (!divergence) return;
   result.divergence = { summary: divergence.summary, links: divergence.links };
   if (result.outcome === 'fail') result.outcome = 'known-divergence';
-  else if (result.outcome === 'pass') {
-    result.stale = true;
-    result.detail = 'recorded divergence not seen: the expectation may be stale';
+  else if (result.outcome === 'pass' && !divergence.case.endsWith('/*')) markStale(result);
+}
+
+function markStale(result: CaseResult): void {
+  result.stale = true;
+  result.detail = 'recorded divergence not seen: the expectation may be stale';
+}
+
+/** Flags the passing cases of wildcard divergences none of whose cases diverged in this run. */
+export function flagStale(results: readonly CaseResult[], expectations: Expectations | undefined): void {
+  for (const d of expectations?.divergences ?? []) {
+    if (!d.case.endsWith('/*')) continue;
+    const covered = results.filter((r) => expectations?.divergenceFor(r.id) === d);
+    if (covered.some((r) => r.outcome === 'known-divergence')) continue;
+    for (const r of covered) if (r.outcome === 'pass') markStale(r);
   }
 }

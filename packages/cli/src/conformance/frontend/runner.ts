@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { BlkBackendDevice, NetSinkDevice, VhostUserBackend, type VhostUserDevice } from '@vhost-user/transport';
 import type { Expectations } from '../expectations.js';
 import type { CaseResult } from '../model.js';
-import { applyExpectation } from '../runner.js';
+import { applyExpectation, flagStale } from '../runner.js';
 import { CaseSkipped, outcomeOfError } from '../session.js';
 import { frontendCases, type FrontendCase } from './cases.js';
 import { FrontendRecorder, type RecordedSession } from './recorder.js';
@@ -54,7 +54,7 @@ export function judge(
   session: RecordedSession | undefined,
   expectations?: Expectations,
 ): CaseResult[] {
-  return cases.map((c) => {
+  const results = cases.map((c) => {
     const started = Date.now();
     let outcome: CaseResult['outcome'] = 'pass';
     let detail: string | undefined;
@@ -77,6 +77,8 @@ export function judge(
     applyExpectation(result, expectations);
     return result;
   });
+  flagStale(results, expectations);
+  return results;
 }
 
 export async function runFrontend(options: FrontendRunOptions): Promise<FrontendRun> {
