@@ -128,6 +128,43 @@ function replyCases(): ConformanceCase[] {
     }));
 }
 
+/**
+ * need_reply on a request that is answered anyway changes nothing (session.html#reply-ack): the
+ * reply is its body, once, with no ack besides (a GET_FEATURES barrier right after shows it).
+ */
+function needReplyOnAnsweredCases(): ConformanceCase[] {
+  return frontendMessages
+    .filter(
+      (m) =>
+        m.reply.kind === 'always' &&
+        m.request === null &&
+        m.reply.payload !== null &&
+        m.status === 'stable' &&
+        !SIDE_EFFECTS.has(m.name),
+    )
+    .map((info) => ({
+      id: `reply-ack/${short(info.name)}-answered-once`,
+      section: 'replies',
+      anchor: 'session.html#reply-ack',
+      level: 'SHOULD' as const,
+      title: `${info.name} with need_reply is answered with its body only (no extra ack)`,
+      derivedFrom: `messages: ${info.name}.replyRule (always)`,
+      async run(ctx) {
+        const s = await ctx.open();
+        await s.handshake();
+        s.requireProtocol(ProtocolFeature.REPLY_ACK, 'REPLY_ACK');
+        for (const bit of info.protocolFeatures) s.requireProtocol(bit, PROTOCOL_FEATURE_NAMES[bit] ?? `bit ${bit}`);
+        for (const bit of info.virtioFeatures)
+          if (!hasFeature(s.offer?.features ?? 0n, bit)) throw new CaseSkipped(`virtio bit ${bit} not offered`);
+        s.probe.send({ name: info.name, payload: null } as RequestOf<'frontend'>, { needReply: true });
+        const reply = await s.expectReply(info.name);
+        if (reply.ack)
+          throw new CaseFailure(`${info.name} with need_reply was answered with an ack instead of its body`);
+        await s.barrier(`${info.name} with need_reply`);
+      },
+    }));
+}
+
 export function checkReplyHeader(flags: number, name: string): void {
   // From the header table: version 1, REPLY set, NEED_REPLY clear, reserved bits zero.
   const expected = 0x1 | 0x4;
@@ -316,6 +353,7 @@ export function derivedCases(): ConformanceCase[] {
     ...replyCases(),
     ...noReplyCases(),
     ...replyAckCases(),
+    ...needReplyOnAnsweredCases(),
     ...invalidFdCases(),
     ...gatingCases(),
   ];
