@@ -353,7 +353,57 @@ const memoryCases: FrontendCase[] = [
   }),
 ];
 
+/**
+ * Without REPLY_ACK, a kick right after SET_VRING_ENABLE 1, before a GET_FEATURES barrier was
+ * answered, may reach a back-end that still sees the ring disabled. (With REPLY_ACK the ack is the
+ * wait; a kick the front-end left pending from the ring's start cannot be told from a new one.)
+ */
+function kickProblems(session: RecordedSession): { problems: string[]; relevant: number } {
+  const problems: string[] = [];
+  let relevant = 0;
+  let replyAck = false;
+  const ms = session.messages;
+  ms.forEach((m, i) => {
+    if (m.direction !== 'front>back') return;
+    if (m.message?.name === 'VHOST_USER_SET_PROTOCOL_FEATURES')
+      replyAck = hasFeature((m.message.payload as { value: bigint }).value, ProtocolFeature.REPLY_ACK);
+    if (replyAck || m.message?.name !== 'VHOST_USER_SET_VRING_ENABLE') return;
+    const p = m.message.payload as { index: number; num: number };
+    if (p.num !== 1) return;
+    const kick = session.kicks.find((k) => k.ring === p.index && k.seq > i);
+    if (!kick) return;
+    relevant++;
+    let barrierAsked = false;
+    const settled = ms.slice(i + 1, kick.seq).some((r) => {
+      if (r.direction === 'front>back' && r.message?.name === 'VHOST_USER_GET_FEATURES') barrierAsked = true;
+      return (
+        barrierAsked &&
+        r.direction === 'back>front' &&
+        r.message?.kind === 'reply' &&
+        r.message.name === 'VHOST_USER_GET_FEATURES'
+      );
+    });
+    if (!settled)
+      problems.push(
+        `#${m.seq} SET_VRING_ENABLE ring ${p.index} was followed by a kick before a GET_FEATURES barrier came back (no REPLY_ACK)`,
+      );
+  });
+  return { problems, relevant };
+}
+
 const ringCases: FrontendCase[] = [
+  {
+    id: 'rings/kick-after-enable-waits',
+    section: 'rings',
+    anchor: 'frontend-messages.html#VHOST_USER_SET_VRING_ENABLE',
+    level: 'SHOULD',
+    title:
+      'Without REPLY_ACK, the front-end waits for SET_VRING_ENABLE to be processed (a GET_FEATURES barrier) before it kicks the ring',
+    check(session) {
+      const { problems, relevant } = kickProblems(session);
+      verdict(problems, relevant, 'kick after SET_VRING_ENABLE without REPLY_ACK');
+    },
+  },
   perRequest({
     id: 'rings/no-change-while-started',
     section: 'rings',
