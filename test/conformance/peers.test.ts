@@ -67,11 +67,11 @@ const PEERS: PeerSpec[] = [
     },
   },
   {
-    name: 'vhost-user-gpu',
+    name: 'vhost-user-gpu (QEMU 7.2)',
     programs: ['/usr/lib/qemu/vhost-user-gpu'],
     install: APT_GPU,
     pkg: 'qemu-system-gui',
-    impl: 'libvhost-user-7.2',
+    impl: 'vhost-user-gpu-7.2',
     restartEachCase: true,
     command: (_dir, socket) => `/usr/lib/qemu/vhost-user-gpu --socket-path=${socket}`,
   },

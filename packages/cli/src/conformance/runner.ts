@@ -50,6 +50,12 @@ class SpawnedPeer {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** The peer ended abnormally (a signal or a non-zero exit code); one-session peers exit with 0. */
+  get crashed(): boolean {
+    const c = this.child;
+    return c !== undefined && !this.running && (c.signalCode !== null || c.exitCode !== 0);
+  }
+
   /** How the last peer ended, with the tail of its output. */
   get exitSummary(): string {
     const c = this.child;
@@ -228,7 +234,7 @@ export async function runCases(cases: readonly ConformanceCase[], options: RunOp
       }
       if (peer) {
         await peer.settle(100);
-        if (result.outcome === 'fail' && !peer.running)
+        if (result.outcome === 'fail' && peer.crashed)
           result.detail = `${result.detail} — the peer exited during this case (${peer.exitSummary})`;
       } else if (!lost && result.outcome === 'fail' && !accepting(options.socket)) {
         markLost(`case ${c.id}`, 'nothing accepts on its socket any more');
