@@ -5,7 +5,7 @@
  * The back-end channel is traced too: the fd of SET_BACKEND_REQ_FD is replaced by one end of a
  * socketpair, and the proxy relays between that pair and the front-end's socket.
  */
-import { HEADER, MessageFramer, decode, messageInfo, readHeader, type Channel } from '@vhost-user/codec';
+import { HEADER, MessageFramer, decode, messageInfo, type Channel } from '@vhost-user/codec';
 import { UnixListener, UnixSocket, closeFds, native } from '@vhost-user/transport';
 import { describe, shortName, toJson, type AnyMessage } from './describe.js';
 import { ViolationChecker } from './violations.js';
@@ -23,37 +23,20 @@ export interface TraceOptions {
 
 export type Direction = 'front>back' | 'back>front' | 'backch:back>front' | 'backch:front>back';
 
-/** One direction of a stream: framed reads so fds stay with their message, then whole messages. */
+/**
+ * One direction of a stream as whole messages (for relays that act on a message before passing
+ * it on, such as the front-end recorder): framed reads keep fds with their message; a message
+ * over 1 MiB or one that cannot be framed is dropped with its fds. The tracer streams instead.
+ */
 export function pipeMessages(
   from: UnixSocket,
   onMessage: (bytes: Uint8Array, fds: number[]) => void,
   onClose: () => void,
 ): void {
   const framer = new MessageFramer({ maxPayloadSize: 1 << 20 });
-  let headerLeft: number = HEADER.size;
-  let payloadLeft = 0;
-  const header = new Uint8Array(HEADER.size);
-  from.nextReadSize = () => (headerLeft > 0 ? headerLeft : Math.min(payloadLeft, 1 << 16));
+  from.nextReadSize = () => Math.min(framer.bytesToBoundary, 1 << 16);
   from.start({
     onData(chunk, fds) {
-      let pos = 0;
-      while (pos < chunk.length) {
-        if (headerLeft > 0) {
-          const n = Math.min(headerLeft, chunk.length - pos);
-          header.set(chunk.subarray(pos, pos + n), HEADER.size - headerLeft);
-          headerLeft -= n;
-          pos += n;
-          if (headerLeft === 0) {
-            payloadLeft = readHeader(new DataView(header.buffer), 0, true).size;
-            if (payloadLeft === 0) headerLeft = HEADER.size;
-          }
-        } else {
-          const n = Math.min(payloadLeft, chunk.length - pos);
-          payloadLeft -= n;
-          pos += n;
-          if (payloadLeft === 0) headerLeft = HEADER.size;
-        }
-      }
       for (const e of framer.push(chunk, fds)) {
         if (e.kind === 'message') onMessage(e.bytes, e.fds);
         else closeFds(e.fds);
