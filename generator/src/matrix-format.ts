@@ -15,6 +15,10 @@ export interface SectionResult {
   skip: number;
   /** Ids of the failing cases. */
   failing: string[];
+  /** Cases left out because the peer exited (counted apart from skip). */
+  notRun?: number;
+  /** Cases whose recorded divergence was not seen: the expectation may be stale. */
+  stale?: string[];
 }
 
 export interface MatrixRow {
@@ -25,6 +29,8 @@ export interface MatrixRow {
   device?: string;
   sections: Record<string, SectionResult>;
   mustHold: boolean;
+  /** False when the peer exited and some cases were not run. */
+  complete?: boolean;
 }
 
 export interface Matrix {

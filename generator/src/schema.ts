@@ -247,9 +247,20 @@ export const VirtioFeatureFile = z.strictObject({ virtioFeatures: z.array(Virtio
 export const Channel = z.enum(['frontend', 'backend']);
 export type Channel = z.infer<typeof Channel>;
 
+/** How a refusal of the request reads in an always-answered reply: the body's `field` (a u64)
+ *  is non-zero (only the bits of `mask`, when given). Unstated: an empty body is the refusal. */
+export const Refusal = z.strictObject({
+  nonzero: z.string(),
+  mask: z.number().int().positive().optional(),
+});
 export const ReplyRule = z.discriminatedUnion('kind', [
   /** The receiver always answers, with this payload. */
-  z.strictObject({ kind: z.literal('always'), payload: TypeName.nullable(), doc: z.string().optional() }),
+  z.strictObject({
+    kind: z.literal('always'),
+    payload: TypeName.nullable(),
+    refusal: Refusal.optional(),
+    doc: z.string().optional(),
+  }),
   /** No reply body; a u64 ack only when REPLY_ACK is negotiated and need_reply is set. */
   z.strictObject({ kind: z.literal('ack'), doc: z.string().optional() }),
   /** A reply body only when a protocol feature is negotiated (or another stated condition). */

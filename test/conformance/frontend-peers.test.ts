@@ -1,5 +1,5 @@
 /**
- * `vhost-user conformance --frontend` against real front-ends: QEMU 7.2 (vhost-user-blk-pci,
+ * `vhost-user conformance --frontend` against real front-ends: QEMU 7.2 and 10.0 (vhost-user-blk-pci,
  * TCG, SeaBIOS booting the disk the suite serves) and DPDK virtio_user (testpmd, net). Each adds
  * its row to the implementation matrix.
  */
@@ -8,9 +8,10 @@ import { frontendCases } from '../../packages/cli/src/conformance/frontend/cases
 import { BOOT_MARKER, runFrontend, type FrontendRun } from '../../packages/cli/src/conformance/frontend/runner.js';
 import { loadExpectations } from '../../packages/cli/src/conformance/expectations.js';
 import { matrixRow, type MatrixRow } from '../../packages/cli/src/conformance/matrix.js';
-import { APT_DPDK, APT_QEMU, Peer, TempDir, missingPeer } from '../interop/peers.js';
+import { APT_DPDK, Peer, TempDir, missingPeer } from '../interop/peers.js';
 import { qmp, serialText, startQemuBlk, waitForMarker } from '../interop/guest.js';
-import { debianVersion, writeRows } from './matrix-file.js';
+import { debianVersion, programVersion, writeRows } from './matrix-file.js';
+import { qemuGenerations } from '../interop/qemu-generations.js';
 
 const rows: MatrixRow[] = [];
 afterAll(() => writeRows('frontends', rows));
@@ -36,47 +37,48 @@ describe('conformance --frontend against real front-ends', () => {
     dir.remove();
   });
 
-  it('QEMU 7.2 vhost-user-blk-pci: boots the served disk; every MUST case passes or is a recorded divergence', async (ctx) => {
-    const missing = missingPeer(['qemu-system-x86_64'], APT_QEMU);
-    if (missing) return ctx.skip(missing);
-    const socket = dir.file('suite.sock');
-    const serial = dir.file('serial.log');
-    const qmpPath = dir.file('qmp.sock');
-    const run = runFrontend({
-      listen: socket,
-      device: 'blk',
-      expectations: loadExpectations('qemu-frontend'),
-      onListening: () => (peer = startQemuBlk(socket, serial, qmpPath)),
-    });
-    await waitForMarker(peer as Peer, serial, BOOT_MARKER);
-    await qmp(qmpPath, ['qmp_capabilities', 'quit']);
-    const result = await run;
-    show(result);
-    expect(serialText(serial)).toContain(BOOT_MARKER);
-    rows.push(
-      matrixRow(
-        'QEMU vhost-user-blk-pci',
-        `qemu-system-x86 ${debianVersion('qemu-system-x86')}`,
-        result.results,
-        'blk',
-        'frontend',
-      ),
-    );
-    expect(mustFailures(result)).toEqual([]);
-    expect(result.backendErrors).toEqual([]);
-    // The session was judged, not skipped: QEMU set up memory and a ring and stopped it.
-    const ran = (id: string) => result.results.find((r) => r.id === id)?.outcome;
-    for (const id of [
-      'memory/no-overlaps',
-      'memory/ring-addresses-in-regions',
-      'fds/ADD_MEM_REG',
-      'fds/SET_VRING_KICK',
-      'header/need-reply-only-with-reply-ack',
-      'gating/GET_MAX_MEM_SLOTS',
-    ])
-      expect(ran(id), id).toBe('pass');
-    expect(result.results).toHaveLength(frontendCases().length);
-  }, 60_000);
+  for (const { label, generation, missing } of qemuGenerations()) {
+    it(`${label} vhost-user-blk-pci: boots the served disk; every MUST case passes or is a recorded divergence`, async (ctx) => {
+      if (!generation) return ctx.skip(missing);
+      const socket = dir.file('suite.sock');
+      const serial = dir.file('serial.log');
+      const qmpPath = dir.file('qmp.sock');
+      const run = runFrontend({
+        listen: socket,
+        device: 'blk',
+        expectations: loadExpectations(`qemu-${generation.id}-frontend`),
+        onListening: () => (peer = startQemuBlk(socket, serial, qmpPath, generation)),
+      });
+      await waitForMarker(peer as Peer, serial, BOOT_MARKER);
+      await qmp(qmpPath, ['qmp_capabilities', 'quit']);
+      const result = await run;
+      show(result);
+      expect(serialText(serial)).toContain(BOOT_MARKER);
+      rows.push(
+        matrixRow(
+          `${label} vhost-user-blk-pci`,
+          await programVersion(generation.system, generation.env),
+          result.results,
+          'blk',
+          'frontend',
+        ),
+      );
+      expect(mustFailures(result)).toEqual([]);
+      expect(result.backendErrors).toEqual([]);
+      // The session was judged, not skipped: QEMU set up memory and a ring and stopped it.
+      const ran = (id: string) => result.results.find((r) => r.id === id)?.outcome;
+      for (const id of [
+        'memory/no-overlaps',
+        'memory/ring-addresses-in-regions',
+        'fds/ADD_MEM_REG',
+        'fds/SET_VRING_KICK',
+        'header/need-reply-only-with-reply-ack',
+        'gating/GET_MAX_MEM_SLOTS',
+      ])
+        expect(ran(id), id).toBe('pass');
+      expect(result.results).toHaveLength(frontendCases().length);
+    }, 90_000);
+  }
 
   it('DPDK virtio_user (testpmd, net): every MUST case passes or is a recorded divergence', async (ctx) => {
     const missing = missingPeer(['dpdk-testpmd'], APT_DPDK);

@@ -30,3 +30,12 @@ export function debianVersion(pkg: string): string {
     return 'unknown';
   }
 }
+
+/** The first line of `<program> --version` ("QEMU emulator version 10.0.2 (Debian ...)"), or "unknown". */
+export async function programVersion(program: string, env?: NodeJS.ProcessEnv): Promise<string> {
+  try {
+    return execFileSync(program, ['--version'], { encoding: 'utf8', env }).split('\n')[0]?.trim() || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,10 +1,11 @@
 /**
  * A guest for vhost-user-blk sessions without an OS: a raw disk whose sector 0 prints a marker on
- * COM1 and halts, QEMU 7.2 (TCG, q35, SeaBIOS, shared memfd RAM) pointed at a socket, and QMP.
+ * COM1 and halts, QEMU 7.2 or 10.0 (TCG, q35, SeaBIOS, shared memfd RAM) pointed at a socket, and QMP.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Peer } from './peers.js';
+import type { QemuGeneration } from './qemu-generations.js';
 
 /** 16-bit real-mode code at 0x7c00: write `marker` and a newline to COM1 (0x3f8), then halt. */
 export function bootSector(marker: string): Uint8Array {
@@ -25,8 +26,9 @@ export function writeBootDisk(path: string, marker: string, bytes = 1 << 20): vo
   writeFileSync(path, disk);
 }
 
-export function startQemuBlk(socket: string, serial: string, qmpPath: string): Peer {
-  return new Peer('qemu-system-x86_64', [
+/** QEMU (7.2 unless `generation` says otherwise) with one vhost-user-blk-pci disk at `socket`. */
+export function startQemuBlk(socket: string, serial: string, qmpPath: string, generation?: QemuGeneration): Peer {
+  const args = [
     '-machine',
     'q35,accel=tcg',
     '-m',
@@ -49,7 +51,9 @@ export function startQemuBlk(socket: string, serial: string, qmpPath: string): P
     `unix:${qmpPath},server=on,wait=off`,
     '-nodefaults',
     '-no-user-config',
-  ]);
+    ...(generation?.systemArgs ?? []),
+  ];
+  return new Peer(generation?.system ?? 'qemu-system-x86_64', args, { env: generation?.env });
 }
 
 export function serialText(path: string): string {

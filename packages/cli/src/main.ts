@@ -14,7 +14,7 @@ import { processIo, type Io } from './io.js';
 // conformance and trace load the transport (a native addon) only when they run, so the spec
 // commands work where the addon is not built.
 const CONFORMANCE_HELP =
-  'vhost-user conformance --backend <socket> [--spawn "<cmd>"] [--device blk|net] [--impl <name>] [--only <section>] [--list] [--format text|json|junit]\n  vhost-user conformance --frontend --listen <socket> [--device blk|net] [--image <file>] [--wait <ms>] [--impl <name>] [--only <section>] [--list] [--format ...]';
+  'vhost-user conformance --backend <socket> [--spawn "<cmd>"] [--device auto|generic|blk|net|entropy] [--impl <name>] [--only <section>] [--list] [--format text|json|junit]\n  vhost-user conformance --frontend --listen <socket> [--device blk|net] [--image <file>] [--wait <ms>] [--impl <name>] [--only <section>] [--list] [--format ...]';
 const TRACE_HELP =
   'vhost-user trace --listen <socket> --connect <socket> [--json] [--filter <name,...>] [--once]   proxy and decode a session';
 

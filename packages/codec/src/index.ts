@@ -9,5 +9,6 @@ export type { FdRule, MessageInfo, PayloadCodec, ReplyKind } from './runtime/typ
 export * from './header.js';
 export * from './features.js';
 export * from './fds.js';
+export * from './negotiation.js';
 export * from './codec.js';
 export * from './framer.js';

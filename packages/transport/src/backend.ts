@@ -13,6 +13,7 @@ import {
   VHOST_USER_VRING_NOFD_MASK,
   VirtioFeature,
   featureMask,
+  gateBreaches,
   hasFeature,
   isVhostUserError,
   messageInfo,
@@ -204,19 +205,18 @@ export class BackendSession {
     return ring;
   }
 
-  /** Gating by negotiated features, from the message tables. */
+  /** Gating by negotiated features, from the message tables (the codec's one gate check). */
   private checkGating(req: DecodedRequest<'frontend'>): void {
     const info = messageInfo('frontend', req.id);
     if (!info) return;
-    for (const bit of info.protocolFeatures) {
-      if (!hasFeature(this.protocolFeatures, bit))
-        throw new RequestRefused(`${req.name} needs protocol feature bit ${bit}, not negotiated`);
-    }
-    for (const bit of info.virtioFeatures) {
-      // Bit 30 is offered, not acked, before GET/SET_PROTOCOL_FEATURES and SET_VRING_ENABLE.
-      const mask = bit === F_PROTOCOL_FEATURES ? this.offeredFeatures : this.features;
-      if (!hasFeature(mask, bit)) throw new RequestRefused(`${req.name} needs virtio feature bit ${bit}`);
-    }
+    const [breach] = gateBreaches(info, {
+      offeredFeatures: this.offeredFeatures,
+      offeredProtocolFeatures: this.offeredProtocolFeatures,
+      features: this.features,
+      protocolFeatures: this.protocolFeatures,
+      sent: new Set(),
+    });
+    if (breach) throw new RequestRefused(breach.reason);
   }
 
   private dispatch(req: DecodedRequest<'frontend'>, fds: ReceivedFds): unknown {

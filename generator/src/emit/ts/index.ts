@@ -11,6 +11,7 @@ import { emitMessages } from './messages.js';
 import { emitPayloads } from './payloads.js';
 import { emitProtocol } from './protocol.js';
 import { emitRings } from './rings.js';
+import { emitRules } from './rules.js';
 
 const HEADER = (sources: string[], what: string) => generatedHeader((l) => `// ${l}`, sources, what);
 
@@ -57,9 +58,13 @@ export function emitTypeScript(model: SpecModel): Map<string, string> {
   emitRings(rings, model);
   out.set('rings.ts', finish(rings, ['spec/rings/*.yaml'], 'Virtqueue layouts.'));
 
+  const rules = project.createSourceFile('rules.ts');
+  emitRules(rules, model);
+  out.set('rules.ts', finish(rules, ['spec/rules/session.yaml'], 'Session preconditions.'));
+
   out.set(
     'index.ts',
-    `${HEADER(['spec/'], 'Entry point of the generated code.')}\n\nexport * from './protocol.js';\nexport * from './payloads.js';\nexport * from './messages.js';\nexport * from './rings.js';\n`,
+    `${HEADER(['spec/'], 'Entry point of the generated code.')}\n\nexport * from './protocol.js';\nexport * from './payloads.js';\nexport * from './messages.js';\nexport * from './rings.js';\nexport * from './rules.js';\n`,
   );
   return out;
 }

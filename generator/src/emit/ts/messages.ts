@@ -98,7 +98,7 @@ export function emitMessages(file: SourceFile, model: SpecModel): void {
         `id: ${m.id},`,
         `channel: '${channel}',`,
         `request: ${m.request ? `${m.request}Codec as PayloadCodec<unknown>` : 'null'},`,
-        `reply: { kind: '${m.reply.kind}', payload: ${rep ? `${rep.name}Codec as PayloadCodec<unknown>` : 'null'}${'protocolFeature' in m.reply && m.reply.protocolFeature ? `, protocolFeature: ${bit(m.reply.protocolFeature)}` : ''} },`,
+        `reply: { kind: '${m.reply.kind}', payload: ${rep ? `${rep.name}Codec as PayloadCodec<unknown>` : 'null'}${'protocolFeature' in m.reply && m.reply.protocolFeature ? `, protocolFeature: ${bit(m.reply.protocolFeature)}` : ''}${'refusal' in m.reply && m.reply.refusal ? `, refusal: { nonzero: '${m.reply.refusal.nonzero}'${m.reply.refusal.mask ? `, mask: ${m.reply.refusal.mask}n` : ''} }` : ''} },`,
         `fds: { request: { rule: '${m.fds.request.rule}'${m.fds.request.protocolFeature ? `, protocolFeature: ${bit(m.fds.request.protocolFeature)}` : ''} }, reply: { rule: '${m.fds.reply.rule}'${m.fds.reply.protocolFeature ? `, protocolFeature: ${bit(m.fds.reply.protocolFeature)}` : ''} } },`,
         `protocolFeatures: [${(m.gate.protocolFeatures ?? []).map(bit).join(', ')}],`,
         `virtioFeatures: [${(m.gate.virtioFeatures ?? []).map(bit).join(', ')}],`,

@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { allCases, SECTION_ORDER } from '../conformance/cases.js';
 import { loadExpectations, type Expectations } from '../conformance/expectations.js';
-import { mustCasesHold, type CaseResult, type ConformanceCase } from '../conformance/model.js';
+import { complete, mustCasesHold, type CaseResult, type ConformanceCase } from '../conformance/model.js';
 import { caseLine, junitReport, resultLine, summary, textReport } from '../conformance/report.js';
 import { runCases } from '../conformance/runner.js';
 import { FRONTEND_SECTION_ORDER, frontendCases } from '../conformance/frontend/cases.js';
@@ -61,12 +61,20 @@ function readExpectations(impl: string | boolean | undefined): Expectations | un
   }
 }
 
-function report(implementation: string, results: CaseResult[], fmt: string, io: Io): number {
+/** Exit status 0 only when every MUST case holds and every case ran (a peer that exited fails the run). */
+function report(implementation: string, results: CaseResult[], fmt: string, io: Io, notes: string[] = []): number {
+  const ok = mustCasesHold(results) && complete(results);
   if (fmt === 'json')
-    io.out(JSON.stringify({ implementation, ok: mustCasesHold(results), summary: summary(results), results }, null, 2));
+    io.out(
+      JSON.stringify(
+        { implementation, ok, complete: complete(results), notes, summary: summary(results), results },
+        null,
+        2,
+      ),
+    );
   else if (fmt === 'junit') io.out(junitReport(implementation, results));
   else io.out(textReport(results, io.colour));
-  return mustCasesHold(results) ? 0 : 1;
+  return ok ? 0 : 1;
 }
 
 /** --frontend: the suite serves a device at --listen and judges the first front-end session. */
@@ -148,6 +156,7 @@ export async function runConformance(argv: string[], io: Io): Promise<number> {
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
     throw new UsageError('conformance: --timeout must be milliseconds');
   let results: CaseResult[];
+  const notes: string[] = [];
   try {
     results = await runCases(cases, {
       socket,
@@ -157,11 +166,17 @@ export async function runConformance(argv: string[], io: Io): Promise<number> {
       timeoutMs,
       expectations,
       onResult: fmt === 'text' ? (r) => io.out(resultLine(r, io.colour)) : undefined,
+      onNote: (line) => {
+        notes.push(line);
+        // One line each, on stderr unless the report is text (JSON and JUnit stay parseable).
+        if (fmt === 'text') io.out(line);
+        else io.err(`conformance: ${line}`);
+      },
     });
   } catch (error) {
     if ((error as Error).message.startsWith('unknown device'))
       throw new UsageError(`conformance: ${(error as Error).message}`);
     throw error;
   }
-  return report(expectations?.implementation ?? (values.impl as string | undefined) ?? socket, results, fmt, io);
+  return report(expectations?.implementation ?? (values.impl as string | undefined) ?? socket, results, fmt, io, notes);
 }

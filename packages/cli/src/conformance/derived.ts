@@ -1,21 +1,22 @@
 /**
- * Cases generated from the spec's tables (the codec's message tables and generated/spec.json
- * rules): gating by feature, reply kinds, REPLY_ACK, fd rules, preconditions. Adding a row to
+ * Cases generated from the spec's tables (the codec's message tables and generated
+ * rules.preconditions): gating by feature, reply kinds, REPLY_ACK, fd rules, preconditions. Adding a row to
  * spec/ adds a case here; nothing about a message's rule is retyped.
  */
 import {
+  PRECONDITIONS,
   PROTOCOL_FEATURE_NAMES,
   VHOST_USER_VRING_NOFD_MASK,
   allowedFds,
   frontendMessages,
   hasFeature,
   featureMask,
+  replyMeaning,
   type MessageInfo,
   type RequestOf,
 } from '@vhost-user/codec';
 import { ProtocolFeature, VirtioFeature } from '@vhost-user/codec';
 import { EventFd } from '@vhost-user/transport';
-import spec from '../../../../generated/spec.json' with { type: 'json' };
 import type { ConformanceCase } from './model.js';
 import { CaseFailure, CaseSkipped, type Session } from './session.js';
 
@@ -70,18 +71,17 @@ function gatingCases(): ConformanceCase[] {
           s.probe.send(request, { needReply: ackKind, fds: fdsFor(s, info, request.payload) });
           if (info.reply.kind === 'none') throw new CaseSkipped('the request is never answered');
           const r = await s.probe.next(ctx.timeoutMs);
+          // What counts as a refusal comes from the reply column (codec's replyMeaning).
           if (r.kind === 'closed' || r.kind === 'timeout') return; // refused by closing, or ignored
           if (r.error || !r.reply) return; // an answer the codec rejects is no acceptance either
-          const reply = r.reply;
-          if (reply.ack) {
-            if ((reply.payload as { value: bigint }).value === 0n)
-              throw new CaseFailure(`${info.name} was acked with status 0 although ${gate} was not negotiated`);
-            return;
-          }
-          if (reply.size !== 0)
-            throw new CaseFailure(
-              `${info.name} was answered with a ${reply.size}-byte body although ${gate} was not negotiated`,
-            );
+          const meaning = replyMeaning(info, {
+            kind: 'reply',
+            ack: r.reply.ack,
+            size: r.reply.size,
+            payload: r.reply.payload,
+          });
+          if (!meaning.refused)
+            throw new CaseFailure(`${info.name} was answered with ${meaning.how} although ${gate} was not negotiated`);
         },
       };
       return [c];
@@ -124,6 +124,43 @@ function replyCases(): ConformanceCase[] {
         if (size !== null && size !== undefined && reply.size !== size)
           throw new CaseFailure(`${info.name} reply is ${reply.size} bytes, the table says ${size}`);
         if (reply.ack) throw new CaseFailure(`${info.name} was answered with an ack instead of its body`);
+      },
+    }));
+}
+
+/**
+ * need_reply on a request that is answered anyway changes nothing (session.html#reply-ack): the
+ * reply is its body, once, with no ack besides (a GET_FEATURES barrier right after shows it).
+ */
+function needReplyOnAnsweredCases(): ConformanceCase[] {
+  return frontendMessages
+    .filter(
+      (m) =>
+        m.reply.kind === 'always' &&
+        m.request === null &&
+        m.reply.payload !== null &&
+        m.status === 'stable' &&
+        !SIDE_EFFECTS.has(m.name),
+    )
+    .map((info) => ({
+      id: `reply-ack/${short(info.name)}-answered-once`,
+      section: 'replies',
+      anchor: 'session.html#reply-ack',
+      level: 'SHOULD' as const,
+      title: `${info.name} with need_reply is answered with its body only (no extra ack)`,
+      derivedFrom: `messages: ${info.name}.replyRule (always)`,
+      async run(ctx) {
+        const s = await ctx.open();
+        await s.handshake();
+        s.requireProtocol(ProtocolFeature.REPLY_ACK, 'REPLY_ACK');
+        for (const bit of info.protocolFeatures) s.requireProtocol(bit, PROTOCOL_FEATURE_NAMES[bit] ?? `bit ${bit}`);
+        for (const bit of info.virtioFeatures)
+          if (!hasFeature(s.offer?.features ?? 0n, bit)) throw new CaseSkipped(`virtio bit ${bit} not offered`);
+        s.probe.send({ name: info.name, payload: null } as RequestOf<'frontend'>, { needReply: true });
+        const reply = await s.expectReply(info.name);
+        if (reply.ack)
+          throw new CaseFailure(`${info.name} with need_reply was answered with an ack instead of its body`);
+        await s.barrier(`${info.name} with need_reply`);
       },
     }));
 }
@@ -287,27 +324,27 @@ function invalidFdCases(): ConformanceCase[] {
 
 /** Preconditions of the back-end (rules.preconditions with actor backend), as cases. */
 function preconditionCases(): ConformanceCase[] {
-  return spec.rules.preconditions
-    .filter((p) => p.actor === 'backend' && p.kind === 'allowed-before' && 'before' in p)
-    .map((p) => ({
-      id: `features/${p.id}`,
-      section: 'features',
-      anchor: 'features.html#order-rules',
-      level: p.level as 'MUST',
-      title: p.summary,
-      derivedFrom: `rules.preconditions: ${p.id}`,
-      async run(ctx) {
-        const s = await ctx.open();
-        // handshake() sends exactly these messages, and SET_FEATURES only later.
-        const offer = await s.handshake({ owner: false });
-        for (const name of p.messages)
-          if (!hasFeature(offer.features, VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES))
-            throw new CaseSkipped(`no protocol features offered, so ${name} is not allowed`);
-        await s.barrier(p.messages.join(', '));
-        await s.ack({ name: 'VHOST_USER_SET_OWNER', payload: null });
-        await s.setFeatures();
-      },
-    }));
+  return PRECONDITIONS.filter(
+    (p) => p.actor === 'backend' && p.kind === 'allowed-before' && p.before !== undefined,
+  ).map((p) => ({
+    id: `features/${p.id}`,
+    section: 'features',
+    anchor: 'features.html#order-rules',
+    level: p.level as 'MUST',
+    title: p.summary,
+    derivedFrom: `rules.preconditions: ${p.id}`,
+    async run(ctx) {
+      const s = await ctx.open();
+      // handshake() sends exactly these messages, and SET_FEATURES only later.
+      const offer = await s.handshake({ owner: false });
+      for (const name of p.messages)
+        if (!hasFeature(offer.features, VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES))
+          throw new CaseSkipped(`no protocol features offered, so ${name} is not allowed`);
+      await s.barrier(p.messages.join(', '));
+      await s.ack({ name: 'VHOST_USER_SET_OWNER', payload: null });
+      await s.setFeatures();
+    },
+  }));
 }
 
 export function derivedCases(): ConformanceCase[] {
@@ -316,6 +353,7 @@ export function derivedCases(): ConformanceCase[] {
     ...replyCases(),
     ...noReplyCases(),
     ...replyAckCases(),
+    ...needReplyOnAnsweredCases(),
     ...invalidFdCases(),
     ...gatingCases(),
   ];

@@ -6,7 +6,7 @@
 import { escapeXml } from '../output/junit.js';
 import { SECTION_ORDER } from './cases.js';
 import { FRONTEND_SECTION_ORDER } from './frontend/cases.js';
-import type { Cell, Matrix, MatrixRow } from '@vhost-user/generator/matrix-format';
+import type { Cell, Matrix, MatrixRow, SectionResult } from '@vhost-user/generator/matrix-format';
 import type { CaseResult, Outcome } from './model.js';
 
 export type { Cell, Matrix, MatrixRow, SectionResult } from '@vhost-user/generator/matrix-format';
@@ -41,6 +41,10 @@ export function matrixRow(
       skip: count('skip'),
       failing: rs.filter((r) => r.outcome === 'fail').map((r) => `${r.level} ${r.id}`),
     };
+    const notRun = count('not-run');
+    if (notRun) (sections[section] as SectionResult).notRun = notRun;
+    const stale = rs.filter((r) => r.stale).map((r) => r.id);
+    if (stale.length) (sections[section] as SectionResult).stale = stale;
   }
   return {
     implementation,
@@ -49,6 +53,7 @@ export function matrixRow(
     device,
     sections,
     mustHold: results.every((r) => r.level !== 'MUST' || r.outcome !== 'fail'),
+    complete: results.every((r) => r.outcome !== 'not-run'),
   };
 }
 
@@ -70,10 +75,15 @@ function table(rows: MatrixRow[], sections: string[]): string {
     const cells = sections.map((s) => {
       const c = row.sections[s];
       if (!c) return '<td class="cell-skip">–</td>';
-      const title = c.failing.length ? ` title="${escapeXml(c.failing.join('\n'))}"` : '';
-      return `<td class="cell-${c.cell}"${title}>${SYMBOL[c.cell]} <small>${c.pass}/${c.pass + c.fail + c.knownDivergence}</small></td>`;
+      const notes = [...c.failing, ...(c.stale ?? []).map((id) => `stale expectation: ${id}`)];
+      const title = notes.length ? ` title="${escapeXml(notes.join('\n'))}"` : '';
+      const flags = [
+        c.stale?.length ? ` <span class="stale">⚠ ${c.stale.length} stale</span>` : '',
+        c.notRun ? ` <span class="not-run">${c.notRun} not run</span>` : '',
+      ].join('');
+      return `<td class="cell-${c.cell}"${title}>${SYMBOL[c.cell]} <small>${c.pass}/${c.pass + c.fail + c.knownDivergence}</small>${flags}</td>`;
     });
-    return `<tr><th scope="row">${escapeXml(row.implementation)}</th><td>${escapeXml(row.version)}</td>${cells.join('')}<td class="cell-${row.mustHold ? 'pass' : 'fail'}">${row.mustHold ? '✔' : '✘'}</td></tr>`;
+    return `<tr><th scope="row">${escapeXml(row.implementation)}</th><td>${escapeXml(row.version)}</td>${cells.join('')}<td class="cell-${row.mustHold ? 'pass' : 'fail'}">${row.mustHold ? '✔' : '✘'}${row.complete === false ? ' (incomplete: the peer exited)' : ''}</td></tr>`;
   });
   return `<table class="matrix">\n<thead>${head}</thead>\n<tbody>\n${body.join('\n')}\n</tbody>\n</table>`;
 }

@@ -2,7 +2,8 @@
 import type { Session } from './session.js';
 
 export type Level = 'MUST' | 'SHOULD' | 'MAY';
-export type Outcome = 'pass' | 'fail' | 'skip' | 'known-divergence';
+/** `not-run`: the peer was gone before the case could run (neither passed nor failed). */
+export type Outcome = 'pass' | 'fail' | 'skip' | 'known-divergence' | 'not-run';
 
 /** What identifies a case in either mode: the rule it checks and where the spec states it. */
 export interface CaseInfo {
@@ -39,10 +40,17 @@ export interface CaseResult {
   detail?: string;
   /** The recorded divergence that turned a failure into known-divergence. */
   divergence?: { summary: string; links: string[] };
+  /** A recorded divergence that this run did not see (the case passed): the expectation may be stale. */
+  stale?: boolean;
   ms: number;
 }
 
 /** Exit rule: every MUST case passes, is skipped, or is a known divergence. */
 export function mustCasesHold(results: readonly CaseResult[]): boolean {
   return results.every((r) => r.level !== 'MUST' || r.outcome !== 'fail');
+}
+
+/** Whether every case ran (none was left out because the peer was gone). */
+export function complete(results: readonly CaseResult[]): boolean {
+  return results.every((r) => r.outcome !== 'not-run');
 }

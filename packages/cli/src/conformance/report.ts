@@ -8,10 +8,19 @@ export function caseLine(c: Pick<ConformanceCase, 'id' | 'level' | 'anchor' | 't
 }
 
 export function summary(results: readonly CaseResult[]): Record<string, number> {
-  const counts: Record<string, number> = { pass: 0, fail: 0, 'known-divergence': 0, skip: 0, mustFail: 0 };
+  const counts: Record<string, number> = {
+    pass: 0,
+    fail: 0,
+    'known-divergence': 0,
+    skip: 0,
+    'not-run': 0,
+    mustFail: 0,
+    stale: 0,
+  };
   for (const r of results) {
     counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
     if (r.outcome === 'fail' && r.level === 'MUST') counts.mustFail = (counts.mustFail ?? 0) + 1;
+    if (r.stale) counts.stale = (counts.stale ?? 0) + 1;
   }
   return counts;
 }
@@ -23,6 +32,7 @@ export function resultLine(r: CaseResult, colour: boolean): string {
     fail: r.level === 'MUST' ? s.red('FAIL') : s.yellow('fail'),
     skip: 'skip',
     'known-divergence': s.yellow('known'),
+    'not-run': s.yellow('n/run'),
   }[r.outcome];
   const extra = [r.detail, r.divergence ? `divergence: ${r.divergence.summary} (${r.divergence.links[0]})` : undefined]
     .filter(Boolean)
@@ -32,7 +42,9 @@ export function resultLine(r: CaseResult, colour: boolean): string {
 
 export function textReport(results: readonly CaseResult[], colour: boolean): string {
   const c = summary(results);
-  return `${results.length} cases: ${c.pass} pass, ${c.fail} fail (${c.mustFail} MUST), ${c['known-divergence']} known divergence, ${c.skip} skipped`;
+  const notRun = c['not-run'] ? `, ${c['not-run']} not run (the peer exited)` : '';
+  const stale = c.stale ? `, ${c.stale} stale expectation(s)` : '';
+  return `${results.length} cases: ${c.pass} pass, ${c.fail} fail (${c.mustFail} MUST), ${c['known-divergence']} known divergence, ${c.skip} skipped${notRun}${stale}`;
 }
 
 export function junitReport(implementation: string, results: readonly CaseResult[]): string {
@@ -45,6 +57,7 @@ export function junitReport(implementation: string, results: readonly CaseResult
         r.outcome === 'fail'
           ? [{ message: r.detail ?? 'failed', body: `${r.title}\n${r.anchor}\n${r.detail ?? ''}` }]
           : [],
+      skipped: r.outcome === 'not-run' || r.outcome === 'skip' ? (r.detail ?? r.outcome) : undefined,
     })),
   );
 }

@@ -20,7 +20,10 @@ import {
   type RequestOf,
 } from '@vhost-user/codec';
 import { EventFd, FrontendGuestMemory } from '@vhost-user/transport';
+import type { DeviceProfile } from './devices.js';
 import { Probe, type Received } from './probe.js';
+
+export { DEVICES, type DeviceProfile } from './devices.js';
 
 export class CaseFailure extends Error {}
 /** The peer does not offer what the case needs: the case is skipped. */
@@ -68,54 +71,6 @@ export interface RingHandle {
   descNext: number;
 }
 
-/** A device-specific request that proves a ring is processed (blk GET_ID, a net TX frame). */
-export interface DeviceProfile {
-  name: 'blk' | 'net';
-  /** The ring the request goes to. */
-  queue: number;
-  /** Buffers of one request in guest memory; `marker` is a writable buffer the device fills (blk). */
-  request(memory: FrontendGuestMemory): {
-    buffers: { addr: number; length: number; writable: boolean }[];
-    marker?: { addr: number; length: number };
-  };
-}
-
-export const DEVICES: Record<string, DeviceProfile> = {
-  blk: {
-    name: 'blk',
-    queue: 0,
-    request(memory) {
-      // virtio-blk GET_ID (type 8): a 16-byte header, 20 bytes of id, one status byte.
-      const header = memory.allocate(16);
-      new DataView(memory.view(header, 16).buffer, memory.offsetOf(header), 16).setUint32(0, 8, true);
-      const id = memory.allocate(20);
-      memory.view(id, 20).fill(0);
-      const status = memory.allocate(1);
-      memory.view(status, 1).fill(0xff);
-      return {
-        buffers: [
-          { addr: header, length: 16, writable: false },
-          { addr: id, length: 20, writable: true },
-          { addr: status, length: 1, writable: true },
-        ],
-        marker: { addr: status, length: 1 },
-      };
-    },
-  },
-  net: {
-    name: 'net',
-    queue: 1,
-    request(memory) {
-      // A 12-byte virtio-net header (all zero: no offloads) and a 60-byte broadcast frame.
-      const frame = memory.allocate(72);
-      const bytes = memory.view(frame, 72);
-      bytes.fill(0);
-      bytes.fill(0xff, 12, 18);
-      return { buffers: [{ addr: frame, length: 72, writable: false }] };
-    },
-  },
-};
-
 export class Session {
   offer: Offer | undefined;
   memory: FrontendGuestMemory | undefined;
@@ -124,8 +79,11 @@ export class Session {
 
   constructor(
     readonly probe: Probe,
-    readonly device: DeviceProfile | undefined,
+    /** The device profile (generic when the suite knows nothing of the device). */
+    readonly device: DeviceProfile,
     readonly timeoutMs: number,
+    /** The device's queue count, when known (GET_QUEUE_NUM of the probe session). */
+    readonly queueCount?: number,
   ) {}
 
   get protocolFeatures(): bigint {
@@ -202,9 +160,20 @@ export class Session {
     if (!hasFeature(this.probe.protocolFeatures, bit)) throw new CaseSkipped(`${what} was not selected`);
   }
 
-  requireDevice(): DeviceProfile {
-    if (!this.device) throw new CaseSkipped('needs --device blk|net to drive the data path');
-    return this.device;
+  /** The profile's ring, when the device has it. */
+  requireQueue(): DeviceProfile {
+    const { device, queueCount } = this;
+    if (queueCount !== undefined && device.queue >= queueCount)
+      throw new CaseSkipped(`the ${device.name} profile uses ring ${device.queue}; the device has ${queueCount}`);
+    return device;
+  }
+
+  /** A profile that can drive the data path (one request on its ring). */
+  requireDataPath(): DeviceProfile & Required<Pick<DeviceProfile, 'request'>> {
+    const device = this.requireQueue();
+    if (!device.request)
+      throw new CaseSkipped(`the ${device.name} profile has no data path (pass --device blk|net|entropy)`);
+    return device as DeviceProfile & Required<Pick<DeviceProfile, 'request'>>;
   }
 
   /** SET_FEATURES with what the suite can drive: the device's offer minus ring-layout options. */
@@ -316,7 +285,7 @@ export class Session {
   /** Makes one device request available on `ring` and kicks; returns what to watch. */
   submit(ring: RingHandle, kick = true): { marker?: { addr: number; length: number }; usedBefore: number } {
     const memory = this.memory as FrontendGuestMemory;
-    const device = this.requireDevice();
+    const device = this.requireDataPath();
     const { buffers, marker } = device.request(memory);
     const head = ring.descNext;
     buffers.forEach((b, i) => {

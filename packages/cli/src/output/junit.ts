@@ -3,6 +3,8 @@ export interface JunitCase {
   name: string;
   classname: string;
   failures: { message: string; body: string }[];
+  /** Why the case did not run (JUnit `<skipped>`). */
+  skipped?: string;
   /** Lines reported without failing the case (warnings). */
   output?: string[];
 }
@@ -16,13 +18,19 @@ export function escapeXml(text: string): string {
 
 export function junit(suite: string, cases: JunitCase[]): string {
   const failures = cases.reduce((n, c) => n + (c.failures.length > 0 ? 1 : 0), 0);
+  const skipped = cases.reduce((n, c) => n + (c.failures.length === 0 && c.skipped !== undefined ? 1 : 0), 0);
+  const counts = `tests="${cases.length}" failures="${failures}"${skipped ? ` skipped="${skipped}"` : ''}`;
   const lines = [
     `<?xml version="1.0" encoding="UTF-8"?>`,
-    `<testsuites name="${escapeXml(suite)}" tests="${cases.length}" failures="${failures}">`,
-    `  <testsuite name="${escapeXml(suite)}" tests="${cases.length}" failures="${failures}">`,
+    `<testsuites name="${escapeXml(suite)}" ${counts}>`,
+    `  <testsuite name="${escapeXml(suite)}" ${counts}>`,
   ];
   for (const c of cases) {
     const open = `    <testcase name="${escapeXml(c.name)}" classname="${escapeXml(c.classname)}"`;
+    if (c.failures.length === 0 && c.skipped !== undefined) {
+      lines.push(`${open}>`, `      <skipped message="${escapeXml(c.skipped)}"/>`, '    </testcase>');
+      continue;
+    }
     const output = c.output ?? [];
     if (c.failures.length === 0 && output.length === 0) {
       lines.push(`${open}/>`);

@@ -1,13 +1,15 @@
 /**
  * The tracer's proxy: every front-end connecting to `listen` gets its own connection to
- * `connect`; whole messages are forwarded with their fds unchanged, and each one is decoded and
- * printed. The back-end channel is traced too: the fd of SET_BACKEND_REQ_FD is replaced by one
- * end of a socketpair, and the proxy relays between that pair and the front-end's socket.
+ * `connect`; bytes and fds are forwarded unchanged as they arrive (stream.ts), and each message
+ * is decoded and printed once it went through. A session's sockets are released when it ends.
+ * The back-end channel is traced too: the fd of SET_BACKEND_REQ_FD is replaced by one end of a
+ * socketpair, and the proxy relays between that pair and the front-end's socket.
  */
-import { HEADER, MessageFramer, decode, messageInfo, readHeader, type Channel } from '@vhost-user/codec';
+import { HEADER, MessageFramer, decode, messageInfo, type Channel } from '@vhost-user/codec';
 import { UnixListener, UnixSocket, closeFds, native } from '@vhost-user/transport';
 import { describe, shortName, toJson, type AnyMessage } from './describe.js';
 import { ViolationChecker } from './violations.js';
+import { streamMessages, type SeenMessage } from './stream.js';
 
 export interface TraceOptions {
   listen: string;
@@ -21,37 +23,20 @@ export interface TraceOptions {
 
 export type Direction = 'front>back' | 'back>front' | 'backch:back>front' | 'backch:front>back';
 
-/** One direction of a stream: framed reads so fds stay with their message, then whole messages. */
+/**
+ * One direction of a stream as whole messages (for relays that act on a message before passing
+ * it on, such as the front-end recorder): framed reads keep fds with their message; a message
+ * over 1 MiB or one that cannot be framed is dropped with its fds. The tracer streams instead.
+ */
 export function pipeMessages(
   from: UnixSocket,
   onMessage: (bytes: Uint8Array, fds: number[]) => void,
   onClose: () => void,
 ): void {
   const framer = new MessageFramer({ maxPayloadSize: 1 << 20 });
-  let headerLeft: number = HEADER.size;
-  let payloadLeft = 0;
-  const header = new Uint8Array(HEADER.size);
-  from.nextReadSize = () => (headerLeft > 0 ? headerLeft : Math.min(payloadLeft, 1 << 16));
+  from.nextReadSize = () => Math.min(framer.bytesToBoundary, 1 << 16);
   from.start({
     onData(chunk, fds) {
-      let pos = 0;
-      while (pos < chunk.length) {
-        if (headerLeft > 0) {
-          const n = Math.min(headerLeft, chunk.length - pos);
-          header.set(chunk.subarray(pos, pos + n), HEADER.size - headerLeft);
-          headerLeft -= n;
-          pos += n;
-          if (headerLeft === 0) {
-            payloadLeft = readHeader(new DataView(header.buffer), 0, true).size;
-            if (payloadLeft === 0) headerLeft = HEADER.size;
-          }
-        } else {
-          const n = Math.min(payloadLeft, chunk.length - pos);
-          payloadLeft -= n;
-          pos += n;
-          if (payloadLeft === 0) headerLeft = HEADER.size;
-        }
-      }
       for (const e of framer.push(chunk, fds)) {
         if (e.kind === 'message') onMessage(e.bytes, e.fds);
         else closeFds(e.fds);
@@ -63,6 +48,7 @@ export function pipeMessages(
 
 export class Tracer {
   private readonly listener: UnixListener;
+  /** Sockets of the sessions still running (a session's are released when it ends). */
   private readonly sockets = new Set<UnixSocket>();
   violations = 0;
   onSessionEnd: (() => void) | undefined;
@@ -73,9 +59,21 @@ export class Tracer {
     this.listener = new UnixListener(options.listen, (front) => this.accept(front));
   }
 
+  /** Sockets held for running sessions (0 once every session has ended). */
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+
   private track(socket: UnixSocket): UnixSocket {
     this.sockets.add(socket);
     return socket;
+  }
+
+  private release(...sockets: UnixSocket[]): void {
+    for (const s of sockets) {
+      s.close();
+      this.sockets.delete(s);
+    }
   }
 
   private accept(front: UnixSocket): void {
@@ -90,90 +88,62 @@ export class Tracer {
     this.track(front);
     this.track(back);
     const checker = new ViolationChecker();
+    const channel: UnixSocket[] = [];
+    let ended = false;
     const end = () => {
-      front.close();
-      back.close();
+      if (ended) return;
+      ended = true;
+      this.release(front, back, ...channel);
       this.onSessionEnd?.();
     };
-    pipeMessages(
-      front,
-      (bytes, fds) => {
-        let forward = fds;
-        const id = new DataView(bytes.buffer, bytes.byteOffset).getUint32(HEADER.requestOffset, true);
-        if (
-          id === messageInfo('frontend', 'VHOST_USER_SET_BACKEND_REQ_FD')?.id &&
-          fds.length === 1 &&
-          !(new DataView(bytes.buffer, bytes.byteOffset).getUint32(HEADER.flagsOffset, true) & HEADER.replyFlag)
-        ) {
-          forward = [this.relayBackendChannel(fds[0] as number, checker)];
-          fds = [fds[0] as number];
-        }
-        this.show('front>back', 'frontend', bytes, fds.length, checker);
-        this.send(back, bytes, forward);
-        // Our copies: the back-end has its own now (the back-end channel's front end stays with the relay).
-        closeFds(forward === fds ? fds : forward);
+    const backendReqFd = messageInfo('frontend', 'VHOST_USER_SET_BACKEND_REQ_FD')?.id;
+    streamMessages(front, back, {
+      onHeader: (header, fds) => {
+        const view = new DataView(header.buffer, header.byteOffset);
+        const isRequest = !(view.getUint32(HEADER.flagsOffset, true) & HEADER.replyFlag);
+        if (view.getUint32(HEADER.requestOffset, true) !== backendReqFd || !isRequest || fds.length !== 1)
+          return { forward: fds };
+        // The back-end gets one end of our pair; the front-end's end stays with the relay.
+        const frontendEnd = fds[0] as number;
+        return { forward: [this.relayBackendChannel(frontendEnd, checker, channel)], keep: [frontendEnd] };
       },
-      end,
-    );
-    pipeMessages(
-      back,
-      (bytes, fds) => {
-        this.show('back>front', 'frontend', bytes, fds.length, checker);
-        this.send(front, bytes, fds);
-        closeFds(fds);
-      },
-      end,
-    );
+      onMessage: (m) => this.show('front>back', 'frontend', m, checker),
+      onClose: end,
+    });
+    streamMessages(back, front, {
+      onMessage: (m) => this.show('back>front', 'frontend', m, checker),
+      onClose: end,
+    });
   }
 
   /** Puts the proxy between the back-end channel's two ends; returns the fd to give the back-end. */
-  private relayBackendChannel(frontendEnd: number, checker: ViolationChecker): number {
+  private relayBackendChannel(frontendEnd: number, checker: ViolationChecker, held: UnixSocket[]): number {
     const [ours, theirs] = native.socketpair();
     const toFront = this.track(new UnixSocket(frontendEnd));
     const toBack = this.track(new UnixSocket(ours));
-    pipeMessages(
-      toBack,
-      (bytes, fds) => {
-        this.show('backch:back>front', 'backend', bytes, fds.length, checker);
-        this.send(toFront, bytes, fds);
-        closeFds(fds);
-      },
-      () => toFront.close(),
-    );
-    pipeMessages(
-      toFront,
-      (bytes, fds) => {
-        this.show('backch:front>back', 'backend', bytes, fds.length, checker);
-        this.send(toBack, bytes, fds);
-        closeFds(fds);
-      },
-      () => toBack.close(),
-    );
+    held.push(toFront, toBack);
+    const close = () => this.release(toFront, toBack);
+    streamMessages(toBack, toFront, {
+      onMessage: (m) => this.show('backch:back>front', 'backend', m, checker),
+      onClose: close,
+    });
+    streamMessages(toFront, toBack, {
+      onMessage: (m) => this.show('backch:front>back', 'backend', m, checker),
+      onClose: close,
+    });
     return theirs;
   }
 
-  private send(to: UnixSocket, bytes: Uint8Array, fds: readonly number[]): void {
-    try {
-      to.send(bytes, fds);
-    } catch {
-      // the other side is gone; its close ends the session
-    }
-  }
-
-  private show(
-    direction: Direction,
-    channel: Channel,
-    bytes: Uint8Array,
-    fds: number,
-    checker: ViolationChecker,
-  ): void {
+  private show(direction: Direction, channel: Channel, seen: SeenMessage, checker: ViolationChecker): void {
     const time = (((this.options.now ?? Date.now)() - this.started) / 1000).toFixed(3);
+    const fds = seen.fds;
     let line: string;
     let record: Record<string, unknown>;
     let name: string | undefined;
     let problems: string[];
     try {
-      const message = decode(channel, bytes, {
+      // A message too large to keep was forwarded whole; the codec judges its size from the header alone.
+      const message = decode(channel, seen.bytes ?? seen.header, {
         fds,
         protocolFeatures: checker.protocolFeatures,
       }) as unknown as AnyMessage;
@@ -183,9 +153,9 @@ export class Tracer {
       record = toJson(message, fds);
     } catch (error) {
       problems = [`${(error as Error).message}`];
-      const id = bytes.length >= HEADER.size ? new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true) : -1;
+      const id = new DataView(seen.header.buffer, seen.header.byteOffset).getUint32(HEADER.requestOffset, true);
       name = messageInfo(channel, id)?.name;
-      line = `${name ? shortName(name) : `id ${id}`} undecodable size=${bytes.length - HEADER.size} fds=${fds}`;
+      line = `${name ? shortName(name) : `id ${id}`} undecodable size=${seen.size} fds=${fds}`;
       record = { name: name ?? null, id, undecodable: true, fds };
     }
     this.violations += problems.length;
@@ -200,7 +170,7 @@ export class Tracer {
 
   close(): void {
     this.listener.close();
-    for (const s of this.sockets) s.close();
+    this.release(...this.sockets);
   }
 }
 

@@ -10,6 +10,7 @@ import { HEADER, ProtocolFeature, encode, featureMask } from '@vhost-user/codec'
 import { FrontendGuestMemory } from '@vhost-user/transport';
 import { runFrontend, type FrontendRun } from '../../src/conformance/frontend/runner.js';
 import { Probe } from '../../src/conformance/probe.js';
+import { DEVICES, Session, type DeviceProfile } from '../../src/conformance/session.js';
 import { main } from '../../src/main.js';
 import type { Io } from '../../src/io.js';
 
@@ -118,6 +119,30 @@ describe('conformance --frontend', () => {
       a.close();
       b.close();
     }
+  });
+
+  it('flags a kick sent right after SET_VRING_ENABLE without REPLY_ACK and without a barrier', async () => {
+    /** Sets a ring up without REPLY_ACK (barriers between steps), enables it, and kicks. */
+    const play = (barrier: boolean) =>
+      session(async (p) => {
+        const s = new Session(p, DEVICES.generic as DeviceProfile, 2000);
+        await s.handshake({ protocol: 0n });
+        await s.setFeatures();
+        await s.shareMemory();
+        const ring = await s.setupRing(0);
+        if (barrier) await s.enable(0);
+        else p.send({ name: 'VHOST_USER_SET_VRING_ENABLE', payload: { index: 0, num: 1 } });
+        ring.kick?.signal();
+        await new Promise((r) => setTimeout(r, 200)); // the kick reaches the recorder
+        await s.barrier('the kick');
+      });
+    const hasty = await play(false);
+    expect(outcome(hasty, 'rings/kick-after-enable-waits')?.outcome).toBe('fail');
+    expect(outcome(hasty, 'rings/kick-after-enable-waits')?.detail).toMatch(
+      /SET_VRING_ENABLE ring 0 was followed by a kick before a GET_FEATURES barrier came back \(no REPLY_ACK\)/,
+    );
+    const patient = await play(true);
+    expect(outcome(patient, 'rings/kick-after-enable-waits')?.outcome).toBe('pass');
   });
 
   it('is reached through main(): --list, and usage errors without --listen', async () => {

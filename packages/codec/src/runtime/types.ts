@@ -50,6 +50,9 @@ export interface MessageInfo {
     readonly payload: PayloadCodec<unknown> | null;
     /** For conditional replies: the protocol feature bit that turns the reply on. */
     readonly protocolFeature?: number;
+    /** How a refusal reads in the body: `field` (a u64) non-zero, in the bits of `mask` if given.
+     *  Absent: an empty body is the refusal (acks refuse with a non-zero status). */
+    readonly refusal?: { readonly nonzero: string; readonly mask?: bigint };
   };
   readonly fds: { readonly request: FdRuleInfo; readonly reply: FdRuleInfo };
   /** Protocol feature bits that must be negotiated before the message is sent. */

@@ -4,8 +4,8 @@
  * each message's raw header, decoded form and fd count, so the cases can judge what the
  * front-end sent after the session.
  */
-import { HEADER, decode, messageInfo } from '@vhost-user/codec';
-import { UnixListener, UnixSocket, closeFds } from '@vhost-user/transport';
+import { HEADER, VHOST_USER_VRING_IDX_MASK, decode, messageInfo } from '@vhost-user/codec';
+import { EventFd, UnixListener, UnixSocket, closeFds } from '@vhost-user/transport';
 import { pipeMessages } from '../../trace/proxy.js';
 import type { AnyMessage } from '../../trace/describe.js';
 
@@ -24,8 +24,16 @@ export interface RecordedMessage {
   error?: string;
 }
 
+/** A kick the front-end signalled on a ring's kick eventfd (relayed to the back-end). */
+export interface RecordedKick {
+  /** How many messages were recorded before it: it came after message `seq - 1`. */
+  seq: number;
+  ring: number;
+}
+
 export interface RecordedSession {
   messages: RecordedMessage[];
+  kicks: RecordedKick[];
   /** Requests of the front-end, in order. */
   readonly requests: RecordedMessage[];
 }
@@ -61,6 +69,7 @@ export function newSession(): RecordedSession {
   const messages: RecordedMessage[] = [];
   return {
     messages,
+    kicks: [],
     get requests() {
       return messages.filter((m) => m.direction === 'front>back');
     },
@@ -94,9 +103,11 @@ export class FrontendRecorder {
     const session = newSession();
     this.sessions.push(session);
     let ended = false;
+    const kickFds: EventFd[] = [];
     const end = () => {
       front.close();
       back.close();
+      for (const k of kickFds.splice(0)) k.close();
       if (ended) return;
       ended = true;
       this.onSessionEnd?.(session);
@@ -104,7 +115,14 @@ export class FrontendRecorder {
     pipeMessages(
       front,
       (bytes, fds) => {
-        session.messages.push(recordOf(session.messages.length, 'front>back', bytes, fds.length));
+        const record = recordOf(session.messages.length, 'front>back', bytes, fds.length);
+        session.messages.push(record);
+        if (
+          record.message?.name === 'VHOST_USER_SET_VRING_KICK' &&
+          record.message.kind === 'request' &&
+          fds.length === 1
+        )
+          return relayKicks(back, bytes, fds[0] as number, record, session, kickFds);
         send(back, bytes, fds);
       },
       end,
@@ -133,5 +151,33 @@ function send(to: UnixSocket, bytes: Uint8Array, fds: number[]): void {
     // the other side is gone; its close ends the session
   } finally {
     closeFds(fds);
+  }
+}
+
+/**
+ * Puts the recorder between a ring's kick eventfd and the back-end: the back-end gets our own
+ * eventfd, and each kick the front-end signals is recorded (with its place among the messages)
+ * and passed on. Both eventfds live until the session ends.
+ */
+function relayKicks(
+  back: UnixSocket,
+  bytes: Uint8Array,
+  frontendKick: number,
+  record: RecordedMessage,
+  session: RecordedSession,
+  held: EventFd[],
+): void {
+  const ring = Number((record.message?.payload as { value: bigint }).value & BigInt(VHOST_USER_VRING_IDX_MASK));
+  const theirs = new EventFd(frontendKick);
+  const ours = new EventFd();
+  held.push(theirs, ours);
+  theirs.watch(() => {
+    session.kicks.push({ seq: session.messages.length, ring });
+    ours.signal();
+  });
+  try {
+    back.send(bytes, [ours.fd]);
+  } catch {
+    // the other side is gone; its close ends the session
   }
 }

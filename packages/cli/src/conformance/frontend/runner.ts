@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { BlkBackendDevice, NetSinkDevice, VhostUserBackend, type VhostUserDevice } from '@vhost-user/transport';
 import type { Expectations } from '../expectations.js';
 import type { CaseResult } from '../model.js';
+import { applyExpectation, flagStale } from '../runner.js';
 import { CaseSkipped, outcomeOfError } from '../session.js';
 import { frontendCases, type FrontendCase } from './cases.js';
 import { FrontendRecorder, type RecordedSession } from './recorder.js';
@@ -53,7 +54,7 @@ export function judge(
   session: RecordedSession | undefined,
   expectations?: Expectations,
 ): CaseResult[] {
-  return cases.map((c) => {
+  const results = cases.map((c) => {
     const started = Date.now();
     let outcome: CaseResult['outcome'] = 'pass';
     let detail: string | undefined;
@@ -63,8 +64,6 @@ export function judge(
     } catch (error) {
       ({ outcome, detail } = outcomeOfError(error));
     }
-    const divergence = expectations?.divergenceFor(c.id);
-    if (divergence && outcome === 'fail') outcome = 'known-divergence';
     const result: CaseResult = {
       id: c.id,
       section: c.section,
@@ -75,10 +74,11 @@ export function judge(
       ms: Date.now() - started,
     };
     if (detail) result.detail = detail;
-    if (divergence) result.divergence = { summary: divergence.summary, links: divergence.links };
-    if (divergence && outcome === 'pass') result.detail = 'recorded divergence not seen: the expectation may be stale';
+    applyExpectation(result, expectations);
     return result;
   });
+  flagStale(results, expectations);
+  return results;
 }
 
 export async function runFrontend(options: FrontendRunOptions): Promise<FrontendRun> {

@@ -1,9 +1,9 @@
 /**
- * What a front-end has negotiated at each point of a recorded session: offers (from the back-end's
- * replies), selected features, the live memory map, ring states. Cases walk the session with it
+ * What a front-end has negotiated at each point of a recorded session: the codec's Negotiation
+ * (offers from the back-end's replies, selected features, requests sent), the live memory map, ring states. Cases walk the session with it
  * and judge each request against the state before that request.
  */
-import { VHOST_USER_VRING_IDX_MASK, type MemoryRegion } from '@vhost-user/codec';
+import { Negotiation, VHOST_USER_VRING_IDX_MASK, type MemoryRegion } from '@vhost-user/codec';
 import type { RecordedMessage, RecordedSession } from './recorder.js';
 
 export interface Region {
@@ -13,18 +13,12 @@ export interface Region {
 }
 
 export interface SessionState {
-  offeredFeatures: bigint | undefined;
-  offeredProtocolFeatures: bigint | undefined;
-  /** Selected with SET_PROTOCOL_FEATURES (0 until then). */
-  protocolFeatures: bigint;
-  /** Selected with SET_FEATURES; undefined until the first one. */
-  features: bigint | undefined;
+  /** Offers, selections and the requests sent so far (the codec's one negotiation model). */
+  negotiation: Negotiation;
   maxMemSlots: bigint | undefined;
   regions: Region[];
   /** Rings between SET_VRING_KICK and GET_VRING_BASE. */
   started: Set<number>;
-  /** Names of the requests sent so far. */
-  sent: Set<string>;
 }
 
 function regionOf(r: MemoryRegion): Region {
@@ -41,20 +35,13 @@ export function apply(state: SessionState, m: RecordedMessage): void {
   if (!msg) return;
   if (m.direction === 'back>front') {
     if (msg.kind !== 'reply' || msg.ack) return;
-    if (msg.name === 'VHOST_USER_GET_FEATURES') state.offeredFeatures = value(m);
-    if (msg.name === 'VHOST_USER_GET_PROTOCOL_FEATURES') state.offeredProtocolFeatures = value(m);
+    state.negotiation.onReply(msg.name, msg.payload);
     if (msg.name === 'VHOST_USER_GET_MAX_MEM_SLOTS') state.maxMemSlots = value(m);
     return;
   }
-  state.sent.add(msg.name);
+  state.negotiation.onRequest(msg.name, msg.payload);
   const p = msg.payload as Record<string, unknown>;
   switch (msg.name) {
-    case 'VHOST_USER_SET_PROTOCOL_FEATURES':
-      state.protocolFeatures = value(m);
-      break;
-    case 'VHOST_USER_SET_FEATURES':
-      state.features = value(m);
-      break;
     case 'VHOST_USER_SET_MEM_TABLE':
       state.regions = (p.regions as MemoryRegion[]).map(regionOf);
       break;
@@ -77,14 +64,10 @@ export function apply(state: SessionState, m: RecordedMessage): void {
 
 export function initialState(): SessionState {
   return {
-    offeredFeatures: undefined,
-    offeredProtocolFeatures: undefined,
-    protocolFeatures: 0n,
-    features: undefined,
+    negotiation: new Negotiation(),
     maxMemSlots: undefined,
     regions: [],
     started: new Set(),
-    sent: new Set(),
   };
 }
 
