@@ -2,7 +2,7 @@ import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HEADER, ProtocolFeature, VirtioFeature, encode, featureMask } from '@vhost-user/codec';
+import { HEADER, ProtocolFeature, VirtioFeature, decode, encode, featureMask } from '@vhost-user/codec';
 import {
   BlkBackendDevice,
   EventFd,
@@ -141,6 +141,43 @@ describe('the back-end state machine', () => {
     expect((await fe.getConfig(0, 8)).length).toBe(8);
     fe.close();
     await idle();
+  });
+
+  it('answers need_reply on every request, before and after REPLY_ACK is negotiated', async () => {
+    startBackend();
+    const socket = UnixSocket.connect(sock);
+    const replies: Uint8Array[] = [];
+    let buffered = new Uint8Array(0);
+    socket.start({
+      onData: (chunk) => {
+        buffered = new Uint8Array([...buffered, ...chunk]);
+        while (buffered.length >= HEADER.size) {
+          const size = HEADER.size + new DataView(buffered.buffer).getUint32(8, true);
+          if (buffered.length < size) break;
+          replies.push(buffered.slice(0, size));
+          buffered = buffered.slice(size);
+        }
+      },
+      onClose: () => undefined,
+    });
+    const ask = (message: Parameters<typeof encode<'frontend'>>[1]) =>
+      socket.send(encode('frontend', { ...message, needReply: true } as typeof message), []);
+    // Before any negotiation; SET_PROTOCOL_FEATURES even selects REPLY_ACK itself.
+    ask({ name: 'VHOST_USER_SET_OWNER', payload: null });
+    ask({ name: 'VHOST_USER_SET_PROTOCOL_FEATURES', payload: { value: featureMask(ProtocolFeature.REPLY_ACK) } });
+    ask({ name: 'VHOST_USER_SET_VRING_NUM', payload: { index: 0, num: 64 } });
+    ask({ name: 'VHOST_USER_SET_VRING_NUM', payload: { index: 7, num: 64 } }); // no such ring: a failure ack
+    for (let i = 0; i < 200 && replies.length < 4; i++) await new Promise((r) => setTimeout(r, 5));
+    const acks = replies.map((r) => decode('frontend', r));
+    expect(acks.map((a) => [a.name, (a.payload as { value: bigint }).value])).toEqual([
+      ['VHOST_USER_SET_OWNER', 0n],
+      ['VHOST_USER_SET_PROTOCOL_FEATURES', 0n],
+      ['VHOST_USER_SET_VRING_NUM', 0n],
+      ['VHOST_USER_SET_VRING_NUM', 1n],
+    ]);
+    socket.close();
+    await idle();
+    errors.length = 0; // the refused ring was reported
   });
 
   it('refuses a region that claims more memory than its fd holds, and lives on', async () => {
