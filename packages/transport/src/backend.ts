@@ -23,8 +23,8 @@ import {
 import { Connection } from './connection.js';
 import { EventFd } from './eventfd.js';
 import type { ReceivedFds } from './fds.js';
-import { GuestRegions, MemorySpace, type GuestRegion, type MappedRange } from './memory.js';
-import { closeFds } from './native.js';
+import { GuestRegions, MemoryError, MemorySpace, type GuestRegion, type MappedRange } from './memory.js';
+import { closeFds, native } from './native.js';
 import { UnixListener, UnixSocket } from './socket.js';
 import { GuestMemory } from '@vhost-user/vring';
 import { DeviceRing, type Chain, type EngineName } from './ring/queues.js';
@@ -114,6 +114,8 @@ export class BackendSession {
   private readonly rings: RingState[];
   private backendChannel: Connection<'backend'> | undefined;
   private ended = false;
+  /** Contained memory faults already reported (native.guardFaults counts them). */
+  private faultsSeen = 0;
 
   /** The ring core's view of guest memory: its regions table and scratch arena. */
   readonly guest: GuestMemory;
@@ -382,6 +384,27 @@ export class BackendSession {
     } catch (error) {
       // A broken ring: report it on the error fd and stop using it until it is set up again.
       this.options.onError?.(error as Error);
+      ring.err?.signal();
+      ring.enabled = false;
+    }
+    this.checkFaults();
+  }
+
+  /** A region's file shrank under its mapping and an access was contained (a zero page was put
+   *  over the lost one): this session's memory can no longer be trusted, so its rings fail. */
+  private checkFaults(): void {
+    const faults = native.guardFaults(this.guest.u8);
+    const fresh = faults > this.faultsSeen;
+    this.faultsSeen = faults; // falls when a faulted range is unmapped
+    if (!fresh) return;
+    this.options.onError?.(
+      new MemoryError(
+        'FAULT',
+        'guest memory access past the end of a region file (the front-end shrank it): every ring is stopped',
+      ),
+    );
+    for (const ring of this.rings) {
+      if (!ring.started) continue;
       ring.err?.signal();
       ring.enabled = false;
     }

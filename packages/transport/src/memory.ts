@@ -9,7 +9,7 @@ const WASM_PAGE = 65536;
 
 export class MemoryError extends Error {
   constructor(
-    readonly code: 'NO_SPACE' | 'NOT_MAPPED' | 'BAD_REGION' | 'OVERLAP',
+    readonly code: 'NO_SPACE' | 'NOT_MAPPED' | 'BAD_REGION' | 'OVERLAP' | 'FAULT' | 'TOO_MANY_REGIONS',
     message: string,
   ) {
     super(message);
