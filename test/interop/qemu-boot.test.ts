@@ -41,6 +41,7 @@ describe.skipIf(skip !== undefined)('QEMU <-> TS vhost-user-blk back-end', () =>
             `${req.name.replace('VHOST_USER_', '')} ${JSON.stringify(req.payload, (_, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))}`,
           ),
       });
+      await backend.listen();
       qemu = startQemuBlk(sock, serial, qmpPath);
       await waitForMarker(qemu, serial, MARKER);
       expect(serialText(serial)).toContain(MARKER);

@@ -188,7 +188,7 @@ export class VhostUserFrontend {
   }
 
   /** NUM, BASE, ADDR, KICK, CALL, then ENABLE when protocol features are in use. */
-  async startRing(memory: FrontendGuestMemory, ring: RingSetup): Promise<StartedRing> {
+  async startRing(memory: Pick<FrontendGuestMemory, 'userAddrOf'>, ring: RingSetup): Promise<StartedRing> {
     const { index } = ring;
     await this.conn.request({ name: 'VHOST_USER_SET_VRING_NUM', payload: { index, num: ring.size } });
     await this.conn.request({ name: 'VHOST_USER_SET_VRING_BASE', payload: { index, num: ring.base ?? 0 } });

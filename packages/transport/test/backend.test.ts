@@ -34,6 +34,7 @@ function startBackend(options: { memSlots?: boolean; engine?: 'wasm' | 'ts' } = 
     onSessionEnd: () => sessionsEnded++,
     ...options,
   });
+  void backend.listen();
 }
 
 /** Resolves once `count` sessions have ended (accepted and fully released). */

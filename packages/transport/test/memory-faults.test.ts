@@ -34,6 +34,7 @@ describe('a front-end that shrinks its memory under a running ring', () => {
       memoryBytes: 64 << 20,
       onError: (e) => errors.push(e),
     });
+    await backend.listen();
     try {
       const good = await VhostUserBlkClient.open(sock);
       await good.write(1n, new Uint8Array(512).fill(7));

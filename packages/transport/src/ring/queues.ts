@@ -69,6 +69,7 @@ export class DeviceRing {
   static create(
     memory: GuestMemory,
     options: {
+      layout?: 'split' | 'packed';
       size: number;
       desc: number;
       avail: number;
@@ -81,7 +82,7 @@ export class DeviceRing {
   ): DeviceRing {
     const queue = new VirtqueueDevice({
       memory,
-      layout: 'split',
+      layout: options.layout ?? 'split',
       queueSize: options.size,
       desc: options.desc,
       driverArea: options.avail,
