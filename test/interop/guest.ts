@@ -25,20 +25,32 @@ export function writeBootDisk(path: string, marker: string, bytes = 1 << 20): vo
   writeFileSync(path, disk);
 }
 
-export function startQemuBlk(socket: string, serial: string, qmpPath: string): Peer {
+export interface QemuBlkOptions {
+  /** Guest RAM arguments (-m, memory backends, NUMA nodes). Default: 128 MiB of shared memfd. */
+  memory?: string[];
+  /** Extra vhost-user-blk-pci properties, e.g. `num-queues=2,packed=on`. */
+  deviceProps?: string;
+}
+
+const DEFAULT_MEMORY = [
+  '-m',
+  '128',
+  '-object',
+  'memory-backend-memfd,id=mem,size=128M,share=on',
+  '-numa',
+  'node,memdev=mem',
+];
+
+export function startQemuBlk(socket: string, serial: string, qmpPath: string, options: QemuBlkOptions = {}): Peer {
+  const props = options.deviceProps ? `,${options.deviceProps}` : '';
   return new Peer('qemu-system-x86_64', [
     '-machine',
     'q35,accel=tcg',
-    '-m',
-    '128',
-    '-object',
-    'memory-backend-memfd,id=mem,size=128M,share=on',
-    '-numa',
-    'node,memdev=mem',
+    ...(options.memory ?? DEFAULT_MEMORY),
     '-chardev',
     `socket,id=c0,path=${socket}`,
     '-device',
-    'vhost-user-blk-pci,chardev=c0,bootindex=1',
+    `vhost-user-blk-pci,chardev=c0,bootindex=1${props}`,
     '-display',
     'none',
     '-serial',

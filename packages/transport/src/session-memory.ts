@@ -87,6 +87,11 @@ export class SessionMemory {
     return this.entries;
   }
 
+  /** The regions as the front-end described them (guest address and size), in address order. */
+  described(): { guestAddr: number; size: number }[] {
+    return this.regions.map((r) => ({ guestAddr: r.guestAddr, size: r.size }));
+  }
+
   get regionCount(): number {
     return this.regions.length;
   }
