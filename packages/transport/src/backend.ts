@@ -341,11 +341,16 @@ export class BackendSession implements RingHost {
     this.ended = true;
     for (const ring of this.rings) ring.close();
     this.backendChannel?.close();
-    this.memory.clear();
     this.device.reset?.();
-    this.disposed = Promise.resolve(this.device.dispose?.()).catch((error: unknown) =>
-      this.options.onError?.(error as Error),
-    );
+    // Guest memory stays mapped until the device finished the I/O it started into it.
+    this.disposed = (async () => {
+      try {
+        await this.device.dispose?.();
+      } catch (error) {
+        this.options.onError?.(error as Error);
+      }
+      this.memory.clear();
+    })();
     this.onEnd(this);
   }
 
