@@ -191,7 +191,10 @@ export class VhostUserFrontend {
   async startRing(memory: Pick<FrontendGuestMemory, 'userAddrOf'>, ring: RingSetup): Promise<StartedRing> {
     const { index } = ring;
     await this.conn.request({ name: 'VHOST_USER_SET_VRING_NUM', payload: { index, num: ring.size } });
-    await this.conn.request({ name: 'VHOST_USER_SET_VRING_BASE', payload: { index, num: ring.base ?? 0 } });
+    // A fresh packed ring starts with both wrap counters at 1 (bit 15 of each 16-bit half).
+    const packed = hasFeature(this.negotiated?.features ?? 0n, VirtioFeature.VIRTIO_F_RING_PACKED);
+    const base = ring.base ?? (packed ? 0x8000_8000 : 0);
+    await this.conn.request({ name: 'VHOST_USER_SET_VRING_BASE', payload: { index, num: base } });
     await this.conn.request({
       name: 'VHOST_USER_SET_VRING_ADDR',
       payload: {

@@ -89,15 +89,19 @@ export class DriverQueue {
   reclaim(): void {
     const q = this.driver;
     const words = RECLAIM_RECORD.size >>> 2;
-    for (let n = q.reclaim(); n > 0; n = q.reclaim()) {
-      for (let i = 0; i < n; i++) {
-        const id = q.completions[i * words + (RECLAIM_RECORD.id >>> 2)] as number;
-        const written = q.completions[i * words + (RECLAIM_RECORD.length >>> 2)] as number;
-        const waiter = this.inFlight.get(id);
-        this.inFlight.delete(id);
-        waiter?.resolve(written);
+    do {
+      for (let n = q.reclaim(); n > 0; n = q.reclaim()) {
+        for (let i = 0; i < n; i++) {
+          const id = q.completions[i * words + (RECLAIM_RECORD.id >>> 2)] as number;
+          const written = q.completions[i * words + (RECLAIM_RECORD.length >>> 2)] as number;
+          const waiter = this.inFlight.get(id);
+          this.inFlight.delete(id);
+          waiter?.resolve(written);
+        }
       }
-    }
+      // Re-arm the notification (with EVENT_IDX: used_event moves on); completions that came
+      // in meanwhile are collected now rather than waiting for a call that will not come.
+    } while (q.enableInterrupts());
     while (
       this.backlog.length > 0 &&
       this.publish(

@@ -98,10 +98,13 @@ export class DeviceRing {
   /** The next available chain, or null. Throws RingError on a chain the core rejected. */
   pop(): Chain | null {
     if (this.popped.length === 0) this.fill();
+    // Drained: ask for the next kick (with EVENT_IDX avail_event moves on), and take what the
+    // driver made available meanwhile rather than wait for a kick it will not send.
+    while (this.popped.length === 0 && this.queue.enableNotify()) if (this.fill() === 0) break;
     return this.popped.shift() ?? null;
   }
 
-  private fill(): void {
+  private fill(): number {
     const q = this.queue;
     const n = q.pop();
     const chains = q.chains;
@@ -127,6 +130,7 @@ export class DeviceRing {
       this.slots.set(id, chains[r + (CHAIN_RECORD.ringSlots >>> 2)] as number);
       this.popped.push(chain);
     }
+    return n;
   }
 
   /** Returns a chain with the bytes written into it (published by flush()). */
