@@ -125,6 +125,10 @@ export class BackendSession implements RingHost {
     this.options.onError?.(error);
   }
 
+  chainReturned(): void {
+    if (this.memory.windowed) for (const ring of this.rings) ring.retryIfStarved();
+  }
+
   get offeredFeatures(): bigint {
     return this.device.features | featureMask(F_PROTOCOL_FEATURES);
   }

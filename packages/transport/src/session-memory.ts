@@ -259,6 +259,11 @@ export class SessionMemory {
     if (window && window.pins > 0) window.pins--;
   }
 
+  /** Chains handed to devices and not returned yet, over every ring of the session. */
+  get chainsInFlight(): number {
+    return this.inFlight;
+  }
+
   /** A chain was handed to the device. */
   begin(): void {
     this.inFlight++;

@@ -12,7 +12,7 @@ import type { DeviceQueue, VhostUserDevice } from './device.js';
 import { EventFd } from './eventfd.js';
 import { MemoryError } from './memory.js';
 import { DeviceRing, type EngineName } from './ring/queues.js';
-import { ChainWindows } from './ring/reach.js';
+import { ChainWindows, type Reached } from './ring/reach.js';
 import type { SessionMemory, Window } from './session-memory.js';
 
 /** What a ring needs from its session. */
@@ -27,6 +27,8 @@ export interface RingHost {
   reportError(error: Error): void;
   /** After each run: the session turns a contained memory fault into its error. */
   checkFaults(): void;
+  /** A chain was returned: rings waiting for windows may continue. */
+  chainReturned(): void;
 }
 
 /** A request the front-end made that cannot be honoured: answered with a failure status. */
@@ -62,6 +64,8 @@ export class SessionRing {
   private drained: (() => void)[] = [];
   /** A run stopped because every window was held: run again when a chain comes back. */
   private starved = false;
+  /** Chains the device may still pop in this run (windowed memory: those whose windows are mapped). */
+  private budget = Infinity;
   /** The object the device holds for this ring (stable for the session). */
   readonly view: DeviceQueue;
 
@@ -108,12 +112,25 @@ export class SessionRing {
     try {
       const queue = this.queueOf();
       if (!queue) return;
-      if (this.host.memory.windowed) this.reachChains(queue);
+      if (this.host.memory.windowed) {
+        const reached = this.reachChains(queue);
+        this.budget = reached.ready;
+        if (!reached.complete) {
+          if (reached.ready === 0 && this.host.memory.chainsInFlight === 0)
+            throw new MemoryError(
+              'NO_SPACE',
+              `ring ${this.index}: one request needs more guest memory windows than the session memory holds (raise memoryBytes)`,
+            );
+          this.starved = true; // continues when a chain comes back and frees its windows
+        }
+      } else {
+        this.budget = Infinity;
+      }
       const result = this.host.device.process(this.view);
       if (result && typeof (result as Promise<void>).then === 'function')
         (result as Promise<void>).catch((error: unknown) => this.fail(error as Error));
     } catch (error) {
-      if (error instanceof MemoryError && error.code === 'NO_SPACE') {
+      if (error instanceof MemoryError && error.code === 'NO_SPACE' && this.host.memory.chainsInFlight > 0) {
         this.starved = true; // every window is held by chains in flight: retried when one returns
         return;
       }
@@ -228,20 +245,32 @@ export class SessionRing {
     return this.queue;
   }
 
-  private reachChains(queue: DeviceRing): void {
-    if (this.packed)
-      throw new RequestRefused(
-        `ring ${this.index}: packed rings over guest memory mapped in windows are not supported (make memoryBytes larger)`,
-      );
+  private reachChains(queue: DeviceRing): Reached {
     const areas = this.areas as { desc: number; avail: number };
-    this.chains.reachAvailable(this.host.guest.u8, { size: this.num, ...areas }, queue.queue.availIndex);
+    const bytes = this.host.guest.u8;
+    if (this.packed) {
+      const base = queue.base; // next avail slot, and the driver's wrap counter in bit 15
+      return this.chains.reachAvailablePacked(
+        bytes,
+        { size: this.num, desc: areas.desc },
+        base & 0x7fff,
+        (base >> 15) & 1,
+      );
+    } else {
+      return this.chains.reachAvailable(bytes, { size: this.num, ...areas }, queue.queue.availIndex);
+    }
   }
 
   private pop(): ReturnType<DeviceQueue['pop']> {
     const queue = this.queue;
     if (!queue || !this.enabled || this.host.memory.paused) return null;
-    const chain = queue.pop();
+    const chain = this.budget > 0 ? queue.pop(this.budget) : null;
+    if (!chain && this.budget !== Infinity && !this.starved && queue.rearm()) {
+      // Windowed memory: chains came in after the walk; walk them and serve them next turn.
+      setImmediate(() => this.run());
+    }
     if (chain) {
+      this.budget--;
       this.inFlight++;
       this.host.memory.begin();
     }
@@ -256,10 +285,14 @@ export class SessionRing {
     this.inFlight--;
     this.host.memory.end();
     if (this.inFlight === 0) for (const wake of this.drained.splice(0)) wake();
-    if (this.starved) {
-      this.starved = false;
-      setImmediate(() => this.run());
-    }
+    this.host.chainReturned();
+  }
+
+  /** A chain of the session came back (its windows may be free): run again if this ring waits. */
+  retryIfStarved(): void {
+    if (!this.starved) return;
+    this.starved = false;
+    setImmediate(() => this.run());
   }
 
   private notify(): void {

@@ -73,3 +73,29 @@ describe('BlkBackendDevice', () => {
     client.close();
   });
 });
+
+describe('a guest larger than the session memory (windows)', () => {
+  it.each([
+    ['split', false],
+    ['packed', true],
+  ] as const)('%s rings over two queues: every transfer is right', async (_, packed) => {
+    const path = image(8 << 20);
+    backend = await VhostUserBackend.listen(join(dir, `s${n}.sock`), () => new BlkBackendDevice(path, { queues: 2 }), {
+      memoryBytes: 16 << 20,
+    });
+    // About 90 MiB of guest RAM against a 16 MiB session memory.
+    const client = await VhostUserBlkClient.open(backend.path, {
+      queues: 2,
+      packed,
+      eventIdx: true,
+      maxTransfer: 1 << 20,
+    });
+    const session = [...backend.sessions][0] as BackendSession;
+    expect(session.memory.windowed).toBe(true);
+    const blocks = Array.from({ length: 24 }, (_, i) => new Uint8Array(256 * 1024).fill(i + 1));
+    await Promise.all(blocks.map((b, i) => client.write(i * b.length, b)));
+    const back = await Promise.all(blocks.map((b, i) => client.read(i * b.length, b.length)));
+    back.forEach((b, i) => expect(b.every((x) => x === i + 1)).toBe(true));
+    client.close();
+  });
+});

@@ -96,17 +96,24 @@ export class DeviceRing {
   }
 
   /** The next available chain, or null. Throws RingError on a chain the core rejected. */
-  pop(): Chain | null {
-    if (this.popped.length === 0) this.fill();
-    // Drained: ask for the next kick (with EVENT_IDX avail_event moves on), and take what the
-    // driver made available meanwhile rather than wait for a kick it will not send.
-    while (this.popped.length === 0 && this.queue.enableNotify()) if (this.fill() === 0) break;
+  /** The next available chain, or null. `max`: take at most this many from the ring core now
+   *  (it pops in batches); then the caller re-arms notifications with `rearm()` itself. Throws
+   *  RingError on a chain the core rejected. */
+  pop(max = Infinity): Chain | null {
+    if (this.popped.length === 0) this.fill(max);
+    if (this.popped.length === 0 && max === Infinity && this.rearm()) this.fill(max);
     return this.popped.shift() ?? null;
   }
 
-  private fill(): number {
+  /** Drained: asks for the next kick (with EVENT_IDX avail_event moves on). Returns whether the
+   *  driver made chains available meanwhile (take them now: no kick will come for them). */
+  rearm(): boolean {
+    return this.queue.enableNotify();
+  }
+
+  private fill(max: number): number {
     const q = this.queue;
-    const n = q.pop();
+    const n = q.pop(Math.min(max, q.batchSize));
     const chains = q.chains;
     const segs = q.segments;
     for (let i = 0; i < n; i++) {
