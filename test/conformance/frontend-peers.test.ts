@@ -47,7 +47,7 @@ describe('conformance --frontend against real front-ends', () => {
         listen: socket,
         device: 'blk',
         expectations: loadExpectations(`qemu-${generation.id}-frontend`),
-        onListening: () => (peer = startQemuBlk(socket, serial, qmpPath, generation)),
+        onListening: () => (peer = startQemuBlk(socket, serial, qmpPath, { generation })),
       });
       await waitForMarker(peer as Peer, serial, BOOT_MARKER);
       await qmp(qmpPath, ['qmp_capabilities', 'quit']);

@@ -129,6 +129,7 @@ describe('conformance against real back-ends', () => {
     const backend = new VhostUserBackend(socket, () => new BlkBackendDevice(dir.file('disk.img')), {
       memoryBytes: 64 << 20,
     });
+    await backend.listen();
     try {
       const results = await runCases(allCases(), {
         socket,

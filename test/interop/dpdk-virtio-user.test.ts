@@ -33,6 +33,7 @@ describe.skipIf(skip !== undefined)('DPDK virtio_user <-> TS back-end (net)', ()
       },
       { memoryBytes: 1 << 30, onError: (e) => errors.push(e), onSessionEnd: (s) => ended.push(s) },
     );
+    await backend.listen();
     testpmd = new Peer('stdbuf', [
       '-oL',
       'dpdk-testpmd',

@@ -26,21 +26,36 @@ export function writeBootDisk(path: string, marker: string, bytes = 1 << 20): vo
   writeFileSync(path, disk);
 }
 
-/** QEMU (7.2 unless `generation` says otherwise) with one vhost-user-blk-pci disk at `socket`. */
-export function startQemuBlk(socket: string, serial: string, qmpPath: string, generation?: QemuGeneration): Peer {
+export interface QemuBlkOptions {
+  /** Which QEMU: 7.2 (Debian's, the default) or 10.0 (unpacked beside it). */
+  generation?: QemuGeneration;
+  /** Guest RAM arguments (-m, memory backends, NUMA nodes). Default: 128 MiB of shared memfd. */
+  memory?: string[];
+  /** Extra vhost-user-blk-pci properties, e.g. `num-queues=2,packed=on`. */
+  deviceProps?: string;
+}
+
+const DEFAULT_MEMORY = [
+  '-m',
+  '128',
+  '-object',
+  'memory-backend-memfd,id=mem,size=128M,share=on',
+  '-numa',
+  'node,memdev=mem',
+];
+
+/** QEMU with one vhost-user-blk-pci disk at `socket`. */
+export function startQemuBlk(socket: string, serial: string, qmpPath: string, options: QemuBlkOptions = {}): Peer {
+  const { generation } = options;
+  const props = options.deviceProps ? `,${options.deviceProps}` : '';
   const args = [
     '-machine',
     'q35,accel=tcg',
-    '-m',
-    '128',
-    '-object',
-    'memory-backend-memfd,id=mem,size=128M,share=on',
-    '-numa',
-    'node,memdev=mem',
+    ...(options.memory ?? DEFAULT_MEMORY),
     '-chardev',
     `socket,id=c0,path=${socket}`,
     '-device',
-    'vhost-user-blk-pci,chardev=c0,bootindex=1',
+    `vhost-user-blk-pci,chardev=c0,bootindex=1${props}`,
     '-display',
     'none',
     '-serial',

@@ -44,7 +44,8 @@ for (const { label, generation, missing } of qemuGenerations())
                 `${req.name.replace('VHOST_USER_', '')} ${JSON.stringify(req.payload, (_, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))}`,
               ),
           });
-          qemu = startQemuBlk(sock, serial, qmpPath, generation);
+          await backend.listen();
+          qemu = startQemuBlk(sock, serial, qmpPath, { generation });
           await waitForMarker(qemu, serial, MARKER);
           expect(serialText(serial)).toContain(MARKER);
           // A clean quit: QEMU disables and stops the ring (GET_VRING_BASE), then hangs up.

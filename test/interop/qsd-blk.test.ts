@@ -80,20 +80,22 @@ for (const { label, generation, missing } of qemuGenerations())
 
       it('writes then reads sectors, flushes and gets the id; the data is in the image file', async () => {
         const client = await VhostUserBlkClient.open(sock);
-        expect(client.capacity).toBe(BigInt(IMAGE_BYTES / 512));
-        const seven = await client.read(7n, 1);
+        expect(client.sizeBytes).toBe(IMAGE_BYTES);
+        const seven = await client.read(3584, 512);
         expect(Buffer.from(seven.subarray(0, 12)).toString()).toBe('sector-seven');
 
         const data = new Uint8Array(8 * 512).map((_, i) => (i * 31 + 7) & 0xff);
-        await client.write(100n, data);
-        expect(Buffer.from(await client.read(100n, 8)).equals(Buffer.from(data))).toBe(true);
+        await client.write(51200, data);
+        expect(Buffer.from(await client.read(51200, 4096)).equals(Buffer.from(data))).toBe(true);
         // Many requests in flight at once.
-        const reads = await Promise.all(Array.from({ length: 40 }, (_, i) => client.read(BigInt(100 + (i % 8)), 1)));
+        const reads = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => client.read((100 + (i % 8)) * 512, 512)),
+        );
         reads.forEach((r, i) => expect(r[0]).toBe(data[(i % 8) * 512]));
         await client.flush();
         expect(typeof (await client.getId())).toBe('string');
         const base = await client.stop();
-        expect(base).toBe(1 + 1 + 40 + 1 + 1 + 1); // every request made available was processed
+        expect(base).toEqual([1 + 1 + 40 + 1 + 1 + 1]); // every request made available was processed
         client.close();
 
         const file = readFileSync(image);

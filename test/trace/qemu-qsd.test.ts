@@ -63,7 +63,7 @@ for (const { label, generation, missing } of qemuGenerations())
         await new Promise((r) => setTimeout(r, 50)); // the listener is bound synchronously; let main() reach it
         const serial = dir.file('serial.log');
         const qmpPath = dir.file('qmp.sock');
-        qemu = startQemuBlk(proxy, serial, qmpPath, qemuGen);
+        qemu = startQemuBlk(proxy, serial, qmpPath, { generation: qemuGen });
         await waitForMarker(qemu, serial, MARKER);
         await qmp(qmpPath, ['qmp_capabilities', 'quit']);
         await qemu.exited;

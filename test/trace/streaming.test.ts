@@ -132,6 +132,7 @@ describe('vhost-user trace: streaming forwarder', () => {
     const backend = new VhostUserBackend(join(dir, 'blk.sock'), () => new BlkBackendDevice(join(dir, 'disk.img')), {
       memoryBytes: 16 << 20,
     });
+    await backend.listen();
     closers.push(() => backend.close());
     const socket = trace(join(dir, 'blk.sock'));
     const cases = allCases().filter(

@@ -17,12 +17,13 @@ describe('vhost-user trace: violations and --filter on a fake front-end', () => 
   let tracer: Tracer | undefined;
   let probe: Probe | undefined;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vu-trace-'));
     writeFileSync(join(dir, 'disk.img'), Buffer.alloc(1 << 20));
     backend = new VhostUserBackend(join(dir, 'blk.sock'), () => new BlkBackendDevice(join(dir, 'disk.img')), {
       memoryBytes: 16 << 20,
     });
+    await backend.listen();
   });
   afterEach(() => {
     probe?.close();

@@ -32,9 +32,9 @@ async function run(
   const start = performance.now();
   const worker = async () => {
     while (performance.now() < end) {
-      const sector = BigInt(Math.floor(Math.random() * (sectors / perBlock)) * perBlock);
+      const sector = Math.floor(Math.random() * (sectors / perBlock)) * perBlock;
       const t0 = performance.now();
-      await client.read(sector, perBlock);
+      await client.read(sector * 512, BLOCK);
       latencies.push(performance.now() - t0);
       done++;
     }

@@ -7,6 +7,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -514,6 +517,98 @@ static int target_range(napi_env env, napi_value view, int64_t mem_offset, int64
   return 0;
 }
 
+/* ---------- fault guard: a peer that shrinks its file costs a session, not the process ----------
+ * A file mapped with mapInto may be truncated by its owner afterwards; touching a page past the
+ * new end raises SIGBUS. Every mapInto range is registered here; the SIGBUS handler puts a
+ * private zero page over a faulting page inside a registered range (so the access completes,
+ * reading zeros) and counts the fault on that range. The owner polls guardFaults() and turns a
+ * count that moved into an error for the one session whose memory it is. A SIGBUS anywhere else
+ * keeps its previous meaning. */
+
+#define MAX_GUARDS 8192
+
+struct guard {
+  _Atomic uintptr_t start; /* 0: free slot */
+  _Atomic uintptr_t end;
+  _Atomic uint64_t faults;
+};
+
+static struct guard guards[MAX_GUARDS];
+static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sigaction previous_sigbus;
+static int sigbus_installed;
+static uintptr_t guard_page_mask;
+
+static void on_sigbus(int sig, siginfo_t *si, void *context) {
+  uintptr_t at = (uintptr_t)si->si_addr;
+  for (int i = 0; i < MAX_GUARDS; i++) {
+    uintptr_t start = atomic_load(&guards[i].start);
+    if (start == 0 || at < start || at >= atomic_load(&guards[i].end)) continue;
+    void *page = (void *)(at & guard_page_mask);
+    if (mmap(page, ~guard_page_mask + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) break;
+    atomic_fetch_add(&guards[i].faults, 1);
+    return;
+  }
+  if ((previous_sigbus.sa_flags & SA_SIGINFO) && previous_sigbus.sa_sigaction) {
+    previous_sigbus.sa_sigaction(sig, si, context);
+  } else if (previous_sigbus.sa_handler != SIG_DFL && previous_sigbus.sa_handler != SIG_IGN) {
+    previous_sigbus.sa_handler(sig);
+  } else {
+    /* Not ours: the default action runs when the faulting instruction is retried. */
+    signal(SIGBUS, SIG_DFL);
+  }
+}
+
+static int guard_add(void *addr, size_t length) {
+  pthread_mutex_lock(&guard_lock);
+  if (!sigbus_installed) {
+    guard_page_mask = ~((uintptr_t)page_size() - 1);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_sigbus;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGBUS, &sa, &previous_sigbus) == 0) sigbus_installed = 1;
+  }
+  int slot = -1;
+  for (int i = 0; i < MAX_GUARDS && slot < 0; i++)
+    if (atomic_load(&guards[i].start) == 0) slot = i;
+  if (slot >= 0) {
+    atomic_store(&guards[slot].faults, 0);
+    atomic_store(&guards[slot].end, (uintptr_t)addr + length);
+    atomic_store(&guards[slot].start, (uintptr_t)addr);
+  }
+  pthread_mutex_unlock(&guard_lock);
+  return slot >= 0 && sigbus_installed ? 0 : -1;
+}
+
+/* Forgets the guards of ranges that start inside [addr, addr+length). */
+static void guard_remove(void *addr, size_t length) {
+  uintptr_t from = (uintptr_t)addr, to = from + length;
+  pthread_mutex_lock(&guard_lock);
+  for (int i = 0; i < MAX_GUARDS; i++) {
+    uintptr_t start = atomic_load(&guards[i].start);
+    if (start != 0 && start >= from && start < to) atomic_store(&guards[i].start, 0);
+  }
+  pthread_mutex_unlock(&guard_lock);
+}
+
+/* guardFaults(memoryView): faults contained so far in the ranges mapped into this memory. */
+static napi_value js_guard_faults(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  uint8_t *data;
+  size_t len;
+  CHECK(get_args(env, info, 1, argv) == 0 ? napi_ok : napi_invalid_arg);
+  if (get_bytes(env, argv[0], &data, &len) != 0) return throw_code(env, "EINVAL", "guardFaults: memory must be a Uint8Array");
+  uint64_t total = 0;
+  uintptr_t from = (uintptr_t)data, to = from + len;
+  for (int i = 0; i < MAX_GUARDS; i++) {
+    uintptr_t start = atomic_load(&guards[i].start);
+    if (start != 0 && start >= from && start < to) total += atomic_load(&guards[i].faults);
+  }
+  return make_int(env, (int64_t)total);
+}
+
 /* mapInto(memoryView, memOffset, length, fd, fileOffset, writable): places the file range over
  * the memory's pages in place (MAP_SHARED|MAP_FIXED); wasm and JS views then see the file. */
 static napi_value js_map_into(napi_env env, napi_callback_info info) {
@@ -534,6 +629,11 @@ static napi_value js_map_into(napi_env env, napi_callback_info info) {
   void *want = base + mem_offset;
   void *got = mmap(want, (size_t)length, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED | MAP_FIXED, fd, (off_t)file_offset);
   if (got == MAP_FAILED) return throw_errno(env, errno, "mmap(MAP_FIXED)");
+  guard_remove(got, (size_t)length);
+  if (guard_add(got, (size_t)length) != 0) {
+    mmap(got, (size_t)length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    return throw_code(env, "ENOSPC", "mapInto: no fault guard left for this range");
+  }
   return NULL;
 }
 
@@ -547,6 +647,7 @@ static napi_value js_unmap_from(napi_env env, napi_callback_info info) {
   if (target_range(env, argv[0], mem_offset, length, &base) != 0) return NULL;
   void *got = mmap(base + mem_offset, (size_t)length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
   if (got == MAP_FAILED) return throw_errno(env, errno, "mmap(MAP_ANONYMOUS|MAP_FIXED)");
+  guard_remove(got, (size_t)length);
   return NULL;
 }
 
@@ -696,7 +797,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"close", js_close},           {"dup", js_dup},                 {"mmap", js_mmap},
       {"munmap", js_munmap},         {"mapInto", js_map_into},        {"unmapFrom", js_unmap_from},
       {"watch", js_watch},           {"watchUpdate", js_watch_update}, {"unwatch", js_unwatch},
-      {"pageSize", js_page_size},
+      {"pageSize", js_page_size},    {"guardFaults", js_guard_faults},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

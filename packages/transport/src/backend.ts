@@ -1,72 +1,51 @@
 /**
  * vhost-user back-end: listens, accepts front-ends one session per connection, and runs the
- * spec's state machine: feature negotiation and gating, ownership, memory regions mapped from
- * the front-end's fds into a MemorySpace (also replaced live while rings run), rings that start
- * on SET_VRING_KICK, are enabled by SET_VRING_ENABLE (when protocol features are negotiated)
- * and stop on GET_VRING_BASE. A device implements `VhostUserDevice`; the back-end drives it.
- * A misbehaving peer costs its own connection, never the process or the next session.
+ * spec's state machine: feature negotiation and gating, ownership, guest memory (a
+ * SessionMemory: whole regions or windows, tables replaced as transactions), rings (SessionRing)
+ * that start on SET_VRING_KICK, are enabled by SET_VRING_ENABLE (when protocol features are
+ * negotiated) and stop on GET_VRING_BASE. A device implements `VhostUserDevice`; the back-end
+ * drives it. A misbehaving peer costs its own connection, never the process or the next session.
  */
+import { lstatSync, unlinkSync } from 'node:fs';
 import {
   ProtocolFeature,
-  SPLIT_RING_AREAS,
   VHOST_USER_VRING_IDX_MASK,
   VHOST_USER_VRING_NOFD_MASK,
   VirtioFeature,
   featureMask,
-  gateBreaches,
   hasFeature,
   isVhostUserError,
   messageInfo,
   type DecodedRequest,
-  type MemoryRegion,
   type RequestOf,
 } from '@vhost-user/codec';
+import { GuestMemory } from '@vhost-user/vring';
 import { Connection } from './connection.js';
+import type { DeviceQueue, VhostUserDevice } from './device.js';
 import { EventFd } from './eventfd.js';
 import type { ReceivedFds } from './fds.js';
 import { VIRTIO_STATUS } from './frontend.js';
 import { ResourceLimitError, fdsPerSession, sessionLimits, type SessionLimits } from './limits.js';
-import { GuestRegions, MemorySpace, type GuestRegion, type MappedRange } from './memory.js';
-import { closeFds } from './native.js';
+import { MemoryError, MemorySpace, type GuestRegion } from './memory.js';
+import { closeFds, isErrno, native } from './native.js';
+import type { EngineName } from './ring/queues.js';
+import { SessionMemory } from './session-memory.js';
+import { RequestRefused, SessionRing, type RingHost } from './session-ring.js';
 import { UnixListener, UnixSocket } from './socket.js';
-import { GuestMemory } from '@vhost-user/vring';
-import { DeviceRing, type Chain, type EngineName } from './ring/queues.js';
 
-/** What a device implementation provides. */
-export interface VhostUserDevice {
-  /** Virtio features offered (device bits, VERSION_1...); VHOST_USER_F_PROTOCOL_FEATURES is added. */
-  readonly features: bigint;
-  readonly queueCount: number;
-  /** Config space reads (GET_CONFIG). Absent: CONFIG is not offered. */
-  getConfig?(offset: number, size: number): Uint8Array;
-  setConfig?(offset: number, data: Uint8Array): void;
-  /** Chains were made available on a started, enabled ring: use them with `queue.pop/push`. */
-  process(queue: DeviceQueue): void;
-  /** The driver reset the device (RESET_DEVICE, status 0, or the session ended). */
-  reset?(): void;
-  /** The session ended: release what the device holds. */
-  dispose?(): void;
-}
-
-/** A ring as a device sees it: take chains, return them, notify the driver. */
-export interface DeviceQueue {
-  readonly index: number;
-  /** The memory where guest RAM is mapped (segments are offsets into it). */
-  readonly bytes: Uint8Array;
-  pop(): Chain | null;
-  /** Returns a chain with `written` bytes; the driver is notified by `notify()`. */
-  push(head: number, written: number): void;
-  /** Signals the call eventfd if the driver wants interrupts. */
-  notify(): void;
-}
+export type { DeviceQueue, VhostUserDevice };
 
 export interface BackendOptions {
-  /** Bytes of guest RAM a session can map (its WebAssembly.Memory). Default 1 GiB. */
+  /** Bytes of guest RAM a session maps at once (its WebAssembly.Memory, at most 4 GiB less the
+   *  core's scratch). Larger guests are mapped in windows. Default 1 GiB. */
   memoryBytes?: number;
+  /** Window size for guest memory that does not fit (see the README). Default 32 MiB. */
+  windowBytes?: number;
   /** Ring core: vring's WebAssembly core ('wasm', default) or its TypeScript path ('ts'). */
   engine?: EngineName;
   /** Offer CONFIGURE_MEM_SLOTS (ADD/REM_MEM_REG). Default true. */
   memSlots?: boolean;
+  /** Memory regions a session may hold (GET_MAX_MEM_SLOTS; enforced before mapping). Default 32. */
   maxMemSlots?: number;
   /** Queued bytes, fds and sessions a front-end may cost (see limits.ts; README). */
   limits?: Partial<SessionLimits>;
@@ -75,55 +54,47 @@ export interface BackendOptions {
   onSessionEnd?: (session: BackendSession) => void;
   /** Sees every request before it is handled (for logs and tests). */
   trace?: (request: DecodedRequest<'frontend'>) => void;
+  /** Aborting closes the back-end (as close() does). */
+  signal?: AbortSignal;
 }
 
-interface RingState {
-  num: number;
-  base: number;
-  addr: { desc: number; avail: number; used: number } | undefined;
-  kick: EventFd | undefined;
-  call: EventFd | undefined;
-  err: EventFd | undefined;
-  started: boolean;
-  enabled: boolean;
-  queue: DeviceRing | undefined;
-  /** Region table generation the queue was built against. */
-  generation: number;
-}
+/** Protocol features this back-end implements (a device may offer fewer). */
+export const BACKEND_PROTOCOL_FEATURES = featureMask(
+  ProtocolFeature.MQ,
+  ProtocolFeature.REPLY_ACK,
+  ProtocolFeature.BACKEND_REQ,
+  ProtocolFeature.RESET_DEVICE,
+  ProtocolFeature.STATUS,
+  ProtocolFeature.CONFIG,
+  ProtocolFeature.CONFIGURE_MEM_SLOTS,
+);
 
-interface MappedRegion {
-  region: GuestRegion;
-  range: MappedRange;
-  description: MemoryRegion;
-}
+/** Largest split or packed ring (virtio). */
+const MAX_QUEUE_SIZE = 32768;
 
 const F_PROTOCOL_FEATURES = VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES;
 
-class RequestRefused extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RequestRefused';
-  }
-}
-
 /** One front-end connection and the device state it drives. */
-export class BackendSession {
+export class BackendSession implements RingHost {
   readonly conn: Connection<'frontend'>;
   private owner = false;
   /** Acked virtio features (SET_FEATURES). */
   features = 0n;
   protocolFeatures = 0n;
   status = 0;
-  readonly regions = new GuestRegions();
-  private mapped: MappedRegion[] = [];
-  private readonly rings: RingState[];
+  private readonly rings: SessionRing[];
   private backendChannel: Connection<'backend'> | undefined;
-  private ended = false;
+  ended = false;
+  /** Contained memory faults already reported (native.guardFaults counts them). */
+  private faultsSeen = 0;
   private readonly limits: SessionLimits;
 
   /** The ring core's view of guest memory: its regions table and scratch arena. */
   readonly guest: GuestMemory;
   readonly space: MemorySpace;
+  /** The regions the front-end shared and where they are mapped. */
+  readonly memory: SessionMemory;
+  readonly engine: EngineName;
 
   constructor(
     socket: UnixSocket,
@@ -134,18 +105,14 @@ export class BackendSession {
     // One memory per session: the ring core's scratch arena only grows, so it is not reused.
     this.guest = GuestMemory.create({ guestBytes: options.memoryBytes ?? 1 << 30, scratchBytes: 4 << 20 });
     this.space = new MemorySpace({ memory: this.guest.memory, reservedBytes: this.guest.scratchEnd });
-    this.rings = Array.from({ length: device.queueCount }, () => ({
-      num: 0,
-      base: 0,
-      addr: undefined,
-      kick: undefined,
-      call: undefined,
-      err: undefined,
-      started: false,
-      enabled: false,
-      queue: undefined,
-      generation: -1,
-    }));
+    this.memory = new SessionMemory({
+      space: this.space,
+      guest: this.guest,
+      maxRegions: options.maxMemSlots ?? 32,
+      windowBytes: options.windowBytes ?? 32 << 20,
+    });
+    this.engine = options.engine ?? 'wasm';
+    this.rings = Array.from({ length: device.queueCount }, (_, i) => new SessionRing(i, this));
     this.limits = sessionLimits(options.limits);
     this.conn = new Connection(socket, {
       channel: 'frontend',
@@ -160,21 +127,41 @@ export class BackendSession {
     });
   }
 
+  /** Fds this session keeps: ring eventfds and the back-end channel (region fds are closed
+   *  once mapped). */
+  private heldFds(): number {
+    let held = this.backendChannel && !this.backendChannel.isClosed ? 1 : 0;
+    for (const ring of this.rings) held += (ring.kick ? 1 : 0) + (ring.call ? 1 : 0) + (ring.err ? 1 : 0);
+    return held;
+  }
+
+  /** The core's regions table (whole regions, then windows), as memory offsets. */
+  get regions(): { readonly list: readonly GuestRegion[] } {
+    return { list: this.memory.list };
+  }
+
+  reportError(error: Error): void {
+    this.options.onError?.(error);
+  }
+
+  /** A ring broke: the device needs a reset until the front-end sets it up again. */
+  deviceNeedsReset(): void {
+    this.status |= VIRTIO_STATUS.NEEDS_RESET;
+  }
+
+  chainReturned(): void {
+    if (this.memory.windowed) for (const ring of this.rings) ring.retryIfStarved();
+  }
+
   get offeredFeatures(): bigint {
     return this.device.features | featureMask(F_PROTOCOL_FEATURES);
   }
 
   get offeredProtocolFeatures(): bigint {
-    const bits: number[] = [
-      ProtocolFeature.MQ,
-      ProtocolFeature.REPLY_ACK,
-      ProtocolFeature.BACKEND_REQ,
-      ProtocolFeature.RESET_DEVICE,
-      ProtocolFeature.STATUS,
-    ];
-    if (this.device.getConfig) bits.push(ProtocolFeature.CONFIG);
-    if (this.options.memSlots ?? true) bits.push(ProtocolFeature.CONFIGURE_MEM_SLOTS);
-    return featureMask(...bits);
+    let offer = this.device.protocolFeatures ?? BACKEND_PROTOCOL_FEATURES;
+    if (!this.device.getConfig) offer &= ~featureMask(ProtocolFeature.CONFIG);
+    if (!(this.options.memSlots ?? true)) offer &= ~featureMask(ProtocolFeature.CONFIGURE_MEM_SLOTS);
+    return offer & BACKEND_PROTOCOL_FEATURES;
   }
 
   /** Sends a request on the back-end channel (needs BACKEND_REQ and the channel). */
@@ -191,35 +178,28 @@ export class BackendSession {
     if (isVhostUserError(error) && error.code !== 'UNKNOWN_REQUEST') this.conn.close(error);
   }
 
-  /** Fds this session keeps: ring eventfds and the back-end channel (region fds are closed
-   *  once mapped). */
-  private heldFds(): number {
-    let held = this.backendChannel && !this.backendChannel.isClosed ? 1 : 0;
-    for (const ring of this.rings) held += (ring.kick ? 1 : 0) + (ring.call ? 1 : 0) + (ring.err ? 1 : 0);
-    return held;
-  }
-
-  private ring(index: number): RingState {
+  private ring(index: number): SessionRing {
     const ring = this.rings[index];
     if (!ring) throw new RequestRefused(`ring ${index} does not exist (${this.rings.length} queues)`);
     return ring;
   }
 
-  /** Gating by negotiated features, from the message tables (the codec's one gate check). */
+  /** Gating by negotiated features, from the message tables. */
   private checkGating(req: DecodedRequest<'frontend'>): void {
     const info = messageInfo('frontend', req.id);
     if (!info) return;
-    const [breach] = gateBreaches(info, {
-      offeredFeatures: this.offeredFeatures,
-      offeredProtocolFeatures: this.offeredProtocolFeatures,
-      features: this.features,
-      protocolFeatures: this.protocolFeatures,
-      sent: new Set(),
-    });
-    if (breach) throw new RequestRefused(breach.reason);
+    for (const bit of info.protocolFeatures) {
+      if (!hasFeature(this.protocolFeatures, bit))
+        throw new RequestRefused(`${req.name} needs protocol feature bit ${bit}, not negotiated`);
+    }
+    for (const bit of info.virtioFeatures) {
+      // Bit 30 is offered, not acked, before GET/SET_PROTOCOL_FEATURES and SET_VRING_ENABLE.
+      const mask = bit === F_PROTOCOL_FEATURES ? this.offeredFeatures : this.features;
+      if (!hasFeature(mask, bit)) throw new RequestRefused(`${req.name} needs virtio feature bit ${bit}`);
+    }
   }
 
-  private dispatch(req: DecodedRequest<'frontend'>, fds: ReceivedFds): unknown {
+  private async dispatch(req: DecodedRequest<'frontend'>, fds: ReceivedFds): Promise<unknown> {
     if (this.ended) throw new RequestRefused('the session has ended');
     this.options.trace?.(req);
     this.checkGating(req);
@@ -251,34 +231,48 @@ export class BackendSession {
       case 'VHOST_USER_GET_MAX_MEM_SLOTS':
         return { value: BigInt(this.options.maxMemSlots ?? 32) };
       case 'VHOST_USER_SET_MEM_TABLE':
-        this.setMemTable(req.payload.regions, fds);
+        await this.memory.replace(req.payload.regions, fds.takeAll());
+        this.memoryChanged();
         return undefined;
       case 'VHOST_USER_ADD_MEM_REG':
-        this.addRegion(req.payload.region, fds.take());
+        this.memory.add(req.payload.region, fds.take());
+        this.memoryChanged();
         return undefined;
       case 'VHOST_USER_REM_MEM_REG':
-        this.removeRegion(req.payload.region);
+        if (!this.memory.remove(req.payload.region)) throw new RequestRefused('REM_MEM_REG names no mapped region');
+        this.memoryChanged();
         return undefined;
       case 'VHOST_USER_SET_VRING_NUM': {
         const { index, num } = req.payload;
-        if (num === 0 || num > 32768 || (num & (num - 1)) !== 0)
-          throw new RequestRefused(`ring size ${num} is not a power of two up to 32768`);
+        const packed = hasFeature(this.features, VirtioFeature.VIRTIO_F_RING_PACKED);
+        const max = Math.min(this.device.maxQueueSize ?? MAX_QUEUE_SIZE, MAX_QUEUE_SIZE);
+        if (num === 0 || num > max || (!packed && (num & (num - 1)) !== 0))
+          throw new RequestRefused(`ring size ${num} is not ${packed ? 'a size' : 'a power of two'} up to ${max}`);
         this.ring(index).num = num;
         return undefined;
       }
-      case 'VHOST_USER_SET_VRING_BASE':
-        this.ring(req.payload.index).base = req.payload.num & 0xffff;
-        return undefined;
-      case 'VHOST_USER_SET_VRING_ADDR': {
-        const p = req.payload;
-        const ring = this.ring(p.index);
-        ring.addr = { desc: Number(p.descriptor), avail: Number(p.available), used: Number(p.used) };
-        if (ring.started) ring.queue = undefined; // re-created from the new addresses on the next kick
+      case 'VHOST_USER_SET_VRING_BASE': {
+        // Split: the next available index. Packed: both indexes with their wrap counters.
+        const packed = hasFeature(this.features, VirtioFeature.VIRTIO_F_RING_PACKED);
+        this.ring(req.payload.index).base = packed ? req.payload.num : req.payload.num & 0xffff;
         return undefined;
       }
-      case 'VHOST_USER_SET_VRING_KICK':
-        this.setKick(req.payload.value, fds);
+      case 'VHOST_USER_SET_VRING_ADDR': {
+        const p = req.payload;
+        const addrs = [p.descriptor, p.available, p.used].map(Number);
+        if (!addrs.every(Number.isSafeInteger)) throw new RequestRefused('ring address at or above 2^53');
+        this.ring(p.index).setAddr({ desc: addrs[0]!, avail: addrs[1]!, used: addrs[2]! });
         return undefined;
+      }
+      case 'VHOST_USER_SET_VRING_KICK': {
+        const value = req.payload.value;
+        const nofd = (value & BigInt(VHOST_USER_VRING_NOFD_MASK)) !== 0n;
+        const ring = this.ring(Number(value & BigInt(VHOST_USER_VRING_IDX_MASK)));
+        // Without protocol features a ring is enabled when it starts; with them SET_VRING_ENABLE decides.
+        ring.start(nofd ? undefined : fds.take(), !hasFeature(this.features, F_PROTOCOL_FEATURES));
+        this.checkFaults();
+        return undefined;
+      }
       case 'VHOST_USER_SET_VRING_CALL':
       case 'VHOST_USER_SET_VRING_ERR': {
         const index = Number(req.payload.value & BigInt(VHOST_USER_VRING_IDX_MASK));
@@ -297,16 +291,12 @@ export class BackendSession {
       case 'VHOST_USER_SET_VRING_ENABLE': {
         const ring = this.ring(req.payload.index);
         ring.enabled = req.payload.num !== 0;
-        if (ring.enabled) this.run(req.payload.index);
+        if (ring.enabled) ring.run();
         return undefined;
       }
       case 'VHOST_USER_GET_VRING_BASE': {
         const index = req.payload.index;
-        const ring = this.ring(index);
-        const num = ring.queue ? ring.queue.base : ring.base;
-        this.stopRing(ring);
-        ring.base = num;
-        return { index, num };
+        return { index, num: await this.ring(index).stop() };
       }
       case 'VHOST_USER_SET_BACKEND_REQ_FD': {
         this.backendChannel?.close();
@@ -341,155 +331,32 @@ export class BackendSession {
     }
   }
 
-  private setKick(value: bigint, fds: ReceivedFds): void {
-    const index = Number(value & BigInt(VHOST_USER_VRING_IDX_MASK));
-    const ring = this.ring(index);
-    const nofd = (value & BigInt(VHOST_USER_VRING_NOFD_MASK)) !== 0n;
-    ring.kick?.close();
-    ring.kick = nofd ? undefined : new EventFd(fds.take());
-    if (!ring.addr || ring.num === 0) throw new RequestRefused(`ring ${index} started before its size and addresses`);
-    ring.queue = undefined;
-    ring.started = true;
-    // Without protocol features a ring is enabled when it starts; with them SET_VRING_ENABLE decides.
-    if (!hasFeature(this.features, F_PROTOCOL_FEATURES)) ring.enabled = true;
-    ring.kick?.watch(() => this.run(index));
-    this.run(index);
+  /** The regions changed: rings translate their areas again, the device hears of it. */
+  private memoryChanged(): void {
+    for (const ring of this.rings) ring.memoryChanged();
+    this.checkFaults();
+    this.device.memoryChanged?.(this.memory.list);
   }
 
-  /** The ring's queue on the ring core, (re)built when the region table changed. */
-  private queueOf(ring: RingState): DeviceRing | undefined {
-    if (ring.queue && ring.generation === this.regions.generation) return ring.queue;
-    if (!ring.addr || this.regions.list.length === 0) return undefined;
-    const base = ring.queue ? ring.queue.base : ring.base;
-    const size = ring.num;
-    const gpa = (user: number, length: number) => {
-      const g = this.regions.guestOfUser(user, length);
-      if (g < 0) throw new RequestRefused(`ring address 0x${user.toString(16)} is in no region`);
-      return g;
-    };
-    const a = SPLIT_RING_AREAS;
-    ring.queue = DeviceRing.create(this.guest, {
-      size,
-      desc: gpa(ring.addr.desc, a.descriptorTable.size(size)),
-      avail: gpa(ring.addr.avail, a.availableRing.size(size)),
-      used: gpa(ring.addr.used, a.usedRing.size(size)),
-      base,
-      engine: this.options.engine ?? 'wasm',
-      indirect: hasFeature(this.features, VirtioFeature.VIRTIO_F_INDIRECT_DESC),
-      eventIdx: hasFeature(this.features, VirtioFeature.VIRTIO_F_EVENT_IDX),
-    });
-    ring.generation = this.regions.generation;
-    return ring.queue;
-  }
-
-  /** Lets the device use what the driver made available on a started, enabled ring. */
-  private run(index: number): void {
-    const ring = this.rings[index];
-    if (!ring || !ring.started || !ring.enabled || this.ended) return;
-    try {
-      const queue = this.queueOf(ring);
-      if (!queue) return;
-      this.device.process({
-        index,
-        bytes: this.guest.u8,
-        pop: () => queue.pop(),
-        push: (head, written) => queue.push(head, written),
-        notify: () => {
-          if (queue.flush()) ring.call?.signal();
-        },
-      });
-    } catch (error) {
-      // A broken ring: report it on the error fd and in the status (DEVICE_NEEDS_RESET), and
-      // stop using it until it is set up again.
-      this.options.onError?.(error as Error);
-      ring.err?.signal();
-      ring.enabled = false;
-      this.status |= VIRTIO_STATUS.NEEDS_RESET;
-    }
-  }
-
-  private stopRing(ring: RingState): void {
-    ring.kick?.close();
-    ring.kick = undefined;
-    ring.started = false;
-    ring.queue = undefined;
-  }
-
-  private mapRegion(description: MemoryRegion, fd: number): MappedRegion {
-    const size = Number(description.size);
-    const mmapOffset = Number(description.mmapOffset);
-    const guestAddr = Number(description.guestAddress);
-    const userAddr = Number(description.userAddress);
-    for (const v of [size, mmapOffset, guestAddr, userAddr])
-      if (!Number.isSafeInteger(v)) throw new RequestRefused('region address out of range');
-    const range = this.space.mapFile(fd, mmapOffset, size);
-    return { range, region: { guestAddr, size, userAddr, memOffset: range.memOffset }, description };
-  }
-
-  /** Replaces the whole table: the new regions are mapped before the old ones go, so a running
-   *  ring keeps working and re-translates its addresses. */
-  private setMemTable(regions: MemoryRegion[], fds: ReceivedFds): void {
-    const fresh: MappedRegion[] = [];
-    try {
-      regions.forEach((r, i) => {
-        const fd = fds.take(i);
-        try {
-          fresh.push(this.mapRegion(r, fd));
-        } finally {
-          closeFds([fd]); // the mapping keeps the memory; the fd is not needed any more
-        }
-      });
-      const table = new GuestRegions();
-      for (const m of fresh) table.add(m.region);
-    } catch (error) {
-      for (const m of fresh) this.space.unmap(m.range);
-      throw error;
-    }
-    const old = this.mapped;
-    this.regions.clear();
-    for (const m of fresh) this.regions.add(m.region);
-    this.mapped = fresh;
-    this.syncRegions();
-    for (const m of old) this.space.unmap(m.range);
-  }
-
-  private addRegion(description: MemoryRegion, fd: number): void {
-    try {
-      const m = this.mapRegion(description, fd);
-      try {
-        this.regions.add(m.region);
-      } catch (error) {
-        this.space.unmap(m.range);
-        throw error;
-      }
-      this.mapped.push(m);
-      this.syncRegions();
-    } finally {
-      closeFds([fd]);
-    }
-  }
-
-  private removeRegion(description: MemoryRegion): void {
-    const match = (m: MappedRegion) =>
-      m.description.guestAddress === description.guestAddress &&
-      m.description.size === description.size &&
-      m.description.userAddress === description.userAddress;
-    const gone = this.mapped.filter(match);
-    if (gone.length === 0) throw new RequestRefused('REM_MEM_REG names no mapped region');
-    this.mapped = this.mapped.filter((m) => !match(m));
-    this.regions.remove((r) => gone.some((m) => m.region === r));
-    this.syncRegions();
-    for (const m of gone) this.space.unmap(m.range);
-  }
-
-  /** Gives the ring core the new table; queues re-translate their areas on next use. */
-  private syncRegions(): void {
-    this.guest.setRegions(this.regions.list.map((r) => ({ gpa: r.guestAddr, size: r.size, offset: r.memOffset })));
+  /** A region's file shrank under its mapping and an access was contained (a zero page was put
+   *  over the lost one): this session's memory can no longer be trusted, so its rings fail. */
+  checkFaults(): void {
+    const faults = native.guardFaults(this.guest.u8);
+    const fresh = faults > this.faultsSeen;
+    this.faultsSeen = faults; // falls when a faulted range is unmapped
+    if (!fresh) return;
+    this.options.onError?.(
+      new MemoryError(
+        'FAULT',
+        'guest memory access past the end of a region file (the front-end shrank it): every ring is stopped',
+      ),
+    );
+    for (const ring of this.rings) if (ring.started) ring.fail(new MemoryError('FAULT', `ring ${ring.index} stopped`));
   }
 
   private resetDevice(): void {
     for (const ring of this.rings) {
-      this.stopRing(ring);
+      ring.halt();
       ring.enabled = false;
       ring.base = 0;
     }
@@ -500,21 +367,23 @@ export class BackendSession {
   private end(): void {
     if (this.ended) return;
     this.ended = true;
-    for (const ring of this.rings) {
-      this.stopRing(ring);
-      ring.call?.close();
-      ring.err?.close();
-      ring.call = ring.err = undefined;
-    }
+    for (const ring of this.rings) ring.close();
     this.backendChannel?.close();
-    this.regions.clear();
-    this.syncRegions();
-    for (const m of this.mapped) this.space.unmap(m.range);
-    this.mapped = [];
     this.device.reset?.();
-    this.device.dispose?.();
+    // Guest memory stays mapped until the device finished the I/O it started into it.
+    this.disposed = (async () => {
+      try {
+        await this.device.dispose?.();
+      } catch (error) {
+        this.options.onError?.(error as Error);
+      }
+      this.memory.clear();
+    })();
     this.onEnd(this);
   }
+
+  /** Settles once the device released what it holds (after the session ended). */
+  disposed: Promise<void> = Promise.resolve();
 
   close(): void {
     this.conn.close();
@@ -528,7 +397,7 @@ export class BackendSession {
       base: ring.base,
       started: ring.started,
       enabled: ring.enabled,
-      position: ring.queue?.base ?? ring.base,
+      position: ring.position,
     };
   }
 
@@ -537,32 +406,62 @@ export class BackendSession {
   }
 }
 
-/** Listens on a Unix socket and runs one session per front-end connection. */
+/** Listens on a Unix socket and runs one session per front-end connection. Nothing happens
+ *  until `listen()`; `close()` (or the `signal` option) stops listening and ends every session. */
 export class VhostUserBackend {
-  private readonly listener: UnixListener;
+  private listener: UnixListener | undefined;
   readonly sessions = new Set<BackendSession>();
-  private readonly maxSessions: number;
+  private closing: Promise<void> | undefined;
+  private readonly limits: SessionLimits;
 
   constructor(
     readonly path: string,
     private readonly createDevice: () => VhostUserDevice,
     private readonly options: BackendOptions = {},
   ) {
-    const limits = sessionLimits(options.limits);
-    this.maxSessions = limits.maxSessions;
-    this.listener = new UnixListener(path, (socket) => this.accept(socket), {
-      socketLimits: limits,
-      onError: options.onError,
+    this.limits = sessionLimits(options.limits);
+  }
+
+  /** A back-end already listening on `path`. */
+  static async listen(
+    path: string,
+    createDevice: () => VhostUserDevice,
+    options: BackendOptions = {},
+  ): Promise<VhostUserBackend> {
+    const backend = new VhostUserBackend(path, createDevice, options);
+    await backend.listen();
+    return backend;
+  }
+
+  get listening(): boolean {
+    return this.listener !== undefined;
+  }
+
+  /**
+   * Starts accepting front-ends. A socket left at the path by a process that is gone is
+   * replaced; anything else there (a file, a socket someone listens on) is an error.
+   */
+  async listen(): Promise<void> {
+    if (this.listener) return;
+    if (this.closing) throw new Error(`the back-end for ${this.path} was closed; create a new one`);
+    const { signal } = this.options;
+    signal?.throwIfAborted();
+    removeStaleSocket(this.path);
+    this.listener = new UnixListener(this.path, (socket) => this.accept(socket), {
+      replace: false,
+      socketLimits: this.limits,
+      onError: this.options.onError,
     });
+    signal?.addEventListener('abort', () => void this.close(), { once: true });
   }
 
   private accept(socket: UnixSocket): void {
-    if (this.sessions.size >= this.maxSessions) {
+    if (this.sessions.size >= this.limits.maxSessions) {
       socket.close();
       this.options.onError?.(
         new ResourceLimitError(
           'SESSIONS',
-          `a front-end connected to ${this.path} while ${this.sessions.size} sessions ran (limit ${this.maxSessions}); closed it`,
+          `a front-end connected to ${this.path} while ${this.sessions.size} sessions ran (limit ${this.limits.maxSessions}); closed it`,
         ),
       );
       return;
@@ -582,8 +481,45 @@ export class VhostUserBackend {
     this.sessions.add(session);
   }
 
-  close(): void {
-    this.listener.close();
-    for (const s of [...this.sessions]) s.close();
+  /** Stops listening, removes the socket, ends every session; settles when devices are disposed. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const listener = this.listener;
+      this.listener = undefined;
+      if (listener) {
+        listener.close();
+        removeStaleSocket(this.path);
+      }
+      const sessions = [...this.sessions];
+      for (const s of sessions) s.close();
+      await Promise.all(sessions.map((s) => s.disposed));
+    })();
+    return this.closing;
   }
+}
+
+/** Removes a socket nobody listens on at `path`; refuses to touch anything else. */
+function removeStaleSocket(path: string): void {
+  let stat;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    return; // nothing there
+  }
+  if (!stat.isSocket())
+    throw Object.assign(new Error(`${path} exists and is not a socket: not removing it (choose another path)`), {
+      code: 'EEXIST',
+    });
+  let fd = -1;
+  try {
+    fd = native.connect(path);
+  } catch (error) {
+    if (isErrno(error, 'ECONNREFUSED')) {
+      unlinkSync(path); // a socket left by a process that is gone
+      return;
+    }
+    throw error;
+  }
+  closeFds([fd]);
+  throw Object.assign(new Error(`${path}: another back-end is listening there`), { code: 'EADDRINUSE' });
 }

@@ -271,8 +271,6 @@ export class Connection<C extends Channel> {
       fds.closeRest();
       return;
     }
-    // Ack rules are those in force when the request arrived (SET_PROTOCOL_FEATURES changes them).
-    const replyAck = this.replyAck;
     let body: unknown;
     let failed: Error | undefined = refusal;
     try {
@@ -296,7 +294,9 @@ export class Connection<C extends Channel> {
           { kind: 'reply', name: request.name, payload: failed ? null : (body ?? null) } as OutgoingMessage<C>,
           { protocolFeatures: this.protocolFeatures },
         );
-      } else if (kind !== 'none' && request.needReply && replyAck) {
+      } else if (request.needReply) {
+        // Every need_reply is answered, negotiated or not (as libvhost-user does): a peer that
+        // asks for an ack must never wait forever. See the REPLY_ACK divergences in spec/.
         reply = encode(this.channel, {
           kind: 'reply',
           ack: true,

@@ -148,6 +148,16 @@ export class VhostUserFrontend {
     await this.conn.request({ name: 'VHOST_USER_SET_FEATURES', payload: { value: features } });
   }
 
+  /**
+   * Resolves once the back-end has processed every request sent before. With REPLY_ACK each
+   * request was already acked; without it a request that has a reply (GET_FEATURES, as QEMU
+   * does) stands in for the ack, since the back-end answers in order.
+   */
+  async barrier(): Promise<void> {
+    if (this.conn.replyAck) return;
+    await this.conn.call({ name: 'VHOST_USER_GET_FEATURES', payload: null });
+  }
+
   /** Shares guest RAM: ADD_MEM_REG when CONFIGURE_MEM_SLOTS is in use, else SET_MEM_TABLE. */
   async setMemory(memory: FrontendGuestMemory): Promise<void> {
     if (this.hasProtocolFeature(ProtocolFeature.CONFIGURE_MEM_SLOTS)) {
@@ -161,6 +171,8 @@ export class VhostUserFrontend {
         { fds: [memory.fd] },
       );
     }
+    // Buffers placed in the new memory may be kicked right after: the table must be in place.
+    await this.barrier();
   }
 
   async getConfig(offset: number, size: number): Promise<Uint8Array> {
@@ -176,10 +188,13 @@ export class VhostUserFrontend {
   }
 
   /** NUM, BASE, ADDR, KICK, CALL, then ENABLE when protocol features are in use. */
-  async startRing(memory: FrontendGuestMemory, ring: RingSetup): Promise<StartedRing> {
+  async startRing(memory: Pick<FrontendGuestMemory, 'userAddrOf'>, ring: RingSetup): Promise<StartedRing> {
     const { index } = ring;
     await this.conn.request({ name: 'VHOST_USER_SET_VRING_NUM', payload: { index, num: ring.size } });
-    await this.conn.request({ name: 'VHOST_USER_SET_VRING_BASE', payload: { index, num: ring.base ?? 0 } });
+    // A fresh packed ring starts with both wrap counters at 1 (bit 15 of each 16-bit half).
+    const packed = hasFeature(this.negotiated?.features ?? 0n, VirtioFeature.VIRTIO_F_RING_PACKED);
+    const base = ring.base ?? (packed ? 0x8000_8000 : 0);
+    await this.conn.request({ name: 'VHOST_USER_SET_VRING_BASE', payload: { index, num: base } });
     await this.conn.request({
       name: 'VHOST_USER_SET_VRING_ADDR',
       payload: {
@@ -205,6 +220,8 @@ export class VhostUserFrontend {
       if (hasFeature(this.negotiated?.features ?? 0n, F_PROTOCOL_FEATURES)) {
         await this.conn.request({ name: 'VHOST_USER_SET_VRING_ENABLE', payload: { index, num: 1 } });
       }
+      // The caller kicks next: the ring must be enabled in the back-end before that.
+      await this.barrier();
     } catch (error) {
       kick.close();
       call.close();

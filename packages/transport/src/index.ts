@@ -51,10 +51,13 @@ export { VIRTIO_BLK } from './devices/virtio-blk.js';
 export {
   VhostUserBackend,
   BackendSession,
+  BACKEND_PROTOCOL_FEATURES,
   type VhostUserDevice,
   type DeviceQueue,
   type BackendOptions,
 } from './backend.js';
+export { SessionMemory, type SessionMemoryOptions, type Window } from './session-memory.js';
+export { SessionRing, RequestRefused } from './session-ring.js';
 export { BlkBackendDevice, type BlkBackendOptions } from './devices/blk-backend.js';
 export { DriverQueue, type DriverBuffer } from './ring/driver-queue.js';
 export { NetSinkDevice, VIRTIO_NET_HDR_SIZE, type NetSinkOptions } from './devices/net-backend.js';

@@ -9,7 +9,7 @@ const WASM_PAGE = 65536;
 
 export class MemoryError extends Error {
   constructor(
-    readonly code: 'NO_SPACE' | 'NOT_MAPPED' | 'BAD_REGION' | 'OVERLAP',
+    readonly code: 'NO_SPACE' | 'NOT_MAPPED' | 'BAD_REGION' | 'OVERLAP' | 'FAULT' | 'TOO_MANY_REGIONS',
     message: string,
   ) {
     super(message);
@@ -43,6 +43,7 @@ export class MemorySpace {
   /** Free [start, end) ranges, sorted. */
   private free: [number, number][];
   private readonly mapped = new Map<number, MappedRange>();
+  private readonly reserved: number;
 
   constructor(options: MemorySpaceOptions = {}) {
     if (options.memory) {
@@ -54,6 +55,7 @@ export class MemorySpace {
     this.bytes = new Uint8Array(this.memory.buffer);
     const reserved = roundUp(options.reservedBytes ?? 1 << 20, this.pageSize);
     if (reserved >= this.bytes.length) throw new MemoryError('NO_SPACE', 'the reserved area covers the whole memory');
+    this.reserved = reserved;
     this.free = [[reserved, this.bytes.length]];
   }
 
@@ -101,6 +103,16 @@ export class MemorySpace {
   /** Unmaps everything (before the memory is dropped). */
   unmapAll(): void {
     for (const range of [...this.mapped.values()]) this.unmap(range);
+  }
+
+  /** Bytes slots can use (the memory less the reserved area). */
+  get capacityBytes(): number {
+    return this.bytes.length - this.reserved;
+  }
+
+  /** Bytes not mapped now (possibly in several free ranges). */
+  get freeBytes(): number {
+    return this.free.reduce((n, [start, end]) => n + end - start, 0);
   }
 
   get mappedRanges(): readonly MappedRange[] {

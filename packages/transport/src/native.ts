@@ -55,6 +55,9 @@ export interface NativeBinding {
     fileOffset: number,
     writable: boolean,
   ): void;
+  /** Faults contained so far in the mapInto ranges of this memory: an access past the end of a
+   *  file that shrank after it was mapped reads a private zero page instead of raising SIGBUS. */
+  guardFaults(memory: Uint8Array): number;
   /** Puts zeroed anonymous pages back over a range mapped by mapInto. */
   unmapFrom(memory: Uint8Array, memOffset: number, length: number): void;
   watch(fd: number, events: number, callback: (error: string | null, events: number) => void): WatchHandle;
@@ -82,6 +85,7 @@ const FUNCTIONS: { [K in keyof NativeBinding]: true } = {
   mmap: true,
   munmap: true,
   mapInto: true,
+  guardFaults: true,
   unmapFrom: true,
   watch: true,
   watchUpdate: true,

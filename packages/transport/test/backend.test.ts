@@ -2,7 +2,7 @@ import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HEADER, ProtocolFeature, VirtioFeature, encode, featureMask } from '@vhost-user/codec';
+import { HEADER, ProtocolFeature, VirtioFeature, decode, encode, featureMask } from '@vhost-user/codec';
 import {
   BlkBackendDevice,
   EventFd,
@@ -34,6 +34,7 @@ function startBackend(options: { memSlots?: boolean; engine?: 'wasm' | 'ts' } = 
     onSessionEnd: () => sessionsEnded++,
     ...options,
   });
+  void backend.listen();
 }
 
 /** Resolves once `count` sessions have ended (accepted and fully released). */
@@ -65,17 +66,17 @@ describe('vhost-user-blk back-end with the TS front-end client', () => {
     async (engine) => {
       startBackend({ engine });
       const client = await VhostUserBlkClient.open(sock, { engine });
-      expect(client.capacity).toBe(BigInt(IMAGE_BYTES / 512));
+      expect(client.sizeBytes).toBe(IMAGE_BYTES);
       expect(client.frontend.hasProtocolFeature(ProtocolFeature.CONFIGURE_MEM_SLOTS)).toBe(true);
       const data = new Uint8Array(16 * 512).map((_, i) => (i * 13) & 0xff);
-      await client.write(64n, data);
-      expect(Buffer.from(await client.read(64n, 16)).equals(Buffer.from(data))).toBe(true);
+      await client.write(32768, data);
+      expect(Buffer.from(await client.read(32768, 8192)).equals(Buffer.from(data))).toBe(true);
       await client.flush();
       expect(await client.getId()).toBe('ts-disk-1');
-      await expect(client.read(BigInt(IMAGE_BYTES / 512), 1)).rejects.toMatchObject({ status: 1 }); // past the end: IOERR
-      const inFlight = await Promise.all(Array.from({ length: 64 }, (_, i) => client.read(BigInt(64 + (i % 16)), 1)));
+      await expect(client.read(IMAGE_BYTES, 512)).rejects.toMatchObject({ status: 1 }); // past the end: IOERR
+      const inFlight = await Promise.all(Array.from({ length: 64 }, (_, i) => client.read((64 + (i % 16)) * 512, 512)));
       inFlight.forEach((r, i) => expect(r[0]).toBe(data[(i % 16) * 512]));
-      expect(await client.stop()).toBe(1 + 1 + 1 + 1 + 1 + 64);
+      expect(await client.stop()).toEqual([1 + 1 + 1 + 1 + 1 + 64]);
       client.close();
       expect(
         readFileSync(image)
@@ -92,12 +93,12 @@ describe('vhost-user-blk back-end with the TS front-end client', () => {
     const client = await VhostUserBlkClient.open(sock);
     expect(client.frontend.hasProtocolFeature(ProtocolFeature.CONFIGURE_MEM_SLOTS)).toBe(false);
     const data = new Uint8Array(512).fill(0x3c);
-    await client.write(9n, data);
+    await client.write(4608, data);
     const session = [...backend.sessions][0] as BackendSession;
     const before = session.regions.list[0]?.memOffset;
     await client.frontend.setMemory(client.memory); // the same RAM again: remapped elsewhere
     expect(session.regions.list[0]?.memOffset).not.toBe(before);
-    expect((await client.read(9n, 1))[0]).toBe(0x3c);
+    expect((await client.read(4608, 512))[0]).toBe(0x3c);
     client.close();
     await idle();
   });
@@ -141,6 +142,43 @@ describe('the back-end state machine', () => {
     expect((await fe.getConfig(0, 8)).length).toBe(8);
     fe.close();
     await idle();
+  });
+
+  it('answers need_reply on every request, before and after REPLY_ACK is negotiated', async () => {
+    startBackend();
+    const socket = UnixSocket.connect(sock);
+    const replies: Uint8Array[] = [];
+    let buffered = new Uint8Array(0);
+    socket.start({
+      onData: (chunk) => {
+        buffered = new Uint8Array([...buffered, ...chunk]);
+        while (buffered.length >= HEADER.size) {
+          const size = HEADER.size + new DataView(buffered.buffer).getUint32(8, true);
+          if (buffered.length < size) break;
+          replies.push(buffered.slice(0, size));
+          buffered = buffered.slice(size);
+        }
+      },
+      onClose: () => undefined,
+    });
+    const ask = (message: Parameters<typeof encode<'frontend'>>[1]) =>
+      socket.send(encode('frontend', { ...message, needReply: true } as typeof message), []);
+    // Before any negotiation; SET_PROTOCOL_FEATURES even selects REPLY_ACK itself.
+    ask({ name: 'VHOST_USER_SET_OWNER', payload: null });
+    ask({ name: 'VHOST_USER_SET_PROTOCOL_FEATURES', payload: { value: featureMask(ProtocolFeature.REPLY_ACK) } });
+    ask({ name: 'VHOST_USER_SET_VRING_NUM', payload: { index: 0, num: 64 } });
+    ask({ name: 'VHOST_USER_SET_VRING_NUM', payload: { index: 7, num: 64 } }); // no such ring: a failure ack
+    for (let i = 0; i < 200 && replies.length < 4; i++) await new Promise((r) => setTimeout(r, 5));
+    const acks = replies.map((r) => decode('frontend', r));
+    expect(acks.map((a) => [a.name, (a.payload as { value: bigint }).value])).toEqual([
+      ['VHOST_USER_SET_OWNER', 0n],
+      ['VHOST_USER_SET_PROTOCOL_FEATURES', 0n],
+      ['VHOST_USER_SET_VRING_NUM', 0n],
+      ['VHOST_USER_SET_VRING_NUM', 1n],
+    ]);
+    socket.close();
+    await idle();
+    errors.length = 0; // the refused ring was reported
   });
 
   it('refuses a region that claims more memory than its fd holds, and lives on', async () => {
@@ -209,7 +247,7 @@ describe('bad peers', () => {
     expect(openFdCount()).toBe(baseline);
 
     const client = await VhostUserBlkClient.open(sock);
-    expect((await client.read(0n, 1)).length).toBe(512);
+    expect((await client.read(0, 512)).length).toBe(512);
     client.close();
     await idle();
     expect(errors.length).toBeGreaterThan(0);

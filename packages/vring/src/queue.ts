@@ -108,7 +108,9 @@ abstract class QueueSide {
   readonly engine: Engine;
   /** Linear offset of this side's control block. */
   readonly control: number;
-  readonly areas: Areas;
+  /** Linear offsets of the ring areas (moved by `relocate`). */
+  areas: Areas;
+  private readonly options: QueueOptions;
   readonly eventIdx: boolean;
   readonly indirect: boolean;
   protected readonly batch: number;
@@ -116,6 +118,7 @@ abstract class QueueSide {
 
   protected constructor(options: QueueOptions, kind: { split: number; packed: number }) {
     this.memory = options.memory;
+    this.options = options;
     this.layout = options.layout;
     this.queueSize = options.queueSize;
     this.areas = ringAreas(options);
@@ -137,6 +140,17 @@ abstract class QueueSide {
     this.set(CONTROL.driverArea, this.areas.driverArea);
     this.set(CONTROL.deviceArea, this.areas.deviceArea);
     this.set(CONTROL.memoryHeader, this.memory.headerOffset);
+  }
+
+  /**
+   * Translates the ring areas again after the regions table moved guest memory to other linear
+   * offsets (a replaced memory table): positions, in-flight chains and errors are kept.
+   */
+  relocate(): void {
+    this.areas = ringAreas(this.options);
+    this.set(CONTROL.desc, this.areas.desc);
+    this.set(CONTROL.driverArea, this.areas.driverArea);
+    this.set(CONTROL.deviceArea, this.areas.deviceArea);
   }
 
   protected get(field: number): number {

@@ -44,6 +44,7 @@ export class BrokenBackend {
     readonly bug: Bug,
   ) {
     this.backend = new VhostUserBackend(innerSocket, () => new BlkBackendDevice(image), { memoryBytes: 64 << 20 });
+    void this.backend.listen();
     this.listener = new UnixListener(socket, (front) => this.accept(front, innerSocket));
   }
 

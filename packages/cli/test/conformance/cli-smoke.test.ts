@@ -49,6 +49,7 @@ describe('vhost-user (spawned)', () => {
     const backend = new VhostUserBackend(join(dir, 'blk.sock'), () => new BlkBackendDevice(join(dir, 'disk.img')), {
       memoryBytes: 16 << 20,
     });
+    await backend.listen();
     try {
       const run = await vhostUserAsync([
         'conformance',

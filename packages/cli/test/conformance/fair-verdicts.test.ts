@@ -87,7 +87,9 @@ describe('peer liveness', () => {
 describe('verdicts from what a reply means', () => {
   it('a back-end refusing gated requests with non-zero u64 values passes the gating cases', async () => {
     const d = tempDir();
-    const backend = new VhostUserBackend(join(d, 'inner.sock'), () => new EntropyDevice(), { memoryBytes: 16 << 20 });
+    const backend = await VhostUserBackend.listen(join(d, 'inner.sock'), () => new EntropyDevice(), {
+      memoryBytes: 16 << 20,
+    });
     const proxy = new RefusingProxy(join(d, 'refusing.sock'), join(d, 'inner.sock'));
     cleanup.push(
       () => backend.close(),
@@ -106,7 +108,7 @@ describe('device profiles', () => {
   it('a writable-only device (one queue, virtio-rng) is recognised and gets no MUST failure', async () => {
     const d = tempDir();
     const devices: EntropyDevice[] = [];
-    const backend = new VhostUserBackend(
+    const backend = await VhostUserBackend.listen(
       join(d, 'rng.sock'),
       () => {
         const device = new EntropyDevice();
@@ -133,7 +135,9 @@ describe('device profiles', () => {
 
   it('a profile whose ring the device lacks skips instead of failing (net on a one-queue device)', async () => {
     const d = tempDir();
-    const backend = new VhostUserBackend(join(d, 'rng.sock'), () => new EntropyDevice(), { memoryBytes: 64 << 20 });
+    const backend = await VhostUserBackend.listen(join(d, 'rng.sock'), () => new EntropyDevice(), {
+      memoryBytes: 64 << 20,
+    });
     cleanup.push(() => backend.close());
     const cases = allCases().filter((c) => c.id === 'rings/start-on-kick');
     const [result] = await runCases(cases, { socket: join(d, 'rng.sock'), device: 'net', timeoutMs: 1000 });

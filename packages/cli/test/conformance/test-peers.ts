@@ -47,8 +47,8 @@ export class EntropyDevice implements VhostUserDevice {
   }
 }
 
-export function entropyBackend(socket: string): VhostUserBackend {
-  return new VhostUserBackend(socket, () => new EntropyDevice(), { memoryBytes: 64 << 20 });
+export function entropyBackend(socket: string): Promise<VhostUserBackend> {
+  return VhostUserBackend.listen(socket, () => new EntropyDevice(), { memoryBytes: 64 << 20 });
 }
 
 /** A reply carrying a u64, as raw bytes (the body a refusal field is read from). */

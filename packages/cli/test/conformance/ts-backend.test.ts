@@ -18,6 +18,7 @@ describe('conformance: the TypeScript blk back-end', () => {
   beforeAll(async () => {
     writeFileSync(image, Buffer.alloc(1 << 20));
     backend = new VhostUserBackend(socket, () => new BlkBackendDevice(image), { memoryBytes: 64 << 20 });
+    await backend.listen();
     results = await runCases(allCases(), { socket, device: 'blk', timeoutMs: 1000 });
   });
   afterAll(() => {

@@ -1,10 +1,13 @@
 /**
  * vhost-user-blk back-end device serving an image file: read, write, flush, get-id and the
- * config space. Requests are served in place: file reads land directly in guest RAM.
+ * config space, on split or packed rings, with INDIRECT, EVENT_IDX and several queues. File I/O
+ * runs on libuv's thread pool (readv/writev straight between the image and guest RAM), never on
+ * the event loop; a request completes when its I/O does. A transfer shorter than asked is an
+ * I/O error, never a success with stale data; FLUSH is fsync.
  */
-import { closeSync, fdatasyncSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, openSync, readv, writev } from 'node:fs';
 import { VirtioFeature, featureMask } from '@vhost-user/codec';
-import type { DeviceQueue, VhostUserDevice } from '../backend.js';
+import type { DeviceQueue, VhostUserDevice } from '../device.js';
 import type { Chain, Segment } from '../ring/queues.js';
 import { VIRTIO_BLK } from './virtio-blk.js';
 
@@ -12,9 +15,18 @@ export interface BlkBackendOptions {
   readOnly?: boolean;
   /** The id GET_ID returns (at most 20 bytes). */
   id?: string;
-  /** Queues offered. Default 1. */
+  /** Queues offered (VIRTIO_BLK_F_MQ when more than one). Default 1. */
   queues?: number;
+  /** Largest ring accepted. Default 1024. */
+  maxQueueSize?: number;
+  /** Ring features offered; each defaults to true. */
+  packed?: boolean;
+  eventIdx?: boolean;
+  indirect?: boolean;
 }
+
+/** Largest number of segments in one request (config seg_max). */
+const SEG_MAX = 126;
 
 /** Bytes [from, from+length) of a list of segments, as sub-segments. */
 function slice(segments: readonly Segment[], from: number, length: number): Segment[] {
@@ -37,12 +49,36 @@ function slice(segments: readonly Segment[], from: number, length: number): Segm
 
 const total = (segments: readonly Segment[]) => segments.reduce((n, s) => n + s.length, 0);
 
+/** An I/O call that moved fewer bytes than asked, or failed: the request gets IOERR. */
+class ShortTransfer extends Error {}
+
+function transfer(
+  call: typeof readv,
+  fd: number,
+  views: Uint8Array[],
+  position: number,
+  length: number,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    call(fd, views, position, (error: Error | null, bytes: number) => {
+      if (error) reject(error);
+      else if (bytes !== length) reject(new ShortTransfer(`${bytes} of ${length} bytes at ${position}`));
+      else resolve();
+    });
+  });
+}
+
 export class BlkBackendDevice implements VhostUserDevice {
   readonly features: bigint;
   readonly queueCount: number;
+  readonly maxQueueSize: number;
   private readonly fd: number;
   readonly capacityBytes: number;
   private readonly id: Uint8Array;
+  private inFlight = 0;
+  private idle: (() => void)[] = [];
+  private readonly notifyScheduled = new Set<DeviceQueue>();
+  private closed = false;
 
   constructor(
     readonly imagePath: string,
@@ -51,12 +87,19 @@ export class BlkBackendDevice implements VhostUserDevice {
     this.fd = openSync(imagePath, options.readOnly ? 'r' : 'r+');
     this.capacityBytes = Math.floor(fstatSync(this.fd).size / VIRTIO_BLK.SECTOR_SIZE) * VIRTIO_BLK.SECTOR_SIZE;
     this.queueCount = options.queues ?? 1;
-    this.features = featureMask(
+    this.maxQueueSize = options.maxQueueSize ?? 1024;
+    const bits: number[] = [
       VirtioFeature.VIRTIO_F_VERSION_1,
       VIRTIO_BLK.F_FLUSH,
       VIRTIO_BLK.F_BLK_SIZE,
       VIRTIO_BLK.F_SEG_MAX,
-    );
+    ];
+    if (this.queueCount > 1) bits.push(VIRTIO_BLK.F_MQ);
+    if (options.readOnly) bits.push(VIRTIO_BLK.F_RO);
+    if (options.packed ?? true) bits.push(VirtioFeature.VIRTIO_F_RING_PACKED);
+    if (options.eventIdx ?? true) bits.push(VirtioFeature.VIRTIO_F_EVENT_IDX);
+    if (options.indirect ?? true) bits.push(VirtioFeature.VIRTIO_F_INDIRECT_DESC);
+    this.features = featureMask(...bits);
     this.id = new TextEncoder().encode((options.id ?? 'vhost-user-ts').slice(0, VIRTIO_BLK.ID_BYTES));
   }
 
@@ -64,26 +107,42 @@ export class BlkBackendDevice implements VhostUserDevice {
     const config = new Uint8Array(VIRTIO_BLK.CONFIG_SIZE);
     const view = new DataView(config.buffer);
     view.setBigUint64(VIRTIO_BLK.CONFIG_CAPACITY, BigInt(this.capacityBytes / VIRTIO_BLK.SECTOR_SIZE), true);
-    view.setUint32(VIRTIO_BLK.CONFIG_SEG_MAX, 126, true);
+    view.setUint32(VIRTIO_BLK.CONFIG_SEG_MAX, SEG_MAX, true);
     view.setUint32(VIRTIO_BLK.CONFIG_BLK_SIZE, VIRTIO_BLK.SECTOR_SIZE, true);
+    view.setUint16(VIRTIO_BLK.CONFIG_NUM_QUEUES, this.queueCount, true);
     if (offset < 0 || offset + size > config.length)
       throw new RangeError(`config window ${offset}+${size} is past ${config.length} bytes`);
     return config.slice(offset, offset + size);
   }
 
+  /** Starts every available request; each completes (push + notify) when its I/O does. */
   process(queue: DeviceQueue): void {
-    let served = 0;
     for (let chain = queue.pop(); chain; chain = queue.pop()) {
-      queue.push(chain.head, this.serve(queue.bytes, chain));
-      served++;
+      const head = chain.head;
+      this.inFlight++;
+      void this.serve(queue.bytes, chain).then((written) => {
+        this.inFlight--;
+        if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
+        queue.push(head, written);
+        this.scheduleNotify(queue);
+      });
     }
-    if (served > 0) queue.notify();
   }
 
-  /** Serves one request; returns the bytes written into the chain (data + status). */
-  private serve(bytes: Uint8Array, chain: Chain): number {
+  /** One notification for the completions of one turn of the event loop. */
+  private scheduleNotify(queue: DeviceQueue): void {
+    if (this.notifyScheduled.has(queue)) return;
+    this.notifyScheduled.add(queue);
+    queueMicrotask(() => {
+      this.notifyScheduled.delete(queue);
+      queue.notify();
+    });
+  }
+
+  /** Serves one request; resolves with the bytes written into the chain (data + status). */
+  private async serve(bytes: Uint8Array, chain: Chain): Promise<number> {
     const writable = total(chain.writable);
-    if (writable < 1 || total(chain.readable) < VIRTIO_BLK.HEADER_SIZE) return 0; // malformed: nothing to report status in
+    if (writable < 1 || total(chain.readable) < VIRTIO_BLK.HEADER_SIZE) return 0; // nowhere to put a status
     const header = new Uint8Array(VIRTIO_BLK.HEADER_SIZE);
     let at = 0;
     for (const s of slice(chain.readable, 0, VIRTIO_BLK.HEADER_SIZE)) {
@@ -101,14 +160,16 @@ export class BlkBackendDevice implements VhostUserDevice {
     try {
       switch (type) {
         case VIRTIO_BLK.T_IN:
-          written = this.transfer(bytes, inData, sector, 'read');
+          await this.io(bytes, inData, sector, 'read');
+          written = total(inData);
           break;
         case VIRTIO_BLK.T_OUT:
           if (this.options.readOnly) status = VIRTIO_BLK.S_IOERR;
-          else this.transfer(bytes, outData, sector, 'write');
+          else await this.io(bytes, outData, sector, 'write');
           break;
         case VIRTIO_BLK.T_FLUSH:
-          if (!this.options.readOnly) fdatasyncSync(this.fd);
+          if (!this.options.readOnly)
+            await new Promise<void>((ok, fail) => fsync(this.fd, (e) => (e ? fail(e) : ok())));
           break;
         case VIRTIO_BLK.T_GET_ID: {
           let i = 0;
@@ -124,26 +185,32 @@ export class BlkBackendDevice implements VhostUserDevice {
       }
     } catch {
       status = VIRTIO_BLK.S_IOERR;
+      written = 0;
     }
     bytes[statusAt.offset] = status;
     return written + 1;
   }
 
-  private transfer(bytes: Uint8Array, segments: Segment[], sector: bigint, direction: 'read' | 'write'): number {
+  private async io(bytes: Uint8Array, segments: Segment[], sector: bigint, direction: 'read' | 'write'): Promise<void> {
     const length = total(segments);
     const start = sector * BigInt(VIRTIO_BLK.SECTOR_SIZE);
     if (start + BigInt(length) > BigInt(this.capacityBytes)) throw new RangeError('request past the end of the disk');
-    let position = Number(start);
-    for (const s of segments) {
-      const view = bytes.subarray(s.offset, s.offset + s.length);
-      if (direction === 'read') readSync(this.fd, view, 0, s.length, position);
-      else writeSync(this.fd, view, 0, s.length, position);
-      position += s.length;
-    }
-    return length;
+    if (length === 0) return;
+    const views = segments.map((s) => bytes.subarray(s.offset, s.offset + s.length));
+    await transfer(
+      direction === 'read' ? readv : (writev as unknown as typeof readv),
+      this.fd,
+      views,
+      Number(start),
+      length,
+    );
   }
 
-  dispose(): void {
+  /** Waits for the I/O in flight, then closes the image. */
+  async dispose(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     closeSync(this.fd);
   }
 }

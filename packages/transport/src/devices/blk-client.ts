@@ -1,6 +1,7 @@
 /**
  * vhost-user-blk front-end client: reads, writes, flushes and asks the id of a disk served by
- * any vhost-user-blk back-end, through one split virtqueue in shared guest memory.
+ * any vhost-user-blk back-end, through split or packed virtqueues (one or several) in shared
+ * guest memory. Every offset and length is in bytes (multiples of the block size).
  */
 import { ProtocolFeature, VirtioFeature, featureMask, hasFeature } from '@vhost-user/codec';
 import { FrontendGuestMemory } from '../guest-memory.js';
@@ -17,6 +18,12 @@ export interface BlkClientOptions {
   timeoutMs?: number;
   /** Ring core: vring's WebAssembly core ('wasm', default) or its TypeScript path ('ts'). */
   engine?: EngineName;
+  /** Request queues to use (VIRTIO_BLK_F_MQ), at most what the back-end has. Default 1. */
+  queues?: number;
+  /** Use packed rings (VIRTIO_F_RING_PACKED) when the back-end offers them. Default false. */
+  packed?: boolean;
+  /** Use EVENT_IDX notification suppression when offered. Default false. */
+  eventIdx?: boolean;
 }
 
 export class BlkIoError extends Error {
@@ -36,11 +43,13 @@ interface Slot {
 }
 
 export class VhostUserBlkClient {
-  /** Capacity in 512-byte sectors, from the config space. */
-  capacity = 0n;
+  /** Disk size in bytes, from the config space. */
+  sizeBytes = 0;
   blockSize: number = VIRTIO_BLK.SECTOR_SIZE;
   config: Uint8Array = new Uint8Array(0);
-  private queue!: DriverQueue;
+  /** The request queues in use (requests go round-robin). */
+  queues: DriverQueue[] = [];
+  private nextQueue = 0;
   private readonly freeSlots: Slot[] = [];
   private readonly waiting: (() => void)[] = [];
   private closed = false;
@@ -54,14 +63,15 @@ export class VhostUserBlkClient {
   static async open(path: string, options: BlkClientOptions = {}): Promise<VhostUserBlkClient> {
     const queueSize = options.queueSize ?? 128;
     const maxTransfer = options.maxTransfer ?? 128 * 1024;
-    const slots = Math.floor(queueSize / 3);
+    const queues = options.queues ?? 1;
+    const slots = Math.floor(queueSize / 3) * queues;
     const f = splitRingFootprint(queueSize);
-    const ringBytes = f.desc[0] + f.avail[0] + f.used[0] + 4096;
+    const ringBytes = (f.desc[0] + f.avail[0] + f.used[0] + 3 * 4096) * queues;
     const memory = new FrontendGuestMemory({ size: ringBytes + slots * (maxTransfer + 4096 + 64) + 65536 });
     const frontend = VhostUserFrontend.connect(path, { timeoutMs: options.timeoutMs });
     const client = new VhostUserBlkClient(frontend, memory, maxTransfer);
     try {
-      await client.start(queueSize, slots, options.engine ?? 'wasm');
+      await client.start(queueSize, slots, queues, options);
     } catch (error) {
       client.close();
       throw error;
@@ -69,25 +79,34 @@ export class VhostUserBlkClient {
     return client;
   }
 
-  private async start(queueSize: number, slots: number, engine: EngineName): Promise<void> {
+  private async start(queueSize: number, slots: number, queues: number, options: BlkClientOptions): Promise<void> {
     const fe = this.frontend;
     const want = featureMask(
       VirtioFeature.VIRTIO_F_VERSION_1,
       VIRTIO_BLK.F_FLUSH,
       VIRTIO_BLK.F_BLK_SIZE,
       VIRTIO_BLK.F_SEG_MAX,
+      ...(queues > 1 ? [VIRTIO_BLK.F_MQ] : []),
+      ...(options.packed ? [VirtioFeature.VIRTIO_F_RING_PACKED] : []),
+      ...(options.eventIdx ? [VirtioFeature.VIRTIO_F_EVENT_IDX] : []),
     );
     const negotiated = await fe.handshake(want);
     if (hasFeature(negotiated.protocolFeatures, ProtocolFeature.CONFIG)) {
       this.config = await fe.getConfig(0, VIRTIO_BLK.CONFIG_SIZE);
       const view = new DataView(this.config.buffer, this.config.byteOffset, this.config.byteLength);
-      this.capacity = view.getBigUint64(VIRTIO_BLK.CONFIG_CAPACITY, true);
+      this.sizeBytes = Number(view.getBigUint64(VIRTIO_BLK.CONFIG_CAPACITY, true)) * VIRTIO_BLK.SECTOR_SIZE;
       if (hasFeature(negotiated.features, VIRTIO_BLK.F_BLK_SIZE))
         this.blockSize = view.getUint32(VIRTIO_BLK.CONFIG_BLK_SIZE, true);
     }
+    const count = hasFeature(negotiated.features, VIRTIO_BLK.F_MQ) ? Math.min(queues, await fe.queueCount()) : 1;
     await fe.setFeatures();
     await fe.setMemory(this.memory);
-    this.queue = await DriverQueue.start(fe, this.memory, 0, queueSize, engine);
+    const ring = {
+      packed: hasFeature(negotiated.features, VirtioFeature.VIRTIO_F_RING_PACKED),
+      eventIdx: hasFeature(negotiated.features, VirtioFeature.VIRTIO_F_EVENT_IDX),
+    };
+    for (let i = 0; i < count; i++)
+      this.queues.push(await DriverQueue.start(fe, this.memory, i, queueSize, options.engine ?? 'wasm', ring));
     await fe.driverReady();
     for (let i = 0; i < slots; i++) {
       this.freeSlots.push({
@@ -98,17 +117,26 @@ export class VhostUserBlkClient {
     }
   }
 
-  /** Reads `count` sectors from `sector`. */
-  async read(sector: bigint, count: number): Promise<Uint8Array> {
-    const length = count * VIRTIO_BLK.SECTOR_SIZE;
+  /** Reads `length` bytes at byte `offset`. */
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const sector = this.sectorOf(offset, length);
     return this.submit(VIRTIO_BLK.T_IN, sector, length, undefined, (slot) =>
       this.memory.view(slot.data, length).slice(),
     );
   }
 
-  async write(sector: bigint, data: Uint8Array): Promise<void> {
-    if (data.length % VIRTIO_BLK.SECTOR_SIZE !== 0) throw new RangeError('writes are whole sectors');
+  /** Writes `data` at byte `offset`. */
+  async write(offset: number, data: Uint8Array): Promise<void> {
+    const sector = this.sectorOf(offset, data.length);
     await this.submit(VIRTIO_BLK.T_OUT, sector, data.length, data, () => undefined);
+  }
+
+  /** Sector of a byte range that must be whole blocks. */
+  private sectorOf(offset: number, length: number): bigint {
+    const unit = Math.max(this.blockSize, VIRTIO_BLK.SECTOR_SIZE);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset % unit !== 0 || length % unit !== 0)
+      throw new RangeError(`offset ${offset} and length ${length} must be multiples of the ${unit}-byte block`);
+    return BigInt(offset / VIRTIO_BLK.SECTOR_SIZE);
   }
 
   async flush(): Promise<void> {
@@ -148,12 +176,13 @@ export class VhostUserBlkClient {
       const buffers: DriverBuffer[] = [{ guestAddr: slot.header, length: VIRTIO_BLK.HEADER_SIZE, writable: false }];
       if (length > 0) buffers.push({ guestAddr: slot.data, length, writable: type !== VIRTIO_BLK.T_OUT });
       buffers.push({ guestAddr: slot.status, length: 1, writable: true });
-      await this.queue.submit(buffers);
+      const queue = this.queues[this.nextQueue++ % this.queues.length] as DriverQueue;
+      await queue.submit(buffers);
       const status = this.memory.view(slot.status, 1)[0] as number;
       if (status !== VIRTIO_BLK.S_OK)
         throw new BlkIoError(
           status,
-          `virtio-blk request type ${type} at sector ${sector} failed with status ${status}`,
+          `virtio-blk request type ${type} at byte ${sector * BigInt(VIRTIO_BLK.SECTOR_SIZE)} failed with status ${status}`,
         );
       return finish(slot);
     } finally {
@@ -172,10 +201,14 @@ export class VhostUserBlkClient {
     this.waiting.shift()?.();
   }
 
-  /** Stops the ring (GET_VRING_BASE) and returns the index the back-end reached. */
-  async stop(): Promise<number> {
-    this.queue.close();
-    return this.frontend.stopRing(0);
+  /** Stops the rings (GET_VRING_BASE); returns the index each back-end ring reached. */
+  async stop(): Promise<number[]> {
+    const bases: number[] = [];
+    for (const q of this.queues) {
+      q.close();
+      bases.push(await this.frontend.stopRing(q.index));
+    }
+    return bases;
   }
 
   close(): void {

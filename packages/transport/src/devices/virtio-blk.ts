@@ -15,8 +15,10 @@ export const VIRTIO_BLK = {
   /** Feature bits. */
   F_SIZE_MAX: 1,
   F_SEG_MAX: 2,
+  F_RO: 5,
   F_BLK_SIZE: 6,
   F_FLUSH: 9,
+  F_MQ: 12,
   /** Request header: type u32, reserved u32, sector u64. */
   HEADER_SIZE: 16,
   SECTOR_SIZE: 512,
@@ -27,6 +29,8 @@ export const VIRTIO_BLK = {
   CONFIG_SIZE_MAX: 8,
   CONFIG_SEG_MAX: 12,
   CONFIG_BLK_SIZE: 20,
+  /** u16 number of request queues (with VIRTIO_BLK_F_MQ). */
+  CONFIG_NUM_QUEUES: 34,
   /** Bytes of config a back-end here reports (up to blk_size and topology; later fields are 0). */
   CONFIG_SIZE: 60,
 } as const;

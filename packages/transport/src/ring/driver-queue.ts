@@ -3,7 +3,7 @@
  * (WebAssembly core or TypeScript path), the back-end is kicked through the kick eventfd, and
  * used chains are reclaimed when the call eventfd fires.
  */
-import { SPLIT_RING } from '@vhost-user/codec';
+import { PACKED_RING_AREAS, SPLIT_RING } from '@vhost-user/codec';
 import { RECLAIM_RECORD, VirtqueueDriver } from '@vhost-user/vring';
 import type { StartedRing, VhostUserFrontend } from '../frontend.js';
 import type { FrontendGuestMemory } from '../guest-memory.js';
@@ -33,29 +33,39 @@ export class DriverQueue {
     ring.call.watch(() => this.reclaim());
   }
 
-  /** Lays the ring out in guest RAM, sets it up on the back-end and starts watching calls. */
+  /** Lays the ring out in guest RAM, sets it up on the back-end and starts watching calls. The
+   *  layout and EVENT_IDX must match the features acked with SET_FEATURES. */
   static async start(
     frontend: VhostUserFrontend,
     memory: FrontendGuestMemory,
     index: number,
     size: number,
     engine: EngineName = 'wasm',
+    ring: { packed?: boolean; eventIdx?: boolean } = {},
   ): Promise<DriverQueue> {
-    const f = splitRingFootprint(size);
-    const descAddr = memory.allocate(f.desc[0], Math.max(f.desc[1], 4096));
-    const availAddr = memory.allocate(f.avail[0], f.avail[1]);
-    const usedAddr = memory.allocate(f.used[0], Math.max(f.used[1], 4096));
+    const a = ring.packed ? PACKED_RING_AREAS : undefined;
+    const f = a
+      ? {
+          desc: [a.descriptorRing.size(size), a.descriptorRing.align],
+          avail: [a.driverEvent.size(size), a.driverEvent.align],
+          used: [a.deviceEvent.size(size), a.deviceEvent.align],
+        }
+      : splitRingFootprint(size);
+    const descAddr = memory.allocate(f.desc[0] as number, Math.max(f.desc[1] as number, 4096));
+    const availAddr = memory.allocate(f.avail[0] as number, f.avail[1] as number);
+    const usedAddr = memory.allocate(f.used[0] as number, Math.max(f.used[1] as number, 4096));
     const driver = new VirtqueueDriver({
       memory: memory.guest,
-      layout: 'split',
+      layout: ring.packed ? 'packed' : 'split',
       queueSize: size,
       desc: descAddr,
       driverArea: availAddr,
       deviceArea: usedAddr,
       engine,
+      eventIdx: ring.eventIdx ?? false,
     });
-    const ring = await frontend.startRing(memory, { index, size, descAddr, availAddr, usedAddr });
-    return new DriverQueue(index, driver, ring);
+    const started = await frontend.startRing(memory, { index, size, descAddr, availAddr, usedAddr });
+    return new DriverQueue(index, driver, started);
   }
 
   /** Makes one chain available; resolves with the bytes the device wrote once it is used. */
@@ -79,15 +89,19 @@ export class DriverQueue {
   reclaim(): void {
     const q = this.driver;
     const words = RECLAIM_RECORD.size >>> 2;
-    for (let n = q.reclaim(); n > 0; n = q.reclaim()) {
-      for (let i = 0; i < n; i++) {
-        const id = q.completions[i * words + (RECLAIM_RECORD.id >>> 2)] as number;
-        const written = q.completions[i * words + (RECLAIM_RECORD.length >>> 2)] as number;
-        const waiter = this.inFlight.get(id);
-        this.inFlight.delete(id);
-        waiter?.resolve(written);
+    do {
+      for (let n = q.reclaim(); n > 0; n = q.reclaim()) {
+        for (let i = 0; i < n; i++) {
+          const id = q.completions[i * words + (RECLAIM_RECORD.id >>> 2)] as number;
+          const written = q.completions[i * words + (RECLAIM_RECORD.length >>> 2)] as number;
+          const waiter = this.inFlight.get(id);
+          this.inFlight.delete(id);
+          waiter?.resolve(written);
+        }
       }
-    }
+      // Re-arm the notification (with EVENT_IDX: used_event moves on); completions that came
+      // in meanwhile are collected now rather than waiting for a call that will not come.
+    } while (q.enableInterrupts());
     while (
       this.backlog.length > 0 &&
       this.publish(

@@ -70,6 +70,7 @@ export class DeviceRing {
   static create(
     memory: GuestMemory,
     options: {
+      layout?: 'split' | 'packed';
       size: number;
       desc: number;
       avail: number;
@@ -82,7 +83,7 @@ export class DeviceRing {
   ): DeviceRing {
     const queue = new VirtqueueDevice({
       memory,
-      layout: 'split',
+      layout: options.layout ?? 'split',
       queueSize: options.size,
       desc: options.desc,
       driverArea: options.avail,
@@ -96,14 +97,24 @@ export class DeviceRing {
   }
 
   /** The next available chain, or null. Throws RingError on a chain the core rejected. */
-  pop(): Chain | null {
-    if (this.popped.length === 0) this.fill();
+  /** The next available chain, or null. `max`: take at most this many from the ring core now
+   *  (it pops in batches); then the caller re-arms notifications with `rearm()` itself. Throws
+   *  RingError on a chain the core rejected. */
+  pop(max = Infinity): Chain | null {
+    if (this.popped.length === 0) this.fill(max);
+    if (this.popped.length === 0 && max === Infinity && this.rearm()) this.fill(max);
     return this.popped.shift() ?? null;
   }
 
-  private fill(): void {
+  /** Drained: asks for the next kick (with EVENT_IDX avail_event moves on). Returns whether the
+   *  driver made chains available meanwhile (take them now: no kick will come for them). */
+  rearm(): boolean {
+    return this.queue.enableNotify();
+  }
+
+  private fill(max: number): number {
     const q = this.queue;
-    const n = q.pop();
+    const n = q.pop(Math.min(max, q.batchSize));
     // A queue-level rejection (avail.idx too far ahead) pops nothing and stops the queue: it is
     // reported like a rejected chain, or the ring would stall silently.
     if (n === 0 && q.status !== 0)
@@ -135,6 +146,7 @@ export class DeviceRing {
       this.slots.set(id, chains[r + (CHAIN_RECORD.ringSlots >>> 2)] as number);
       this.popped.push(chain);
     }
+    return n;
   }
 
   /** Returns a chain with the bytes written into it (published by flush()). */

@@ -97,6 +97,7 @@ export async function runFrontend(options: FrontendRunOptions): Promise<Frontend
     memoryBytes: 1 << 30,
     onError: (e) => backendErrors.push(e.message),
   });
+  await backend.listen();
   const recorder = new FrontendRecorder(options.listen, join(dir, 'backend.sock'));
   try {
     await new Promise<void>((resolve) => {
