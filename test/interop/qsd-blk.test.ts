@@ -88,9 +88,7 @@ for (const { label, generation, missing } of qemuGenerations())
         await client.write(51200, data);
         expect(Buffer.from(await client.read(51200, 4096)).equals(Buffer.from(data))).toBe(true);
         // Many requests in flight at once.
-        const reads = await Promise.all(
-          Array.from({ length: 40 }, (_, i) => client.read((100 + (i % 8)) * 512, 512)),
-        );
+        const reads = await Promise.all(Array.from({ length: 40 }, (_, i) => client.read((100 + (i % 8)) * 512, 512)));
         reads.forEach((r, i) => expect(r[0]).toBe(data[(i % 8) * 512]));
         await client.flush();
         expect(typeof (await client.getId())).toBe('string');

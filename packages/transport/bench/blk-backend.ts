@@ -37,7 +37,7 @@ async function round(mode: 'async' | 'sync', image: string, dir: string): Promis
   const socket = join(dir, `${mode}.sock`);
   const server = spawn(
     process.execPath,
-    ['--conditions=source', '--import', tsx, join(here, 'blk-backend-server.ts'), mode, image, socket],
+    ['--conditions=@vhost-user/source', '--import', tsx, join(here, 'blk-backend-server.ts'), mode, image, socket],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
 /**
  * The README's examples, run exactly as printed: each `ts file=NAME` block is written out and run
- * with Node (TypeScript through tsx, the package through its "source" export) in a scratch
+ * with Node (TypeScript through tsx, the package through its "@vhost-user/source" export) in a scratch
  * directory holding a disk image; the back-ends are stopped with Ctrl-C (SIGINT) as a user would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -42,7 +42,7 @@ function run(name: string): Run {
   if (!code) throw new Error(`README has no \`ts file=${name}\` block`);
   const path = join(scripts, name);
   writeFileSync(path, code);
-  const child = spawn(process.execPath, ['--conditions=source', '--import', tsx, path], { cwd });
+  const child = spawn(process.execPath, ['--conditions=@vhost-user/source', '--import', tsx, path], { cwd });
   running.push(child);
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
