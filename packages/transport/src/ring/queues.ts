@@ -115,7 +115,10 @@ export class DeviceRing {
       const id = chains[r + (CHAIN_RECORD.id >>> 2)] as number;
       const reason = chains[r + (CHAIN_RECORD.reason >>> 2)] as number;
       if (reason !== 0)
-        throw new RingError(reason, `chain ${id} rejected by the ring core: ${rejectName(reason) ?? `reason ${reason}`}`);
+        throw new RingError(
+          reason,
+          `chain ${id} rejected by the ring core: ${rejectName(reason) ?? `reason ${reason}`}`,
+        );
       const readable = chains[r + (CHAIN_RECORD.readable >>> 2)] as number;
       const writable = chains[r + (CHAIN_RECORD.writable >>> 2)] as number;
       const first = chains[r + (CHAIN_RECORD.firstSegment >>> 2)] as number;
