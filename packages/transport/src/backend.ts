@@ -67,6 +67,8 @@ export interface BackendOptions {
   /** Offer CONFIGURE_MEM_SLOTS (ADD/REM_MEM_REG). Default true. */
   memSlots?: boolean;
   maxMemSlots?: number;
+  /** Connections the listening socket queues before they are accepted (default 16). */
+  backlog?: number;
   /** Queued bytes, fds and sessions a front-end may cost (see limits.ts; README). */
   limits?: Partial<SessionLimits>;
   /** Called with each session's protocol errors, every limit a peer hit, and accept failures. */
@@ -551,6 +553,7 @@ export class VhostUserBackend {
     const limits = sessionLimits(options.limits);
     this.maxSessions = limits.maxSessions;
     this.listener = new UnixListener(path, (socket) => this.accept(socket), {
+      backlog: options.backlog,
       socketLimits: limits,
       onError: options.onError,
     });
