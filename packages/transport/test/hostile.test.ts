@@ -132,7 +132,8 @@ describe('D4: out of fds in the accept loop', () => {
     'backs off instead of spinning, reports EMFILE once through onError, and accepts again later',
     { timeout: 60_000 },
     async () => {
-      // A back-end in a child with a small fd limit; this process connects more clients than it can take.
+      // A back-end in a child with a small fd limit; this process connects more clients than it can
+      // take. The child runs the workspace packages from their sources (the "source" condition), as vitest does.
       const sock = join(dir, 'emfile.sock');
       const script = join(dir, 'emfile-backend.mts');
       const transport = fileURLToPath(new URL('../src/index.ts', import.meta.url));
@@ -149,7 +150,7 @@ describe('D4: out of fds in the accept loop', () => {
         ].join('\n'),
       );
       const root = fileURLToPath(new URL('../../../', import.meta.url));
-      const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script], {
         cwd: root,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
