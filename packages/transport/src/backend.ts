@@ -495,6 +495,7 @@ export class BackendSession {
       ring.enabled = false;
       ring.base = 0;
     }
+    this.status = 0; // a reset device starts over, DEVICE_NEEDS_RESET cleared
     this.device.reset?.();
   }
 

@@ -289,6 +289,10 @@ describe('D11: avail.idx far ahead of the device', () => {
         expect(native.eventfdRead(err.fd)).not.toBeNull();
         const status = await fe.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_STATUS', payload: null });
         expect(Number(status.value) & VIRTIO_STATUS.NEEDS_RESET).toBe(VIRTIO_STATUS.NEEDS_RESET);
+        // RESET_DEVICE starts over: the bit is cleared.
+        await fe.conn.request({ name: 'VHOST_USER_RESET_DEVICE', payload: null });
+        const reset = await fe.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_STATUS', payload: null });
+        expect(reset.value).toBe(0n);
       } finally {
         fe.close();
         err.close();
