@@ -47,6 +47,8 @@ export interface BackendOptions {
   memSlots?: boolean;
   /** Memory regions a session may hold (GET_MAX_MEM_SLOTS; enforced before mapping). Default 32. */
   maxMemSlots?: number;
+  /** Connections the listening socket queues before they are accepted (default 16). */
+  backlog?: number;
   /** Queued bytes, fds and sessions a front-end may cost (see limits.ts; README). */
   limits?: Partial<SessionLimits>;
   /** Called with each session's protocol errors, every limit a peer hit, and accept failures. */
@@ -360,6 +362,7 @@ export class BackendSession implements RingHost {
       ring.enabled = false;
       ring.base = 0;
     }
+    this.status = 0; // a reset device starts over, DEVICE_NEEDS_RESET cleared
     this.device.reset?.();
   }
 
@@ -449,6 +452,7 @@ export class VhostUserBackend {
     removeStaleSocket(this.path);
     this.listener = new UnixListener(this.path, (socket) => this.accept(socket), {
       replace: false,
+      backlog: this.options.backlog,
       socketLimits: this.limits,
       onError: this.options.onError,
     });

@@ -45,7 +45,9 @@ export interface ConnectionLimits extends SendQueueLimits {
 export interface SessionLimits extends ConnectionLimits {
   /** Fds one session may hold: its rings' eventfds, the back-end channel, and those of requests
    *  waiting to be handled. A request that would pass it is refused (its fds closed). Default:
-   *  what a correct front-end can make a session hold, 3 per queue + 1 + one message's worth. */
+   *  the most a correct front-end can make a session hold, which is every ring's three eventfds
+   *  and the back-end channel twice (replacements may arrive before the old ones are released)
+   *  plus one message's worth: 2 * (3 * queues + 1) + 8. */
   maxFdsPerSession?: number;
   /** Sessions a back-end runs at once; a front-end connecting beyond it is closed at once. */
   maxSessions: number;
@@ -64,5 +66,5 @@ export function sessionLimits(overrides: Partial<SessionLimits> = {}): SessionLi
 }
 
 export function fdsPerSession(limits: SessionLimits, queueCount: number): number {
-  return limits.maxFdsPerSession ?? 3 * queueCount + 1 + VHOST_MEMORY_BASELINE_NREGIONS;
+  return limits.maxFdsPerSession ?? 2 * (3 * queueCount + 1) + VHOST_MEMORY_BASELINE_NREGIONS;
 }
