@@ -121,10 +121,16 @@ function load(): NativeBinding {
  */
 export const native = {} as NativeBinding;
 for (const name of Object.keys(FUNCTIONS) as (keyof NativeBinding)[]) {
-  (native as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
-    Object.assign(native, load());
+  const standIn = (...args: unknown[]) => {
+    const binding = load();
+    if (typeof binding[name] !== 'function')
+      throw new Error(
+        `@vhost-user/transport: the native addon has no ${name}(); it is older than this package, rebuild it (npm rebuild @vhost-user/transport)`,
+      );
+    Object.assign(native, binding);
     return (native[name] as (...a: unknown[]) => unknown)(...args);
   };
+  (native as unknown as Record<string, unknown>)[name] = standIn;
 }
 
 /** An error thrown by the addon: `code` is the errno name. */
