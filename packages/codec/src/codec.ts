@@ -9,14 +9,22 @@ import {
   decodeBackendRequestPayload,
   decodeFrontendReplyPayload,
   decodeFrontendRequestPayload,
+  encodeBackendReplyPayload,
+  encodeBackendRequestPayload,
+  encodeFrontendReplyPayload,
+  encodeFrontendRequestPayload,
   frontendMessages,
+  sizeOfBackendReplyPayload,
+  sizeOfBackendRequestPayload,
+  sizeOfFrontendReplyPayload,
+  sizeOfFrontendRequestPayload,
   type BackendMessage,
   type BackendReplyBodies,
   type FrontendMessage,
   type FrontendReplyBodies,
 } from './generated/messages.js';
-import { U64Codec, decodeU64, type U64 } from './generated/payloads.js';
-import { checkHeaderFlags, headerFlags, isReply, writeHeader, type MessageHeader } from './header.js';
+import { U64Codec, U64_SIZE, decodeU64, encodeU64, type U64 } from './generated/payloads.js';
+import { checkHeaderFlags, headerFlags, isReply } from './header.js';
 import { checkFds, type FdCheckContext } from './fds.js';
 import { hasFeature } from './features.js';
 import { viewOf, type ByteOrder } from './runtime/bytes.js';
@@ -28,11 +36,23 @@ export type Channel = 'frontend' | 'backend';
 export type RequestOf<C extends Channel> = C extends 'frontend' ? FrontendMessage : BackendMessage;
 type Bodies<C extends Channel> = C extends 'frontend' ? FrontendReplyBodies : BackendReplyBodies;
 export type RequestName<C extends Channel> = RequestOf<C>['name'];
+/** The payload request `K` carries (null for none). */
+export type RequestPayload<C extends Channel, K extends RequestName<C>> = Extract<RequestOf<C>, { name: K }>['payload'];
+/** The declared body of the reply to request `K` (never: it declares none, acks only). */
+export type ReplyPayload<C extends Channel, K extends RequestName<C>> = Bodies<C>[K & keyof Bodies<C>];
 
-/** A reply to request `K`: its body, or an ack. */
-export type ReplyOf<C extends Channel> = {
-  [K in keyof Bodies<C>]: { name: K; payload: Bodies<C>[K] };
-}[keyof Bodies<C>];
+/**
+ * A reply to request `K`, discriminated by `ack` and `empty`: its declared body (not nullable
+ * when the request always answers with one), a REPLY_ACK status, or an empty body (size 0,
+ * which some back-ends send to report a failure, e.g. to GET_CONFIG).
+ */
+export type ReplyTo<C extends Channel, K extends RequestName<C>> =
+  | ([ReplyPayload<C, K>] extends [never] ? never : { name: K; ack: false; empty: false; payload: ReplyPayload<C, K> })
+  | { name: K; ack: true; empty: false; payload: U64 }
+  | { name: K; ack: false; empty: true; payload: null };
+
+/** Any reply on channel `C`. */
+export type ReplyOf<C extends Channel> = { [K in RequestName<C>]: ReplyTo<C, K> }[RequestName<C>];
 
 export interface CodecOptions {
   /** Byte order of the peer; the spec says native, every deployment is little-endian. */
@@ -94,18 +114,14 @@ export interface DecodedBase<C extends Channel> {
 }
 
 export type DecodedRequest<C extends Channel> = DecodedBase<C> & RequestOf<C> & { kind: 'request'; needReply: boolean };
-export type DecodedReply<C extends Channel> = DecodedBase<C> &
-  ReplyOf<C> & {
-    kind: 'reply';
-    /** The body is a REPLY_ACK status (U64) rather than the request's reply payload. */
-    ack: boolean;
-  };
+export type DecodedReply<C extends Channel> = DecodedBase<C> & ReplyOf<C> & { kind: 'reply' };
 export type DecodedMessage<C extends Channel> = DecodedRequest<C> | DecodedReply<C>;
 
-/** Re-throws a payload error with the message's name (payload decoders do not know it). */
+/** Re-throws a payload error with the message's name (payload decoders do not know it); the
+ *  new message is built from the bare reason, so its "at byte N" prefix appears once. */
 function named(error: unknown, info: MessageInfo): never {
   if (error instanceof VhostUserError && error.messageName === undefined) {
-    throw new VhostUserError(error.code, error.message, { messageName: info.name, offset: error.offset, cause: error });
+    throw new VhostUserError(error.code, error.reason, { messageName: info.name, offset: error.offset, cause: error });
   }
   throw error;
 }
@@ -188,7 +204,10 @@ export function decode<C extends Channel>(
         throw new VhostUserError('FD_UNEXPECTED', `${options.fds} fd(s) with an ack`, { messageName: info.name });
       if (!ack) checkFds(info, 'reply', payload, options.fds, options);
     }
-    return { channel, kind: 'reply', id, name: info.name, flags, size, payload, ack } as DecodedReply<C>;
+    // Empty: a body was due (a declared payload or an ack) but none came. A reply that never
+    // has a payload (POSTCOPY_ADVISE) is not empty: size 0 is its body.
+    const empty = size === 0 && !(info.reply.kind === 'always' && info.reply.payload === null);
+    return { channel, kind: 'reply', id, name: info.name, flags, size, payload, ack, empty } as DecodedReply<C>;
   }
   let payload: unknown;
   try {
@@ -211,79 +230,216 @@ export function decode<C extends Channel>(
   } as DecodedRequest<C>;
 }
 
+/**
+ * A message for `encode` / `encodeInto`: a request, a reply with the request's declared body
+ * (null: an empty body), or an ack (`ack: true`, a U64 status). The typed `encodeRequest`,
+ * `encodeReply` and `encodeAck` take the same parts one by one, so a wrong payload is reported
+ * against the one payload type that name expects.
+ */
 export type OutgoingMessage<C extends Channel> =
   | (RequestOf<C> & { kind?: 'request'; needReply?: boolean })
-  | (ReplyOf<C> & { kind: 'reply'; ack?: false })
+  | { [K in RequestName<C>]: { kind: 'reply'; ack?: false; name: K; payload: ReplyPayload<C, K> | null } }[RequestName<C>]
   | { kind: 'reply'; ack: true; name: RequestName<C>; payload: U64 };
 
-function encodeWith(
-  info: MessageInfo,
-  codec: PayloadCodec<unknown> | null,
-  payload: unknown,
-  flags: number,
-  options: CodecOptions,
-): Uint8Array {
-  const le = (options.byteOrder ?? 'little') === 'little';
-  const ext = usesExtension(options);
-  if (codec && (options.validate ?? true)) {
-    const result = codec.schema.safeParse(payload);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      throw new VhostUserError(
-        'INVALID_VALUE',
-        `${codec.name}${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`,
-        { messageName: info.name, cause: result.error },
-      );
-    }
+/** Options of the typed encoders; `needReply` sets the header's need_reply flag on a request. */
+export type EncodeOptions = CodecOptions & { needReply?: boolean };
+
+// What a message carries after its header.
+const REQUEST_BODY = 1;
+const REPLY_BODY = 2;
+const ACK_BODY = 3;
+const NO_BODY = 0;
+
+const REQUEST_FLAGS = headerFlags({});
+const NEED_REPLY_FLAGS = headerFlags({ needReply: true });
+const REPLY_FLAGS = headerFlags({ reply: true });
+
+function infoByName(channel: Channel, name: string): MessageInfo {
+  const info = tables[channel].byName.get(name);
+  if (!info) throw new VhostUserError('UNKNOWN_REQUEST', `${String(name)} is not a ${channel} request`);
+  return info;
+}
+
+/** Which body an outgoing message carries, refusing one the message cannot carry. */
+function bodyOf(info: MessageInfo, kind: number, payload: unknown): number {
+  const none = payload === null || payload === undefined;
+  if (kind === REQUEST_BODY) {
+    if (info.request) return REQUEST_BODY;
+    if (!none) throw new VhostUserError('INVALID_VALUE', `${info.name} carries no payload`, { messageName: info.name });
+    return NO_BODY;
   }
-  if (!codec && payload !== null && payload !== undefined)
-    throw new VhostUserError('INVALID_VALUE', `${info.name} carries no payload`, { messageName: info.name });
-  const size = codec ? codec.sizeOf(payload, ext) : 0;
-  const bytes = new Uint8Array(HEADER.size + size);
-  const view = viewOf(bytes);
-  const header: MessageHeader = { request: info.id, flags, size };
-  writeHeader(view, 0, header, le);
-  if (codec) {
-    try {
-      codec.encode(view, HEADER.size, payload, le, ext);
-    } catch (error) {
-      if (error instanceof VhostUserError)
-        throw new VhostUserError(error.code, error.message, { messageName: info.name, cause: error });
-      throw error;
-    }
+  if (none) return NO_BODY;
+  if (kind === ACK_BODY || info.reply.kind === 'ack') return ACK_BODY;
+  if (info.reply.payload) return REPLY_BODY;
+  throw new VhostUserError('INVALID_VALUE', `${info.name} is answered with an empty body or an ack; pass ack: true`, {
+    messageName: info.name,
+  });
+}
+
+function codecOf(info: MessageInfo, body: number): PayloadCodec<unknown> | null {
+  if (body === REQUEST_BODY) return info.request;
+  if (body === REPLY_BODY) return info.reply.payload;
+  return body === ACK_BODY ? (U64Codec as PayloadCodec<unknown>) : null;
+}
+
+function validate(codec: PayloadCodec<unknown>, payload: unknown, info: MessageInfo): void {
+  const result = codec.schema.safeParse(payload);
+  if (result.success) return;
+  const issue = result.error.issues[0];
+  throw new VhostUserError(
+    'INVALID_VALUE',
+    `${codec.name}${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`,
+    { messageName: info.name, cause: result.error },
+  );
+}
+
+/** Re-throws an encoder error as a VhostUserError naming the message (a payload of the wrong
+ *  shape surfaces as a TypeError from the straight-line encoders). */
+function encodeError(error: unknown, info: MessageInfo, body: number): never {
+  if (error instanceof VhostUserError) {
+    if (error.messageName !== undefined) throw error;
+    throw new VhostUserError(error.code, error.reason, { messageName: info.name, offset: error.offset, cause: error });
   }
-  return bytes;
+  if (error instanceof TypeError)
+    throw new VhostUserError('INVALID_VALUE', `not a ${codecOf(info, body)?.name ?? 'payload'}: ${error.message}`, {
+      messageName: info.name,
+      cause: error,
+    });
+  throw error;
+}
+
+// A DataView of the last target, so encoding into the same buffer again creates no object.
+let lastTarget: Uint8Array | undefined;
+let lastView: DataView | undefined;
+function viewFor(target: Uint8Array): DataView {
+  if (target !== lastTarget || lastView === undefined) {
+    lastView = viewOf(target);
+    lastTarget = target;
+  }
+  return lastView;
 }
 
 /**
- * Encodes a request (`{ name, payload, needReply? }`) or a reply (`{ kind: 'reply', name,
- * payload }`, where an ack's payload is a U64) on `channel`.
+ * The one encoding path: sizes the message, then writes it into `target` at `offset` (returns
+ * the bytes written) or, without a target, into a new array of exactly its size (returns it).
+ */
+function encodeParts(
+  channel: Channel,
+  name: string,
+  kind: number,
+  payload: unknown,
+  needReply: boolean,
+  target: Uint8Array | undefined,
+  offset: number,
+  options: CodecOptions,
+): number | Uint8Array {
+  const info = infoByName(channel, name);
+  const body = bodyOf(info, kind, payload);
+  const frontend = channel === 'frontend';
+  const ext = options.protocolFeatures !== undefined && usesExtension(options);
+  const le = options.byteOrder !== 'big';
+  if (body !== NO_BODY && options.validate !== false) validate(codecOf(info, body) as PayloadCodec<unknown>, payload, info);
+  let size = 0;
+  let out = target;
+  try {
+    // Direct calls per channel and body, like decode: the dispatch stays inlinable.
+    if (body === REQUEST_BODY)
+      size = frontend
+        ? sizeOfFrontendRequestPayload(info.id, payload, ext)
+        : sizeOfBackendRequestPayload(info.id, payload, ext);
+    else if (body === REPLY_BODY)
+      size = frontend ? sizeOfFrontendReplyPayload(info.id, payload, ext) : sizeOfBackendReplyPayload(info.id, payload, ext);
+    else if (body === ACK_BODY) size = U64_SIZE;
+    const total = HEADER.size + size;
+    if (out === undefined) out = new Uint8Array(total);
+    else if (!(offset >= 0) || offset + total > out.length)
+      throw new VhostUserError(
+        'BUFFER_TOO_SMALL',
+        `the message takes ${total} bytes, the buffer has ${Math.max(0, out.length - offset)} from offset ${offset}`,
+        { messageName: info.name },
+      );
+    const view = viewFor(out);
+    const flags = kind === REQUEST_BODY ? (needReply ? NEED_REPLY_FLAGS : REQUEST_FLAGS) : REPLY_FLAGS;
+    view.setUint32(offset + HEADER.requestOffset, info.id, le);
+    view.setUint32(offset + HEADER.flagsOffset, flags, le);
+    view.setUint32(offset + HEADER.sizeOffset, size, le);
+    const at = offset + HEADER.size;
+    if (body === REQUEST_BODY) {
+      if (frontend) encodeFrontendRequestPayload(info.id, view, at, payload, le, ext);
+      else encodeBackendRequestPayload(info.id, view, at, payload, le, ext);
+    } else if (body === REPLY_BODY) {
+      if (frontend) encodeFrontendReplyPayload(info.id, view, at, payload, le, ext);
+      else encodeBackendReplyPayload(info.id, view, at, payload, le, ext);
+    } else if (body === ACK_BODY) encodeU64(view, at, payload as U64, le);
+    return target === undefined ? out : total;
+  } catch (error) {
+    encodeError(error, info, body);
+  }
+}
+
+function partsOf(message: OutgoingMessage<Channel>): number {
+  if (message.kind !== 'reply') return REQUEST_BODY;
+  return message.ack === true ? ACK_BODY : REPLY_BODY;
+}
+
+/**
+ * Encodes a request (`{ name, payload, needReply? }`), a reply (`{ kind: 'reply', name,
+ * payload }`) or an ack (`{ kind: 'reply', ack: true, name, payload: U64 }`) on `channel`,
+ * into a new array.
  */
 export function encode<C extends Channel>(
   channel: C,
   message: OutgoingMessage<C>,
-  options: CodecOptions = {},
+  options: CodecOptions = NO_OPTIONS,
 ): Uint8Array {
-  const info = tables[channel].byName.get(message.name as string);
-  if (!info) throw new VhostUserError('UNKNOWN_REQUEST', `${String(message.name)} is not a ${channel} request`);
-  if (message.kind === 'reply') {
-    const payload = message.payload as unknown;
-    const ack = message.ack === true || info.reply.kind === 'ack';
-    const codec = payload === null ? null : ack ? (U64Codec as PayloadCodec<unknown>) : info.reply.payload;
-    if (payload !== null && !codec)
-      throw new VhostUserError(
-        'INVALID_VALUE',
-        `${info.name} is answered with an empty body or an ack; pass ack: true`,
-        { messageName: info.name },
-      );
-    return encodeWith(info, codec, payload, headerFlags({ reply: true }), options);
-  }
-  const request = message as RequestOf<C> & { needReply?: boolean };
-  return encodeWith(
-    info,
-    info.request,
-    request.payload,
-    headerFlags({ needReply: request.needReply ?? false }),
-    options,
-  );
+  const m = message as OutgoingMessage<Channel> & { needReply?: boolean };
+  return encodeParts(channel, m.name, partsOf(m), m.payload, m.needReply === true, undefined, 0, options) as Uint8Array;
+}
+
+/**
+ * Encodes like `encode`, into `target` at `offset`, and returns the bytes written. Allocates
+ * nothing when `validate: false` (the encoders still range-check every value); the hot path for
+ * a sender with its own buffer. Throws BUFFER_TOO_SMALL, before writing, when the message does
+ * not fit; after another error the bytes from `offset` are unspecified.
+ */
+export function encodeInto<C extends Channel>(
+  channel: C,
+  message: OutgoingMessage<C>,
+  target: Uint8Array,
+  offset = 0,
+  options: CodecOptions = NO_OPTIONS,
+): number {
+  const m = message as OutgoingMessage<Channel> & { needReply?: boolean };
+  return encodeParts(channel, m.name, partsOf(m), m.payload, m.needReply === true, target, offset, options) as number;
+}
+
+/** Encodes request `name` with its payload (null for a request without one). */
+export function encodeRequest<C extends Channel, K extends RequestName<C>>(
+  channel: C,
+  name: K,
+  payload: RequestPayload<C, K>,
+  options: EncodeOptions = NO_OPTIONS,
+): Uint8Array {
+  return encodeParts(channel, name, REQUEST_BODY, payload, options.needReply === true, undefined, 0, options) as Uint8Array;
+}
+
+/** Encodes the reply to `name` with its declared body; null sends an empty body (how some
+ *  back-ends report a failure). Acks go through `encodeAck`. */
+export function encodeReply<C extends Channel, K extends RequestName<C>>(
+  channel: C,
+  name: K,
+  payload: ReplyPayload<C, K> | null,
+  options: CodecOptions = NO_OPTIONS,
+): Uint8Array {
+  return encodeParts(channel, name, REPLY_BODY, payload, false, undefined, 0, options) as Uint8Array;
+}
+
+/** Encodes a REPLY_ACK status for request `name` (0: success). */
+export function encodeAck<C extends Channel>(
+  channel: C,
+  name: RequestName<C>,
+  status: bigint,
+  options: CodecOptions = NO_OPTIONS,
+): Uint8Array {
+  return encodeParts(channel, name, ACK_BODY, { value: status }, false, undefined, 0, options) as Uint8Array;
 }
