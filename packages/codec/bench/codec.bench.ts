@@ -7,7 +7,15 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 // The built package, as users run it (npm run bench:codec builds it first).
-import { decode, encode, encodeAck, encodeInto, encodeReply, type Channel, type OutgoingMessage } from '../dist/index.js';
+import {
+  decode,
+  encode,
+  encodeAck,
+  encodeInto,
+  encodeReply,
+  type Channel,
+  type OutgoingMessage,
+} from '../dist/index.js';
 import { baselineDecode, baselineEncode } from './baseline.js';
 
 interface Mix {
@@ -86,7 +94,18 @@ const rate = (ns: number) => `${(1e9 / ns / 1e6).toFixed(2)} M`;
 
 console.log(`codec benchmark: ${ROUNDS} rounds, medians (node ${process.version})`);
 const rows: string[][] = [
-  ['mix', 'decode: baseline', 'generated', 'ratio', 'msgs/s', 'MB/s', 'encode: baseline', 'generated', 'ratio', 'msgs/s'],
+  [
+    'mix',
+    'decode: baseline',
+    'generated',
+    'ratio',
+    'msgs/s',
+    'MB/s',
+    'encode: baseline',
+    'generated',
+    'ratio',
+    'msgs/s',
+  ],
 ];
 const results: Record<string, unknown>[] = [];
 let worstDecode = 0;
@@ -123,7 +142,9 @@ for (const mix of mixes) {
     base.push(time(n, (i) => baselineDecode(mix.messages[i] as Uint8Array)));
     gen.push(time(n, (i) => decode(mix.channel, mix.messages[i] as Uint8Array)));
     baseEnc.push(time(n, (i) => baselineEncode(outgoing[i] as never, target)));
-    enc.push(time(n, (i) => encodeInto(mix.channel, outgoing[i] as OutgoingMessage<Channel>, target, 0, { validate: false })));
+    enc.push(
+      time(n, (i) => encodeInto(mix.channel, outgoing[i] as OutgoingMessage<Channel>, target, 0, { validate: false })),
+    );
   }
   process.stdout.write('\r');
   const b = median(base);
@@ -166,11 +187,15 @@ const goals = {
   encodeRatio: { value: worstEncode, target: 1.5, ok: worstEncode <= 1.5 },
   encodeRate: { value: smallEncode, target: 5e6, ok: smallEncode >= 5e6 },
 };
-console.log(`\nworst decode ratio to baseline: ${worstDecode.toFixed(2)}x (target <= 1.20x) ${verdict(goals.decodeRatio.ok)}`);
+console.log(
+  `\nworst decode ratio to baseline: ${worstDecode.toFixed(2)}x (target <= 1.20x) ${verdict(goals.decodeRatio.ok)}`,
+);
 console.log(
   `slowest small-message decode rate: ${(smallDecode / 1e6).toFixed(2)} M msgs/s (target >= 5 M) ${verdict(goals.decodeRate.ok)}`,
 );
-console.log(`worst encode ratio to baseline: ${worstEncode.toFixed(2)}x (target <= 1.50x) ${verdict(goals.encodeRatio.ok)}`);
+console.log(
+  `worst encode ratio to baseline: ${worstEncode.toFixed(2)}x (target <= 1.50x) ${verdict(goals.encodeRatio.ok)}`,
+);
 console.log(
   `slowest small-message encode rate: ${(smallEncode / 1e6).toFixed(2)} M msgs/s (target >= 5 M) ${verdict(goals.encodeRate.ok)}`,
 );

@@ -238,7 +238,9 @@ export function decode<C extends Channel>(
  */
 export type OutgoingMessage<C extends Channel> =
   | (RequestOf<C> & { kind?: 'request'; needReply?: boolean })
-  | { [K in RequestName<C>]: { kind: 'reply'; ack?: false; name: K; payload: ReplyPayload<C, K> | null } }[RequestName<C>]
+  | {
+      [K in RequestName<C>]: { kind: 'reply'; ack?: false; name: K; payload: ReplyPayload<C, K> | null };
+    }[RequestName<C>]
   | { kind: 'reply'; ack: true; name: RequestName<C>; payload: U64 };
 
 /** Options of the typed encoders; `needReply` sets the header's need_reply flag on a request. */
@@ -338,7 +340,8 @@ function encodeParts(
   const frontend = channel === 'frontend';
   const ext = options.protocolFeatures !== undefined && usesExtension(options);
   const le = options.byteOrder !== 'big';
-  if (body !== NO_BODY && options.validate !== false) validate(codecOf(info, body) as PayloadCodec<unknown>, payload, info);
+  if (body !== NO_BODY && options.validate !== false)
+    validate(codecOf(info, body) as PayloadCodec<unknown>, payload, info);
   let size = 0;
   let out = target;
   try {
@@ -348,7 +351,9 @@ function encodeParts(
         ? sizeOfFrontendRequestPayload(info.id, payload, ext)
         : sizeOfBackendRequestPayload(info.id, payload, ext);
     else if (body === REPLY_BODY)
-      size = frontend ? sizeOfFrontendReplyPayload(info.id, payload, ext) : sizeOfBackendReplyPayload(info.id, payload, ext);
+      size = frontend
+        ? sizeOfFrontendReplyPayload(info.id, payload, ext)
+        : sizeOfBackendReplyPayload(info.id, payload, ext);
     else if (body === ACK_BODY) size = U64_SIZE;
     const total = HEADER.size + size;
     if (out === undefined) out = new Uint8Array(total);
@@ -420,7 +425,16 @@ export function encodeRequest<C extends Channel, K extends RequestName<C>>(
   payload: RequestPayload<C, K>,
   options: EncodeOptions = NO_OPTIONS,
 ): Uint8Array {
-  return encodeParts(channel, name, REQUEST_BODY, payload, options.needReply === true, undefined, 0, options) as Uint8Array;
+  return encodeParts(
+    channel,
+    name,
+    REQUEST_BODY,
+    payload,
+    options.needReply === true,
+    undefined,
+    0,
+    options,
+  ) as Uint8Array;
 }
 
 /** Encodes the reply to `name` with its declared body; null sends an empty body (how some

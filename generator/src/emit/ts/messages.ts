@@ -190,7 +190,8 @@ export function emitMessages(file: SourceFile, model: SpecModel): void {
       ['Request', requestBodies],
       ['Reply', replyBodies],
     ] as const) {
-      const whose = what === 'Request' ? `${sender} request \`id\`` : `the declared reply body of ${sender} request \`id\``;
+      const whose =
+        what === 'Request' ? `${sender} request \`id\`` : `the declared reply body of ${sender} request \`id\``;
       file.addFunction({
         name: `sizeOf${Chan}${what}Payload`,
         isExported: true,
