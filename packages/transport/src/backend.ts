@@ -26,7 +26,7 @@ import type { ReceivedFds } from './fds.js';
 import { GuestRegions, MemorySpace, type GuestRegion, type MappedRange } from './memory.js';
 import { closeFds } from './native.js';
 import { UnixListener, UnixSocket } from './socket.js';
-import { GuestMemory } from '@vhost-user/vring';
+import { GuestMemory, type ChainHandler } from '@vhost-user/vring';
 import { DeviceRing, type Chain, type EngineName } from './ring/queues.js';
 
 /** What a device implementation provides. */
@@ -55,6 +55,12 @@ export interface DeviceQueue {
   push(head: number, written: number): void;
   /** Signals the call eventfd if the driver wants interrupts. */
   notify(): void;
+  /**
+   * The ring core's fused pass: serves every available chain through `handler` (its first
+   * readable and first writable buffer; it returns the bytes written) and publishes the used
+   * elements; returns the chains consumed. Call `notify()` after. Do not mix with pop/push.
+   */
+  serve(handler: ChainHandler): number;
 }
 
 export interface BackendOptions {
@@ -378,6 +384,7 @@ export class BackendSession {
         notify: () => {
           if (queue.flush()) ring.call?.signal();
         },
+        serve: (handler) => queue.serve(handler),
       });
     } catch (error) {
       // A broken ring: report it on the error fd and stop using it until it is set up again.

@@ -9,6 +9,7 @@ import {
   SEGMENT_RECORD,
   USED_RECORD,
   VirtqueueDevice,
+  type ChainHandler,
   type EngineName,
   type GuestMemory,
 } from '@vhost-user/vring';
@@ -147,6 +148,16 @@ export class DeviceRing {
       this.pendingUsed = 0;
     }
     return this.queue.needsNotify();
+  }
+
+  /** Serves the available chains in one fused pass of the ring core (used elements pushed
+   *  with push() are published first, so completions stay in order). */
+  serve(handler: ChainHandler): number {
+    if (this.pendingUsed > 0) {
+      this.queue.push(this.pendingUsed);
+      this.pendingUsed = 0;
+    }
+    return this.queue.serve(handler);
   }
 
   /** What GET_VRING_BASE reports. */
