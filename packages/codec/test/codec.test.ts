@@ -66,7 +66,7 @@ describe('requests', () => {
     expect(msg).toMatchObject({
       kind: 'request',
       name: 'VHOST_USER_SET_VRING_ADDR',
-      id: FrontendRequest.SET_VRING_ADDR,
+      id: FrontendRequest.VHOST_USER_SET_VRING_ADDR,
       payload,
     });
   });
@@ -84,7 +84,7 @@ describe('requests', () => {
   });
 
   it('uses 40-byte regions when XEN_MMAP is negotiated', () => {
-    const features = featureMask(ProtocolFeature.XEN_MMAP);
+    const features = featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_XEN_MMAP);
     const region = { guestAddress: 0n, size: 4096n, userAddress: 0n, mmapOffset: 0n, xenMmapFlags: 1, domid: 7 };
     const bytes = encode(
       'frontend',
@@ -235,7 +235,10 @@ describe('bad input gives typed errors', () => {
   it('SET_LOG_BASE takes its fd only with LOG_SHMFD', () => {
     const bytes = encode('frontend', { name: 'VHOST_USER_SET_LOG_BASE', payload: { mmapSize: 4096n, mmapOffset: 0n } });
     expect(() =>
-      decode('frontend', bytes, { fds: 1, protocolFeatures: featureMask(ProtocolFeature.LOG_SHMFD) }),
+      decode('frontend', bytes, {
+        fds: 1,
+        protocolFeatures: featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_LOG_SHMFD),
+      }),
     ).not.toThrow();
     expectError(() => decode('frontend', bytes, { fds: 1, protocolFeatures: 0n }), 'FD_UNEXPECTED');
   });

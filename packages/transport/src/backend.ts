@@ -160,14 +160,14 @@ export class BackendSession {
 
   get offeredProtocolFeatures(): bigint {
     const bits: number[] = [
-      ProtocolFeature.MQ,
-      ProtocolFeature.REPLY_ACK,
-      ProtocolFeature.BACKEND_REQ,
-      ProtocolFeature.RESET_DEVICE,
-      ProtocolFeature.STATUS,
+      ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ,
+      ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK,
+      ProtocolFeature.VHOST_USER_PROTOCOL_F_BACKEND_REQ,
+      ProtocolFeature.VHOST_USER_PROTOCOL_F_RESET_DEVICE,
+      ProtocolFeature.VHOST_USER_PROTOCOL_F_STATUS,
     ];
-    if (this.device.getConfig) bits.push(ProtocolFeature.CONFIG);
-    if (this.options.memSlots ?? true) bits.push(ProtocolFeature.CONFIGURE_MEM_SLOTS);
+    if (this.device.getConfig) bits.push(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG);
+    if (this.options.memSlots ?? true) bits.push(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS);
     return featureMask(...bits);
   }
 

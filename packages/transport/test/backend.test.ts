@@ -66,7 +66,7 @@ describe('vhost-user-blk back-end with the TS front-end client', () => {
       startBackend({ engine });
       const client = await VhostUserBlkClient.open(sock, { engine });
       expect(client.capacity).toBe(BigInt(IMAGE_BYTES / 512));
-      expect(client.frontend.hasProtocolFeature(ProtocolFeature.CONFIGURE_MEM_SLOTS)).toBe(true);
+      expect(client.frontend.hasProtocolFeature(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)).toBe(true);
       const data = new Uint8Array(16 * 512).map((_, i) => (i * 13) & 0xff);
       await client.write(64n, data);
       expect(Buffer.from(await client.read(64n, 16)).equals(Buffer.from(data))).toBe(true);
@@ -90,7 +90,7 @@ describe('vhost-user-blk back-end with the TS front-end client', () => {
   it('keeps serving across a live SET_MEM_TABLE while the ring runs', async () => {
     startBackend({ memSlots: false });
     const client = await VhostUserBlkClient.open(sock);
-    expect(client.frontend.hasProtocolFeature(ProtocolFeature.CONFIGURE_MEM_SLOTS)).toBe(false);
+    expect(client.frontend.hasProtocolFeature(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)).toBe(false);
     const data = new Uint8Array(512).fill(0x3c);
     await client.write(9n, data);
     const session = [...backend.sessions][0] as BackendSession;
@@ -122,7 +122,7 @@ describe('the back-end state machine', () => {
     startBackend();
     const fe = VhostUserFrontend.connect(sock);
     // GET_CONFIG before CONFIG is negotiated: the request is refused (empty reply).
-    fe.conn.protocolFeatures = featureMask(ProtocolFeature.CONFIG);
+    fe.conn.protocolFeatures = featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG);
     await expect(fe.getConfig(0, 8)).rejects.toMatchObject({ code: 'EMPTY_REPLY' });
     fe.conn.protocolFeatures = 0n;
     await fe.handshake(featureMask(VirtioFeature.VIRTIO_F_VERSION_1));

@@ -235,7 +235,7 @@ const handWritten: ConformanceCase[] = [
     async run(ctx) {
       const s = await ctx.open();
       await s.handshake();
-      s.requireProtocol(ProtocolFeature.CONFIGURE_MEM_SLOTS, 'CONFIGURE_MEM_SLOTS');
+      s.requireProtocol(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS, 'CONFIGURE_MEM_SLOTS');
       const slots = await s.query({ name: 'VHOST_USER_GET_MAX_MEM_SLOTS', payload: null });
       if ((slots.payload as { value: bigint }).value < 1n) throw new CaseFailure('GET_MAX_MEM_SLOTS reported no slots');
       await s.setFeatures();
@@ -450,7 +450,7 @@ function configCases(): ConformanceCase[] {
   const needConfig = async (ctx: CaseContext) => {
     const s = await ctx.open();
     await s.handshake();
-    s.requireProtocol(ProtocolFeature.CONFIG, 'CONFIG');
+    s.requireProtocol(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG, 'CONFIG');
     return s;
   };
   const read = async (s: Session, offset: number, size: number) => {

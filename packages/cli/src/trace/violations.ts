@@ -42,7 +42,7 @@ export class ViolationChecker {
           `${message.name} sent before virtio bit ${bit} was ${bit === VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES ? 'offered' : 'acked'}`,
         );
     }
-    const replyAck = hasFeature(this.protocolFeatures, ProtocolFeature.REPLY_ACK);
+    const replyAck = hasFeature(this.protocolFeatures, ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK);
     if (message.needReply && !replyAck && message.name !== 'VHOST_USER_SET_PROTOCOL_FEATURES')
       problems.push('need_reply set without REPLY_ACK negotiated');
     if (message.channel === 'frontend' && direction === 'front>back') {

@@ -110,7 +110,7 @@ const headerCases: FrontendCase[] = [
     title: 'need_reply is set only after REPLY_ACK was negotiated',
     relevant: any,
     judge: (m, s) =>
-      m.flags & HEADER.needReplyFlag && !hasFeature(s.protocolFeatures, ProtocolFeature.REPLY_ACK)
+      m.flags & HEADER.needReplyFlag && !hasFeature(s.protocolFeatures, ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK)
         ? `${nameOf(m)} asks for an ack without REPLY_ACK`
         : undefined,
   }),
