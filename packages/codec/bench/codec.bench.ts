@@ -1,7 +1,8 @@
 /**
  * `npm run bench:codec`: decode and encode throughput of @vhost-user/codec on realistic mixes,
  * against a hand-written straight-line DataView decoder and encoder of the same messages, in the
- * same run. Reports medians over rounds; baseline and generated code alternate within a round.
+ * same run. Each round alternates short samples of baseline and generated code and keeps the
+ * median of each (robust to preemption on a busy machine); the table shows medians over rounds.
  *
  *   npm run bench:codec [-- --quick] [-- --json FILE]
  */
@@ -74,19 +75,39 @@ if (jsonAt >= 0 && !jsonFile) {
   process.exit(2);
 }
 const ROUNDS = quick ? 5 : 11;
-const TARGET_NS = quick ? 100_000_000 : 300_000_000;
+/** Sample pairs per round: short batches, baseline and generated alternating. */
+const PAIRS = quick ? 24 : 48;
+/** Nanoseconds one sample aims for: short enough that most samples run in one time slice of
+ *  a busy machine, so the median of a round ignores the ones that were preempted. */
+const SAMPLE_NS = 1_000_000;
 let sink = 0;
 
-/** Times `fn` over `count` items repeatedly for about TARGET_NS / 4; returns ns per item. */
-function time(count: number, fn: (i: number) => unknown): number {
-  let reps = 1;
-  for (;;) {
-    const start = process.hrtime.bigint();
-    for (let r = 0; r < reps; r++) for (let i = 0; i < count; i++) sink += fn(i) ? 1 : 0;
-    const ns = Number(process.hrtime.bigint() - start);
-    if (ns > TARGET_NS / 4 || reps > 1 << 24) return ns / (reps * count);
-    reps *= 4;
+/** One sample: ns per item of `reps` passes of `fn` over `count` items. */
+function sample(count: number, reps: number, fn: (i: number) => unknown): number {
+  const start = process.hrtime.bigint();
+  for (let r = 0; r < reps; r++) for (let i = 0; i < count; i++) sink += fn(i) ? 1 : 0;
+  return Number(process.hrtime.bigint() - start) / (reps * count);
+}
+
+/** Repetitions of `fn` over `count` items that take about SAMPLE_NS. */
+function calibrate(count: number, fn: (i: number) => unknown): number {
+  for (let reps = 1; ; reps *= 2) {
+    const ns = sample(count, reps, fn) * reps * count;
+    if (ns > SAMPLE_NS / 2 || reps > 1 << 20) return Math.max(1, Math.round((reps * SAMPLE_NS) / Math.max(ns, 1)));
   }
+}
+
+/** One round of `a` against `b`: the median ns per item of each over alternating samples. */
+function pairRound(count: number, a: (i: number) => unknown, b: (i: number) => unknown): [number, number] {
+  const ra = calibrate(count, a);
+  const rb = calibrate(count, b);
+  const sa: number[] = [];
+  const sb: number[] = [];
+  for (let k = 0; k < PAIRS; k++) {
+    sa.push(sample(count, ra, a));
+    sb.push(sample(count, rb, b));
+  }
+  return [median(sa), median(sb)];
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -113,6 +134,7 @@ let worstEncode = 0;
 let smallDecode = Infinity;
 let smallEncode = Infinity;
 const target = new Uint8Array(4096);
+const noValidation = { validate: false } as const;
 const check = new Uint8Array(4096);
 for (const mix of mixes) {
   const bytes = mix.messages.reduce((n, m) => n + m.length, 0) / mix.messages.length;
@@ -127,7 +149,7 @@ for (const mix of mixes) {
   });
   outgoing.forEach((o, i) => {
     const want = Buffer.from(mix.messages[i] as Uint8Array);
-    const n = encodeInto(mix.channel, o, target, 0, { validate: false });
+    const n = encodeInto(mix.channel, o, target, 0, noValidation);
     const b = baselineEncode(o, check);
     if (!want.equals(target.subarray(0, n)) || !want.equals(check.subarray(0, b)))
       throw new Error(`${mix.name}: message ${i} (${o.name}) does not encode back to its captured bytes`);
@@ -139,12 +161,20 @@ for (const mix of mixes) {
   const n = mix.messages.length;
   for (let round = 0; round < ROUNDS; round++) {
     process.stdout.write(`\r  ${mix.name}: round ${round + 1}/${ROUNDS}   `);
-    base.push(time(n, (i) => baselineDecode(mix.messages[i] as Uint8Array)));
-    gen.push(time(n, (i) => decode(mix.channel, mix.messages[i] as Uint8Array)));
-    baseEnc.push(time(n, (i) => baselineEncode(outgoing[i] as never, target)));
-    enc.push(
-      time(n, (i) => encodeInto(mix.channel, outgoing[i] as OutgoingMessage<Channel>, target, 0, { validate: false })),
+    const [bd, gd] = pairRound(
+      n,
+      (i) => baselineDecode(mix.messages[i] as Uint8Array),
+      (i) => decode(mix.channel, mix.messages[i] as Uint8Array),
     );
+    const [be, ge] = pairRound(
+      n,
+      (i) => baselineEncode(outgoing[i] as never, target),
+      (i) => encodeInto(mix.channel, outgoing[i] as OutgoingMessage<Channel>, target, 0, noValidation),
+    );
+    base.push(bd);
+    gen.push(gd);
+    baseEnc.push(be);
+    enc.push(ge);
   }
   process.stdout.write('\r');
   const b = median(base);

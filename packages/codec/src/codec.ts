@@ -257,7 +257,8 @@ const NEED_REPLY_FLAGS = headerFlags({ needReply: true });
 const REPLY_FLAGS = headerFlags({ reply: true });
 
 function infoByName(channel: Channel, name: string): MessageInfo {
-  const info = tables[channel].byName.get(name);
+  // A branch rather than tables[channel]: a keyed load by a variable string is slower.
+  const info = (channel === 'frontend' ? tables.frontend : tables.backend).byName.get(name);
   if (!info) throw new VhostUserError('UNKNOWN_REQUEST', `${String(name)} is not a ${channel} request`);
   return info;
 }
