@@ -260,15 +260,51 @@ const REQUEST_FLAGS = headerFlags({});
 const NEED_REPLY_FLAGS = headerFlags({ needReply: true });
 const REPLY_FLAGS = headerFlags({ reply: true });
 
-function infoByName(channel: Channel, name: string): MessageInfo {
-  // A branch rather than tables[channel]: a keyed load by a variable string is slower.
-  const info = (channel === 'frontend' ? tables.frontend : tables.backend).byName[name];
-  if (!info) throw new VhostUserError('UNKNOWN_REQUEST', `${String(name)} is not a ${channel} request`);
-  return info;
+/**
+ * What encoding reads of a message, in one object shape for every message: the generated
+ * entries differ in optional fields (fd predicates, feature bits), which would make these
+ * loads megamorphic on a mixed stream.
+ */
+interface EncodeEntry {
+  readonly id: number;
+  readonly name: string;
+  readonly request: PayloadCodec<unknown> | null;
+  /** The declared reply body. */
+  readonly reply: PayloadCodec<unknown> | null;
+  /** Answered by acks only. */
+  readonly ackOnly: boolean;
+  /** Fixed payload sizes without the layout extension; -1 when variable or absent. */
+  readonly requestSize: number;
+  readonly replySize: number;
+}
+
+function encodeEntries(messages: readonly MessageInfo[]): Record<string, EncodeEntry | undefined> {
+  // Prototype-less: no inherited name (toString) can match a message name.
+  const byName = Object.create(null) as Record<string, EncodeEntry | undefined>;
+  for (const m of messages)
+    byName[m.name] = {
+      id: m.id,
+      name: m.name,
+      request: m.request,
+      reply: m.reply.payload,
+      ackOnly: m.reply.kind === 'ack',
+      requestSize: m.request?.size ?? -1,
+      replySize: m.reply.payload?.size ?? -1,
+    };
+  return byName;
+}
+
+const frontendEncoding = encodeEntries(frontendMessages);
+const backendEncoding = encodeEntries(backendMessages);
+
+function entryByName(channel: Channel, name: string): EncodeEntry {
+  const entry = (channel === 'frontend' ? frontendEncoding : backendEncoding)[name];
+  if (!entry) throw new VhostUserError('UNKNOWN_REQUEST', `${String(name)} is not a ${channel} request`);
+  return entry;
 }
 
 /** Which body an outgoing message carries, refusing one the message cannot carry. */
-function bodyOf(info: MessageInfo, kind: number, payload: unknown): number {
+function bodyOf(info: EncodeEntry, kind: number, payload: unknown): number {
   const none = payload === null || payload === undefined;
   if (kind === REQUEST_BODY) {
     if (info.request) return REQUEST_BODY;
@@ -276,20 +312,20 @@ function bodyOf(info: MessageInfo, kind: number, payload: unknown): number {
     return NO_BODY;
   }
   if (none) return NO_BODY;
-  if (kind === ACK_BODY || info.reply.kind === 'ack') return ACK_BODY;
-  if (info.reply.payload) return REPLY_BODY;
+  if (kind === ACK_BODY || info.ackOnly) return ACK_BODY;
+  if (info.reply) return REPLY_BODY;
   throw new VhostUserError('INVALID_VALUE', `${info.name} is answered with an empty body or an ack; pass ack: true`, {
     messageName: info.name,
   });
 }
 
-function codecOf(info: MessageInfo, body: number): PayloadCodec<unknown> | null {
+function codecOf(info: EncodeEntry, body: number): PayloadCodec<unknown> | null {
   if (body === REQUEST_BODY) return info.request;
-  if (body === REPLY_BODY) return info.reply.payload;
+  if (body === REPLY_BODY) return info.reply;
   return body === ACK_BODY ? (U64Codec as PayloadCodec<unknown>) : null;
 }
 
-function validate(codec: PayloadCodec<unknown>, payload: unknown, info: MessageInfo): void {
+function validate(codec: PayloadCodec<unknown>, payload: unknown, info: EncodeEntry): void {
   const result = codec.schema.safeParse(payload);
   if (result.success) return;
   const issue = result.error.issues[0];
@@ -302,7 +338,7 @@ function validate(codec: PayloadCodec<unknown>, payload: unknown, info: MessageI
 
 /** Re-throws an encoder error as a VhostUserError naming the message (a payload of the wrong
  *  shape surfaces as a TypeError from the straight-line encoders). */
-function encodeError(error: unknown, info: MessageInfo, body: number): never {
+function encodeError(error: unknown, info: EncodeEntry, body: number): never {
   if (error instanceof VhostUserError) {
     if (error.messageName !== undefined) throw error;
     throw new VhostUserError(error.code, error.reason, { messageName: info.name, offset: error.offset, cause: error });
@@ -340,7 +376,7 @@ function encodeParts(
   offset: number,
   options: CodecOptions,
 ): number | Uint8Array {
-  const info = infoByName(channel, name);
+  const info = entryByName(channel, name);
   const body = bodyOf(info, kind, payload);
   const frontend = channel === 'frontend';
   const ext = options.protocolFeatures !== undefined && usesExtension(options);
@@ -352,9 +388,9 @@ function encodeParts(
   try {
     // Direct calls per channel and body, like decode: the dispatch stays inlinable.
     // A fixed-size payload without the layout extension needs no sizeOf call.
-    const fixed = ext ? null : body === REQUEST_BODY ? info.request?.size : info.reply.payload?.size;
+    const fixed = ext ? -1 : body === REQUEST_BODY ? info.requestSize : info.replySize;
     if (body === ACK_BODY) size = U64_SIZE;
-    else if (body !== NO_BODY && typeof fixed === 'number') size = fixed;
+    else if (body !== NO_BODY && fixed >= 0) size = fixed;
     else if (body === REQUEST_BODY)
       size = frontend
         ? sizeOfFrontendRequestPayload(info.id, payload, ext)
