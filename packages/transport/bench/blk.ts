@@ -165,7 +165,7 @@ async function main(): Promise<void> {
       }
     }
     process.stdout.write('\r' + ' '.repeat(70) + '\r');
-    const rows = [['case', 'back-end', 'IOPS', 'p50 us', 'p99 us', 'IOPS vs qsd']];
+    const rows = [['case', 'back-end', 'IOPS', 'p50 us', 'p99 us', 'IOPS vs qsd', 'IOPS range over rounds']];
     const json: Record<string, unknown>[] = [];
     for (const c of cases) {
       const ref = median(results.get(`qsd|${caseName(c)}`)!.map((r) => r.iops));
@@ -181,6 +181,7 @@ async function main(): Promise<void> {
           p50.toFixed(0),
           p99.toFixed(0),
           `${(iops / ref).toFixed(2)}x`,
+          `${Math.min(...rs.map((r) => r.iops)).toFixed(0)}-${Math.max(...rs.map((r) => r.iops)).toFixed(0)}`,
         ]);
         json.push({
           case: caseName(c),
