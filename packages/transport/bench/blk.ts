@@ -142,9 +142,14 @@ async function main(): Promise<void> {
       const child = t.start(socket, image);
       running.push(child);
       let exited = false;
+      let why = '';
       child.once('exit', () => (exited = true));
+      child.once('error', (error) => {
+        exited = true;
+        why = `: ${error.message}`;
+      });
       await waitFor(() => existsSync(socket) || exited, 20_000, `${t.name} to listen on ${socket}`);
-      if (exited) throw new Error(`${t.name} exited before listening; is it installed? (see .ci/run)`);
+      if (exited) throw new Error(`${t.name} exited before listening${why}; is it installed? (see .ci/run)`);
       const client = await VhostUserBlkClient.open(socket, { queueSize: 128, engine: 'wasm', timeoutMs: 20_000 });
       clients.push(client);
       await verify(client, t.name);
