@@ -2,7 +2,8 @@
  * `npm run bench:codec`: decode and encode throughput of @vhost-user/codec on realistic mixes,
  * against a hand-written straight-line DataView decoder and encoder of the same messages, in the
  * same run. Each round alternates short samples of baseline and generated code and keeps the
- * median of each (robust to preemption on a busy machine); the table shows medians over rounds.
+ * median of each and of the per-pair ratios (robust to preemption and drift on a busy machine);
+ * the table shows medians over rounds.
  *
  *   npm run bench:codec [-- --quick] [-- --json FILE]
  */
@@ -97,17 +98,25 @@ function calibrate(count: number, fn: (i: number) => unknown): number {
   }
 }
 
-/** One round of `a` against `b`: the median ns per item of each over alternating samples. */
-function pairRound(count: number, a: (i: number) => unknown, b: (i: number) => unknown): [number, number] {
+/**
+ * One round of `a` against `b` over alternating samples: the median ns per item of each, and
+ * the median of the per-pair ratios b / a (each pair ran back to back, so a slow stretch of the
+ * machine cancels out of its ratio).
+ */
+function pairRound(count: number, a: (i: number) => unknown, b: (i: number) => unknown): [number, number, number] {
   const ra = calibrate(count, a);
   const rb = calibrate(count, b);
   const sa: number[] = [];
   const sb: number[] = [];
+  const ratios: number[] = [];
   for (let k = 0; k < PAIRS; k++) {
-    sa.push(sample(count, ra, a));
-    sb.push(sample(count, rb, b));
+    const x = sample(count, ra, a);
+    const y = sample(count, rb, b);
+    sa.push(x);
+    sb.push(y);
+    ratios.push(y / x);
   }
-  return [median(sa), median(sb)];
+  return [median(sa), median(sb), median(ratios)];
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -158,31 +167,37 @@ for (const mix of mixes) {
   const gen: number[] = [];
   const baseEnc: number[] = [];
   const enc: number[] = [];
+  const decodeRatios: number[] = [];
+  const encodeRatios: number[] = [];
   const n = mix.messages.length;
   for (let round = 0; round < ROUNDS; round++) {
     process.stdout.write(`\r  ${mix.name}: round ${round + 1}/${ROUNDS}   `);
-    const [bd, gd] = pairRound(
+    const [bd, gd, dr] = pairRound(
       n,
       (i) => baselineDecode(mix.messages[i] as Uint8Array),
       (i) => decode(mix.channel, mix.messages[i] as Uint8Array),
     );
-    const [be, ge] = pairRound(
+    const [be, ge, er] = pairRound(
       n,
       (i) => baselineEncode(outgoing[i] as never, target),
       (i) => encodeInto(mix.channel, outgoing[i] as OutgoingMessage<Channel>, target, 0, noValidation),
     );
     base.push(bd);
     gen.push(gd);
+    decodeRatios.push(dr);
     baseEnc.push(be);
     enc.push(ge);
+    encodeRatios.push(er);
   }
   process.stdout.write('\r');
   const b = median(base);
   const g = median(gen);
   const be = median(baseEnc);
   const e = median(enc);
-  worstDecode = Math.max(worstDecode, g / b);
-  worstEncode = Math.max(worstEncode, e / be);
+  const dRatio = median(decodeRatios);
+  const eRatio = median(encodeRatios);
+  worstDecode = Math.max(worstDecode, dRatio);
+  worstEncode = Math.max(worstEncode, eRatio);
   if (mix.small) {
     smallDecode = Math.min(smallDecode, 1e9 / g);
     smallEncode = Math.min(smallEncode, 1e9 / e);
@@ -191,20 +206,30 @@ for (const mix of mixes) {
     mix.name,
     `${b.toFixed(1)} ns`,
     `${g.toFixed(1)} ns`,
-    `${(g / b).toFixed(2)}x`,
+    `${dRatio.toFixed(2)}x`,
     rate(g),
     `${(((1e9 / g) * bytes) / 1e6).toFixed(0)}`,
     `${be.toFixed(1)} ns`,
     `${e.toFixed(1)} ns`,
-    `${(e / be).toFixed(2)}x`,
+    `${eRatio.toFixed(2)}x`,
     rate(e),
   ]);
   results.push({
     mix: mix.name,
     messages: n,
     meanBytes: bytes,
-    decodeNs: { baseline: b, generated: g, ratio: g / b, rounds: { baseline: base, generated: gen } },
-    encodeNs: { baseline: be, generated: e, ratio: e / be, rounds: { baseline: baseEnc, generated: enc } },
+    decodeNs: {
+      baseline: b,
+      generated: g,
+      ratio: dRatio,
+      rounds: { baseline: base, generated: gen, ratio: decodeRatios },
+    },
+    encodeNs: {
+      baseline: be,
+      generated: e,
+      ratio: eRatio,
+      rounds: { baseline: baseEnc, generated: enc, ratio: encodeRatios },
+    },
   });
 }
 process.stdout.write(' '.repeat(60) + '\r');
