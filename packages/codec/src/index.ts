@@ -10,4 +10,5 @@ export * from './header.js';
 export * from './features.js';
 export * from './fds.js';
 export * from './codec.js';
+export * from './encode.js';
 export * from './framer.js';
