@@ -48,7 +48,7 @@ describe('QEMU 7.2 <-> qemu-storage-daemon boot session', () => {
     expect(reply('VHOST_USER_GET_MAX_MEM_SLOTS')).toEqual({ value: 32n });
     const config = reply('VHOST_USER_GET_CONFIG') as { size?: number; data: Uint8Array };
     expect(new DataView(config.data.buffer).getBigUint64(0, true)).toBe(32768n);
-    expect(negotiated & featureMask(ProtocolFeature.CONFIGURE_MEM_SLOTS)).not.toBe(0n);
+    expect(negotiated & featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)).not.toBe(0n);
   });
 
   it('frames each direction as one stream, chunked arbitrarily', () => {

@@ -49,8 +49,8 @@ for (const { label, generation, missing } of qemuGenerations())
         const fe = await connectFrontend(sock);
         const n = await fe.handshake(featureMask(VirtioFeature.VIRTIO_F_VERSION_1));
         expect(hasFeature(n.offeredFeatures, VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES)).toBe(true);
-        expect(hasFeature(n.protocolFeatures, ProtocolFeature.REPLY_ACK)).toBe(true);
-        expect(hasFeature(n.protocolFeatures, ProtocolFeature.CONFIG)).toBe(true);
+        expect(hasFeature(n.protocolFeatures, ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK)).toBe(true);
+        expect(hasFeature(n.protocolFeatures, ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG)).toBe(true);
         expect(await fe.queueCount()).toBeGreaterThanOrEqual(1);
         const config = await fe.getConfig(0, 60);
         const view = new DataView(config.buffer, config.byteOffset, config.byteLength);

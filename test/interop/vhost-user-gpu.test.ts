@@ -29,7 +29,7 @@ describe.skipIf(skip !== undefined)('TS front-end <-> vhost-user-gpu', () => {
     expect(hasFeature(n.offeredFeatures, VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES)).toBe(true);
     expect(hasFeature(n.offeredFeatures, VirtioFeature.VIRTIO_F_VERSION_1)).toBe(true);
     expect(await fe.queueCount()).toBeGreaterThanOrEqual(2); // control + cursor queues
-    if (hasFeature(n.protocolFeatures, ProtocolFeature.CONFIG)) {
+    if (hasFeature(n.protocolFeatures, ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG)) {
       // virtio-gpu config (events_read, events_clear, num_scanouts, num_capsets); the scanouts
       // are only known once GPU_SET_SOCKET gave it a display, so only the size is checked.
       expect((await fe.getConfig(0, 16)).length).toBe(16);

@@ -46,7 +46,7 @@ try {
 } catch (error) {
   if (error instanceof VhostUserError) code = error.code;
 }
-console.log(JSON.stringify({ id: FrontendRequest.SET_VRING_NUM, num, code, names: protocolFeatureNames(1n << BigInt(ProtocolFeature.SHMEM)) }));
+console.log(JSON.stringify({ id: FrontendRequest.VHOST_USER_SET_VRING_NUM, num, code, names: protocolFeatureNames(1n << BigInt(ProtocolFeature.VHOST_USER_PROTOCOL_F_SHMEM)) }));
 `,
       });
       app.typecheck();

@@ -55,8 +55,11 @@ describe('vhost-user trace: violations and --filter on a fake front-end', () => 
     expect((await p.next()).kind).toBe('message');
     p.send({ name: 'VHOST_USER_GET_PROTOCOL_FEATURES', payload: null });
     await p.next();
-    p.send({ name: 'VHOST_USER_SET_PROTOCOL_FEATURES', payload: { value: featureMask(ProtocolFeature.MQ) } });
-    p.protocolFeatures = featureMask(ProtocolFeature.MQ);
+    p.send({
+      name: 'VHOST_USER_SET_PROTOCOL_FEATURES',
+      payload: { value: featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ) },
+    });
+    p.protocolFeatures = featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ);
     // The same request is fine once MQ is negotiated.
     p.send({ name: 'VHOST_USER_GET_QUEUE_NUM', payload: null });
     expect((await p.next()).kind).toBe('message');

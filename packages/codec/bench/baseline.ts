@@ -1,8 +1,10 @@
 /**
- * The benchmark's baseline: a hand-written, straight-line DataView decoder for exactly the
- * messages in the benchmark mixes, the way one would write it without a spec or a generator.
- * It checks the same things the generated decoder checks (header, id, sizes, counts) and
- * returns the same result shape, so the comparison measures decoding, not API differences.
+ * The benchmark's baselines: a hand-written, straight-line DataView decoder and encoder for
+ * exactly the messages in the benchmark mixes, the way one would write them without a spec or a
+ * generator. The decoder checks what the generated decoder checks (header, id, sizes, counts)
+ * and returns the same result shape; the encoder takes the same message objects, range-checks
+ * every value as the generated encoders do and writes into the caller's buffer. So the
+ * comparisons measure decoding and encoding, not API differences.
  */
 const HEADER = 12;
 
@@ -150,4 +152,142 @@ export function baselineDecode(bytes: Uint8Array): unknown {
       ack: size === 8 && id !== 1 && id !== 15 && id !== 17 && id !== 36 && id !== 11,
     };
   return { channel: 'frontend', kind: 'request', id, name, flags, size, payload, needReply: (flags & 8) !== 0 };
+}
+
+const IDS = new Map<string, number>(Object.entries(NAMES).map(([id, name]) => [name, Number(id)]));
+const U64_MAX = (1n << 64n) - 1n;
+
+function u32(v: number): number {
+  if (v >>> 0 !== v) fail('u32 out of range');
+  return v;
+}
+function u8(v: number): number {
+  if ((v & 0xff) !== v) fail('u8 out of range');
+  return v;
+}
+function u64(v: bigint): bigint {
+  if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) fail('u64 out of range');
+  return v;
+}
+
+interface Outgoing {
+  kind?: 'request' | 'reply';
+  ack?: boolean;
+  name: string;
+  needReply?: boolean;
+  payload: unknown;
+}
+
+let lastTarget: Uint8Array | undefined;
+let lastView: DataView | undefined;
+
+/** Encodes one message into `target` at 0; returns its length. */
+export function baselineEncode(m: Outgoing, target: Uint8Array): number {
+  const id = IDS.get(m.name);
+  if (id === undefined) fail(`unknown ${m.name}`);
+  if (target !== lastTarget) {
+    lastView = new DataView(target.buffer, target.byteOffset, target.byteLength);
+    lastTarget = target;
+  }
+  const v = lastView as DataView;
+  const reply = m.kind === 'reply';
+  const p = m.payload as Record<string, unknown> | null;
+  let size = 0;
+  if (p !== null) {
+    if (m.ack || (reply && id !== 11 && id !== 24 && id !== 44)) size = 8;
+    else
+      switch (id) {
+        case 8:
+        case 10:
+        case 18:
+        case 35:
+        case 11:
+          size = 8;
+          break;
+        case 9:
+        case 37:
+        case 38:
+          size = 40;
+          break;
+        case 22:
+          size = 32;
+          break;
+        case 24:
+          size = 12 + (p.data as Uint8Array).length;
+          break;
+        case 44:
+          size = 2056;
+          break;
+        default:
+          size = 8;
+      }
+  }
+  if (12 + size > target.length) fail('buffer too small');
+  v.setUint32(0, id, true);
+  v.setUint32(4, reply ? 5 : m.needReply ? 9 : 1, true);
+  v.setUint32(8, size, true);
+  if (p === null) return 12;
+  if (size === 8 && (m.ack || reply || !(id === 8 || id === 10 || id === 18 || id === 35 || id === 11))) {
+    if (reply && !m.ack && id === 11) {
+      v.setUint32(12, u32(p.index as number), true);
+      v.setUint32(16, u32(p.num as number), true);
+    } else v.setBigUint64(12, u64(p.value as bigint), true);
+    return 20;
+  }
+  switch (id) {
+    case 8:
+    case 10:
+    case 18:
+    case 35:
+    case 11:
+      v.setUint32(12, u32(p.index as number), true);
+      v.setUint32(16, u32(p.num as number), true);
+      break;
+    case 9:
+      v.setUint32(12, u32(p.index as number), true);
+      v.setUint32(16, u32(p.flags as number), true);
+      v.setBigUint64(20, u64(p.descriptor as bigint), true);
+      v.setBigUint64(28, u64(p.used as bigint), true);
+      v.setBigUint64(36, u64(p.available as bigint), true);
+      v.setBigUint64(44, u64(p.log as bigint), true);
+      break;
+    case 22:
+      v.setBigUint64(12, u64(p.iova as bigint), true);
+      v.setBigUint64(20, u64(p.size as bigint), true);
+      v.setBigUint64(28, u64(p.userAddress as bigint), true);
+      v.setUint8(36, u8(p.perm as number));
+      v.setUint8(37, u8(p.type as number));
+      for (let i = 38; i < 44; i++) v.setUint8(i, 0);
+      break;
+    case 24: {
+      const data = p.data as Uint8Array;
+      if (data.length > 256) fail('config too large');
+      v.setUint32(12, u32(p.offset as number), true);
+      v.setUint32(16, data.length, true);
+      v.setUint32(20, u32(p.flags as number), true);
+      for (let i = 0; i < data.length; i++) v.setUint8(24 + i, data[i] as number);
+      break;
+    }
+    case 37:
+    case 38: {
+      const r = p.region as Record<string, bigint>;
+      v.setBigUint64(12, 0n, true);
+      v.setBigUint64(20, u64(r.guestAddress as bigint), true);
+      v.setBigUint64(28, u64(r.size as bigint), true);
+      v.setBigUint64(36, u64(r.userAddress as bigint), true);
+      v.setBigUint64(44, u64(r.mmapOffset as bigint), true);
+      break;
+    }
+    case 44: {
+      const sizes = p.memorySizes as bigint[];
+      if (sizes.length !== 256) fail('memory_sizes');
+      v.setUint32(12, u32(p.nregions as number), true);
+      v.setUint32(16, 0, true);
+      for (let i = 0; i < 256; i++) v.setBigUint64(20 + i * 8, u64(sizes[i] as bigint), true);
+      break;
+    }
+    default:
+      fail(`unknown ${id}`);
+  }
+  return 12 + size;
 }

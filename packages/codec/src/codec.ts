@@ -1,8 +1,9 @@
 /**
- * encode() and decode() of whole messages on either channel, driven by the generated message
- * tables: header, payload by id, request vs reply by the reply flag, acks, and fd rules.
+ * decode() of whole messages on either channel, driven by the generated message tables: header,
+ * payload by id, request vs reply by the reply flag, acks, and fd rules; the message and reply
+ * types encode.ts shares.
  */
-import { HEADER, PROTOCOL_FEATURE_NAMES } from './generated/protocol.js';
+import { HEADER } from './generated/protocol.js';
 import {
   backendMessages,
   decodeBackendReplyPayload,
@@ -16,23 +17,35 @@ import {
   type FrontendReplyBodies,
 } from './generated/messages.js';
 import { U64Codec, decodeU64, type U64 } from './generated/payloads.js';
-import { checkHeaderFlags, headerFlags, isReply, writeHeader, type MessageHeader } from './header.js';
+import { checkHeaderFlags, isReply } from './header.js';
 import { checkFds, type FdCheckContext } from './fds.js';
-import { hasFeature } from './features.js';
+import { usesExtension } from './extension.js';
 import { viewOf, type ByteOrder } from './runtime/bytes.js';
 import { VhostUserError, isVhostUserError } from './runtime/errors.js';
-import type { MessageInfo, PayloadCodec } from './runtime/types.js';
+import type { MessageInfo } from './runtime/types.js';
 
 export type Channel = 'frontend' | 'backend';
 
 export type RequestOf<C extends Channel> = C extends 'frontend' ? FrontendMessage : BackendMessage;
 type Bodies<C extends Channel> = C extends 'frontend' ? FrontendReplyBodies : BackendReplyBodies;
 export type RequestName<C extends Channel> = RequestOf<C>['name'];
+/** The payload request `K` carries (null for none). */
+export type RequestPayload<C extends Channel, K extends RequestName<C>> = Extract<RequestOf<C>, { name: K }>['payload'];
+/** The declared body of the reply to request `K` (never: it declares none, acks only). */
+export type ReplyPayload<C extends Channel, K extends RequestName<C>> = Bodies<C>[K & keyof Bodies<C>];
 
-/** A reply to request `K`: its body, or an ack. */
-export type ReplyOf<C extends Channel> = {
-  [K in keyof Bodies<C>]: { name: K; payload: Bodies<C>[K] };
-}[keyof Bodies<C>];
+/**
+ * A reply to request `K`, discriminated by `ack` and `empty`: its declared body (not nullable
+ * when the request always answers with one), a REPLY_ACK status, or an empty body (size 0,
+ * which some back-ends send to report a failure, e.g. to GET_CONFIG).
+ */
+export type ReplyTo<C extends Channel, K extends RequestName<C>> =
+  | ([ReplyPayload<C, K>] extends [never] ? never : { name: K; ack: false; empty: false; payload: ReplyPayload<C, K> })
+  | { name: K; ack: true; empty: false; payload: U64 }
+  | { name: K; ack: false; empty: true; payload: null };
+
+/** Any reply on channel `C`. */
+export type ReplyOf<C extends Channel> = { [K in RequestName<C>]: ReplyTo<C, K> }[RequestName<C>];
 
 export interface CodecOptions {
   /** Byte order of the peer; the spec says native, every deployment is little-endian. */
@@ -50,27 +63,19 @@ export interface CodecOptions {
 /** Large enough for every fixed payload (the shared-memory config is 2056 bytes). */
 export const DEFAULT_MAX_PAYLOAD_SIZE = 4096;
 
-const XEN_MMAP_BIT = Object.entries(PROTOCOL_FEATURE_NAMES).find(
-  ([, n]) => n === 'VHOST_USER_PROTOCOL_F_XEN_MMAP',
-)?.[0];
-
-function usesExtension(options: CodecOptions): boolean {
-  return (
-    XEN_MMAP_BIT !== undefined &&
-    options.protocolFeatures !== undefined &&
-    hasFeature(options.protocolFeatures, Number(XEN_MMAP_BIT))
-  );
-}
-
 /** Message tables indexed by id (a dense array: ids are small) and by name. */
 function indexTable(messages: readonly MessageInfo[]): {
   byId: (MessageInfo | undefined)[];
-  byName: Map<string, MessageInfo>;
+  byName: Readonly<Record<string, MessageInfo | undefined>>;
 } {
   const byId: (MessageInfo | undefined)[] = [];
   for (const m of messages) byId[m.id] = m;
   for (let i = 0; i < byId.length; i++) byId[i] ??= undefined; // no holes: keeps the array packed
-  return { byId, byName: new Map(messages.map((m) => [m.name, m])) };
+  // A prototype-less object rather than a Map: V8 finds an internalized-name property faster
+  // than it hashes a Map key, and no inherited name (toString) can match.
+  const byName = Object.create(null) as Record<string, MessageInfo | undefined>;
+  for (const m of messages) byName[m.name] = m;
+  return { byId, byName };
 }
 
 const tables: Record<Channel, ReturnType<typeof indexTable>> = {
@@ -79,7 +84,7 @@ const tables: Record<Channel, ReturnType<typeof indexTable>> = {
 };
 
 export function messageInfo(channel: Channel, idOrName: number | string): MessageInfo | undefined {
-  return typeof idOrName === 'number' ? tables[channel].byId[idOrName] : tables[channel].byName.get(idOrName);
+  return typeof idOrName === 'number' ? tables[channel].byId[idOrName] : tables[channel].byName[idOrName];
 }
 
 const NO_OPTIONS: CodecOptions & FdCheckContext & { fds?: number } = Object.freeze({});
@@ -94,18 +99,14 @@ export interface DecodedBase<C extends Channel> {
 }
 
 export type DecodedRequest<C extends Channel> = DecodedBase<C> & RequestOf<C> & { kind: 'request'; needReply: boolean };
-export type DecodedReply<C extends Channel> = DecodedBase<C> &
-  ReplyOf<C> & {
-    kind: 'reply';
-    /** The body is a REPLY_ACK status (U64) rather than the request's reply payload. */
-    ack: boolean;
-  };
+export type DecodedReply<C extends Channel> = DecodedBase<C> & ReplyOf<C> & { kind: 'reply' };
 export type DecodedMessage<C extends Channel> = DecodedRequest<C> | DecodedReply<C>;
 
-/** Re-throws a payload error with the message's name (payload decoders do not know it). */
+/** Re-throws a payload error with the message's name (payload decoders do not know it); the
+ *  new message is built from the bare reason, so its "at byte N" prefix appears once. */
 function named(error: unknown, info: MessageInfo): never {
   if (isVhostUserError(error) && error.messageName === undefined) {
-    throw new VhostUserError(error.code, error.message, { messageName: info.name, offset: error.offset, cause: error });
+    throw new VhostUserError(error.code, error.reason, { messageName: info.name, offset: error.offset, cause: error });
   }
   throw error;
 }
@@ -155,7 +156,7 @@ export function decode<C extends Channel>(
       offset: HEADER.size,
     });
   }
-  const ext = options.protocolFeatures !== undefined && usesExtension(options);
+  const ext = options.protocolFeatures !== undefined && usesExtension(options.protocolFeatures);
 
   // Results are built as plain literals: object spread is slow on this hot path.
   if (isReply(flags)) {
@@ -188,7 +189,10 @@ export function decode<C extends Channel>(
         throw new VhostUserError('FD_UNEXPECTED', `${options.fds} fd(s) with an ack`, { messageName: info.name });
       if (!ack) checkFds(info, 'reply', payload, options.fds, options);
     }
-    return { channel, kind: 'reply', id, name: info.name, flags, size, payload, ack } as DecodedReply<C>;
+    // Empty: a body was due (a declared payload or an ack) but none came. A reply that never
+    // has a payload (POSTCOPY_ADVISE) is not empty: size 0 is its body.
+    const empty = size === 0 && !(info.reply.kind === 'always' && info.reply.payload === null);
+    return { channel, kind: 'reply', id, name: info.name, flags, size, payload, ack, empty } as DecodedReply<C>;
   }
   let payload: unknown;
   try {
@@ -209,81 +213,4 @@ export function decode<C extends Channel>(
     payload,
     needReply: (flags & HEADER.needReplyFlag) !== 0,
   } as DecodedRequest<C>;
-}
-
-export type OutgoingMessage<C extends Channel> =
-  | (RequestOf<C> & { kind?: 'request'; needReply?: boolean })
-  | (ReplyOf<C> & { kind: 'reply'; ack?: false })
-  | { kind: 'reply'; ack: true; name: RequestName<C>; payload: U64 };
-
-function encodeWith(
-  info: MessageInfo,
-  codec: PayloadCodec<unknown> | null,
-  payload: unknown,
-  flags: number,
-  options: CodecOptions,
-): Uint8Array {
-  const le = (options.byteOrder ?? 'little') === 'little';
-  const ext = usesExtension(options);
-  if (codec && (options.validate ?? true)) {
-    const result = codec.schema.safeParse(payload);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      throw new VhostUserError(
-        'INVALID_VALUE',
-        `${codec.name}${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`,
-        { messageName: info.name, cause: result.error },
-      );
-    }
-  }
-  if (!codec && payload !== null && payload !== undefined)
-    throw new VhostUserError('INVALID_VALUE', `${info.name} carries no payload`, { messageName: info.name });
-  const size = codec ? codec.sizeOf(payload, ext) : 0;
-  const bytes = new Uint8Array(HEADER.size + size);
-  const view = viewOf(bytes);
-  const header: MessageHeader = { request: info.id, flags, size };
-  writeHeader(view, 0, header, le);
-  if (codec) {
-    try {
-      codec.encode(view, HEADER.size, payload, le, ext);
-    } catch (error) {
-      if (isVhostUserError(error))
-        throw new VhostUserError(error.code, error.message, { messageName: info.name, cause: error });
-      throw error;
-    }
-  }
-  return bytes;
-}
-
-/**
- * Encodes a request (`{ name, payload, needReply? }`) or a reply (`{ kind: 'reply', name,
- * payload }`, where an ack's payload is a U64) on `channel`.
- */
-export function encode<C extends Channel>(
-  channel: C,
-  message: OutgoingMessage<C>,
-  options: CodecOptions = {},
-): Uint8Array {
-  const info = tables[channel].byName.get(message.name as string);
-  if (!info) throw new VhostUserError('UNKNOWN_REQUEST', `${String(message.name)} is not a ${channel} request`);
-  if (message.kind === 'reply') {
-    const payload = message.payload as unknown;
-    const ack = message.ack === true || info.reply.kind === 'ack';
-    const codec = payload === null ? null : ack ? (U64Codec as PayloadCodec<unknown>) : info.reply.payload;
-    if (payload !== null && !codec)
-      throw new VhostUserError(
-        'INVALID_VALUE',
-        `${info.name} is answered with an empty body or an ack; pass ack: true`,
-        { messageName: info.name },
-      );
-    return encodeWith(info, codec, payload, headerFlags({ reply: true }), options);
-  }
-  const request = message as RequestOf<C> & { needReply?: boolean };
-  return encodeWith(
-    info,
-    info.request,
-    request.payload,
-    headerFlags({ needReply: request.needReply ?? false }),
-    options,
-  );
 }

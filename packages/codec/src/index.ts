@@ -11,4 +11,5 @@ export * from './features.js';
 export * from './fds.js';
 export * from './negotiation.js';
 export * from './codec.js';
+export * from './encode.js';
 export * from './framer.js';

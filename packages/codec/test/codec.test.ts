@@ -7,6 +7,10 @@ import {
   VhostUserError,
   decode,
   encode,
+  encodeAck,
+  encodeInto,
+  encodeReply,
+  encodeRequest,
   featureMask,
   type VhostUserErrorCode,
 } from '@vhost-user/codec';
@@ -62,7 +66,7 @@ describe('requests', () => {
     expect(msg).toMatchObject({
       kind: 'request',
       name: 'VHOST_USER_SET_VRING_ADDR',
-      id: FrontendRequest.SET_VRING_ADDR,
+      id: FrontendRequest.VHOST_USER_SET_VRING_ADDR,
       payload,
     });
   });
@@ -80,7 +84,7 @@ describe('requests', () => {
   });
 
   it('uses 40-byte regions when XEN_MMAP is negotiated', () => {
-    const features = featureMask(ProtocolFeature.XEN_MMAP);
+    const features = featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_XEN_MMAP);
     const region = { guestAddress: 0n, size: 4096n, userAddress: 0n, mmapOffset: 0n, xenMmapFlags: 1, domid: 7 };
     const bytes = encode(
       'frontend',
@@ -184,6 +188,8 @@ describe('bad input gives typed errors', () => {
     view.setUint32(12, 9, true);
     const e = expectError(() => decode('frontend', bytes), 'COUNT_TOO_LARGE', 'VHOST_USER_SET_MEM_TABLE');
     expect(e.offset).toBe(12);
+    // The prefix appears once, though the payload error is re-thrown with the message name.
+    expect(e.message).toBe('VHOST_USER_SET_MEM_TABLE at byte 12: MemoryTable.nregions is 9, at most 8 allowed');
   });
   it('nregions that disagrees with the size', () =>
     expectError(() => decode('frontend', hex('05000000 01000000 08000000 01000000 00000000')), 'BAD_SIZE'));
@@ -229,7 +235,10 @@ describe('bad input gives typed errors', () => {
   it('SET_LOG_BASE takes its fd only with LOG_SHMFD', () => {
     const bytes = encode('frontend', { name: 'VHOST_USER_SET_LOG_BASE', payload: { mmapSize: 4096n, mmapOffset: 0n } });
     expect(() =>
-      decode('frontend', bytes, { fds: 1, protocolFeatures: featureMask(ProtocolFeature.LOG_SHMFD) }),
+      decode('frontend', bytes, {
+        fds: 1,
+        protocolFeatures: featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_LOG_SHMFD),
+      }),
     ).not.toThrow();
     expectError(() => decode('frontend', bytes, { fds: 1, protocolFeatures: 0n }), 'FD_UNEXPECTED');
   });
@@ -258,5 +267,79 @@ describe('bad input gives typed errors', () => {
   });
   it('header constants come from the spec', () => {
     expect(HEADER).toMatchObject({ size: 12, version: 1, replyFlag: 4, needReplyFlag: 8 });
+  });
+});
+
+describe('typed encoders and encodeInto', () => {
+  it('encodeRequest, encodeReply and encodeAck write what encode writes', () => {
+    const state = { index: 1, num: 256 };
+    expect(encodeRequest('frontend', 'VHOST_USER_SET_VRING_NUM', state, { needReply: true })).toEqual(
+      encode('frontend', { name: 'VHOST_USER_SET_VRING_NUM', payload: state, needReply: true }),
+    );
+    expect(encodeReply('frontend', 'VHOST_USER_GET_QUEUE_NUM', { value: 1n })).toEqual(
+      encode('frontend', { kind: 'reply', name: 'VHOST_USER_GET_QUEUE_NUM', payload: { value: 1n } }),
+    );
+    expect(decode('frontend', encodeAck('frontend', 'VHOST_USER_SET_MEM_TABLE', 3n))).toMatchObject({
+      ack: true,
+      empty: false,
+      payload: { value: 3n },
+    });
+    expect(toHex(encodeRequest('frontend', 'VHOST_USER_SET_OWNER', null))).toBe('030000000100000000000000');
+  });
+
+  it('a reply narrows on ack and empty', () => {
+    const reply = decode('frontend', encodeReply('frontend', 'VHOST_USER_GET_VRING_BASE', { index: 0, num: 7 }));
+    if (reply.kind !== 'reply' || reply.name !== 'VHOST_USER_GET_VRING_BASE' || reply.ack || reply.empty)
+      throw new Error('expected the body of a GET_VRING_BASE reply');
+    // No cast: the always-present body is typed VringBase, not nullable.
+    expect(reply.payload.num).toBe(7);
+    const empty = decode('frontend', encodeReply('frontend', 'VHOST_USER_GET_CONFIG', null));
+    expect(empty).toMatchObject({ ack: false, empty: true, payload: null });
+  });
+
+  it('encodeInto writes at an offset and returns the length', () => {
+    const target = new Uint8Array(64).fill(0xee);
+    const n = encodeInto('frontend', { name: 'VHOST_USER_VRING_KICK', payload: { index: 1, num: 0 } }, target, 4, {
+      validate: false,
+    });
+    expect(n).toBe(20);
+    expect(target[3]).toBe(0xee);
+    expect(target.subarray(4, 24)).toEqual(
+      encode('frontend', { name: 'VHOST_USER_VRING_KICK', payload: { index: 1, num: 0 } }),
+    );
+    expect(target[24]).toBe(0xee);
+  });
+
+  it('encodeInto refuses a buffer too small before writing', () => {
+    const target = new Uint8Array(19).fill(0xee);
+    expectError(
+      () => encodeInto('frontend', { name: 'VHOST_USER_SET_VRING_NUM', payload: { index: 0, num: 1 } }, target),
+      'BUFFER_TOO_SMALL',
+      'VHOST_USER_SET_VRING_NUM',
+    );
+    expect(target.every((b) => b === 0xee)).toBe(true);
+  });
+
+  it('without validation, out-of-range values and wrong shapes are still typed errors', () => {
+    const target = new Uint8Array(64);
+    const noValidate = { validate: false } as const;
+    const e = expectError(
+      () =>
+        encodeInto(
+          'frontend',
+          { name: 'VHOST_USER_SET_VRING_NUM', payload: { index: -1, num: 1 } },
+          target,
+          0,
+          noValidate,
+        ),
+      'INVALID_VALUE',
+      'VHOST_USER_SET_VRING_NUM',
+    );
+    expect(e.message.match(/VHOST_USER_SET_VRING_NUM/g)).toHaveLength(1);
+    expectError(
+      () => encodeInto('frontend', { name: 'VHOST_USER_SET_MEM_TABLE', payload: {} as never }, target, 0, noValidate),
+      'INVALID_VALUE',
+      'VHOST_USER_SET_MEM_TABLE',
+    );
   });
 });

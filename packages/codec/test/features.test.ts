@@ -25,9 +25,16 @@ describe('feature helpers', () => {
   });
 
   it('negotiates what the front-end wants among what the back-end offers', () => {
-    expect(negotiate(0x8f2bn, featureMask(ProtocolFeature.MQ, ProtocolFeature.STATUS, ProtocolFeature.REPLY_ACK))).toBe(
-      featureMask(ProtocolFeature.MQ, ProtocolFeature.REPLY_ACK),
-    );
+    expect(
+      negotiate(
+        0x8f2bn,
+        featureMask(
+          ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ,
+          ProtocolFeature.VHOST_USER_PROTOCOL_F_STATUS,
+          ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK,
+        ),
+      ),
+    ).toBe(featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ, ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK));
   });
 
   it('names the bits qemu-storage-daemon offers', () => {
@@ -48,11 +55,25 @@ describe('feature helpers', () => {
 
   it('reports features selected without the features they require', () => {
     expect(
-      missingRequirements(featureMask(ProtocolFeature.GET_VRING_BASE_SKIP_DRAIN, ProtocolFeature.INFLIGHT_SHMFD)),
-    ).toEqual([{ bit: ProtocolFeature.GET_VRING_BASE_SKIP_DRAIN, missing: [ProtocolFeature.GET_VRING_BASE_INFLIGHT] }]);
+      missingRequirements(
+        featureMask(
+          ProtocolFeature.VHOST_USER_PROTOCOL_F_GET_VRING_BASE_SKIP_DRAIN,
+          ProtocolFeature.VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD,
+        ),
+      ),
+    ).toEqual([
+      {
+        bit: ProtocolFeature.VHOST_USER_PROTOCOL_F_GET_VRING_BASE_SKIP_DRAIN,
+        missing: [ProtocolFeature.VHOST_USER_PROTOCOL_F_GET_VRING_BASE_INFLIGHT],
+      },
+    ]);
     expect(
       missingRequirements(
-        featureMask(ProtocolFeature.INBAND_NOTIFICATIONS, ProtocolFeature.BACKEND_REQ, ProtocolFeature.REPLY_ACK),
+        featureMask(
+          ProtocolFeature.VHOST_USER_PROTOCOL_F_INBAND_NOTIFICATIONS,
+          ProtocolFeature.VHOST_USER_PROTOCOL_F_BACKEND_REQ,
+          ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK,
+        ),
       ),
     ).toEqual([]);
   });

@@ -156,7 +156,7 @@ for (const channel of ['frontend', 'backend'] as const) {
         fc.property(fc.uint8Array({ minLength: 0, maxLength: 120 }), fc.boolean(), (bytes, xen) => {
           try {
             decode(channel, bytes, {
-              protocolFeatures: xen ? featureMask(ProtocolFeature.XEN_MMAP) : 0n,
+              protocolFeatures: xen ? featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_XEN_MMAP) : 0n,
               fds: bytes.length % 3,
             });
           } catch (error) {

@@ -62,13 +62,13 @@ export interface BackendOptions {
 
 /** Protocol features this back-end implements (a device may offer fewer). */
 export const BACKEND_PROTOCOL_FEATURES = featureMask(
-  ProtocolFeature.MQ,
-  ProtocolFeature.REPLY_ACK,
-  ProtocolFeature.BACKEND_REQ,
-  ProtocolFeature.RESET_DEVICE,
-  ProtocolFeature.STATUS,
-  ProtocolFeature.CONFIG,
-  ProtocolFeature.CONFIGURE_MEM_SLOTS,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_BACKEND_REQ,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_RESET_DEVICE,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_STATUS,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS,
 );
 
 /** Largest split or packed ring (virtio). */
@@ -161,8 +161,9 @@ export class BackendSession implements RingHost {
 
   get offeredProtocolFeatures(): bigint {
     let offer = this.device.protocolFeatures ?? BACKEND_PROTOCOL_FEATURES;
-    if (!this.device.getConfig) offer &= ~featureMask(ProtocolFeature.CONFIG);
-    if (!(this.options.memSlots ?? true)) offer &= ~featureMask(ProtocolFeature.CONFIGURE_MEM_SLOTS);
+    if (!this.device.getConfig) offer &= ~featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG);
+    if (!(this.options.memSlots ?? true))
+      offer &= ~featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS);
     return offer & BACKEND_PROTOCOL_FEATURES;
   }
 

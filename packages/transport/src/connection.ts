@@ -109,7 +109,7 @@ export class Connection<C extends Channel> {
   }
 
   get replyAck(): boolean {
-    return hasFeature(this.protocolFeatures, ProtocolFeature.REPLY_ACK);
+    return hasFeature(this.protocolFeatures, ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK);
   }
 
   /**

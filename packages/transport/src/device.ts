@@ -3,6 +3,7 @@
  * VhostUserBackend trait): the features it offers, its queues, config space, request handling
  * that may complete later, and hooks for memory changes, resets and disposal.
  */
+import type { ChainHandler } from '@vhost-user/vring';
 import type { GuestRegion } from './memory.js';
 import type { Chain } from './ring/queues.js';
 
@@ -51,4 +52,11 @@ export interface DeviceQueue {
   push(head: number, written: number): void;
   /** Publishes returned chains and signals the call eventfd if the driver wants interrupts. */
   notify(): void;
+  /**
+   * Serves every available chain through `handler` (its first readable and first writable
+   * buffer; it returns the bytes written) and returns how many it served: the ring core's fused
+   * pass when all of guest memory is mapped, chain by chain otherwise. Call `notify()` after.
+   * Completes each chain at once: for request/response devices that answer synchronously.
+   */
+  serve(handler: ChainHandler): number;
 }

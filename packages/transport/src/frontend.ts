@@ -45,13 +45,13 @@ export interface StartedRing {
 
 /** Protocol features the front-end knows how to use. */
 export const FRONTEND_PROTOCOL_FEATURES = featureMask(
-  ProtocolFeature.MQ,
-  ProtocolFeature.REPLY_ACK,
-  ProtocolFeature.BACKEND_REQ,
-  ProtocolFeature.CONFIG,
-  ProtocolFeature.CONFIGURE_MEM_SLOTS,
-  ProtocolFeature.RESET_DEVICE,
-  ProtocolFeature.STATUS,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_BACKEND_REQ,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_RESET_DEVICE,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_STATUS,
 );
 
 const F_PROTOCOL_FEATURES = VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES;
@@ -120,7 +120,8 @@ export class VhostUserFrontend {
     const features = negotiate(offeredFeatures, wantFeatures | featureMask(F_PROTOCOL_FEATURES));
     this.negotiated = { offeredFeatures, offeredProtocolFeatures, features, protocolFeatures };
     await this.conn.request({ name: 'VHOST_USER_SET_OWNER', payload: null });
-    if (hasFeature(protocolFeatures, ProtocolFeature.BACKEND_REQ)) await this.openBackendChannel();
+    if (hasFeature(protocolFeatures, ProtocolFeature.VHOST_USER_PROTOCOL_F_BACKEND_REQ))
+      await this.openBackendChannel();
     return this.negotiated;
   }
 
@@ -140,7 +141,7 @@ export class VhostUserFrontend {
   }
 
   async queueCount(): Promise<number> {
-    if (!this.hasProtocolFeature(ProtocolFeature.MQ)) return 1;
+    if (!this.hasProtocolFeature(ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ)) return 1;
     return Number((await this.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_QUEUE_NUM', payload: null })).value);
   }
 
@@ -160,7 +161,7 @@ export class VhostUserFrontend {
 
   /** Shares guest RAM: ADD_MEM_REG when CONFIGURE_MEM_SLOTS is in use, else SET_MEM_TABLE. */
   async setMemory(memory: FrontendGuestMemory): Promise<void> {
-    if (this.hasProtocolFeature(ProtocolFeature.CONFIGURE_MEM_SLOTS)) {
+    if (this.hasProtocolFeature(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)) {
       await this.conn.request(
         { name: 'VHOST_USER_ADD_MEM_REG', payload: { region: memory.memoryRegion } },
         { fds: [memory.fd] },
@@ -235,7 +236,7 @@ export class VhostUserFrontend {
   /** Forwards the device status (SET_STATUS) when STATUS is negotiated; DPDK waits for
    *  DRIVER_OK before it processes any ring. */
   async setStatus(status: number): Promise<void> {
-    if (this.hasProtocolFeature(ProtocolFeature.STATUS))
+    if (this.hasProtocolFeature(ProtocolFeature.VHOST_USER_PROTOCOL_F_STATUS))
       await this.conn.request({ name: 'VHOST_USER_SET_STATUS', payload: { value: BigInt(status) } });
   }
 

@@ -7,7 +7,7 @@
  * walks chains when some region is windowed).
  */
 import { PACKED_RING_AREAS, SPLIT_RING_AREAS, VirtioFeature, hasFeature } from '@vhost-user/codec';
-import type { GuestMemory } from '@vhost-user/vring';
+import type { ChainHandler, GuestMemory } from '@vhost-user/vring';
 import type { DeviceQueue, VhostUserDevice } from './device.js';
 import { EventFd } from './eventfd.js';
 import { MemoryError } from './memory.js';
@@ -82,6 +82,7 @@ export class SessionRing {
       pop: () => this.pop(),
       push: (head, written) => this.push(head, written),
       notify: () => this.notify(),
+      serve: (handler) => this.serve(handler),
     };
   }
 
@@ -278,6 +279,28 @@ export class SessionRing {
       this.host.memory.begin();
     }
     return chain;
+  }
+
+  private serve(handler: ChainHandler): number {
+    const queue = this.queue;
+    if (!queue || !this.enabled || this.host.memory.paused) return 0;
+    if (!this.host.memory.windowed && this.inFlight === 0) return queue.serve(handler);
+    // Windowed memory (or chains still out): one chain at a time, each mapped while it is served.
+    let served = 0;
+    for (let chain = this.pop(); chain; chain = this.pop()) {
+      const read = chain.readable[0];
+      const write = chain.writable[0];
+      const written = handler.serve(
+        chain.head,
+        read?.offset ?? 0,
+        read?.length ?? 0,
+        write?.offset ?? 0,
+        write?.length ?? 0,
+      );
+      this.push(chain.head, written);
+      served++;
+    }
+    return served;
   }
 
   private push(head: number, written: number): void {

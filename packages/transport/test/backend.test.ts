@@ -67,7 +67,7 @@ describe('vhost-user-blk back-end with the TS front-end client', () => {
       startBackend({ engine });
       const client = await VhostUserBlkClient.open(sock, { engine });
       expect(client.sizeBytes).toBe(IMAGE_BYTES);
-      expect(client.frontend.hasProtocolFeature(ProtocolFeature.CONFIGURE_MEM_SLOTS)).toBe(true);
+      expect(client.frontend.hasProtocolFeature(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)).toBe(true);
       const data = new Uint8Array(16 * 512).map((_, i) => (i * 13) & 0xff);
       await client.write(32768, data);
       expect(Buffer.from(await client.read(32768, 8192)).equals(Buffer.from(data))).toBe(true);
@@ -91,7 +91,7 @@ describe('vhost-user-blk back-end with the TS front-end client', () => {
   it('keeps serving across a live SET_MEM_TABLE while the ring runs', async () => {
     startBackend({ memSlots: false });
     const client = await VhostUserBlkClient.open(sock);
-    expect(client.frontend.hasProtocolFeature(ProtocolFeature.CONFIGURE_MEM_SLOTS)).toBe(false);
+    expect(client.frontend.hasProtocolFeature(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)).toBe(false);
     const data = new Uint8Array(512).fill(0x3c);
     await client.write(4608, data);
     const session = [...backend.sessions][0] as BackendSession;
@@ -123,7 +123,7 @@ describe('the back-end state machine', () => {
     startBackend();
     const fe = VhostUserFrontend.connect(sock);
     // GET_CONFIG before CONFIG is negotiated: the request is refused (empty reply).
-    fe.conn.protocolFeatures = featureMask(ProtocolFeature.CONFIG);
+    fe.conn.protocolFeatures = featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG);
     await expect(fe.getConfig(0, 8)).rejects.toMatchObject({ code: 'EMPTY_REPLY' });
     fe.conn.protocolFeatures = 0n;
     await fe.handshake(featureMask(VirtioFeature.VIRTIO_F_VERSION_1));
@@ -165,7 +165,10 @@ describe('the back-end state machine', () => {
       socket.send(encode('frontend', { ...message, needReply: true } as typeof message), []);
     // Before any negotiation; SET_PROTOCOL_FEATURES even selects REPLY_ACK itself.
     ask({ name: 'VHOST_USER_SET_OWNER', payload: null });
-    ask({ name: 'VHOST_USER_SET_PROTOCOL_FEATURES', payload: { value: featureMask(ProtocolFeature.REPLY_ACK) } });
+    ask({
+      name: 'VHOST_USER_SET_PROTOCOL_FEATURES',
+      payload: { value: featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK) },
+    });
     ask({ name: 'VHOST_USER_SET_VRING_NUM', payload: { index: 0, num: 64 } });
     ask({ name: 'VHOST_USER_SET_VRING_NUM', payload: { index: 7, num: 64 } }); // no such ring: a failure ack
     for (let i = 0; i < 200 && replies.length < 4; i++) await new Promise((r) => setTimeout(r, 5));

@@ -18,7 +18,7 @@ function pair(handler: Handler, timeoutMs = 2000) {
   return { front, back, errors };
 }
 
-const REPLY_ACK = featureMask(ProtocolFeature.REPLY_ACK);
+const REPLY_ACK = featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK);
 let open: Connection<'frontend'>[] = [];
 afterEach(() => {
   for (const c of open) c.close();
@@ -46,7 +46,7 @@ describe('request/reply matching', () => {
       throw new Error('no config');
     });
     open.push(front, back);
-    front.protocolFeatures = back.protocolFeatures = featureMask(ProtocolFeature.CONFIG);
+    front.protocolFeatures = back.protocolFeatures = featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG);
     await expect(
       front.call({ name: 'VHOST_USER_GET_CONFIG', payload: { offset: 0, flags: 0, data: new Uint8Array(4) } }),
     ).rejects.toMatchObject({ code: 'EMPTY_REPLY' });

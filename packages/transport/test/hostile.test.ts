@@ -271,7 +271,7 @@ describe('D11: avail.idx far ahead of the device', () => {
       const err = new EventFd();
       try {
         await fe.handshake(featureMask(VirtioFeature.VIRTIO_F_VERSION_1));
-        expect(fe.hasProtocolFeature(ProtocolFeature.STATUS)).toBe(true);
+        expect(fe.hasProtocolFeature(ProtocolFeature.VHOST_USER_PROTOCOL_F_STATUS)).toBe(true);
         await fe.setFeatures();
         await fe.setMemory(memory);
         await fe.conn.request({ name: 'VHOST_USER_SET_VRING_ERR', payload: { value: 0n } }, { fds: [err.fd] });

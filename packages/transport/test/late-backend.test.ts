@@ -38,7 +38,7 @@ function lateSession(socket: UnixSocket, delayMs: number, count: KickCount): voi
           value: featureMask(VirtioFeature.VIRTIO_F_VERSION_1, VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES),
         };
       case 'VHOST_USER_GET_PROTOCOL_FEATURES':
-        return { value: featureMask(ProtocolFeature.MQ) };
+        return { value: featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ) };
       case 'VHOST_USER_GET_QUEUE_NUM':
         return { value: 1n };
       case 'VHOST_USER_SET_VRING_KICK':

@@ -9,15 +9,15 @@ import type { Payload } from '../../schema.js';
 import { camelCase } from '../names.js';
 import { jsdoc, RUNTIME_MODULE, sourceOf } from './docs.js';
 
+/** The declared reply body of a request: acks (U64) and empty bodies are typed by the codec
+ *  beside it, so a body that is always there is not nullable here. */
 function replyBodyType(m: ChannelMessage): string {
   switch (m.reply.kind) {
     case 'always':
-      // A zero-length body is how some replies report an error (GET_CONFIG).
-      return m.reply.payload ? `${m.reply.payload} | null` : 'null';
+      return m.reply.payload ?? 'null';
     case 'conditional':
-      return m.reply.payload ? `${m.reply.payload} | U64 | null` : 'U64 | null';
+      return m.reply.payload ?? 'never';
     case 'ack':
-      return 'U64';
     case 'none':
       return 'never';
   }
@@ -63,6 +63,8 @@ export function emitMessages(file: SourceFile, model: SpecModel): void {
     namedImports: [
       ...codecs.map((n) => `${n}Codec`),
       ...codecs.map((n) => `decode${n}`),
+      ...codecs.map((n) => `encode${n}`),
+      ...codecs.map((n) => `sizeOf${n}`),
       ...codecs.map((n) => ({ name: n, isTypeOnly: true })),
     ],
   });
@@ -85,7 +87,7 @@ export function emitMessages(file: SourceFile, model: SpecModel): void {
         ';',
     );
     file.addStatements(
-      `${jsdoc(`The body of the reply to each ${sender} request. An ack (REPLY_ACK) is a U64; null is an empty body; never means the request is not answered.`)}\nexport interface ${Chan}ReplyBodies {\n` +
+      `${jsdoc(`The declared body of the reply to each ${sender} request (null: the reply has no payload; never: the request declares no body, so it is answered by an ack or not at all). Acks and empty bodies are typed by ReplyOf in the codec.`)}\nexport interface ${Chan}ReplyBodies {\n` +
         messages.map((m) => `${jsdoc(`${m.reply.kind} reply`)}\n${m.name}: ${replyBodyType(m)};`).join('\n') +
         '\n}',
     );
@@ -164,5 +166,59 @@ export function emitMessages(file: SourceFile, model: SpecModel): void {
       returnType: 'unknown',
       statements: [`switch (id) {`, ...replyCases, `default: return undefined;`, `}`],
     });
+
+    // The encoding twins: straight-line dispatch by id into the payload encoders, so encoding
+    // into a caller's buffer goes through no table and allocates nothing.
+    const dispatchParams = [
+      { name: 'id', type: 'number' },
+      { name: 'view', type: 'DataView' },
+      { name: 'offset', type: 'number' },
+      { name: 'value', type: 'unknown' },
+      { name: 'le', type: 'boolean' },
+      { name: 'ext', type: 'boolean' },
+    ];
+    const sizeParams = [
+      { name: 'id', type: 'number' },
+      { name: 'value', type: 'unknown' },
+      { name: 'ext', type: 'boolean' },
+    ];
+    const requestBodies = messages.flatMap((m) => (m.request ? [{ id: m.id, body: m.request }] : []));
+    const replyBodies = messages.flatMap((m) =>
+      'payload' in m.reply && m.reply.payload ? [{ id: m.id, body: m.reply.payload }] : [],
+    );
+    for (const [what, bodies] of [
+      ['Request', requestBodies],
+      ['Reply', replyBodies],
+    ] as const) {
+      const whose =
+        what === 'Request' ? `${sender} request \`id\`` : `the declared reply body of ${sender} request \`id\``;
+      file.addFunction({
+        name: `sizeOf${Chan}${what}Payload`,
+        isExported: true,
+        docs: [`Bytes ${whose} takes with \`value\`; -1 when there is no such payload.`],
+        parameters: sizeParams,
+        returnType: 'number',
+        statements: [
+          `switch (id) {`,
+          ...bodies.map((b) => `case ${b.id}: return sizeOf${b.body}(value as ${b.body}, ext);`),
+          `default: return -1;`,
+          `}`,
+        ],
+      });
+      file.addFunction({
+        name: `encode${Chan}${what}Payload`,
+        isExported: true,
+        docs: [
+          `Writes ${whose} at \`offset\`; the caller checked its size with sizeOf${Chan}${what}Payload. Does nothing when there is no such payload.`,
+        ],
+        parameters: dispatchParams,
+        returnType: 'void',
+        statements: [
+          `switch (id) {`,
+          ...bodies.map((b) => `case ${b.id}: encode${b.body}(view, offset, value as ${b.body}, le, ext); return;`),
+          `}`,
+        ],
+      });
+    }
   }
 }

@@ -165,7 +165,7 @@ function encodeStatements(field: Field, ctx: Ctx, valueRef: string, countFields:
   const label = `'${ctx.payload.name}.${field.name}'`;
   if (field.padding) {
     const bytes = elementShape(field.type, ctx.lookup)!.size * (typeof field.count === 'number' ? field.count : 1);
-    return [`new Uint8Array(view.buffer, view.byteOffset + ${at}, ${bytes}).fill(0);`];
+    return [`zeroBytes(view, ${at}, ${bytes});`];
   }
   const counted = countFields.get(field.name);
   if (counted)
@@ -195,9 +195,10 @@ function encodeStatements(field: Field, ctx: Ctx, valueRef: string, countFields:
         : field.type === 'i64'
           ? `checkI64(item, ${label})`
           : `checkUint(item, ${size * 8}, ${label})`;
+    // Plain loops, not forEach: no closure per call, so encoding stays allocation-free.
     return [
       ...lines,
-      `${v}.forEach((item, i) => { ${check}; view.${SETTER[field.type]}(${at} + i * ${size}, item, le); });`,
+      `for (let i = 0; i < ${v}.length; i++) { const item = ${v}[i] as ${TS_TYPE[field.type]}; ${check}; view.${SETTER[field.type]}(${at} + i * ${size}, item, le); }`,
     ];
   }
   const elem = nestedSize(field.type, ctx);
@@ -207,7 +208,10 @@ function encodeStatements(field: Field, ctx: Ctx, valueRef: string, countFields:
     typeof field.count === 'number'
       ? [`checkCount(${v}.length, ${field.count}, '${ctx.payload.name}.${field.name}');`]
       : [];
-  return [...lines, `${v}.forEach((item, i) => encode${field.type}(view, ${at} + i * ${elem}, item, le, ext));`];
+  return [
+    ...lines,
+    `for (let i = 0; i < ${v}.length; i++) encode${field.type}(view, ${at} + i * ${elem}, ${v}[i] as ${field.type}, le, ext);`,
+  ];
 }
 
 function emitPayload(file: SourceFile, payload: Payload, lookup: StructLookup, model: SpecModel): void {
@@ -522,6 +526,7 @@ export function emitPayloads(file: SourceFile, model: SpecModel, lookup: StructL
       'checkUint',
       'copyBytes',
       'writeBytes',
+      'zeroBytes',
       's',
       'z',
       { name: 'PayloadCodec', isTypeOnly: true },

@@ -1,10 +1,11 @@
 /**
  * Emits generated/ts/protocol.ts: request ids per channel, protocol and virtio feature bits,
- * header layout and flags, and the named constants.
+ * header layout and flags, and the named constants. Every const object is keyed by the spec's
+ * canonical names (FrontendRequest.VHOST_USER_SET_VRING_NUM, ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ,
+ * VirtioFeature.VIRTIO_F_VERSION_1): the same strings messages carry in `name`, and upstream's.
  */
 import type { SourceFile } from 'ts-morph';
 import type { SpecModel } from '../../load.js';
-import { shortMessageName, shortProtocolFeatureName } from '../names.js';
 import { docComment, fileOf, jsdoc, sourceOf } from './docs.js';
 
 function constObject(name: string, doc: string, entries: { key: string; value: string; doc: string }[]): string {
@@ -23,9 +24,9 @@ export function emitProtocol(file: SourceFile, model: SpecModel): void {
     file.addStatements(
       constObject(
         typeName,
-        `${what} Message ids by short name.\n\n@see ${fileOf(model, messages)}`,
+        `${what} Message ids by canonical name.\n\n@see ${fileOf(model, messages)}`,
         messages.map((m) => ({
-          key: shortMessageName(m.name, channel),
+          key: m.name,
           value: String(m.id),
           doc: `${m.name} (${m.id}): ${m.summary}${m.status === 'deprecated' ? '\n@deprecated' : ''}`,
         })),
@@ -38,7 +39,7 @@ export function emitProtocol(file: SourceFile, model: SpecModel): void {
       'ProtocolFeature',
       `Protocol feature bit numbers (GET/SET_PROTOCOL_FEATURES); the mask of bit b is 1n << BigInt(b).\n\n@see ${fileOf(model, model.protocolFeatures)}`,
       model.protocolFeatures.map((b) => ({
-        key: shortProtocolFeatureName(b.name),
+        key: b.name,
         value: String(b.bit),
         doc: `${b.name} (bit ${b.bit}): ${b.summary.trim()}${b.requires?.length ? `\nRequires ${b.requires.join(', ')}.` : ''}`,
       })),

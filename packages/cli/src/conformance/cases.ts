@@ -130,7 +130,7 @@ function stopOrderCases(): ConformanceCase[] {
       const s = await ctx.open();
       await s.handshake();
       // Without STATUS the front-ends leave SET_STATUS out; the ring steps keep their order.
-      const status = hasFeature(s.protocolFeatures, ProtocolFeature.STATUS);
+      const status = hasFeature(s.protocolFeatures, ProtocolFeature.VHOST_USER_PROTOCOL_F_STATUS);
       const device = s.requireQueue();
       const ring = await startedRing(s, 7);
       let base: number | undefined;
@@ -299,7 +299,7 @@ const handWritten: ConformanceCase[] = [
     async run(ctx) {
       const s = await ctx.open();
       await s.handshake();
-      s.requireProtocol(ProtocolFeature.CONFIGURE_MEM_SLOTS, 'CONFIGURE_MEM_SLOTS');
+      s.requireProtocol(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS, 'CONFIGURE_MEM_SLOTS');
       const slots = await s.query({ name: 'VHOST_USER_GET_MAX_MEM_SLOTS', payload: null });
       if ((slots.payload as { value: bigint }).value < 1n) throw new CaseFailure('GET_MAX_MEM_SLOTS reported no slots');
       await s.setFeatures();
@@ -446,7 +446,7 @@ const handWritten: ConformanceCase[] = [
     async run(ctx) {
       const s = await ctx.open();
       await s.handshake();
-      s.requireProtocol(ProtocolFeature.RESET_DEVICE, 'RESET_DEVICE');
+      s.requireProtocol(ProtocolFeature.VHOST_USER_PROTOCOL_F_RESET_DEVICE, 'RESET_DEVICE');
       const device = s.requireQueue();
       const ring = await startedRing(s, 3);
       await s.ack({ name: 'VHOST_USER_RESET_DEVICE', payload: null });
@@ -545,7 +545,7 @@ function configCases(): ConformanceCase[] {
   const needConfig = async (ctx: CaseContext) => {
     const s = await ctx.open();
     await s.handshake();
-    s.requireProtocol(ProtocolFeature.CONFIG, 'CONFIG');
+    s.requireProtocol(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG, 'CONFIG');
     return s;
   };
   const read = async (s: Session, offset: number, size: number) => {

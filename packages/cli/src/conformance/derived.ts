@@ -63,7 +63,8 @@ function gatingCases(): ConformanceCase[] {
         async run(ctx) {
           const s = await ctx.open();
           // Select REPLY_ACK only (so refusals of ack-kind messages are visible), never the gate.
-          const keep = featureMask(ProtocolFeature.REPLY_ACK) & ~featureMask(...info.protocolFeatures);
+          const keep =
+            featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK) & ~featureMask(...info.protocolFeatures);
           await s.handshake({ protocol: keep });
           const ackKind = info.reply.kind === 'ack';
           if (ackKind && !s.replyAck)
@@ -152,7 +153,7 @@ function needReplyOnAnsweredCases(): ConformanceCase[] {
       async run(ctx) {
         const s = await ctx.open();
         await s.handshake();
-        s.requireProtocol(ProtocolFeature.REPLY_ACK, 'REPLY_ACK');
+        s.requireProtocol(ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK, 'REPLY_ACK');
         for (const bit of info.protocolFeatures) s.requireProtocol(bit, PROTOCOL_FEATURE_NAMES[bit] ?? `bit ${bit}`);
         for (const bit of info.virtioFeatures)
           if (!hasFeature(s.offer?.features ?? 0n, bit)) throw new CaseSkipped(`virtio bit ${bit} not offered`);
@@ -236,7 +237,7 @@ function replyAckCases(): ConformanceCase[] {
       async run(ctx) {
         const s = await ctx.open();
         await s.handshake();
-        s.requireProtocol(ProtocolFeature.REPLY_ACK, 'REPLY_ACK');
+        s.requireProtocol(ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK, 'REPLY_ACK');
         for (const bit of info.protocolFeatures) s.requireProtocol(bit, PROTOCOL_FEATURE_NAMES[bit] ?? `bit ${bit}`);
         const { message, fds } = await (ACK_BUILDERS[info.name] as AckBuilder)(s);
         s.probe.send(message, { needReply: true, fds });

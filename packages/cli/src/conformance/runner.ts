@@ -135,9 +135,10 @@ async function probeDevice(socket: string, timeoutMs: number): Promise<{ queueCo
       return { config: false };
     const offered = await s.query({ name: 'VHOST_USER_GET_PROTOCOL_FEATURES', payload: null });
     const wanted =
-      (offered.payload as { value: bigint }).value & featureMask(ProtocolFeature.MQ, ProtocolFeature.CONFIG);
-    const config = hasFeature(wanted, ProtocolFeature.CONFIG);
-    if (!hasFeature(wanted, ProtocolFeature.MQ)) return { config };
+      (offered.payload as { value: bigint }).value &
+      featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ, ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG);
+    const config = hasFeature(wanted, ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG);
+    if (!hasFeature(wanted, ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ)) return { config };
     s.probe.send({ name: 'VHOST_USER_SET_PROTOCOL_FEATURES', payload: { value: wanted } });
     s.probe.protocolFeatures = wanted;
     const reply = await s.query({ name: 'VHOST_USER_GET_QUEUE_NUM', payload: null });

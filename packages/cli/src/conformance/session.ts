@@ -49,12 +49,12 @@ const F_PROTOCOL = VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES;
 
 /** The protocol features the suite knows how to drive (it implements their messages). */
 export const SUITE_PROTOCOL_FEATURES = featureMask(
-  ProtocolFeature.MQ,
-  ProtocolFeature.REPLY_ACK,
-  ProtocolFeature.CONFIG,
-  ProtocolFeature.CONFIGURE_MEM_SLOTS,
-  ProtocolFeature.RESET_DEVICE,
-  ProtocolFeature.STATUS,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_RESET_DEVICE,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_STATUS,
 );
 
 export interface RingHandle {
@@ -91,7 +91,7 @@ export class Session {
   }
 
   get replyAck(): boolean {
-    return hasFeature(this.probe.protocolFeatures, ProtocolFeature.REPLY_ACK);
+    return hasFeature(this.probe.protocolFeatures, ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK);
   }
 
   /** Sends a request with a reply body and returns the reply, failing on anything else. */

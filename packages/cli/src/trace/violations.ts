@@ -26,7 +26,7 @@ export class ViolationChecker {
     // Back-end channel requests are gated by the same negotiated protocol features.
     for (const breach of this.negotiation.check(info, message.payload))
       problems.push(breach.level === 'MUST' ? breach.reason : `${breach.reason} (${breach.level})`);
-    const replyAck = hasFeature(this.negotiation.protocolFeatures, ProtocolFeature.REPLY_ACK);
+    const replyAck = hasFeature(this.negotiation.protocolFeatures, ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK);
     if (message.needReply && !replyAck && message.name !== 'VHOST_USER_SET_PROTOCOL_FEATURES')
       problems.push('need_reply set without REPLY_ACK negotiated');
     if (message.channel === 'frontend' && direction === 'front>back')

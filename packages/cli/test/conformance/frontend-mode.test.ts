@@ -48,7 +48,13 @@ describe('conformance --frontend', () => {
     const memory = new FrontendGuestMemory({ size: 1 << 20, guestBase: 0 });
     try {
       const run = await session(async (p) => {
-        await negotiate(p, featureMask(ProtocolFeature.REPLY_ACK, ProtocolFeature.CONFIGURE_MEM_SLOTS));
+        await negotiate(
+          p,
+          featureMask(
+            ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK,
+            ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS,
+          ),
+        );
         p.send({ name: 'VHOST_USER_GET_MAX_MEM_SLOTS', payload: null });
         await p.next();
         p.send({ name: 'VHOST_USER_SET_OWNER', payload: null }, { needReply: true });
@@ -93,7 +99,7 @@ describe('conformance --frontend', () => {
       });
       const run = await session(async (p) => {
         // Protocol bits never offered (bit 63); then overlapping regions, one without its fd, before SET_OWNER.
-        await negotiate(p, featureMask(ProtocolFeature.CONFIGURE_MEM_SLOTS, 63));
+        await negotiate(p, featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS, 63));
         p.send(
           { name: 'VHOST_USER_SET_MEM_TABLE', payload: { regions: [a.memoryRegion, b.memoryRegion] } },
           { fds: [a.fd] },

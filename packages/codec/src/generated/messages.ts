@@ -4,7 +4,7 @@
 // Regenerate with `npm run generate`; CI fails when this file is stale.
 
 import { VhostUserError, type MessageInfo, type PayloadCodec } from '../runtime/index.js';
-import { ConfigCodec, CryptoSessionCodec, DeviceStateFdResultCodec, DeviceStateTransferCodec, InflightCodec, IotlbMsgCodec, LogCodec, MMapCodec, MacAddressCodec, MemoryTableCodec, ShMemConfigCodec, SharedCodec, SingleMemoryRegionCodec, U64Codec, VringAddrCodec, VringAreaCodec, VringBaseCodec, VringFdCodec, VringStateCodec, decodeConfig, decodeCryptoSession, decodeDeviceStateFdResult, decodeDeviceStateTransfer, decodeInflight, decodeIotlbMsg, decodeLog, decodeMMap, decodeMacAddress, decodeMemoryTable, decodeShMemConfig, decodeShared, decodeSingleMemoryRegion, decodeU64, decodeVringAddr, decodeVringArea, decodeVringBase, decodeVringFd, decodeVringState, type Config, type CryptoSession, type DeviceStateFdResult, type DeviceStateTransfer, type Inflight, type IotlbMsg, type Log, type MMap, type MacAddress, type MemoryTable, type ShMemConfig, type Shared, type SingleMemoryRegion, type U64, type VringAddr, type VringArea, type VringBase, type VringFd, type VringState } from './payloads.js';
+import { ConfigCodec, CryptoSessionCodec, DeviceStateFdResultCodec, DeviceStateTransferCodec, InflightCodec, IotlbMsgCodec, LogCodec, MMapCodec, MacAddressCodec, MemoryTableCodec, ShMemConfigCodec, SharedCodec, SingleMemoryRegionCodec, U64Codec, VringAddrCodec, VringAreaCodec, VringBaseCodec, VringFdCodec, VringStateCodec, decodeConfig, decodeCryptoSession, decodeDeviceStateFdResult, decodeDeviceStateTransfer, decodeInflight, decodeIotlbMsg, decodeLog, decodeMMap, decodeMacAddress, decodeMemoryTable, decodeShMemConfig, decodeShared, decodeSingleMemoryRegion, decodeU64, decodeVringAddr, decodeVringArea, decodeVringBase, decodeVringFd, decodeVringState, encodeConfig, encodeCryptoSession, encodeDeviceStateFdResult, encodeDeviceStateTransfer, encodeInflight, encodeIotlbMsg, encodeLog, encodeMMap, encodeMacAddress, encodeMemoryTable, encodeShMemConfig, encodeShared, encodeSingleMemoryRegion, encodeU64, encodeVringAddr, encodeVringArea, encodeVringBase, encodeVringFd, encodeVringState, sizeOfConfig, sizeOfCryptoSession, sizeOfDeviceStateFdResult, sizeOfDeviceStateTransfer, sizeOfInflight, sizeOfIotlbMsg, sizeOfLog, sizeOfMMap, sizeOfMacAddress, sizeOfMemoryTable, sizeOfShMemConfig, sizeOfShared, sizeOfSingleMemoryRegion, sizeOfU64, sizeOfVringAddr, sizeOfVringArea, sizeOfVringBase, sizeOfVringFd, sizeOfVringState, type Config, type CryptoSession, type DeviceStateFdResult, type DeviceStateTransfer, type Inflight, type IotlbMsg, type Log, type MMap, type MacAddress, type MemoryTable, type ShMemConfig, type Shared, type SingleMemoryRegion, type U64, type VringAddr, type VringArea, type VringBase, type VringFd, type VringState } from './payloads.js';
 /**
  * Canonical names of the front-end's requests.
  */
@@ -104,69 +104,69 @@ export type FrontendMessage =
   | { name: 'VHOST_USER_GET_SHMEM_CONFIG'; payload: null }
   | { name: 'VHOST_USER_GET_VRING_BASE_SKIP_DRAIN'; payload: VringState };
 /**
- * The body of the reply to each front-end request. An ack (REPLY_ACK) is a U64; null is an empty body; never means the request is not answered.
+ * The declared body of the reply to each front-end request (null: the reply has no payload; never: the request declares no body, so it is answered by an ack or not at all). Acks and empty bodies are typed by ReplyOf in the codec.
  */
 export interface FrontendReplyBodies {
   /**
    * always reply
    */
-  VHOST_USER_GET_FEATURES: U64 | null;
+  VHOST_USER_GET_FEATURES: U64;
   /**
    * ack reply
    */
-  VHOST_USER_SET_FEATURES: U64;
+  VHOST_USER_SET_FEATURES: never;
   /**
    * ack reply
    */
-  VHOST_USER_SET_OWNER: U64;
+  VHOST_USER_SET_OWNER: never;
   /**
    * ack reply
    */
-  VHOST_USER_RESET_OWNER: U64;
+  VHOST_USER_RESET_OWNER: never;
   /**
    * conditional reply
    */
-  VHOST_USER_SET_MEM_TABLE: MemoryTable | U64 | null;
+  VHOST_USER_SET_MEM_TABLE: MemoryTable;
   /**
    * conditional reply
    */
-  VHOST_USER_SET_LOG_BASE: U64 | U64 | null;
+  VHOST_USER_SET_LOG_BASE: U64;
   /**
    * ack reply
    */
-  VHOST_USER_SET_LOG_FD: U64;
+  VHOST_USER_SET_LOG_FD: never;
   /**
    * ack reply
    */
-  VHOST_USER_SET_VRING_NUM: U64;
+  VHOST_USER_SET_VRING_NUM: never;
   /**
    * ack reply
    */
-  VHOST_USER_SET_VRING_ADDR: U64;
+  VHOST_USER_SET_VRING_ADDR: never;
   /**
    * ack reply
    */
-  VHOST_USER_SET_VRING_BASE: U64;
+  VHOST_USER_SET_VRING_BASE: never;
   /**
    * always reply
    */
-  VHOST_USER_GET_VRING_BASE: VringBase | null;
+  VHOST_USER_GET_VRING_BASE: VringBase;
   /**
    * ack reply
    */
-  VHOST_USER_SET_VRING_KICK: U64;
+  VHOST_USER_SET_VRING_KICK: never;
   /**
    * ack reply
    */
-  VHOST_USER_SET_VRING_CALL: U64;
+  VHOST_USER_SET_VRING_CALL: never;
   /**
    * ack reply
    */
-  VHOST_USER_SET_VRING_ERR: U64;
+  VHOST_USER_SET_VRING_ERR: never;
   /**
    * always reply
    */
-  VHOST_USER_GET_PROTOCOL_FEATURES: U64 | null;
+  VHOST_USER_GET_PROTOCOL_FEATURES: U64;
   /**
    * none reply
    */
@@ -174,47 +174,47 @@ export interface FrontendReplyBodies {
   /**
    * always reply
    */
-  VHOST_USER_GET_QUEUE_NUM: U64 | null;
+  VHOST_USER_GET_QUEUE_NUM: U64;
   /**
    * ack reply
    */
-  VHOST_USER_SET_VRING_ENABLE: U64;
+  VHOST_USER_SET_VRING_ENABLE: never;
   /**
    * ack reply
    */
-  VHOST_USER_SEND_RARP: U64;
+  VHOST_USER_SEND_RARP: never;
   /**
    * ack reply
    */
-  VHOST_USER_NET_SET_MTU: U64;
+  VHOST_USER_NET_SET_MTU: never;
   /**
    * ack reply
    */
-  VHOST_USER_SET_BACKEND_REQ_FD: U64;
+  VHOST_USER_SET_BACKEND_REQ_FD: never;
   /**
    * always reply
    */
-  VHOST_USER_IOTLB_MSG: U64 | null;
+  VHOST_USER_IOTLB_MSG: U64;
   /**
    * ack reply
    */
-  VHOST_USER_SET_VRING_ENDIAN: U64;
+  VHOST_USER_SET_VRING_ENDIAN: never;
   /**
    * always reply
    */
-  VHOST_USER_GET_CONFIG: Config | null;
+  VHOST_USER_GET_CONFIG: Config;
   /**
    * ack reply
    */
-  VHOST_USER_SET_CONFIG: U64;
+  VHOST_USER_SET_CONFIG: never;
   /**
    * always reply
    */
-  VHOST_USER_CREATE_CRYPTO_SESSION: CryptoSession | null;
+  VHOST_USER_CREATE_CRYPTO_SESSION: CryptoSession;
   /**
    * ack reply
    */
-  VHOST_USER_CLOSE_CRYPTO_SESSION: U64;
+  VHOST_USER_CLOSE_CRYPTO_SESSION: never;
   /**
    * always reply
    */
@@ -222,71 +222,71 @@ export interface FrontendReplyBodies {
   /**
    * ack reply
    */
-  VHOST_USER_POSTCOPY_LISTEN: U64;
+  VHOST_USER_POSTCOPY_LISTEN: never;
   /**
    * always reply
    */
-  VHOST_USER_POSTCOPY_END: U64 | null;
+  VHOST_USER_POSTCOPY_END: U64;
   /**
    * always reply
    */
-  VHOST_USER_GET_INFLIGHT_FD: Inflight | null;
+  VHOST_USER_GET_INFLIGHT_FD: Inflight;
   /**
    * ack reply
    */
-  VHOST_USER_SET_INFLIGHT_FD: U64;
+  VHOST_USER_SET_INFLIGHT_FD: never;
   /**
    * ack reply
    */
-  VHOST_USER_GPU_SET_SOCKET: U64;
+  VHOST_USER_GPU_SET_SOCKET: never;
   /**
    * ack reply
    */
-  VHOST_USER_RESET_DEVICE: U64;
+  VHOST_USER_RESET_DEVICE: never;
   /**
    * ack reply
    */
-  VHOST_USER_VRING_KICK: U64;
+  VHOST_USER_VRING_KICK: never;
   /**
    * always reply
    */
-  VHOST_USER_GET_MAX_MEM_SLOTS: U64 | null;
+  VHOST_USER_GET_MAX_MEM_SLOTS: U64;
   /**
    * ack reply
    */
-  VHOST_USER_ADD_MEM_REG: U64;
+  VHOST_USER_ADD_MEM_REG: never;
   /**
    * ack reply
    */
-  VHOST_USER_REM_MEM_REG: U64;
+  VHOST_USER_REM_MEM_REG: never;
   /**
    * ack reply
    */
-  VHOST_USER_SET_STATUS: U64;
+  VHOST_USER_SET_STATUS: never;
   /**
    * always reply
    */
-  VHOST_USER_GET_STATUS: U64 | null;
+  VHOST_USER_GET_STATUS: U64;
   /**
    * always reply
    */
-  VHOST_USER_GET_SHARED_OBJECT: U64 | null;
+  VHOST_USER_GET_SHARED_OBJECT: U64;
   /**
    * always reply
    */
-  VHOST_USER_SET_DEVICE_STATE_FD: DeviceStateFdResult | null;
+  VHOST_USER_SET_DEVICE_STATE_FD: DeviceStateFdResult;
   /**
    * always reply
    */
-  VHOST_USER_CHECK_DEVICE_STATE: U64 | null;
+  VHOST_USER_CHECK_DEVICE_STATE: U64;
   /**
    * always reply
    */
-  VHOST_USER_GET_SHMEM_CONFIG: ShMemConfig | null;
+  VHOST_USER_GET_SHMEM_CONFIG: ShMemConfig;
   /**
    * always reply
    */
-  VHOST_USER_GET_VRING_BASE_SKIP_DRAIN: VringBase | null;
+  VHOST_USER_GET_VRING_BASE_SKIP_DRAIN: VringBase;
 }
 /**
  * What the spec says about every front-end request, in id order.
@@ -1095,6 +1095,126 @@ export function decodeFrontendReplyPayload(id: number, view: DataView, offset: n
     default: return undefined;
   }
 }
+
+/** Bytes front-end request `id` takes with `value`; -1 when there is no such payload. */
+export function sizeOfFrontendRequestPayload(id: number, value: unknown, ext: boolean): number {
+  switch (id) {
+    case 2: return sizeOfU64(value as U64, ext);
+    case 5: return sizeOfMemoryTable(value as MemoryTable, ext);
+    case 6: return sizeOfLog(value as Log, ext);
+    case 8: return sizeOfVringState(value as VringState, ext);
+    case 9: return sizeOfVringAddr(value as VringAddr, ext);
+    case 10: return sizeOfVringBase(value as VringBase, ext);
+    case 11: return sizeOfVringState(value as VringState, ext);
+    case 12: return sizeOfVringFd(value as VringFd, ext);
+    case 13: return sizeOfVringFd(value as VringFd, ext);
+    case 14: return sizeOfVringFd(value as VringFd, ext);
+    case 16: return sizeOfU64(value as U64, ext);
+    case 18: return sizeOfVringState(value as VringState, ext);
+    case 19: return sizeOfMacAddress(value as MacAddress, ext);
+    case 20: return sizeOfU64(value as U64, ext);
+    case 22: return sizeOfIotlbMsg(value as IotlbMsg, ext);
+    case 23: return sizeOfVringState(value as VringState, ext);
+    case 24: return sizeOfConfig(value as Config, ext);
+    case 25: return sizeOfConfig(value as Config, ext);
+    case 26: return sizeOfCryptoSession(value as CryptoSession, ext);
+    case 27: return sizeOfU64(value as U64, ext);
+    case 31: return sizeOfInflight(value as Inflight, ext);
+    case 32: return sizeOfInflight(value as Inflight, ext);
+    case 35: return sizeOfVringState(value as VringState, ext);
+    case 37: return sizeOfSingleMemoryRegion(value as SingleMemoryRegion, ext);
+    case 38: return sizeOfSingleMemoryRegion(value as SingleMemoryRegion, ext);
+    case 39: return sizeOfU64(value as U64, ext);
+    case 41: return sizeOfShared(value as Shared, ext);
+    case 42: return sizeOfDeviceStateTransfer(value as DeviceStateTransfer, ext);
+    case 45: return sizeOfVringState(value as VringState, ext);
+    default: return -1;
+  }
+}
+
+/** Writes front-end request `id` at `offset`; the caller checked its size with sizeOfFrontendRequestPayload. Does nothing when there is no such payload. */
+export function encodeFrontendRequestPayload(id: number, view: DataView, offset: number, value: unknown, le: boolean, ext: boolean): void {
+  switch (id) {
+    case 2: encodeU64(view, offset, value as U64, le, ext); return;
+    case 5: encodeMemoryTable(view, offset, value as MemoryTable, le, ext); return;
+    case 6: encodeLog(view, offset, value as Log, le, ext); return;
+    case 8: encodeVringState(view, offset, value as VringState, le, ext); return;
+    case 9: encodeVringAddr(view, offset, value as VringAddr, le, ext); return;
+    case 10: encodeVringBase(view, offset, value as VringBase, le, ext); return;
+    case 11: encodeVringState(view, offset, value as VringState, le, ext); return;
+    case 12: encodeVringFd(view, offset, value as VringFd, le, ext); return;
+    case 13: encodeVringFd(view, offset, value as VringFd, le, ext); return;
+    case 14: encodeVringFd(view, offset, value as VringFd, le, ext); return;
+    case 16: encodeU64(view, offset, value as U64, le, ext); return;
+    case 18: encodeVringState(view, offset, value as VringState, le, ext); return;
+    case 19: encodeMacAddress(view, offset, value as MacAddress, le, ext); return;
+    case 20: encodeU64(view, offset, value as U64, le, ext); return;
+    case 22: encodeIotlbMsg(view, offset, value as IotlbMsg, le, ext); return;
+    case 23: encodeVringState(view, offset, value as VringState, le, ext); return;
+    case 24: encodeConfig(view, offset, value as Config, le, ext); return;
+    case 25: encodeConfig(view, offset, value as Config, le, ext); return;
+    case 26: encodeCryptoSession(view, offset, value as CryptoSession, le, ext); return;
+    case 27: encodeU64(view, offset, value as U64, le, ext); return;
+    case 31: encodeInflight(view, offset, value as Inflight, le, ext); return;
+    case 32: encodeInflight(view, offset, value as Inflight, le, ext); return;
+    case 35: encodeVringState(view, offset, value as VringState, le, ext); return;
+    case 37: encodeSingleMemoryRegion(view, offset, value as SingleMemoryRegion, le, ext); return;
+    case 38: encodeSingleMemoryRegion(view, offset, value as SingleMemoryRegion, le, ext); return;
+    case 39: encodeU64(view, offset, value as U64, le, ext); return;
+    case 41: encodeShared(view, offset, value as Shared, le, ext); return;
+    case 42: encodeDeviceStateTransfer(view, offset, value as DeviceStateTransfer, le, ext); return;
+    case 45: encodeVringState(view, offset, value as VringState, le, ext); return;
+  }
+}
+
+/** Bytes the declared reply body of front-end request `id` takes with `value`; -1 when there is no such payload. */
+export function sizeOfFrontendReplyPayload(id: number, value: unknown, ext: boolean): number {
+  switch (id) {
+    case 1: return sizeOfU64(value as U64, ext);
+    case 5: return sizeOfMemoryTable(value as MemoryTable, ext);
+    case 6: return sizeOfU64(value as U64, ext);
+    case 11: return sizeOfVringBase(value as VringBase, ext);
+    case 15: return sizeOfU64(value as U64, ext);
+    case 17: return sizeOfU64(value as U64, ext);
+    case 22: return sizeOfU64(value as U64, ext);
+    case 24: return sizeOfConfig(value as Config, ext);
+    case 26: return sizeOfCryptoSession(value as CryptoSession, ext);
+    case 30: return sizeOfU64(value as U64, ext);
+    case 31: return sizeOfInflight(value as Inflight, ext);
+    case 36: return sizeOfU64(value as U64, ext);
+    case 40: return sizeOfU64(value as U64, ext);
+    case 41: return sizeOfU64(value as U64, ext);
+    case 42: return sizeOfDeviceStateFdResult(value as DeviceStateFdResult, ext);
+    case 43: return sizeOfU64(value as U64, ext);
+    case 44: return sizeOfShMemConfig(value as ShMemConfig, ext);
+    case 45: return sizeOfVringBase(value as VringBase, ext);
+    default: return -1;
+  }
+}
+
+/** Writes the declared reply body of front-end request `id` at `offset`; the caller checked its size with sizeOfFrontendReplyPayload. Does nothing when there is no such payload. */
+export function encodeFrontendReplyPayload(id: number, view: DataView, offset: number, value: unknown, le: boolean, ext: boolean): void {
+  switch (id) {
+    case 1: encodeU64(view, offset, value as U64, le, ext); return;
+    case 5: encodeMemoryTable(view, offset, value as MemoryTable, le, ext); return;
+    case 6: encodeU64(view, offset, value as U64, le, ext); return;
+    case 11: encodeVringBase(view, offset, value as VringBase, le, ext); return;
+    case 15: encodeU64(view, offset, value as U64, le, ext); return;
+    case 17: encodeU64(view, offset, value as U64, le, ext); return;
+    case 22: encodeU64(view, offset, value as U64, le, ext); return;
+    case 24: encodeConfig(view, offset, value as Config, le, ext); return;
+    case 26: encodeCryptoSession(view, offset, value as CryptoSession, le, ext); return;
+    case 30: encodeU64(view, offset, value as U64, le, ext); return;
+    case 31: encodeInflight(view, offset, value as Inflight, le, ext); return;
+    case 36: encodeU64(view, offset, value as U64, le, ext); return;
+    case 40: encodeU64(view, offset, value as U64, le, ext); return;
+    case 41: encodeU64(view, offset, value as U64, le, ext); return;
+    case 42: encodeDeviceStateFdResult(view, offset, value as DeviceStateFdResult, le, ext); return;
+    case 43: encodeU64(view, offset, value as U64, le, ext); return;
+    case 44: encodeShMemConfig(view, offset, value as ShMemConfig, le, ext); return;
+    case 45: encodeVringBase(view, offset, value as VringBase, le, ext); return;
+  }
+}
 /**
  * Canonical names of the back-end's requests.
  */
@@ -1124,49 +1244,49 @@ export type BackendMessage =
   | { name: 'VHOST_USER_BACKEND_SHMEM_MAP'; payload: MMap }
   | { name: 'VHOST_USER_BACKEND_SHMEM_UNMAP'; payload: MMap };
 /**
- * The body of the reply to each back-end request. An ack (REPLY_ACK) is a U64; null is an empty body; never means the request is not answered.
+ * The declared body of the reply to each back-end request (null: the reply has no payload; never: the request declares no body, so it is answered by an ack or not at all). Acks and empty bodies are typed by ReplyOf in the codec.
  */
 export interface BackendReplyBodies {
   /**
    * ack reply
    */
-  VHOST_USER_BACKEND_IOTLB_MSG: U64;
+  VHOST_USER_BACKEND_IOTLB_MSG: never;
   /**
    * ack reply
    */
-  VHOST_USER_BACKEND_CONFIG_CHANGE_MSG: U64;
+  VHOST_USER_BACKEND_CONFIG_CHANGE_MSG: never;
   /**
    * ack reply
    */
-  VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG: U64;
+  VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG: never;
   /**
    * ack reply
    */
-  VHOST_USER_BACKEND_VRING_CALL: U64;
+  VHOST_USER_BACKEND_VRING_CALL: never;
   /**
    * ack reply
    */
-  VHOST_USER_BACKEND_VRING_ERR: U64;
+  VHOST_USER_BACKEND_VRING_ERR: never;
   /**
    * ack reply
    */
-  VHOST_USER_BACKEND_SHARED_OBJECT_ADD: U64;
+  VHOST_USER_BACKEND_SHARED_OBJECT_ADD: never;
   /**
    * ack reply
    */
-  VHOST_USER_BACKEND_SHARED_OBJECT_REMOVE: U64;
+  VHOST_USER_BACKEND_SHARED_OBJECT_REMOVE: never;
   /**
    * always reply
    */
-  VHOST_USER_BACKEND_SHARED_OBJECT_LOOKUP: U64 | null;
+  VHOST_USER_BACKEND_SHARED_OBJECT_LOOKUP: U64;
   /**
    * ack reply
    */
-  VHOST_USER_BACKEND_SHMEM_MAP: U64;
+  VHOST_USER_BACKEND_SHMEM_MAP: never;
   /**
    * ack reply
    */
-  VHOST_USER_BACKEND_SHMEM_UNMAP: U64;
+  VHOST_USER_BACKEND_SHMEM_UNMAP: never;
 }
 /**
  * What the spec says about every back-end request, in id order.
@@ -1357,5 +1477,51 @@ export function decodeBackendReplyPayload(id: number, view: DataView, offset: nu
   switch (id) {
     case 8: return decodeU64(view, offset, length, le, ext);
     default: return undefined;
+  }
+}
+
+/** Bytes back-end request `id` takes with `value`; -1 when there is no such payload. */
+export function sizeOfBackendRequestPayload(id: number, value: unknown, ext: boolean): number {
+  switch (id) {
+    case 1: return sizeOfIotlbMsg(value as IotlbMsg, ext);
+    case 3: return sizeOfVringArea(value as VringArea, ext);
+    case 4: return sizeOfVringState(value as VringState, ext);
+    case 5: return sizeOfVringState(value as VringState, ext);
+    case 6: return sizeOfShared(value as Shared, ext);
+    case 7: return sizeOfShared(value as Shared, ext);
+    case 8: return sizeOfShared(value as Shared, ext);
+    case 9: return sizeOfMMap(value as MMap, ext);
+    case 10: return sizeOfMMap(value as MMap, ext);
+    default: return -1;
+  }
+}
+
+/** Writes back-end request `id` at `offset`; the caller checked its size with sizeOfBackendRequestPayload. Does nothing when there is no such payload. */
+export function encodeBackendRequestPayload(id: number, view: DataView, offset: number, value: unknown, le: boolean, ext: boolean): void {
+  switch (id) {
+    case 1: encodeIotlbMsg(view, offset, value as IotlbMsg, le, ext); return;
+    case 3: encodeVringArea(view, offset, value as VringArea, le, ext); return;
+    case 4: encodeVringState(view, offset, value as VringState, le, ext); return;
+    case 5: encodeVringState(view, offset, value as VringState, le, ext); return;
+    case 6: encodeShared(view, offset, value as Shared, le, ext); return;
+    case 7: encodeShared(view, offset, value as Shared, le, ext); return;
+    case 8: encodeShared(view, offset, value as Shared, le, ext); return;
+    case 9: encodeMMap(view, offset, value as MMap, le, ext); return;
+    case 10: encodeMMap(view, offset, value as MMap, le, ext); return;
+  }
+}
+
+/** Bytes the declared reply body of back-end request `id` takes with `value`; -1 when there is no such payload. */
+export function sizeOfBackendReplyPayload(id: number, value: unknown, ext: boolean): number {
+  switch (id) {
+    case 8: return sizeOfU64(value as U64, ext);
+    default: return -1;
+  }
+}
+
+/** Writes the declared reply body of back-end request `id` at `offset`; the caller checked its size with sizeOfBackendReplyPayload. Does nothing when there is no such payload. */
+export function encodeBackendReplyPayload(id: number, view: DataView, offset: number, value: unknown, le: boolean, ext: boolean): void {
+  switch (id) {
+    case 8: encodeU64(view, offset, value as U64, le, ext); return;
   }
 }

@@ -3,7 +3,7 @@
 // Payload types, encoders, decoders, schemas and enums.
 // Regenerate with `npm run generate`; CI fails when this file is stale.
 
-import { VhostUserError, checkCount, checkI64, checkU64, checkUint, copyBytes, writeBytes, s, z, type PayloadCodec } from '../runtime/index.js';
+import { VhostUserError, checkCount, checkI64, checkU64, checkUint, copyBytes, writeBytes, zeroBytes, s, z, type PayloadCodec } from '../runtime/index.js';
 /**
  * Config space access flags (one value).
  *
@@ -321,7 +321,7 @@ export function encodeInflight(view: DataView, offset: number, value: Inflight, 
   view.setUint16(offset + 16, value.numQueues, le);
   checkUint(value.queueSize, 16, 'Inflight.queue_size');
   view.setUint16(offset + 18, value.queueSize, le);
-  new Uint8Array(view.buffer, view.byteOffset + offset + 20, 4).fill(0);
+  zeroBytes(view, offset + 20, 4);
 }
 
 /** Bytes a Inflight takes on the wire. */
@@ -380,7 +380,7 @@ export function decodeDescStateSplit(view: DataView, offset: number, length: num
 export function encodeDescStateSplit(view: DataView, offset: number, value: DescStateSplit, le: boolean, ext = false): void {
   checkUint(value.inflight, 8, 'DescStateSplit.inflight');
   view.setUint8(offset, value.inflight);
-  new Uint8Array(view.buffer, view.byteOffset + offset + 1, 5).fill(0);
+  zeroBytes(view, offset + 1, 5);
   checkUint(value.next, 16, 'DescStateSplit.next');
   view.setUint16(offset + 6, value.next, le);
   checkU64(value.counter, 'DescStateSplit.counter');
@@ -461,7 +461,7 @@ export function encodeQueueRegionSplit(view: DataView, offset: number, value: Qu
   view.setUint16(offset + 12, value.lastBatchHead, le);
   checkUint(value.usedIdx, 16, 'QueueRegionSplit.used_idx');
   view.setUint16(offset + 14, value.usedIdx, le);
-  value.desc.forEach((item, i) => encodeDescStateSplit(view, offset + 16 + i * 16, item, le, ext));
+  for (let i = 0; i < value.desc.length; i++) encodeDescStateSplit(view, offset + 16 + i * 16, value.desc[i] as DescStateSplit, le, ext);
 }
 
 /** Bytes a QueueRegionSplit takes on the wire. */
@@ -539,7 +539,7 @@ export function decodeDescStatePacked(view: DataView, offset: number, length: nu
 export function encodeDescStatePacked(view: DataView, offset: number, value: DescStatePacked, le: boolean, ext = false): void {
   checkUint(value.inflight, 8, 'DescStatePacked.inflight');
   view.setUint8(offset, value.inflight);
-  new Uint8Array(view.buffer, view.byteOffset + offset + 1, 1).fill(0);
+  zeroBytes(view, offset + 1, 1);
   checkUint(value.next, 16, 'DescStatePacked.next');
   view.setUint16(offset + 2, value.next, le);
   checkUint(value.last, 16, 'DescStatePacked.last');
@@ -658,8 +658,8 @@ export function encodeQueueRegionPacked(view: DataView, offset: number, value: Q
   view.setUint8(offset + 20, value.usedWrapCounter);
   checkUint(value.oldUsedWrapCounter, 8, 'QueueRegionPacked.old_used_wrap_counter');
   view.setUint8(offset + 21, value.oldUsedWrapCounter);
-  new Uint8Array(view.buffer, view.byteOffset + offset + 22, 10).fill(0);
-  value.desc.forEach((item, i) => encodeDescStatePacked(view, offset + 32 + i * 32, item, le, ext));
+  zeroBytes(view, offset + 22, 10);
+  for (let i = 0; i < value.desc.length; i++) encodeDescStatePacked(view, offset + 32 + i * 32, value.desc[i] as DescStatePacked, le, ext);
 }
 
 /** Bytes a QueueRegionPacked takes on the wire. */
@@ -737,7 +737,7 @@ export function encodeIotlbMsg(view: DataView, offset: number, value: IotlbMsg, 
   view.setUint8(offset + 24, value.perm);
   checkUint(value.type, 8, 'IotlbMsg.type');
   view.setUint8(offset + 25, value.type);
-  new Uint8Array(view.buffer, view.byteOffset + offset + 26, 6).fill(0);
+  zeroBytes(view, offset + 26, 6);
 }
 
 /** Bytes a IotlbMsg takes on the wire. */
@@ -881,8 +881,8 @@ export function decodeMemoryTable(view: DataView, offset: number, length: number
 export function encodeMemoryTable(view: DataView, offset: number, value: MemoryTable, le: boolean, ext = false): void {
   if (value.regions.length > 8) throw new VhostUserError('COUNT_TOO_LARGE', `MemoryTable.regions has ${value.regions.length} elements, at most 8 allowed`);
   view.setUint32(offset, value.regions.length, le);
-  new Uint8Array(view.buffer, view.byteOffset + offset + 4, 4).fill(0);
-  value.regions.forEach((item, i) => encodeMemoryRegion(view, offset + 8 + i * (ext ? 40 : 32), item, le, ext));
+  zeroBytes(view, offset + 4, 4);
+  for (let i = 0; i < value.regions.length; i++) encodeMemoryRegion(view, offset + 8 + i * (ext ? 40 : 32), value.regions[i] as MemoryRegion, le, ext);
 }
 
 /** Bytes a MemoryTable takes on the wire. */
@@ -930,7 +930,7 @@ export function decodeSingleMemoryRegion(view: DataView, offset: number, length:
 
 /** Writes a SingleMemoryRegion at `offset`; `view` must hold sizeOfSingleMemoryRegion(value) bytes from there. */
 export function encodeSingleMemoryRegion(view: DataView, offset: number, value: SingleMemoryRegion, le: boolean, ext = false): void {
-  new Uint8Array(view.buffer, view.byteOffset + offset, 8).fill(0);
+  zeroBytes(view, offset, 8);
   encodeMemoryRegion(view, offset + 8, value.region, le, ext);
 }
 
@@ -1323,7 +1323,7 @@ export function decodeMacAddress(view: DataView, offset: number, length: number,
 /** Writes a MacAddress at `offset`; `view` must hold sizeOfMacAddress(value) bytes from there. */
 export function encodeMacAddress(view: DataView, offset: number, value: MacAddress, le: boolean, ext = false): void {
   writeBytes(view, offset, value.mac, 6, 'MacAddress.mac');
-  new Uint8Array(view.buffer, view.byteOffset + offset + 6, 2).fill(0);
+  zeroBytes(view, offset + 6, 2);
 }
 
 /** Bytes a MacAddress takes on the wire. */
@@ -1507,7 +1507,7 @@ export function decodeMMap(view: DataView, offset: number, length: number, le: b
 export function encodeMMap(view: DataView, offset: number, value: MMap, le: boolean, ext = false): void {
   checkUint(value.shmid, 8, 'MMap.shmid');
   view.setUint8(offset, value.shmid);
-  new Uint8Array(view.buffer, view.byteOffset + offset + 1, 7).fill(0);
+  zeroBytes(view, offset + 1, 7);
   checkU64(value.fdOffset, 'MMap.fd_offset');
   view.setBigUint64(offset + 8, value.fdOffset, le);
   checkU64(value.shmOffset, 'MMap.shm_offset');
@@ -1574,9 +1574,9 @@ export function decodeShMemConfig(view: DataView, offset: number, length: number
 export function encodeShMemConfig(view: DataView, offset: number, value: ShMemConfig, le: boolean, ext = false): void {
   checkUint(value.nregions, 32, 'ShMemConfig.nregions');
   view.setUint32(offset, value.nregions, le);
-  new Uint8Array(view.buffer, view.byteOffset + offset + 4, 4).fill(0);
+  zeroBytes(view, offset + 4, 4);
   checkCount(value.memorySizes.length, 256, 'ShMemConfig.memory_sizes');
-  value.memorySizes.forEach((item, i) => { checkU64(item, 'ShMemConfig.memory_sizes'); view.setBigUint64(offset + 8 + i * 8, item, le); });
+  for (let i = 0; i < value.memorySizes.length; i++) { const item = value.memorySizes[i] as bigint; checkU64(item, 'ShMemConfig.memory_sizes'); view.setBigUint64(offset + 8 + i * 8, item, le); }
 }
 
 /** Bytes a ShMemConfig takes on the wire. */

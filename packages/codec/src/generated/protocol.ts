@@ -4,7 +4,7 @@
 // Regenerate with `npm run generate`; CI fails when this file is stale.
 
 /**
- * Requests the front-end sends to the back-end (main socket). Message ids by short name.
+ * Requests the front-end sends to the back-end (main socket). Message ids by canonical name.
  *
  * @see spec/messages/frontend.yaml
  */
@@ -12,188 +12,188 @@ export const FrontendRequest = {
   /**
    * VHOST_USER_GET_FEATURES (1): Ask for the virtio feature bits the back-end offers.
    */
-  GET_FEATURES: 1,
+  VHOST_USER_GET_FEATURES: 1,
   /**
    * VHOST_USER_SET_FEATURES (2): Select the virtio feature bits in use.
    */
-  SET_FEATURES: 2,
+  VHOST_USER_SET_FEATURES: 2,
   /**
    * VHOST_USER_SET_OWNER (3): Claim the session; sent once when a connection is set up.
    */
-  SET_OWNER: 3,
+  VHOST_USER_SET_OWNER: 3,
   /**
    * VHOST_USER_RESET_OWNER (4): No longer used; once meant to disable all rings.
    * @deprecated
    */
-  RESET_OWNER: 4,
+  VHOST_USER_RESET_OWNER: 4,
   /**
    * VHOST_USER_SET_MEM_TABLE (5): Replace the whole guest memory map.
    */
-  SET_MEM_TABLE: 5,
+  VHOST_USER_SET_MEM_TABLE: 5,
   /**
    * VHOST_USER_SET_LOG_BASE (6): Set the dirty log area used during migration.
    */
-  SET_LOG_BASE: 6,
+  VHOST_USER_SET_LOG_BASE: 6,
   /**
    * VHOST_USER_SET_LOG_FD (7): Give the back-end an eventfd to signal that the log changed.
    */
-  SET_LOG_FD: 7,
+  VHOST_USER_SET_LOG_FD: 7,
   /**
    * VHOST_USER_SET_VRING_NUM (8): Set a ring's size (number of descriptors).
    */
-  SET_VRING_NUM: 8,
+  VHOST_USER_SET_VRING_NUM: 8,
   /**
    * VHOST_USER_SET_VRING_ADDR (9): Set where a ring's descriptor, available and used areas are.
    */
-  SET_VRING_ADDR: 9,
+  VHOST_USER_SET_VRING_ADDR: 9,
   /**
    * VHOST_USER_SET_VRING_BASE (10): Set the position a ring resumes from.
    */
-  SET_VRING_BASE: 10,
+  VHOST_USER_SET_VRING_BASE: 10,
   /**
    * VHOST_USER_GET_VRING_BASE (11): Stop a ring and return the position it reached.
    */
-  GET_VRING_BASE: 11,
+  VHOST_USER_GET_VRING_BASE: 11,
   /**
    * VHOST_USER_SET_VRING_KICK (12): Set the eventfd the front-end writes when buffers are available; starts the ring.
    */
-  SET_VRING_KICK: 12,
+  VHOST_USER_SET_VRING_KICK: 12,
   /**
    * VHOST_USER_SET_VRING_CALL (13): Set the eventfd the back-end writes when buffers are used.
    */
-  SET_VRING_CALL: 13,
+  VHOST_USER_SET_VRING_CALL: 13,
   /**
    * VHOST_USER_SET_VRING_ERR (14): Set the eventfd the back-end writes when a ring hits an error.
    */
-  SET_VRING_ERR: 14,
+  VHOST_USER_SET_VRING_ERR: 14,
   /**
    * VHOST_USER_GET_PROTOCOL_FEATURES (15): Ask for the protocol feature bits the back-end offers.
    */
-  GET_PROTOCOL_FEATURES: 15,
+  VHOST_USER_GET_PROTOCOL_FEATURES: 15,
   /**
    * VHOST_USER_SET_PROTOCOL_FEATURES (16): Select the protocol feature bits in use.
    */
-  SET_PROTOCOL_FEATURES: 16,
+  VHOST_USER_SET_PROTOCOL_FEATURES: 16,
   /**
    * VHOST_USER_GET_QUEUE_NUM (17): Ask how many queues the back-end supports.
    */
-  GET_QUEUE_NUM: 17,
+  VHOST_USER_GET_QUEUE_NUM: 17,
   /**
    * VHOST_USER_SET_VRING_ENABLE (18): Enable (num 1) or disable (num 0) a ring.
    */
-  SET_VRING_ENABLE: 18,
+  VHOST_USER_SET_VRING_ENABLE: 18,
   /**
    * VHOST_USER_SEND_RARP (19): Ask a net back-end to broadcast a fake RARP for the guest's MAC after migration.
    */
-  SEND_RARP: 19,
+  VHOST_USER_SEND_RARP: 19,
   /**
    * VHOST_USER_NET_SET_MTU (20): Tell a net back-end the host MTU exposed to the guest.
    */
-  NET_SET_MTU: 20,
+  VHOST_USER_NET_SET_MTU: 20,
   /**
    * VHOST_USER_SET_BACKEND_REQ_FD (21): Give the back-end a socket for the requests it sends to the front-end.
    */
-  SET_BACKEND_REQ_FD: 21,
+  VHOST_USER_SET_BACKEND_REQ_FD: 21,
   /**
    * VHOST_USER_IOTLB_MSG (22): Update or invalidate entries of the back-end's IOTLB.
    */
-  IOTLB_MSG: 22,
+  VHOST_USER_IOTLB_MSG: 22,
   /**
    * VHOST_USER_SET_VRING_ENDIAN (23): Set a legacy ring's endianness (num 0 little, 1 big).
    */
-  SET_VRING_ENDIAN: 23,
+  VHOST_USER_SET_VRING_ENDIAN: 23,
   /**
    * VHOST_USER_GET_CONFIG (24): Read part of the device configuration space.
    */
-  GET_CONFIG: 24,
+  VHOST_USER_GET_CONFIG: 24,
   /**
    * VHOST_USER_SET_CONFIG (25): Write part of the device configuration space.
    */
-  SET_CONFIG: 25,
+  VHOST_USER_SET_CONFIG: 25,
   /**
    * VHOST_USER_CREATE_CRYPTO_SESSION (26): Create a crypto session; the reply carries its id (negative on failure).
    */
-  CREATE_CRYPTO_SESSION: 26,
+  VHOST_USER_CREATE_CRYPTO_SESSION: 26,
   /**
    * VHOST_USER_CLOSE_CRYPTO_SESSION (27): Close a crypto session by id.
    */
-  CLOSE_CRYPTO_SESSION: 27,
+  VHOST_USER_CLOSE_CRYPTO_SESSION: 27,
   /**
    * VHOST_USER_POSTCOPY_ADVISE (28): Announce a postcopy migration; the back-end answers with a userfaultfd.
    */
-  POSTCOPY_ADVISE: 28,
+  VHOST_USER_POSTCOPY_ADVISE: 28,
   /**
    * VHOST_USER_POSTCOPY_LISTEN (29): Announce the switch to postcopy mode; the back-end registers memory with its userfaultfd.
    */
-  POSTCOPY_LISTEN: 29,
+  VHOST_USER_POSTCOPY_LISTEN: 29,
   /**
    * VHOST_USER_POSTCOPY_END (30): Announce the end of postcopy; the back-end releases its userfaultfd.
    */
-  POSTCOPY_END: 30,
+  VHOST_USER_POSTCOPY_END: 30,
   /**
    * VHOST_USER_GET_INFLIGHT_FD (31): Ask the back-end for a shared buffer to track in-flight requests.
    */
-  GET_INFLIGHT_FD: 31,
+  VHOST_USER_GET_INFLIGHT_FD: 31,
   /**
    * VHOST_USER_SET_INFLIGHT_FD (32): Hand the in-flight tracking buffer back to a (restarted) back-end.
    */
-  SET_INFLIGHT_FD: 32,
+  VHOST_USER_SET_INFLIGHT_FD: 32,
   /**
    * VHOST_USER_GPU_SET_SOCKET (33): Give a GPU back-end the socket of the vhost-user-gpu protocol.
    */
-  GPU_SET_SOCKET: 33,
+  VHOST_USER_GPU_SET_SOCKET: 33,
   /**
    * VHOST_USER_RESET_DEVICE (34): Disable all rings and reset the device to its initial state, keeping ownership.
    */
-  RESET_DEVICE: 34,
+  VHOST_USER_RESET_DEVICE: 34,
   /**
    * VHOST_USER_VRING_KICK (35): In-band kick; buffers were added to a ring.
    */
-  VRING_KICK: 35,
+  VHOST_USER_VRING_KICK: 35,
   /**
    * VHOST_USER_GET_MAX_MEM_SLOTS (36): Ask how many memory regions the back-end can hold.
    */
-  GET_MAX_MEM_SLOTS: 36,
+  VHOST_USER_GET_MAX_MEM_SLOTS: 36,
   /**
    * VHOST_USER_ADD_MEM_REG (37): Add one guest memory region.
    */
-  ADD_MEM_REG: 37,
+  VHOST_USER_ADD_MEM_REG: 37,
   /**
    * VHOST_USER_REM_MEM_REG (38): Remove one guest memory region, identified by guest address, user address and size.
    */
-  REM_MEM_REG: 38,
+  VHOST_USER_REM_MEM_REG: 38,
   /**
    * VHOST_USER_SET_STATUS (39): Forward the virtio device status byte written by the driver.
    */
-  SET_STATUS: 39,
+  VHOST_USER_SET_STATUS: 39,
   /**
    * VHOST_USER_GET_STATUS (40): Read the back-end's virtio device status byte.
    */
-  GET_STATUS: 40,
+  VHOST_USER_GET_STATUS: 40,
   /**
    * VHOST_USER_GET_SHARED_OBJECT (41): Ask the exporting back-end for the dma-buf fd of a shared object, by UUID.
    */
-  GET_SHARED_OBJECT: 41,
+  VHOST_USER_GET_SHARED_OBJECT: 41,
   /**
    * VHOST_USER_SET_DEVICE_STATE_FD (42): Open the channel over which the back-end's state is saved or loaded.
    */
-  SET_DEVICE_STATE_FD: 42,
+  VHOST_USER_SET_DEVICE_STATE_FD: 42,
   /**
    * VHOST_USER_CHECK_DEVICE_STATE (43): After a state transfer, ask whether the back-end processed it successfully.
    */
-  CHECK_DEVICE_STATE: 43,
+  VHOST_USER_CHECK_DEVICE_STATE: 43,
   /**
    * VHOST_USER_GET_SHMEM_CONFIG (44): Ask for the sizes of the device's VIRTIO Shared Memory Regions.
    */
-  GET_SHMEM_CONFIG: 44,
+  VHOST_USER_GET_SHMEM_CONFIG: 44,
   /**
    * VHOST_USER_GET_VRING_BASE_SKIP_DRAIN (45): Stop a ring at once, suspending in-flight requests instead of waiting for them.
    */
-  GET_VRING_BASE_SKIP_DRAIN: 45,
+  VHOST_USER_GET_VRING_BASE_SKIP_DRAIN: 45,
 } as const;
 export type FrontendRequest = (typeof FrontendRequest)[keyof typeof FrontendRequest];
 /**
- * Requests the back-end sends to the front-end (back-end channel). Message ids by short name.
+ * Requests the back-end sends to the front-end (back-end channel). Message ids by canonical name.
  *
  * @see spec/messages/backend.yaml
  */
@@ -201,43 +201,43 @@ export const BackendRequest = {
   /**
    * VHOST_USER_BACKEND_IOTLB_MSG (1): Report an IOTLB miss or an access failure.
    */
-  IOTLB_MSG: 1,
+  VHOST_USER_BACKEND_IOTLB_MSG: 1,
   /**
    * VHOST_USER_BACKEND_CONFIG_CHANGE_MSG (2): Tell the front-end the device configuration space changed.
    */
-  CONFIG_CHANGE_MSG: 2,
+  VHOST_USER_BACKEND_CONFIG_CHANGE_MSG: 2,
   /**
    * VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG (3): Register (with an fd) or remove (without) a ring's host notifier area.
    */
-  VRING_HOST_NOTIFIER_MSG: 3,
+  VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG: 3,
   /**
    * VHOST_USER_BACKEND_VRING_CALL (4): In-band call; buffers were used on a ring.
    */
-  VRING_CALL: 4,
+  VHOST_USER_BACKEND_VRING_CALL: 4,
   /**
    * VHOST_USER_BACKEND_VRING_ERR (5): In-band error notification for a ring.
    */
-  VRING_ERR: 5,
+  VHOST_USER_BACKEND_VRING_ERR: 5,
   /**
    * VHOST_USER_BACKEND_SHARED_OBJECT_ADD (6): Register the back-end as the exporter of a shared object.
    */
-  SHARED_OBJECT_ADD: 6,
+  VHOST_USER_BACKEND_SHARED_OBJECT_ADD: 6,
   /**
    * VHOST_USER_BACKEND_SHARED_OBJECT_REMOVE (7): Withdraw a shared object the back-end exported.
    */
-  SHARED_OBJECT_REMOVE: 7,
+  VHOST_USER_BACKEND_SHARED_OBJECT_REMOVE: 7,
   /**
    * VHOST_USER_BACKEND_SHARED_OBJECT_LOOKUP (8): Ask the front-end for the dma-buf fd of a shared object, by UUID.
    */
-  SHARED_OBJECT_LOOKUP: 8,
+  VHOST_USER_BACKEND_SHARED_OBJECT_LOOKUP: 8,
   /**
    * VHOST_USER_BACKEND_SHMEM_MAP (9): Map part of an fd into a VIRTIO Shared Memory Region.
    */
-  SHMEM_MAP: 9,
+  VHOST_USER_BACKEND_SHMEM_MAP: 9,
   /**
    * VHOST_USER_BACKEND_SHMEM_UNMAP (10): Remove a whole mapping from a VIRTIO Shared Memory Region.
    */
-  SHMEM_UNMAP: 10,
+  VHOST_USER_BACKEND_SHMEM_UNMAP: 10,
 } as const;
 export type BackendRequest = (typeof BackendRequest)[keyof typeof BackendRequest];
 /**
@@ -249,101 +249,101 @@ export const ProtocolFeature = {
   /**
    * VHOST_USER_PROTOCOL_F_MQ (bit 0): The back-end reports how many queues it supports (GET_QUEUE_NUM).
    */
-  MQ: 0,
+  VHOST_USER_PROTOCOL_F_MQ: 0,
   /**
    * VHOST_USER_PROTOCOL_F_LOG_SHMFD (bit 1): The dirty log is a shared-memory fd passed with SET_LOG_BASE, which is then answered.
    */
-  LOG_SHMFD: 1,
+  VHOST_USER_PROTOCOL_F_LOG_SHMFD: 1,
   /**
    * VHOST_USER_PROTOCOL_F_RARP (bit 2): The back-end can broadcast a fake RARP after migration (SEND_RARP).
    */
-  RARP: 2,
+  VHOST_USER_PROTOCOL_F_RARP: 2,
   /**
    * VHOST_USER_PROTOCOL_F_REPLY_ACK (bit 3): Any request with need_reply set is answered with a u64 status.
    */
-  REPLY_ACK: 3,
+  VHOST_USER_PROTOCOL_F_REPLY_ACK: 3,
   /**
    * VHOST_USER_PROTOCOL_F_MTU (bit 4): The front-end can tell a net back-end the host MTU (NET_SET_MTU).
    */
-  MTU: 4,
+  VHOST_USER_PROTOCOL_F_MTU: 4,
   /**
    * VHOST_USER_PROTOCOL_F_BACKEND_REQ (bit 5): The back-end gets its own socket to send requests to the front-end (SET_BACKEND_REQ_FD).
    */
-  BACKEND_REQ: 5,
+  VHOST_USER_PROTOCOL_F_BACKEND_REQ: 5,
   /**
    * VHOST_USER_PROTOCOL_F_CROSS_ENDIAN (bit 6): The back-end handles rings of either endianness for legacy devices (SET_VRING_ENDIAN).
    */
-  CROSS_ENDIAN: 6,
+  VHOST_USER_PROTOCOL_F_CROSS_ENDIAN: 6,
   /**
    * VHOST_USER_PROTOCOL_F_CRYPTO_SESSION (bit 7): Crypto sessions can be created and closed (CREATE/CLOSE_CRYPTO_SESSION).
    */
-  CRYPTO_SESSION: 7,
+  VHOST_USER_PROTOCOL_F_CRYPTO_SESSION: 7,
   /**
    * VHOST_USER_PROTOCOL_F_PAGEFAULT (bit 8): The back-end supports postcopy migration through a userfaultfd.
    */
-  PAGEFAULT: 8,
+  VHOST_USER_PROTOCOL_F_PAGEFAULT: 8,
   /**
    * VHOST_USER_PROTOCOL_F_CONFIG (bit 9): The device configuration space is read and written over the socket (GET/SET_CONFIG).
    */
-  CONFIG: 9,
+  VHOST_USER_PROTOCOL_F_CONFIG: 9,
   /**
    * VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD (bit 10): Back-end requests may carry file descriptors (at most 8 per message).
    */
-  BACKEND_SEND_FD: 10,
+  VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD: 10,
   /**
    * VHOST_USER_PROTOCOL_F_HOST_NOTIFIER (bit 11): The back-end can hand the front-end a notify area to map into the guest.
    */
-  HOST_NOTIFIER: 11,
+  VHOST_USER_PROTOCOL_F_HOST_NOTIFIER: 11,
   /**
    * VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD (bit 12): In-flight requests are tracked in a shared buffer that survives a back-end restart.
    */
-  INFLIGHT_SHMFD: 12,
+  VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD: 12,
   /**
    * VHOST_USER_PROTOCOL_F_RESET_DEVICE (bit 13): The back-end supports RESET_DEVICE.
    */
-  RESET_DEVICE: 13,
+  VHOST_USER_PROTOCOL_F_RESET_DEVICE: 13,
   /**
    * VHOST_USER_PROTOCOL_F_INBAND_NOTIFICATIONS (bit 14): Kick, call and error notifications may travel as messages instead of eventfds.
    * Requires VHOST_USER_PROTOCOL_F_BACKEND_REQ, VHOST_USER_PROTOCOL_F_REPLY_ACK.
    */
-  INBAND_NOTIFICATIONS: 14,
+  VHOST_USER_PROTOCOL_F_INBAND_NOTIFICATIONS: 14,
   /**
    * VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS (bit 15): Memory regions are added and removed one at a time (ADD_MEM_REG/REM_MEM_REG).
    */
-  CONFIGURE_MEM_SLOTS: 15,
+  VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS: 15,
   /**
    * VHOST_USER_PROTOCOL_F_STATUS (bit 16): The front-end forwards the virtio device status byte (SET_STATUS/GET_STATUS).
    */
-  STATUS: 16,
+  VHOST_USER_PROTOCOL_F_STATUS: 16,
   /**
    * VHOST_USER_PROTOCOL_F_XEN_MMAP (bit 17): Memory region descriptions carry Xen mapping flags and a domain id.
    */
-  XEN_MMAP: 17,
+  VHOST_USER_PROTOCOL_F_XEN_MMAP: 17,
   /**
    * VHOST_USER_PROTOCOL_F_SHARED_OBJECT (bit 18): Back-ends export and look up shared objects (dma-bufs) by UUID.
    */
-  SHARED_OBJECT: 18,
+  VHOST_USER_PROTOCOL_F_SHARED_OBJECT: 18,
   /**
    * VHOST_USER_PROTOCOL_F_DEVICE_STATE (bit 19): The back-end's internal state is transferred through the front-end for migration.
    */
-  DEVICE_STATE: 19,
+  VHOST_USER_PROTOCOL_F_DEVICE_STATE: 19,
   /**
    * VHOST_USER_PROTOCOL_F_GET_VRING_BASE_INFLIGHT (bit 20): The back-end can hand over requests still in flight when a ring stops, recorded in the inflight buffer, so they can be migrated; a prerequisite of GET_VRING_BASE_SKIP_DRAIN.
    */
-  GET_VRING_BASE_INFLIGHT: 20,
+  VHOST_USER_PROTOCOL_F_GET_VRING_BASE_INFLIGHT: 20,
   /**
    * VHOST_USER_PROTOCOL_F_GPA_ADDRESSES (bit 21): Ring addresses and region user addresses sent by the front-end are guest-physical addresses.
    */
-  GPA_ADDRESSES: 21,
+  VHOST_USER_PROTOCOL_F_GPA_ADDRESSES: 21,
   /**
    * VHOST_USER_PROTOCOL_F_SHMEM (bit 22): The back-end maps fds into VIRTIO Shared Memory Regions (GET_SHMEM_CONFIG, SHMEM_MAP/UNMAP).
    */
-  SHMEM: 22,
+  VHOST_USER_PROTOCOL_F_SHMEM: 22,
   /**
    * VHOST_USER_PROTOCOL_F_GET_VRING_BASE_SKIP_DRAIN (bit 23): The front-end may stop a ring without waiting for in-flight requests (GET_VRING_BASE_SKIP_DRAIN).
    * Requires VHOST_USER_PROTOCOL_F_GET_VRING_BASE_INFLIGHT, VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD.
    */
-  GET_VRING_BASE_SKIP_DRAIN: 23,
+  VHOST_USER_PROTOCOL_F_GET_VRING_BASE_SKIP_DRAIN: 23,
 } as const;
 export type ProtocolFeature = (typeof ProtocolFeature)[keyof typeof ProtocolFeature];
 /**

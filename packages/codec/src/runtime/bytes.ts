@@ -34,16 +34,25 @@ export function copyBytes(view: DataView, offset: number, length: number): Uint8
 export function writeBytes(view: DataView, offset: number, bytes: Uint8Array, length: number, what: string): void {
   if (bytes.length > length)
     throw new VhostUserError('INVALID_VALUE', `${what} takes at most ${length} bytes, got ${bytes.length}`);
-  const target = new Uint8Array(view.buffer, view.byteOffset + offset, length);
-  target.fill(0);
-  target.set(bytes);
+  // Byte by byte through the view: payload byte arrays are small (at most 256), and the
+  // encoders stay allocation-free.
+  for (let i = 0; i < bytes.length; i++) view.setUint8(offset + i, bytes[i] as number);
+  for (let i = bytes.length; i < length; i++) view.setUint8(offset + i, 0);
+}
+
+/** Zeroes `length` bytes at `offset` (padding) without creating a view: encoders allocate nothing. */
+export function zeroBytes(view: DataView, offset: number, length: number): void {
+  for (let i = 0; i < length; i++) view.setUint8(offset + i, 0);
 }
 
 const U64_MAX = (1n << 64n) - 1n;
 
 /** Range checks used by encoders before they write, so no value is silently truncated. */
 export function checkUint(value: number, bits: 8 | 16 | 32, what: string): void {
-  if (!Number.isInteger(value) || value < 0 || value > 2 ** bits - 1) {
+  // An integer in range survives the unsigned conversion unchanged; fractions, negatives,
+  // NaN, too-large numbers and non-numbers do not. One compare, so V8 keeps it inline.
+  const fits = bits === 32 ? value >>> 0 === value : (value & ((1 << bits) - 1)) === value;
+  if (!fits) {
     throw new VhostUserError(
       'INVALID_VALUE',
       `${what} must be an integer from 0 to ${2 ** bits - 1}, got ${String(value)}`,

@@ -27,7 +27,9 @@ export type VhostUserErrorCode =
   /** File descriptors arrived in the middle of a message instead of with its first byte. */
   | 'FD_MISPLACED'
   /** A value given to the encoder is out of range or of the wrong shape. */
-  | 'INVALID_VALUE';
+  | 'INVALID_VALUE'
+  /** The caller's buffer cannot hold the encoded message (encodeInto). */
+  | 'BUFFER_TOO_SMALL';
 
 export interface VhostUserErrorDetails {
   /** Canonical name of the message, when known (`VHOST_USER_SET_MEM_TABLE`). */
@@ -48,6 +50,8 @@ export class VhostUserError extends Error {
   readonly code: VhostUserErrorCode;
   readonly messageName: string | undefined;
   readonly offset: number | undefined;
+  /** The message without its "NAME at byte N: " prefix, for re-throwing with more context. */
+  readonly reason: string;
 
   constructor(code: VhostUserErrorCode, message: string, details: VhostUserErrorDetails = {}) {
     const where = [details.messageName, details.offset !== undefined ? `at byte ${details.offset}` : undefined]
@@ -57,6 +61,7 @@ export class VhostUserError extends Error {
     this.code = code;
     this.messageName = details.messageName;
     this.offset = details.offset;
+    this.reason = message;
   }
 }
 

@@ -91,7 +91,7 @@ export class VhostUserBlkClient {
       ...(options.eventIdx ? [VirtioFeature.VIRTIO_F_EVENT_IDX] : []),
     );
     const negotiated = await fe.handshake(want);
-    if (hasFeature(negotiated.protocolFeatures, ProtocolFeature.CONFIG)) {
+    if (hasFeature(negotiated.protocolFeatures, ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG)) {
       this.config = await fe.getConfig(0, VIRTIO_BLK.CONFIG_SIZE);
       const view = new DataView(this.config.buffer, this.config.byteOffset, this.config.byteLength);
       this.sizeBytes = Number(view.getBigUint64(VIRTIO_BLK.CONFIG_CAPACITY, true)) * VIRTIO_BLK.SECTOR_SIZE;

@@ -113,7 +113,8 @@ const headerCases: FrontendCase[] = [
     title: 'need_reply is set only after REPLY_ACK was negotiated',
     relevant: any,
     judge: (m, s) =>
-      m.flags & HEADER.needReplyFlag && !hasFeature(s.negotiation.protocolFeatures, ProtocolFeature.REPLY_ACK)
+      m.flags & HEADER.needReplyFlag &&
+      !hasFeature(s.negotiation.protocolFeatures, ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK)
         ? `${nameOf(m)} asks for an ack without REPLY_ACK`
         : undefined,
   }),
@@ -366,7 +367,10 @@ function kickProblems(session: RecordedSession): { problems: string[]; relevant:
   ms.forEach((m, i) => {
     if (m.direction !== 'front>back') return;
     if (m.message?.name === 'VHOST_USER_SET_PROTOCOL_FEATURES')
-      replyAck = hasFeature((m.message.payload as { value: bigint }).value, ProtocolFeature.REPLY_ACK);
+      replyAck = hasFeature(
+        (m.message.payload as { value: bigint }).value,
+        ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK,
+      );
     if (replyAck || m.message?.name !== 'VHOST_USER_SET_VRING_ENABLE') return;
     const p = m.message.payload as { index: number; num: number };
     if (p.num !== 1) return;
