@@ -11,7 +11,7 @@ import type { CompletionFolder } from './handlers.js';
 import * as K from './generated/constants.js';
 import { failQueue, field, reject, setField } from './lib/control.js';
 import { TWO_32 } from './lib/guest.js';
-import { packedDriverReclaimFold, packedDriverSubmit, packedPop, packedPush } from './lib/packed.js';
+import { packedDeviceServe, packedDriverReclaimFold, packedDriverSubmit, packedPop, packedPush } from './lib/packed.js';
 import { writeChain, writeCompact } from './lib/records.js';
 import {
   splitDeviceServe,
@@ -427,6 +427,7 @@ export function createTsEngine(memory: WebAssembly.Memory): Engine {
     packedDriverReclaim: (cb, max) =>
       packedDriverReclaimFold(v, cb, batchLimit(v, cb, max), recordsFor(v, records, cb), 0),
     splitDeviceServe: (cb, max, handler) => splitDeviceServe(v, cb, max, handler),
+    packedDeviceServe: (cb, max, handler) => packedDeviceServe(v, cb, max, handler),
     splitDriverSubmit: (cb, chains, perChain, filler, descriptors) =>
       splitDriverSubmit(v, cb, chains, perChain, filler, descriptors),
     splitDriverReclaimFold: (cb, max, consumer, acc) => splitDriverReclaimFold(v, cb, max, consumer, acc),
