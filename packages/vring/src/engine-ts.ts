@@ -10,22 +10,24 @@ import type { Engine } from './engine.js';
 import type { CompletionFolder } from './handlers.js';
 import * as K from './generated/constants.js';
 import { failQueue, field, reject, setField } from './lib/control.js';
-import { TWO_32 } from './lib/guest.js';
+import { HIGH_HALF, TWO_32 } from './lib/guest.js';
 import { packedDeviceServe, packedDriverReclaimFold, packedDriverSubmit, packedPop, packedPush } from './lib/packed.js';
 import { writeChain, writeCompact } from './lib/records.js';
 import {
   splitDeviceServe,
   splitDriverReclaimFold,
   splitDriverSubmit,
-  walkFull,
-  walkReadAt,
-  walkReadLen,
-  walkReadable,
-  walkSegments,
+  WALK_FULL,
+  WALK_READABLE,
+  WALK_READ_AT,
+  WALK_READ_LEN,
+  WALK_SEGMENTS,
+  WALK_WRITABLE,
+  WALK_WRITE_AT,
+  WALK_WRITE_LEN,
+  pairCompact,
+  walk,
   walkSplitChain,
-  walkWritable,
-  walkWriteAt,
-  walkWriteLen,
 } from './lib/split.js';
 import { U16, U32, bind, viewsOf, type Views } from './lib/views.js';
 
@@ -65,6 +67,8 @@ function splitPop(cb: number, max: number, compact: boolean): number {
   const outCapacity = field(cb, K.CONTROL_OUT_CAPACITY);
   if (limit > outCapacity) limit = outCapacity;
   const ring = (avail + K.SPLIT_AVAIL_RING) >>> 1;
+  // Compact pops check request/response chains inline (pairCompact), in small integers.
+  const pairs = compact && has0 && gpa0 + size0 < HIGH_HALF;
 
   let count = 0;
   let seg = 0;
@@ -73,6 +77,15 @@ function splitPop(cb: number, max: number, compact: boolean): number {
   while (count < limit) {
     const head = u16[ring + (next & mask)]!;
     const first = seg;
+    if (
+      pairs &&
+      head < size &&
+      pairCompact(u32, out + count * K.COMPACT_RECORD_SIZE, table, size, gpa0, size0, offset0, head)
+    ) {
+      count++;
+      next = (next + 1) & 0xffff;
+      continue;
+    }
     let reason = K.REJECT_DESC_INDEX_OUT_OF_RANGE;
     if (head < size) {
       reason = walkSplitChain(
@@ -91,7 +104,7 @@ function splitPop(cb: number, max: number, compact: boolean): number {
         seg,
       );
       // Out of segment records: this chain stays available for the next pop.
-      if (walkFull) break;
+      if (walk[WALK_FULL] !== 0) break;
     }
     const ok = reason === 0;
     if (!ok) {
@@ -100,13 +113,24 @@ function splitPop(cb: number, max: number, compact: boolean): number {
     }
     if (compact) {
       const rec = out + count * K.COMPACT_RECORD_SIZE;
-      if (ok) writeCompact(u32, rec, head, 0, walkReadAt, walkReadLen, walkWriteAt, walkWriteLen, 1);
+      if (ok)
+        writeCompact(
+          u32,
+          rec,
+          head,
+          0,
+          walk[WALK_READ_AT]!,
+          walk[WALK_READ_LEN]!,
+          walk[WALK_WRITE_AT]!,
+          walk[WALK_WRITE_LEN]!,
+          1,
+        );
       else writeCompact(u32, rec, head, reason, 0, 0, 0, 0, 1);
     } else {
       const rec = out + count * K.CHAIN_RECORD_SIZE;
       if (ok) {
-        seg = walkSegments;
-        writeChain(u32, rec, head, 0, walkReadable, walkWritable, first, 1);
+        seg = walk[WALK_SEGMENTS]!;
+        writeChain(u32, rec, head, 0, walk[WALK_READABLE]!, walk[WALK_WRITABLE]!, first, 1);
       } else {
         writeChain(u32, rec, head, reason, 0, 0, first, 1);
       }

@@ -20,9 +20,10 @@ export const isUsed = (flags: number, wrap: number): boolean =>
 
 /**
  * Pops up to `max` available chains of a packed ring (the one packed chain walk, INDIRECT
- * tables included), writing chain + segment records or, when `compact`, compact records.
+ * tables included), writing chain + segment records or, when `compact`, compact records, from
+ * record index `first` of CONTROL_OUT.
  */
-export function packedPop(cb: number, max: number, compact: boolean): number {
+export function packedPop(cb: number, max: number, compact: boolean, first = 0): number {
   const u16 = U16;
   const u32 = U32;
   const view = VIEW;
@@ -36,7 +37,7 @@ export function packedPop(cb: number, max: number, compact: boolean): number {
   const size0 = u32[r0 + 3]! * TWO_32 + u32[r0 + 2]!;
   const offset0 = u32[r0 + (K.REGION_ENTRY_OFFSET >>> 2)]!;
   const indirectOk = (field(cb, K.CONTROL_FEATURES) & K.FEATURE_INDIRECT) !== 0;
-  const out = field(cb, K.CONTROL_OUT);
+  const out = field(cb, K.CONTROL_OUT) + first * K.COMPACT_RECORD_SIZE;
   const segments = field(cb, K.CONTROL_SEGMENTS);
   const segmentCapacity = field(cb, K.CONTROL_SEGMENT_CAPACITY);
   let limit = field(cb, K.CONTROL_OUT_CAPACITY);
@@ -269,20 +270,17 @@ export function packedPush(cb: number, count: number, compact: boolean): number 
 // ---- fused loops with the caller's per-chain work ----
 
 /**
- * One device pass, up to `max` chains: validate each available chain in full, `handler.serve(...)`
- * a valid one (a rejected chain gets used length 0) and write its used descriptor; the first
- * used descriptor of every batch (CONTROL_OUT_CAPACITY chains) gets its flags last. When the
- * used position is the available one, each used descriptor goes over the head of the chain just
- * read and the pass is one loop: chains of one readable then one writable descriptor inside
- * region 0 are checked inline, any other chain goes through packedPop (one chain, compact), so
- * the rules and reasons are the same. Otherwise a used descriptor could land on a slot not yet
- * read, and the pass reads a whole batch before it writes (packedServeBatches).
+ * One device pass, up to `max` chains, in batches of CONTROL_OUT_CAPACITY chains: validate each
+ * available chain in full, `handler.serve(...)` a valid one (a rejected chain gets used length
+ * 0), then write the batch's used descriptors (packedPush, the first one's flags last). A batch
+ * is read in full before any used descriptor is written (the ring, and indirect tables in it,
+ * are shared with the used descriptors), as pop and push do; only each chain's id, ring slots
+ * and used length go through its compact record. Chains of one readable then one writable
+ * descriptor inside region 0 are checked inline; any other chain goes through packedPop (one
+ * chain, compact), so the rules and reasons are the same.
  */
 export function packedDeviceServe(v: Views, cb: number, max: number, handler: ChainHandler): number {
   bind(v);
-  if (field(cb, K.CONTROL_USED_INDEX) !== field(cb, K.CONTROL_AVAIL_INDEX)) {
-    return packedServeBatches(v, cb, max, handler);
-  }
   const u16 = v.u16;
   const u32 = v.u32;
   if (field(cb, K.CONTROL_STATUS) !== 0) return 0;
@@ -296,7 +294,7 @@ export function packedDeviceServe(v: Views, cb: number, max: number, handler: Ch
   // The inline check works in small integers (region 0 below 2^31) on chains of two slots.
   const inline = u32[(header + K.MEMORY_HEADER_REGION_COUNT) >>> 2]! !== 0 && gpa0 + size0 < HIGH_HALF && size >= 2;
   const batch = field(cb, K.CONTROL_OUT_CAPACITY);
-  const rec = field(cb, K.CONTROL_OUT) >>> 2;
+  const records = field(cb, K.CONTROL_OUT) >>> 2;
   // Layout numbers in locals: module constants are context loads on every use in a hot loop.
   const descWords = K.PACKED_DESC_SIZE >>> 2;
   const addrWord = K.PACKED_DESC_ADDR >>> 2;
@@ -308,149 +306,98 @@ export function packedDeviceServe(v: Views, cb: number, max: number, handler: Ch
   const nextFlag = K.PACKED_F_NEXT;
   const writeFlag = K.PACKED_F_WRITE;
   const chainFlags = K.PACKED_F_NEXT | K.PACKED_F_WRITE | K.PACKED_F_INDIRECT;
-  const usedFlags = K.PACKED_F_AVAIL | K.PACKED_F_USED;
+  const recordWords = K.COMPACT_RECORD_SIZE >>> 2;
+  const recId = K.COMPACT_RECORD_ID >>> 2;
+  const recSlots = K.COMPACT_RECORD_RING_SLOTS >>> 2;
+  const recUsed = K.COMPACT_RECORD_USED_LENGTH >>> 2;
   let slot = field(cb, K.CONTROL_AVAIL_INDEX);
   let wrap = field(cb, K.CONTROL_AVAIL_WRAP);
-  let used = field(cb, K.CONTROL_USED_INDEX);
-  let usedWrap = field(cb, K.CONTROL_USED_WRAP);
-  let firstFlagsAt = 0;
-  let firstFlags = 0;
-  let group = 0;
   let total = 0;
-  while (total < max) {
-    const h = ring + slot * descWords;
-    const headFlags = Atomics.load(u16, 2 * h + flagsHalf);
-    if (((headFlags >>> availShift) & 1) !== wrap || ((headFlags >>> usedShift) & 1) === wrap) break;
-    let tailSlot = slot + 1;
-    let tailWrap = wrap;
-    if (tailSlot === size) {
-      tailSlot = 0;
-      tailWrap ^= 1;
-    }
-    const t = ring + tailSlot * descWords;
-    // id and flags as one u32 (adjacent, checked at load): id in the low half.
-    const tWord = u32[t + idWord]!;
-    const tailFlags = tWord >>> 16;
-    let id = tWord & 0xffff;
-    // The used length as an int32 (stored as its u32 bits); `served` tells the inline check took it.
-    let len = 0;
-    let slots = 2;
-    let served = false;
-    if (
-      inline &&
-      (headFlags & chainFlags) === nextFlag &&
-      (tailFlags & chainFlags) === writeFlag &&
-      ((tailFlags >>> availShift) & 1) === tailWrap &&
-      ((tailFlags >>> usedShift) & 1) !== tailWrap &&
-      id < size &&
-      u32[h + addrWord + 1] === 0 &&
-      u32[t + addrWord + 1] === 0
-    ) {
-      const hDelta = u32[h + addrWord]! - gpa0;
-      const tDelta = u32[t + addrWord]! - gpa0;
-      const hLen = u32[h + lenWord]!;
-      const tLen = u32[t + lenWord]!;
+  let stopped = false;
+  while (!stopped && total < max) {
+    const want = max - total < batch ? max - total : batch;
+    let n = 0;
+    for (let rec = records; n < want; n++, rec += recordWords) {
+      const h = ring + slot * descWords;
+      const headFlags = Atomics.load(u16, 2 * h + flagsHalf);
+      if (((headFlags >>> availShift) & 1) !== wrap || ((headFlags >>> usedShift) & 1) === wrap) {
+        stopped = true;
+        break;
+      }
+      let tailSlot = slot + 1;
+      let tailWrap = wrap;
+      if (tailSlot === size) {
+        tailSlot = 0;
+        tailWrap ^= 1;
+      }
+      const t = ring + tailSlot * descWords;
+      // id and flags as one u32 (adjacent, checked at load): id in the low half.
+      const tWord = u32[t + idWord]!;
+      const tailFlags = tWord >>> 16;
+      const id = tWord & 0xffff;
+      let served = false;
       if (
-        hDelta >= 0 &&
-        hDelta < size0 &&
-        hLen <= size0 - hDelta &&
-        tDelta >= 0 &&
-        tDelta < size0 &&
-        tLen <= size0 - tDelta
+        inline &&
+        (headFlags & chainFlags) === nextFlag &&
+        (tailFlags & chainFlags) === writeFlag &&
+        ((tailFlags >>> availShift) & 1) === tailWrap &&
+        ((tailFlags >>> usedShift) & 1) !== tailWrap &&
+        id < size &&
+        u32[h + addrWord + 1] === 0 &&
+        u32[t + addrWord + 1] === 0
       ) {
-        len = handler.serve(id, offset0 + hDelta, hLen, offset0 + tDelta, tLen) | 0;
-        served = true;
-        slot = tailSlot + 1;
-        wrap = tailWrap;
-        if (slot === size) {
-          slot = 0;
-          wrap ^= 1;
+        const hDelta = u32[h + addrWord]! - gpa0;
+        const tDelta = u32[t + addrWord]! - gpa0;
+        const hLen = u32[h + lenWord]!;
+        const tLen = u32[t + lenWord]!;
+        if (
+          hDelta >= 0 &&
+          hDelta < size0 &&
+          hLen <= size0 - hDelta &&
+          tDelta >= 0 &&
+          tDelta < size0 &&
+          tLen <= size0 - tDelta
+        ) {
+          u32[rec + recId] = id;
+          u32[rec + recSlots] = 2;
+          u32[rec + recUsed] = handler.serve(id, offset0 + hDelta, hLen, offset0 + tDelta, tLen);
+          served = true;
+          slot = tailSlot + 1;
+          wrap = tailWrap;
+          if (slot === size) {
+            slot = 0;
+            wrap ^= 1;
+          }
         }
       }
-    }
-    if (!served) {
-      // Every other chain: the full walk, one chain at this position (counts a rejection).
-      bind(v);
-      setField(cb, K.CONTROL_AVAIL_INDEX, slot);
-      setField(cb, K.CONTROL_AVAIL_WRAP, wrap);
-      // 0: a queue-level error stopped the queue at this chain.
-      if (packedPop(cb, 1, true) === 0) break;
-      slot = field(cb, K.CONTROL_AVAIL_INDEX);
-      wrap = field(cb, K.CONTROL_AVAIL_WRAP);
-      id = u32[rec + (K.COMPACT_RECORD_ID >>> 2)]!;
-      slots = u32[rec + (K.COMPACT_RECORD_RING_SLOTS >>> 2)]!;
-      if (u32[rec + (K.COMPACT_RECORD_REASON >>> 2)] === 0) {
-        len =
-          handler.serve(
-            id,
+      if (!served) {
+        // Every other chain: the full walk, one chain into this record (counts a rejection).
+        bind(v);
+        setField(cb, K.CONTROL_AVAIL_INDEX, slot);
+        setField(cb, K.CONTROL_AVAIL_WRAP, wrap);
+        // 0: a queue-level error stopped the queue at this chain.
+        if (packedPop(cb, 1, true, n) === 0) {
+          stopped = true;
+          break;
+        }
+        slot = field(cb, K.CONTROL_AVAIL_INDEX);
+        wrap = field(cb, K.CONTROL_AVAIL_WRAP);
+        if (u32[rec + (K.COMPACT_RECORD_REASON >>> 2)] === 0) {
+          u32[rec + recUsed] = handler.serve(
+            u32[rec + recId]!,
             u32[rec + (K.COMPACT_RECORD_READ_OFFSET >>> 2)]!,
             u32[rec + (K.COMPACT_RECORD_READ_LENGTH >>> 2)]!,
             u32[rec + (K.COMPACT_RECORD_WRITE_OFFSET >>> 2)]!,
             u32[rec + (K.COMPACT_RECORD_WRITE_LENGTH >>> 2)]!,
-          ) | 0;
+          );
+        }
       }
     }
-    const u = ring + used * descWords;
-    const flags = usedWrap !== 0 ? usedFlags : 0;
-    u32[u + lenWord] = len;
-    if (group === 0) {
-      u16[2 * (u + idWord)] = id;
-      firstFlagsAt = 2 * u + flagsHalf;
-      firstFlags = flags;
-    } else {
-      u32[u + idWord] = (id & 0xffff) | (flags << 16);
-    }
-    used += slots;
-    if (used >= size) {
-      used -= size;
-      usedWrap ^= 1;
-    }
-    total++;
-    group++;
-    if (group === batch) {
-      Atomics.store(u16, firstFlagsAt, firstFlags);
-      group = 0;
-    }
-  }
-  if (group !== 0) Atomics.store(u16, firstFlagsAt, firstFlags);
-  bind(v);
-  setField(cb, K.CONTROL_AVAIL_INDEX, slot);
-  setField(cb, K.CONTROL_AVAIL_WRAP, wrap);
-  setField(cb, K.CONTROL_USED_INDEX, used);
-  setField(cb, K.CONTROL_USED_WRAP, usedWrap);
-  return total;
-}
-
-/**
- * packedDeviceServe when the used position differs from the available one: each round pops up
- * to a batch of validated chains into compact records, serves every valid one and pushes them
- * all, so a batch is read in full before any used descriptor is written.
- */
-function packedServeBatches(v: Views, cb: number, max: number, handler: ChainHandler): number {
-  const u32 = v.u32;
-  const records = field(cb, K.CONTROL_OUT) >>> 2;
-  const batch = field(cb, K.CONTROL_OUT_CAPACITY);
-  const words = K.COMPACT_RECORD_SIZE >>> 2;
-  let total = 0;
-  // At least one pop, even for max 0, as the batch calls do.
-  for (;;) {
-    const want = max - total < batch ? max - total : batch;
     bind(v);
-    const n = packedPop(cb, want, true);
-    for (let i = 0, r = records; i < n; i++, r += words) {
-      if (u32[r + (K.COMPACT_RECORD_REASON >>> 2)] !== 0) continue;
-      u32[r + (K.COMPACT_RECORD_USED_LENGTH >>> 2)] = handler.serve(
-        u32[r + (K.COMPACT_RECORD_ID >>> 2)]!,
-        u32[r + (K.COMPACT_RECORD_READ_OFFSET >>> 2)]!,
-        u32[r + (K.COMPACT_RECORD_READ_LENGTH >>> 2)]!,
-        u32[r + (K.COMPACT_RECORD_WRITE_OFFSET >>> 2)]!,
-        u32[r + (K.COMPACT_RECORD_WRITE_LENGTH >>> 2)]!,
-      );
-    }
-    bind(v);
+    setField(cb, K.CONTROL_AVAIL_INDEX, slot);
+    setField(cb, K.CONTROL_AVAIL_WRAP, wrap);
     packedPush(cb, n, true);
     total += n;
-    if (n < want || total >= max) break;
   }
   return total;
 }

@@ -16,17 +16,19 @@ if (K.SPLIT_DESC_FLAGS % 4 !== 0 || K.SPLIT_DESC_NEXT !== K.SPLIT_DESC_FLAGS + 2
 
 // ---- chain walk ----
 
-// Results of walkSplitChain beyond its reason (a walk has more results than one return value).
-export let walkReadable = 0;
-export let walkWritable = 0;
-export let walkReadAt = 0;
-export let walkReadLen = 0;
-export let walkWriteAt = 0;
-export let walkWriteLen = 0;
+// Results of walkSplitChain beyond its reason (a walk has more results than one return value),
+// in one typed array: cheaper to write per chain than module variables.
+export const walk = new Uint32Array(8);
+export const WALK_READABLE = 0;
+export const WALK_WRITABLE = 1;
+export const WALK_READ_AT = 2;
+export const WALK_READ_LEN = 3;
+export const WALK_WRITE_AT = 4;
+export const WALK_WRITE_LEN = 5;
 /** Segment records used so far (the walk appends from `seg`). */
-export let walkSegments = 0;
-/** The segment records ran out: the chain was not consumed. */
-export let walkFull = false;
+export const WALK_SEGMENTS = 6;
+/** Non-zero when the segment records ran out: the chain was not consumed. */
+export const WALK_FULL = 7;
 
 /**
  * Walks and validates the whole chain at `head` (< size) with every rule: indices, loops,
@@ -153,15 +155,60 @@ export function walkSplitChain(
       break;
     }
   }
-  walkReadable = readable;
-  walkWritable = writable;
-  walkReadAt = readAt;
-  walkReadLen = readLen;
-  walkWriteAt = writeAt;
-  walkWriteLen = writeLen;
-  walkSegments = seg;
-  walkFull = full;
+  const results = walk;
+  results[WALK_READABLE] = readable;
+  results[WALK_WRITABLE] = writable;
+  results[WALK_READ_AT] = readAt;
+  results[WALK_READ_LEN] = readLen;
+  results[WALK_WRITE_AT] = writeAt;
+  results[WALK_WRITE_LEN] = writeLen;
+  results[WALK_SEGMENTS] = seg;
+  results[WALK_FULL] = full ? 1 : 0;
   return reason;
+}
+
+/**
+ * The compact pop's request/response path (as checkChain's in the core): when the chain at `head`
+ * (< size) is one readable then one writable descriptor, both starting inside region 0 (which
+ * lies below 2^31: small-integer arithmetic), writes its compact record at `rec` and returns
+ * true. Any other chain returns false and is walked in full by walkSplitChain, so the results
+ * never differ.
+ */
+export function pairCompact(
+  u32: Uint32Array<ArrayBufferLike>,
+  rec: number,
+  table: number,
+  size: number,
+  gpa0: number,
+  size0: number,
+  offset0: number,
+  head: number,
+): boolean {
+  const h = (table >>> 2) + head * (K.SPLIT_DESC_SIZE >>> 2);
+  // flags and next as one u32 (adjacent, checked at load): flags in the low half.
+  const hWord = u32[h + (K.SPLIT_DESC_FLAGS >>> 2)]!;
+  const tail = hWord >>> 16;
+  if ((hWord & 0xffff) !== K.SPLIT_F_NEXT || tail >= size) return false;
+  const t = (table >>> 2) + tail * (K.SPLIT_DESC_SIZE >>> 2);
+  const addr = K.SPLIT_DESC_ADDR >>> 2;
+  if ((u32[t + (K.SPLIT_DESC_FLAGS >>> 2)]! & 0xffff) !== K.SPLIT_F_WRITE) return false;
+  if (u32[h + addr + 1] !== 0 || u32[t + addr + 1] !== 0) return false;
+  const hDelta = u32[h + addr]! - gpa0;
+  const tDelta = u32[t + addr]! - gpa0;
+  const hLen = u32[h + (K.SPLIT_DESC_LEN >>> 2)]!;
+  const tLen = u32[t + (K.SPLIT_DESC_LEN >>> 2)]!;
+  if (
+    hDelta < 0 ||
+    hDelta >= size0 ||
+    hLen > size0 - hDelta ||
+    tDelta < 0 ||
+    tDelta >= size0 ||
+    tLen > size0 - tDelta
+  ) {
+    return false;
+  }
+  writeCompact(u32, rec, head, 0, offset0 + hDelta, hLen, offset0 + tDelta, tLen, 1);
+  return true;
 }
 
 /**
@@ -192,13 +239,18 @@ export function walkCompact(cb: number, rec: number, head: number): number {
           0,
           0,
         );
-  if (reason !== 0) {
-    walkReadAt = 0;
-    walkReadLen = 0;
-    walkWriteAt = 0;
-    walkWriteLen = 0;
-  }
-  writeCompact(u32, rec, head, reason, walkReadAt, walkReadLen, walkWriteAt, walkWriteLen, 1);
+  if (reason !== 0) walk.fill(0, WALK_READ_AT, WALK_WRITE_LEN + 1);
+  writeCompact(
+    u32,
+    rec,
+    head,
+    reason,
+    walk[WALK_READ_AT]!,
+    walk[WALK_READ_LEN]!,
+    walk[WALK_WRITE_AT]!,
+    walk[WALK_WRITE_LEN]!,
+    1,
+  );
   return reason;
 }
 
@@ -289,7 +341,10 @@ export function splitDeviceServe(v: Views, cb: number, max: number, handler: Cha
       bind(v);
       const reason = walkCompact(cb, rec, head);
       if (reason !== 0) reject(cb, 1, reason);
-      else len = handler.serve(head, walkReadAt, walkReadLen, walkWriteAt, walkWriteLen) | 0;
+      else
+        len =
+          handler.serve(head, walk[WALK_READ_AT]!, walk[WALK_READ_LEN]!, walk[WALK_WRITE_AT]!, walk[WALK_WRITE_LEN]!) |
+          0;
     }
     next = (next + 1) & 0xffff;
     const elem = usedRing + (idx & mask) * elemWords;

@@ -15,7 +15,11 @@ import { writeChain, writeCompact } from "./records";
   return ((flags >> K.PACKED_AVAIL_SHIFT) & 1) == wrap && ((flags >> K.PACKED_USED_SHIFT) & 1) == wrap;
 }
 
-@inline export function packedPop(cb: u32, max: u32, compact: bool): u32 {
+/**
+ * Pops up to `max` available chains into records from index `first` of CONTROL_OUT (compact
+ * records, or chain + segment records). Returns the count.
+ */
+@inline export function packedPop(cb: u32, max: u32, compact: bool, first: u32 = 0): u32 {
   if (field(cb, K.CONTROL_STATUS) != 0) return 0;
   const size = field(cb, K.CONTROL_QUEUE_SIZE);
   const ring = field(cb, K.CONTROL_DESC);
@@ -25,7 +29,7 @@ import { writeChain, writeCompact } from "./records";
   const size0 = load<u64>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_LENGTH);
   const offset0 = load<u32>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_OFFSET);
   const indirectOk = (field(cb, K.CONTROL_FEATURES) & K.FEATURE_INDIRECT) != 0;
-  const out = field(cb, K.CONTROL_OUT);
+  const out = field(cb, K.CONTROL_OUT) + first * K.COMPACT_RECORD_SIZE;
   const segments = field(cb, K.CONTROL_SEGMENTS);
   const segmentCapacity = field(cb, K.CONTROL_SEGMENT_CAPACITY);
   let limit = field(cb, K.CONTROL_OUT_CAPACITY);
@@ -201,30 +205,30 @@ import { writeChain, writeCompact } from "./records";
   return n;
 }
 
-/** packedPop writing compact records, out of line (the serve loops' walk). */
-export function packedPopCompact(cb: u32, max: u32): u32 {
-  return packedPop(cb, max, true);
+/** packedPop of one chain into compact record `first`, out of line (the serve loop's full walk). */
+export function packedPopCompactAt(cb: u32, first: u32): u32 {
+  return packedPop(cb, 1, true, first);
+}
+
+/** packedPush from the compact records, out of line (the serve loop's used descriptors). */
+export function packedPushCompact(cb: u32, count: u32): u32 {
+  return packedPush(cb, count, true);
 }
 
 
 /**
- * One device pass over a packed ring, up to `max` chains: for each available chain, validate all
- * of it, call `H.serve(id, readAt, readLen, writeAt, writeLen): u32` for a valid one (its first
- * readable and first writable buffer; a rejected chain is not served and gets used length 0)
- * and write its used descriptor. The first used descriptor of every batch (CONTROL_OUT_CAPACITY
- * chains) gets its flags last, as the batch's single release. Returns the chains consumed.
- *
- * Available and used descriptors share one ring. When the used position is the available one
- * (every pass that serves what it takes keeps them together), each used descriptor goes over
- * the head of the chain just read, so the pass is one loop: chains of one readable then one
- * writable descriptor inside region 0 are checked here, straight-line, and every other chain goes
- * through packedPopCompact (the one packed chain walk), so the rules and reasons are the same.
- * Otherwise (a pop not yet pushed, or a ring base with two positions) a used descriptor could
- * land on a slot not yet read, and the pass reads a whole batch before it writes any used
- * descriptor (packedServeBatches), as pop and push do.
+ * One device pass over a packed ring, up to `max` chains, in batches of CONTROL_OUT_CAPACITY
+ * chains: for each available chain, validate all of it and call `H.serve(id, readAt, readLen,
+ * writeAt, writeLen): u32` for a valid one (its first readable and first writable buffer; a
+ * rejected chain is not served and gets used length 0), then write the batch's used descriptors
+ * (packedPushCompact, the first one's flags last). Available and used descriptors share one ring
+ * (and an indirect table may lie in it), so a batch is read in full before any used descriptor
+ * is written, as pop and push do; only the id, ring slots and used length of each chain go
+ * through its compact record. Chains of one readable then one writable descriptor inside region
+ * 0 are checked here, straight-line; every other chain goes through packedPopCompactAt (the one
+ * packed chain walk), so the rules and reasons are the same. Returns the chains consumed.
  */
 export function packedDeviceServe<H>(cb: u32, max: u32): u32 {
-  if (field(cb, K.CONTROL_USED_INDEX) != field(cb, K.CONTROL_AVAIL_INDEX)) return packedServeBatches<H>(cb, max);
   if (field(cb, K.CONTROL_STATUS) != 0) return 0;
   const size = field(cb, K.CONTROL_QUEUE_SIZE);
   const ring = field(cb, K.CONTROL_DESC);
@@ -233,118 +237,67 @@ export function packedDeviceServe<H>(cb: u32, max: u32): u32 {
   const size0 = region0Length(header);
   const offset0 = load<u32>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_OFFSET);
   const batch = field(cb, K.CONTROL_OUT_CAPACITY);
-  const rec = field(cb, K.CONTROL_OUT);
+  const records = field(cb, K.CONTROL_OUT);
   const handler = changetype<H>(0);
   // A two-descriptor chain fits the ring (more slots than the queue size is CHAIN_TOO_LONG).
   const pairs = size >= 2;
   const chainFlags = K.PACKED_F_NEXT | K.PACKED_F_WRITE | K.PACKED_F_INDIRECT;
   let slot = field(cb, K.CONTROL_AVAIL_INDEX);
   let wrap = field(cb, K.CONTROL_AVAIL_WRAP);
-  let used = field(cb, K.CONTROL_USED_INDEX);
-  let usedWrap = field(cb, K.CONTROL_USED_WRAP);
-  let firstFlagsAt: u32 = 0;
-  let firstFlags: u32 = 0;
-  let group: u32 = 0;
   let total: u32 = 0;
-  while (total < max) {
-    const h = ring + slot * K.PACKED_DESC_SIZE;
-    const headFlags = <u32>atomic.load<u16>(h + K.PACKED_DESC_FLAGS);
-    if (!isAvailable(headFlags, wrap)) break;
-    let tailSlot = slot + 1;
-    let tailWrap = wrap;
-    if (tailSlot == size) { tailSlot = 0; tailWrap ^= 1; }
-    const t = ring + tailSlot * K.PACKED_DESC_SIZE;
-    const tailFlags = <u32>load<u16>(t + K.PACKED_DESC_FLAGS);
-    let id = <u32>load<u16>(t + K.PACKED_DESC_ID);
-    let len: u32 = 0;
-    let slots: u32 = 2;
-    // Regions end below 2^53, so an address below gpa0 wraps to a delta far above size0 (see
-    // checkChain in lib/split.ts for the same test).
-    const hDelta = load<u64>(h + K.PACKED_DESC_ADDR) - gpa0;
-    const tDelta = load<u64>(t + K.PACKED_DESC_ADDR) - gpa0;
-    const hLen = load<u32>(h + K.PACKED_DESC_LEN);
-    const tLen = load<u32>(t + K.PACKED_DESC_LEN);
-    if (
-      pairs && (headFlags & chainFlags) == K.PACKED_F_NEXT && (tailFlags & chainFlags) == K.PACKED_F_WRITE &&
-      isAvailable(tailFlags, tailWrap) && id < size &&
-      hDelta < size0 && <u64>hLen <= size0 - hDelta && tDelta < size0 && <u64>tLen <= size0 - tDelta
-    ) {
-      // @ts-ignore: H is the caller's handler class
-      len = handler.serve(id, offset0 + <u32>hDelta, hLen, offset0 + <u32>tDelta, tLen);
-      slot = tailSlot + 1;
-      wrap = tailWrap;
-      if (slot == size) { slot = 0; wrap ^= 1; }
-    } else {
-      setField(cb, K.CONTROL_AVAIL_INDEX, slot);
-      setField(cb, K.CONTROL_AVAIL_WRAP, wrap);
-      // 0: a queue-level error stopped the queue at this chain (packedPop counted it).
-      if (packedPopCompact(cb, 1) == 0) break;
-      slot = field(cb, K.CONTROL_AVAIL_INDEX);
-      wrap = field(cb, K.CONTROL_AVAIL_WRAP);
-      id = load<u32>(rec + K.COMPACT_RECORD_ID);
-      slots = load<u32>(rec + K.COMPACT_RECORD_RING_SLOTS);
-      if (load<u32>(rec + K.COMPACT_RECORD_REASON) == 0) {
-        // @ts-ignore: H is the caller's handler class
-        len = handler.serve(id, load<u32>(rec + K.COMPACT_RECORD_READ_OFFSET), load<u32>(rec + K.COMPACT_RECORD_READ_LENGTH),
-          load<u32>(rec + K.COMPACT_RECORD_WRITE_OFFSET), load<u32>(rec + K.COMPACT_RECORD_WRITE_LENGTH));
-      }
-    }
-    const u = ring + used * K.PACKED_DESC_SIZE;
-    store<u32>(u + K.PACKED_DESC_LEN, len);
-    store<u16>(u + K.PACKED_DESC_ID, <u16>id);
-    const flags = usedWrap != 0 ? (K.PACKED_F_AVAIL | K.PACKED_F_USED) : 0;
-    if (group == 0) {
-      firstFlagsAt = u + K.PACKED_DESC_FLAGS;
-      firstFlags = flags;
-    } else {
-      store<u16>(u + K.PACKED_DESC_FLAGS, <u16>flags);
-    }
-    used += slots;
-    if (used >= size) { used -= size; usedWrap ^= 1; }
-    total++;
-    group++;
-    if (group == batch) {
-      atomic.store<u16>(firstFlagsAt, <u16>firstFlags);
-      group = 0;
-    }
-  }
-  if (group != 0) atomic.store<u16>(firstFlagsAt, <u16>firstFlags);
-  setField(cb, K.CONTROL_AVAIL_INDEX, slot);
-  setField(cb, K.CONTROL_AVAIL_WRAP, wrap);
-  setField(cb, K.CONTROL_USED_INDEX, used);
-  setField(cb, K.CONTROL_USED_WRAP, usedWrap);
-  return total;
-}
-
-/** packedPush from the compact records, out of line (packedServeBatches' second half). */
-export function packedPushCompact(cb: u32, count: u32): u32 {
-  return packedPush(cb, count, true);
-}
-
-/**
- * packedDeviceServe when the used position differs from the available one: each round pops up
- * to a batch of validated chains into compact records (CONTROL_OUT), serves every valid one and
- * pushes them all, so a batch is read in full before any used descriptor is written.
- */
-function packedServeBatches<H>(cb: u32, max: u32): u32 {
-  const records = field(cb, K.CONTROL_OUT);
-  const batch = field(cb, K.CONTROL_OUT_CAPACITY);
-  const handler = changetype<H>(0);
-  let total: u32 = 0;
-  // At least one pop, even for max 0, as the batch calls do.
-  while (true) {
+  let stopped = false;
+  while (!stopped && total < max) {
     const want = max - total < batch ? max - total : batch;
-    const n = packedPopCompact(cb, want);
-    for (let i: u32 = 0, rec = records; i < n; i++, rec += K.COMPACT_RECORD_SIZE) {
-      if (load<u32>(rec + K.COMPACT_RECORD_REASON) != 0) continue;
-      // @ts-ignore: H is the caller's handler class
-      const len: u32 = handler.serve(load<u32>(rec + K.COMPACT_RECORD_ID), load<u32>(rec + K.COMPACT_RECORD_READ_OFFSET),
-        load<u32>(rec + K.COMPACT_RECORD_READ_LENGTH), load<u32>(rec + K.COMPACT_RECORD_WRITE_OFFSET), load<u32>(rec + K.COMPACT_RECORD_WRITE_LENGTH));
-      store<u32>(rec + K.COMPACT_RECORD_USED_LENGTH, len);
+    let n: u32 = 0;
+    while (n < want) {
+      const h = ring + slot * K.PACKED_DESC_SIZE;
+      const headFlags = <u32>atomic.load<u16>(h + K.PACKED_DESC_FLAGS);
+      if (!isAvailable(headFlags, wrap)) { stopped = true; break; }
+      const rec = records + n * K.COMPACT_RECORD_SIZE;
+      let tailSlot = slot + 1;
+      let tailWrap = wrap;
+      if (tailSlot == size) { tailSlot = 0; tailWrap ^= 1; }
+      const t = ring + tailSlot * K.PACKED_DESC_SIZE;
+      const tailFlags = <u32>load<u16>(t + K.PACKED_DESC_FLAGS);
+      const id = <u32>load<u16>(t + K.PACKED_DESC_ID);
+      // Regions end below 2^53, so an address below gpa0 wraps to a delta far above size0 (see
+      // checkChain in lib/split.ts for the same test).
+      const hDelta = load<u64>(h + K.PACKED_DESC_ADDR) - gpa0;
+      const tDelta = load<u64>(t + K.PACKED_DESC_ADDR) - gpa0;
+      const hLen = load<u32>(h + K.PACKED_DESC_LEN);
+      const tLen = load<u32>(t + K.PACKED_DESC_LEN);
+      if (
+        pairs && (headFlags & chainFlags) == K.PACKED_F_NEXT && (tailFlags & chainFlags) == K.PACKED_F_WRITE &&
+        isAvailable(tailFlags, tailWrap) && id < size &&
+        hDelta < size0 && <u64>hLen <= size0 - hDelta && tDelta < size0 && <u64>tLen <= size0 - tDelta
+      ) {
+        store<u32>(rec + K.COMPACT_RECORD_ID, id);
+        store<u32>(rec + K.COMPACT_RECORD_RING_SLOTS, 2);
+        // @ts-ignore: H is the caller's handler class
+        store<u32>(rec + K.COMPACT_RECORD_USED_LENGTH, handler.serve(id, offset0 + <u32>hDelta, hLen, offset0 + <u32>tDelta, tLen));
+        slot = tailSlot + 1;
+        wrap = tailWrap;
+        if (slot == size) { slot = 0; wrap ^= 1; }
+      } else {
+        setField(cb, K.CONTROL_AVAIL_INDEX, slot);
+        setField(cb, K.CONTROL_AVAIL_WRAP, wrap);
+        // 0: a queue-level error stopped the queue at this chain (packedPop counted it).
+        if (packedPopCompactAt(cb, n) == 0) { stopped = true; break; }
+        slot = field(cb, K.CONTROL_AVAIL_INDEX);
+        wrap = field(cb, K.CONTROL_AVAIL_WRAP);
+        if (load<u32>(rec + K.COMPACT_RECORD_REASON) == 0) {
+          // @ts-ignore: H is the caller's handler class
+          const len: u32 = handler.serve(load<u32>(rec + K.COMPACT_RECORD_ID), load<u32>(rec + K.COMPACT_RECORD_READ_OFFSET),
+            load<u32>(rec + K.COMPACT_RECORD_READ_LENGTH), load<u32>(rec + K.COMPACT_RECORD_WRITE_OFFSET), load<u32>(rec + K.COMPACT_RECORD_WRITE_LENGTH));
+          store<u32>(rec + K.COMPACT_RECORD_USED_LENGTH, len);
+        }
+      }
+      n++;
     }
+    setField(cb, K.CONTROL_AVAIL_INDEX, slot);
+    setField(cb, K.CONTROL_AVAIL_WRAP, wrap);
     packedPushCompact(cb, n);
     total += n;
-    if (n < want || total >= max) break;
   }
   return total;
 }
