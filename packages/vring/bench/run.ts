@@ -172,9 +172,9 @@ function main(): number {
   let ok = true;
   const table = (rows: typeof results) => {
     console.log(
-      '| impl | variant | ring | api | M chains/s | ns/chain | ratio to C | to C split | sum | hash | errors |',
+      '| impl | variant | ring | api | M chains/s | ns/chain | ratio to C | to C split | CPU ns/chain | CPU ratio to C | sum | hash | errors |',
     );
-    console.log('| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
+    console.log('| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
     for (const r of rows) {
       const good = r.sum === expectedSum && r.hash === referenceHash && r.errors === 0;
       ok &&= good;

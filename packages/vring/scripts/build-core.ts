@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
-import { SPLIT_DESC } from '@vhost-user/codec';
+import { PACKED_DESC, SPLIT_DESC } from '@vhost-user/codec';
 import { assemblyScriptSource, engineConstants, typeScriptSource } from './constants.js';
 
 const wasmDir = fileURLToPath(new URL('../wasm/', import.meta.url));
@@ -14,6 +14,12 @@ const srcDir = fileURLToPath(new URL('../src/', import.meta.url));
 // The core's split fast path loads len, flags and next as one u64.
 if (SPLIT_DESC.flags !== SPLIT_DESC.len + 4 || SPLIT_DESC.next !== SPLIT_DESC.flags + 2) {
   throw new Error('SPLIT_DESC: len, flags and next are no longer adjacent; update the fast path in wasm/core.ts');
+}
+// The core's packed submit writes len, id and flags as one u64.
+if (PACKED_DESC.id !== PACKED_DESC.len + 4 || PACKED_DESC.flags !== PACKED_DESC.id + 2) {
+  throw new Error(
+    'PACKED_DESC: len, id and flags are no longer adjacent; update storePackedDescriptor in wasm/lib/packed.ts',
+  );
 }
 const constants = engineConstants();
 mkdirSync(`${wasmDir}generated`, { recursive: true });

@@ -7,6 +7,17 @@ import { translateFirst } from "./guest";
 import { region0Length } from "./split";
 import { writeChain, writeCompact } from "./records";
 
+// Bit positions of id and flags inside the u64 at PACKED_DESC_LEN (little-endian; the build
+// checks that len, id and flags are adjacent).
+const ID_SHIFT: u64 = <u64>((K.PACKED_DESC_ID - K.PACKED_DESC_LEN) * 8);
+const FLAGS_SHIFT: u64 = <u64>((K.PACKED_DESC_FLAGS - K.PACKED_DESC_LEN) * 8);
+
+/** Writes one descriptor, flags included, as two u64 stores. */
+@inline function storePackedDescriptor(entry: u32, addr: u64, len: u32, id: u32, flags: u32): void {
+  store<u64>(entry + K.PACKED_DESC_ADDR, addr);
+  store<u64>(entry + K.PACKED_DESC_LEN, <u64>len | (<u64>(id & 0xffff) << ID_SHIFT) | (<u64>(flags & 0xffff) << FLAGS_SHIFT));
+}
+
 @inline export function isAvailable(flags: u32, wrap: u32): bool {
   return ((flags >> K.PACKED_AVAIL_SHIFT) & 1) == wrap && ((flags >> K.PACKED_USED_SHIFT) & 1) != wrap;
 }
@@ -331,6 +342,30 @@ export function packedDriverSubmit<F>(cb: u32, chains: u32, perChain: u32): u32 
   for (let c: u32 = 0; c < chains; c++, slots += perChain << 1) {
     freeIds--;
     const id = <u32>load<u16>(stack + (freeIds << 1));
+    if (perChain == 2 && c != 0) {
+      // Request/response chains after the first (whose head flags go last), unrolled: len, id
+      // and flags as one u64 per descriptor (the build checks the three fields adjacent).
+      const tailSlot = slot + 1 == size ? 0 : slot + 1;
+      const tailWrap = slot + 1 == size ? wrap ^ 1 : wrap;
+      store<u32>(slots, slot | (tailSlot << 16));
+      // @ts-ignore: F is the caller's filler class
+      filler.fill(c, id, slots);
+      const h = ring + slot * K.PACKED_DESC_SIZE;
+      const t = ring + tailSlot * K.PACKED_DESC_SIZE;
+      // @ts-ignore
+      const headFlags = (filler.flags(c, 0, slot) & (K.PACKED_F_WRITE | K.PACKED_F_INDIRECT)) | K.PACKED_F_NEXT | (wrap != 0 ? K.PACKED_F_AVAIL : K.PACKED_F_USED);
+      // @ts-ignore
+      const tailFlags = (filler.flags(c, 1, tailSlot) & (K.PACKED_F_WRITE | K.PACKED_F_INDIRECT)) | (tailWrap != 0 ? K.PACKED_F_AVAIL : K.PACKED_F_USED);
+      // @ts-ignore
+      storePackedDescriptor(h, filler.address(c, 0, slot), filler.length(c, 0, slot), id, headFlags);
+      // @ts-ignore
+      storePackedDescriptor(t, filler.address(c, 1, tailSlot), filler.length(c, 1, tailSlot), id, tailFlags);
+      slot = tailSlot + 1;
+      wrap = tailWrap;
+      if (slot == size) { slot = 0; wrap ^= 1; }
+      store<u16>(inflight + (id << 1), 2);
+      continue;
+    }
     let s = slot;
     for (let k: u32 = 0; k < perChain; k++) {
       store<u16>(slots + (k << 1), <u16>s);
