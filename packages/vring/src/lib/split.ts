@@ -17,7 +17,7 @@ if (K.SPLIT_DESC_FLAGS % 4 !== 0 || K.SPLIT_DESC_NEXT !== K.SPLIT_DESC_FLAGS + 2
 // ---- chain walk ----
 
 // Results of walkSplitChain beyond its reason (a walk has more results than one return value),
-// in one typed array: cheaper to write per chain than module variables.
+// in one typed array indexed by the WALK_* numbers.
 export const walk = new Uint32Array(8);
 export const WALK_READABLE = 0;
 export const WALK_WRITABLE = 1;
@@ -34,7 +34,7 @@ export const WALK_FULL = 7;
  * Walks and validates the whole chain at `head` (< size) with every rule: indices, loops,
  * INDIRECT tables, guest bounds, readable before writable. Returns 0 or the reject reason and
  * leaves the counts, the first readable / writable buffer and (unless `compact`) the segment
- * records in the walk* results. Reads the bound views.
+ * records in `walk`. Reads the bound views.
  */
 export function walkSplitChain(
   header: number,
@@ -213,7 +213,7 @@ export function pairCompact(
 
 /**
  * Validates any chain at `head` of the queue `cb` and writes its compact record at `rec` (a
- * rejected chain gets its reason and no buffers; the walk* results hold the same). Returns 0 or
+ * rejected chain gets its reason and no buffers; `walk` holds the same). Returns 0 or
  * the reason.
  */
 export function walkCompact(cb: number, rec: number, head: number): number {
