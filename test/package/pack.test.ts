@@ -185,7 +185,7 @@ describe('@vhost-user/cli tarball', () => {
       const listing = tarballs.listing('@vhost-user/cli');
       expect(listing).toContain('package/bin/vhost-user.mjs');
       expect(listing).toContain('package/dist/main.js');
-      expect(listing).toContain('package/dist/conformance/expectations/qemu-frontend.yaml');
+      expect(listing).toContain('package/dist/conformance/expectations/qemu-7.2-frontend.yaml');
       expect(listing.filter((f) => f.startsWith('package/src/'))).toEqual([]);
 
       const app = tarballs.app('cli-app', ['@vhost-user/cli'], {});

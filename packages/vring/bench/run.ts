@@ -1,7 +1,8 @@
-// npm run bench:vring [-- --quick] [-- --json FILE] [-- --rounds R] [-- --n N]
-// The split-pingpong workload (packages/vring/bench/WORKLOAD.md), variants A and B, on a
-// native C baseline (bench/pingpong.c, gcc -O2 at bench time), the WebAssembly core and the
-// TypeScript path through the package's public API, and the same workload on a packed ring.
+// npm run bench:vring [-- --quick] [-- --json FILE] [-- --rounds R] [-- --n N] [-- --variants A,B]
+// The split-pingpong workload (bench/WORKLOAD.md), variants A and B, and the same workload on a
+// packed ring (README, "Benchmark"), each on a native C baseline (bench/pingpong.c, gcc -O2 at
+// bench time), the WebAssembly core and the TypeScript path through the package's public API;
+// every row's ratio is to the C baseline of its own ring and variant, measured in the same run.
 // The wasm rows run the workload's per-chain work in AssemblyScript linked with the core's
 // library (bench/assembly/pingpong.ts, compiled at bench time); the ts rows use the JavaScript
 // API's fused calls; both on split and packed rings. The same workload on the JavaScript API's batch calls is measured too and
@@ -29,6 +30,13 @@ interface Config {
 }
 
 const WARMUP = 1_000_000;
+/** The goals of the main rows (variant A): time per chain at most this many times C's, same ring. */
+const GOALS: { impl: Impl; ring: Ring; api: Api; ratio: number }[] = [
+  { impl: 'wasm', ring: 'split', api: 'linked', ratio: 1.1 },
+  { impl: 'ts', ring: 'split', api: 'fused', ratio: 2.5 },
+  { impl: 'wasm', ring: 'packed', api: 'linked', ratio: 1.25 },
+  { impl: 'ts', ring: 'packed', api: 'fused', ratio: 3 },
+];
 const KNOWN_HASHES: Record<number, number> = { 1000: 0xb6513db5, 1_000_000: 0xb2f72d45, 20_000_000: 0x78c2d1c5 };
 
 function parseArgs(argv: string[]) {
@@ -42,6 +50,7 @@ function parseArgs(argv: string[]) {
     json: value('--json'),
     n: Number(value('--n') ?? (quick ? 2_000_000 : 20_000_000)),
     rounds: Number(value('--rounds') ?? (quick ? 3 : 9)),
+    variants: (value('--variants') ?? 'A,B').split(',') as Variant[],
   };
 }
 
@@ -73,14 +82,14 @@ function runJs(c: Config, n: number, wasm: string): Checksum {
   return JSON.parse(r.stdout) as Checksum;
 }
 
-function runC(binary: string, variant: Variant, n: number): Checksum {
-  const r = spawnSync(binary, [variant, String(n)], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`C baseline failed: ${r.stderr}`);
+function runC(binary: string, variant: Variant, ring: Ring, n: number): Checksum {
+  const r = spawnSync(binary, [variant, String(n), ring], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`C baseline (${variant} ${ring}) failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Checksum;
 }
 
 function runOnce(c: Config, n: number, binary: string, wasm: string): Checksum {
-  if (c.impl === 'c' || c.api === 'native') return runC(binary, c.variant, n);
+  if (c.impl === 'c' || c.api === 'native') return runC(binary, c.variant, c.ring, n);
   return runJs(c, n, wasm);
 }
 
@@ -93,10 +102,14 @@ const median = (xs: number[]): number => {
 function main(): number {
   const args = parseArgs(process.argv.slice(2));
   const { n, rounds } = args;
+  if (!(rounds >= 1) || !(n >= 1) || args.variants.some((v) => v !== 'A' && v !== 'B')) {
+    console.error('usage: run.ts [--quick] [--json FILE] [--rounds R >= 1] [--n N >= 1] [--variants A,B]');
+    return 2;
+  }
   const configs: Config[] = [];
-  for (const variant of ['A', 'B'] as const) {
-    configs.push({ impl: 'c', variant, ring: 'split', api: 'native', main: true });
+  for (const variant of args.variants) {
     for (const ring of ['split', 'packed'] as const) {
+      configs.push({ impl: 'c', variant, ring, api: 'native', main: true });
       configs.push({ impl: 'wasm', variant, ring, api: 'linked', main: true });
       configs.push({ impl: 'ts', variant, ring, api: 'fused', main: true });
     }
@@ -104,7 +117,8 @@ function main(): number {
       for (const impl of ['wasm', 'ts'] as const) configs.push({ impl, variant, ring, api: 'batch', main: false });
     }
   }
-  configs.push({ impl: 'wasm', variant: 'A', ring: 'split', api: 'fused', main: false });
+  if (args.variants.includes('A'))
+    configs.push({ impl: 'wasm', variant: 'A', ring: 'split', api: 'fused', main: false });
   const { binary, wasm, cleanup } = buildPrograms();
   const samples = new Map<Config, Checksum[]>(configs.map((c) => [c, []]));
   try {
@@ -122,11 +136,18 @@ function main(): number {
   }
 
   const expectedSum = 8 * n + (n * (n - 1)) / 2;
-  const cSplit = (variant: Variant) => configs.find((c) => c.impl === 'c' && c.variant === variant)!;
+  const baseline = (variant: Variant, ring: Ring) =>
+    configs.find((c) => c.impl === 'c' && c.variant === variant && c.ring === ring)!;
   const results = configs.map((c) => {
     const runs = samples.get(c)!;
     const seconds = median(runs.map((r) => r.seconds));
-    const cSeconds = median(samples.get(cSplit(c.variant))!.map((r) => r.seconds));
+    const cSeconds = median(samples.get(baseline(c.variant, c.ring))!.map((r) => r.seconds));
+    const cSplitSeconds = median(samples.get(baseline(c.variant, 'split'))!.map((r) => r.seconds));
+    // CPU time (variant A): the same ratio without the time other processes held the core.
+    const cpu = (runs: Checksum[]) =>
+      runs.every((r) => r.cpuSeconds !== undefined) ? median(runs.map((r) => r.cpuSeconds!)) : undefined;
+    const cpuSeconds = cpu(runs);
+    const cCpuSeconds = cpu(samples.get(baseline(c.variant, c.ring))!);
     const last = runs[runs.length - 1]!;
     return {
       main: c.main,
@@ -137,6 +158,10 @@ function main(): number {
       chainsPerSec: n / seconds,
       nsPerChain: (seconds * 1e9) / n,
       ratioToC: seconds / cSeconds,
+      ratioToCSplit: seconds / cSplitSeconds,
+      cpuNsPerChain: cpuSeconds === undefined ? undefined : (cpuSeconds * 1e9) / n,
+      cpuRatioToC: cpuSeconds === undefined || cCpuSeconds === undefined ? undefined : cpuSeconds / cCpuSeconds,
+      roundsNsPerChain: runs.map((r) => (r.seconds * 1e9) / n),
       sum: last.sum,
       hash: last.hash,
       errors: Math.max(...runs.map((r) => r.errors)),
@@ -146,27 +171,47 @@ function main(): number {
   const referenceHash = KNOWN_HASHES[n] ?? results[0]!.hash;
   let ok = true;
   const table = (rows: typeof results) => {
-    console.log('| impl | variant | ring | api | M chains/s | ns/chain | ratio to C | sum | hash | errors |');
-    console.log('| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: |');
+    console.log(
+      '| impl | variant | ring | api | M chains/s | ns/chain | ratio to C | to C split | CPU ns/chain | CPU ratio to C | sum | hash | errors |',
+    );
+    console.log('| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
     for (const r of rows) {
       const good = r.sum === expectedSum && r.hash === referenceHash && r.errors === 0;
       ok &&= good;
       console.log(
-        `| ${r.impl} | ${r.variant} | ${r.ring} | ${r.api} | ${(r.chainsPerSec / 1e6).toFixed(1)} | ${r.nsPerChain.toFixed(1)} | ${r.ratioToC.toFixed(2)}x | ${r.sum} | 0x${r.hash.toString(16).padStart(8, '0')} | ${r.errors}${good ? '' : ' CHECKSUM MISMATCH'} |`,
+        `| ${r.impl} | ${r.variant} | ${r.ring} | ${r.api} | ${(r.chainsPerSec / 1e6).toFixed(1)} | ${r.nsPerChain.toFixed(1)} | ${r.ratioToC.toFixed(2)}x | ${r.ratioToCSplit.toFixed(2)}x | ${r.cpuNsPerChain?.toFixed(1) ?? '-'} | ${r.cpuRatioToC === undefined ? '-' : `${r.cpuRatioToC.toFixed(2)}x`} | ${r.sum} | 0x${r.hash.toString(16).padStart(8, '0')} | ${r.errors}${good ? '' : ' CHECKSUM MISMATCH'} |`,
       );
     }
   };
   console.log(
-    `\nsplit-pingpong, N = ${n.toLocaleString('en-US')}, median of ${rounds} rounds (ratio: time per chain / C split, same variant)\n`,
+    `\nsplit-pingpong, N = ${n.toLocaleString('en-US')}, median of ${rounds} rounds (ratio: time per chain / C's, same ring and variant)\n`,
   );
   table(results.filter((r) => r.main));
   console.log('\nthe same workload on the JavaScript batch calls (and the fused calls on the WebAssembly core):\n');
   table(results.filter((r) => !r.main));
+  const goals = GOALS.flatMap((g) => {
+    const row = results.find(
+      (r) => r.main && r.variant === 'A' && r.impl === g.impl && r.ring === g.ring && r.api === g.api,
+    );
+    return row
+      ? [{ ...g, variant: 'A', measured: row.ratioToC, met: row.ratioToC <= g.ratio, cpuMeasured: row.cpuRatioToC }]
+      : [];
+  });
+  if (goals.length > 0) {
+    console.log('\ngoals (variant A, ratio to C of the same ring):\n');
+    for (const g of goals) {
+      console.log(
+        `  ${g.impl.padEnd(4)} ${g.ring.padEnd(6)} ${g.api.padEnd(6)} <= ${g.ratio.toFixed(2)}x: ${g.measured.toFixed(2)}x ${g.met ? 'met' : 'MISSED'} (CPU time: ${g.cpuMeasured?.toFixed(2) ?? '-'}x)`,
+      );
+    }
+  }
   if (args.json) {
     const strip = ({ main: _main, ...row }: (typeof results)[number]) => row;
     const report = {
       workload: 'split-pingpong',
       n,
+      rounds,
+      goals,
       results: results.filter((r) => r.main).map(strip),
       alternatives: results.filter((r) => !r.main).map(strip),
     };

@@ -40,4 +40,6 @@ export interface Checksum {
   hash: number;
   errors: number;
   seconds: number;
+  /** Variant A: CPU seconds of the process during the timed run (user + system). */
+  cpuSeconds?: number;
 }

@@ -1,4 +1,4 @@
-// The split-pingpong workload (packages/vring/bench/WORKLOAD.md) on the public vring API.
+// The split-pingpong workload (bench/WORKLOAD.md) on the public vring API.
 // Plain JavaScript so that worker threads (which cannot load .ts on Node 20) can run it too.
 // The caller passes the vring module, so this file works with the sources (tests) and with dist.
 import { SPLIT_RING } from '@vhost-user/codec';

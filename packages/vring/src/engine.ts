@@ -25,6 +25,7 @@ export interface Engine {
    * queue classes fall back to the batch calls when an engine lacks them.
    */
   splitDeviceServe?(cb: number, max: number, handler: ChainHandler): number;
+  packedDeviceServe?(cb: number, max: number, handler: ChainHandler): number;
   splitDriverSubmit?(
     cb: number,
     chains: number,

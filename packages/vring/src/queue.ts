@@ -287,9 +287,7 @@ export class VirtqueueDevice extends QueueSide {
     this.pushFn = split ? this.engine.splitDevicePush : this.engine.packedDevicePush;
     this.popCompactFn = split ? this.engine.splitDevicePopCompact : this.engine.packedDevicePopCompact;
     this.pushCompactFn = split ? this.engine.splitDevicePushCompact : this.engine.packedDevicePushCompact;
-    // Packed rings share one ring between available and used descriptors: their pass reads a
-    // batch before it writes any used descriptor, so it runs over popCompact / pushCompact.
-    this.serveFn = split ? this.engine.splitDeviceServe : undefined;
+    this.serveFn = split ? this.engine.splitDeviceServe : this.engine.packedDeviceServe;
     this.set(CONTROL.availWrap, 1);
     this.set(CONTROL.usedWrap, 1);
     this.set(CONTROL.eventShadowWrap, 1);
@@ -329,8 +327,8 @@ export class VirtqueueDevice extends QueueSide {
    * validated in full, a valid one is handed to `handler.serve(id, readAt, readLength, writeAt,
    * writeLength)` (its first readable and first writable buffer) and its used element gets the
    * returned length; a rejected chain gets length 0 (and counts, see `needsReset`). The
-   * TypeScript path runs this as one fused loop; other engines and packed rings run it over
-   * popCompact / pushCompact with the same results. Returns the chains consumed.
+   * TypeScript path runs this as one fused loop; the WebAssembly core runs it over popCompact /
+   * pushCompact from JavaScript with the same results. Returns the chains consumed.
    */
   serve(handler: ChainHandler, max: number = this.queueSize): number {
     if (this.serveFn) return this.serveFn(this.control, max, handler);

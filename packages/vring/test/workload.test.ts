@@ -1,5 +1,5 @@
 // The split-pingpong workload (variant A) on every engine, layout and API gives the checksums of
-// packages/vring/bench/WORKLOAD.md: the JavaScript batch calls, the fused calls (serve,
+// bench/WORKLOAD.md: the JavaScript batch calls, the fused calls (serve,
 // submit, reclaimFold) and the AssemblyScript program linked with the core's library.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as vring from '@vhost-user/vring';

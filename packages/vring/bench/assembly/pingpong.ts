@@ -1,4 +1,4 @@
-// split-pingpong (packages/vring/bench/WORKLOAD.md) with its per-chain work in
+// split-pingpong (bench/WORKLOAD.md) with its per-chain work in
 // AssemblyScript, linked with the core's library (wasm/lib): the library's batch loops do the
 // ring work (with all of their validation) and call the three classes below once per chain.
 // The guest memory and both queues are made by the package's JavaScript API (bench/linked.mjs),

@@ -4,7 +4,19 @@
 import * as K from "../generated/constants";
 import { failQueue, field, reject, setField } from "./control";
 import { translateFirst } from "./guest";
+import { region0Length } from "./split";
 import { writeChain, writeCompact } from "./records";
+
+// Bit positions of id and flags inside the u64 at PACKED_DESC_LEN (little-endian; the build
+// checks that len, id and flags are adjacent).
+const ID_SHIFT: u64 = <u64>((K.PACKED_DESC_ID - K.PACKED_DESC_LEN) * 8);
+const FLAGS_SHIFT: u64 = <u64>((K.PACKED_DESC_FLAGS - K.PACKED_DESC_LEN) * 8);
+
+/** Writes one descriptor, flags included, as two u64 stores. */
+@inline function storePackedDescriptor(entry: u32, addr: u64, len: u32, id: u32, flags: u32): void {
+  store<u64>(entry + K.PACKED_DESC_ADDR, addr);
+  store<u64>(entry + K.PACKED_DESC_LEN, <u64>len | (<u64>(id & 0xffff) << ID_SHIFT) | (<u64>(flags & 0xffff) << FLAGS_SHIFT));
+}
 
 @inline export function isAvailable(flags: u32, wrap: u32): bool {
   return ((flags >> K.PACKED_AVAIL_SHIFT) & 1) == wrap && ((flags >> K.PACKED_USED_SHIFT) & 1) != wrap;
@@ -14,7 +26,11 @@ import { writeChain, writeCompact } from "./records";
   return ((flags >> K.PACKED_AVAIL_SHIFT) & 1) == wrap && ((flags >> K.PACKED_USED_SHIFT) & 1) == wrap;
 }
 
-@inline export function packedPop(cb: u32, max: u32, compact: bool): u32 {
+/**
+ * Pops up to `max` available chains into records from index `first` of CONTROL_OUT (compact
+ * records, or chain + segment records). Returns the count.
+ */
+@inline export function packedPop(cb: u32, max: u32, compact: bool, first: u32 = 0): u32 {
   if (field(cb, K.CONTROL_STATUS) != 0) return 0;
   const size = field(cb, K.CONTROL_QUEUE_SIZE);
   const ring = field(cb, K.CONTROL_DESC);
@@ -24,7 +40,7 @@ import { writeChain, writeCompact } from "./records";
   const size0 = load<u64>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_LENGTH);
   const offset0 = load<u32>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_OFFSET);
   const indirectOk = (field(cb, K.CONTROL_FEATURES) & K.FEATURE_INDIRECT) != 0;
-  const out = field(cb, K.CONTROL_OUT);
+  const out = field(cb, K.CONTROL_OUT) + first * K.COMPACT_RECORD_SIZE;
   const segments = field(cb, K.CONTROL_SEGMENTS);
   const segmentCapacity = field(cb, K.CONTROL_SEGMENT_CAPACITY);
   let limit = field(cb, K.CONTROL_OUT_CAPACITY);
@@ -200,43 +216,99 @@ import { writeChain, writeCompact } from "./records";
   return n;
 }
 
-/** packedPop writing compact records, out of line (the serve loop's first half). */
-export function packedPopCompact(cb: u32, max: u32): u32 {
-  return packedPop(cb, max, true);
+/** packedPop of one chain into compact record `first`, out of line (the serve loop's full walk). */
+export function packedPopCompactAt(cb: u32, first: u32): u32 {
+  return packedPop(cb, 1, true, first);
 }
 
-/** packedPush from the compact records, out of line (the serve loop's second half). */
+/** packedPush from the compact records, out of line (the serve loop's used descriptors). */
 export function packedPushCompact(cb: u32, count: u32): u32 {
   return packedPush(cb, count, true);
 }
 
+
 /**
- * Device passes over a packed ring, up to `max` chains: each round pops up to a batch of
- * validated chains into compact records (CONTROL_OUT), calls `H.serve(id, readAt, readLen,
- * writeAt, writeLen): u32` for every valid one (a rejected chain keeps used length 0) and pushes
- * them all (the first used descriptor's flags last). The available and the used descriptors
- * share one ring, so a batch is read in full before any used descriptor is written. Returns the
- * chains consumed.
+ * One device pass over a packed ring, up to `max` chains, in batches of CONTROL_OUT_CAPACITY
+ * chains: for each available chain, validate all of it and call `H.serve(id, readAt, readLen,
+ * writeAt, writeLen): u32` for a valid one (its first readable and first writable buffer; a
+ * rejected chain is not served and gets used length 0), then write the batch's used descriptors
+ * (packedPushCompact, the first one's flags last). Available and used descriptors share one ring
+ * (and an indirect table may lie in it), so a batch is read in full before any used descriptor
+ * is written, as pop and push do; only the id, ring slots and used length of each chain go
+ * through its compact record. Chains of one readable then one writable descriptor inside region
+ * 0 are checked here, straight-line; every other chain goes through packedPopCompactAt (the one
+ * packed chain walk), so the rules and reasons are the same. Returns the chains consumed.
  */
 export function packedDeviceServe<H>(cb: u32, max: u32): u32 {
-  const records = field(cb, K.CONTROL_OUT);
+  if (field(cb, K.CONTROL_STATUS) != 0) return 0;
+  const size = field(cb, K.CONTROL_QUEUE_SIZE);
+  const ring = field(cb, K.CONTROL_DESC);
+  const header = field(cb, K.CONTROL_MEMORY_HEADER);
+  const gpa0 = load<u64>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_GPA);
+  const size0 = region0Length(header);
+  const offset0 = load<u32>(header + K.MEMORY_HEADER_REGIONS + K.REGION_ENTRY_OFFSET);
   const batch = field(cb, K.CONTROL_OUT_CAPACITY);
+  const records = field(cb, K.CONTROL_OUT);
   const handler = changetype<H>(0);
+  // A two-descriptor chain fits the ring (more slots than the queue size is CHAIN_TOO_LONG).
+  const pairs = size >= 2;
+  const chainFlags = K.PACKED_F_NEXT | K.PACKED_F_WRITE | K.PACKED_F_INDIRECT;
+  let slot = field(cb, K.CONTROL_AVAIL_INDEX);
+  let wrap = field(cb, K.CONTROL_AVAIL_WRAP);
   let total: u32 = 0;
-  // At least one pop, even for max 0, as the batch calls do.
-  while (true) {
+  let stopped = false;
+  while (!stopped && total < max) {
     const want = max - total < batch ? max - total : batch;
-    const n = packedPopCompact(cb, want);
-    for (let i: u32 = 0, rec = records; i < n; i++, rec += K.COMPACT_RECORD_SIZE) {
-      if (load<u32>(rec + K.COMPACT_RECORD_REASON) != 0) continue;
-      // @ts-ignore: H is the caller's handler class
-      const len: u32 = handler.serve(load<u32>(rec + K.COMPACT_RECORD_ID), load<u32>(rec + K.COMPACT_RECORD_READ_OFFSET),
-        load<u32>(rec + K.COMPACT_RECORD_READ_LENGTH), load<u32>(rec + K.COMPACT_RECORD_WRITE_OFFSET), load<u32>(rec + K.COMPACT_RECORD_WRITE_LENGTH));
-      store<u32>(rec + K.COMPACT_RECORD_USED_LENGTH, len);
+    let n: u32 = 0;
+    while (n < want) {
+      const h = ring + slot * K.PACKED_DESC_SIZE;
+      const headFlags = <u32>atomic.load<u16>(h + K.PACKED_DESC_FLAGS);
+      if (!isAvailable(headFlags, wrap)) { stopped = true; break; }
+      const rec = records + n * K.COMPACT_RECORD_SIZE;
+      let tailSlot = slot + 1;
+      let tailWrap = wrap;
+      if (tailSlot == size) { tailSlot = 0; tailWrap ^= 1; }
+      const t = ring + tailSlot * K.PACKED_DESC_SIZE;
+      const tailFlags = <u32>load<u16>(t + K.PACKED_DESC_FLAGS);
+      const id = <u32>load<u16>(t + K.PACKED_DESC_ID);
+      // Regions end below 2^53, so an address below gpa0 wraps to a delta far above size0 (see
+      // checkChain in lib/split.ts for the same test).
+      const hDelta = load<u64>(h + K.PACKED_DESC_ADDR) - gpa0;
+      const tDelta = load<u64>(t + K.PACKED_DESC_ADDR) - gpa0;
+      const hLen = load<u32>(h + K.PACKED_DESC_LEN);
+      const tLen = load<u32>(t + K.PACKED_DESC_LEN);
+      if (
+        pairs && (headFlags & chainFlags) == K.PACKED_F_NEXT && (tailFlags & chainFlags) == K.PACKED_F_WRITE &&
+        isAvailable(tailFlags, tailWrap) && id < size &&
+        hDelta < size0 && <u64>hLen <= size0 - hDelta && tDelta < size0 && <u64>tLen <= size0 - tDelta
+      ) {
+        store<u32>(rec + K.COMPACT_RECORD_ID, id);
+        store<u32>(rec + K.COMPACT_RECORD_RING_SLOTS, 2);
+        // @ts-ignore: H is the caller's handler class
+        store<u32>(rec + K.COMPACT_RECORD_USED_LENGTH, handler.serve(id, offset0 + <u32>hDelta, hLen, offset0 + <u32>tDelta, tLen));
+        slot = tailSlot + 1;
+        wrap = tailWrap;
+        if (slot == size) { slot = 0; wrap ^= 1; }
+      } else {
+        setField(cb, K.CONTROL_AVAIL_INDEX, slot);
+        setField(cb, K.CONTROL_AVAIL_WRAP, wrap);
+        // 0: a queue-level error stopped the queue at this chain (packedPop counted it).
+        if (packedPopCompactAt(cb, n) == 0) { stopped = true; break; }
+        slot = field(cb, K.CONTROL_AVAIL_INDEX);
+        wrap = field(cb, K.CONTROL_AVAIL_WRAP);
+        if (load<u32>(rec + K.COMPACT_RECORD_REASON) == 0) {
+          // @ts-ignore: H is the caller's handler class
+          const len: u32 = handler.serve(load<u32>(rec + K.COMPACT_RECORD_ID), load<u32>(rec + K.COMPACT_RECORD_READ_OFFSET),
+            load<u32>(rec + K.COMPACT_RECORD_READ_LENGTH), load<u32>(rec + K.COMPACT_RECORD_WRITE_OFFSET), load<u32>(rec + K.COMPACT_RECORD_WRITE_LENGTH));
+          store<u32>(rec + K.COMPACT_RECORD_USED_LENGTH, len);
+        }
+      }
+      n++;
     }
+    setField(cb, K.CONTROL_AVAIL_INDEX, slot);
+    setField(cb, K.CONTROL_AVAIL_WRAP, wrap);
     packedPushCompact(cb, n);
     total += n;
-    if (n < want || total >= max) break;
   }
   return total;
 }
@@ -270,6 +342,30 @@ export function packedDriverSubmit<F>(cb: u32, chains: u32, perChain: u32): u32 
   for (let c: u32 = 0; c < chains; c++, slots += perChain << 1) {
     freeIds--;
     const id = <u32>load<u16>(stack + (freeIds << 1));
+    if (perChain == 2 && c != 0) {
+      // Request/response chains after the first (whose head flags go last), unrolled: len, id
+      // and flags as one u64 per descriptor (the build checks the three fields adjacent).
+      const tailSlot = slot + 1 == size ? 0 : slot + 1;
+      const tailWrap = slot + 1 == size ? wrap ^ 1 : wrap;
+      store<u32>(slots, slot | (tailSlot << 16));
+      // @ts-ignore: F is the caller's filler class
+      filler.fill(c, id, slots);
+      const h = ring + slot * K.PACKED_DESC_SIZE;
+      const t = ring + tailSlot * K.PACKED_DESC_SIZE;
+      // @ts-ignore
+      const headFlags = (filler.flags(c, 0, slot) & (K.PACKED_F_WRITE | K.PACKED_F_INDIRECT)) | K.PACKED_F_NEXT | (wrap != 0 ? K.PACKED_F_AVAIL : K.PACKED_F_USED);
+      // @ts-ignore
+      const tailFlags = (filler.flags(c, 1, tailSlot) & (K.PACKED_F_WRITE | K.PACKED_F_INDIRECT)) | (tailWrap != 0 ? K.PACKED_F_AVAIL : K.PACKED_F_USED);
+      // @ts-ignore
+      storePackedDescriptor(h, filler.address(c, 0, slot), filler.length(c, 0, slot), id, headFlags);
+      // @ts-ignore
+      storePackedDescriptor(t, filler.address(c, 1, tailSlot), filler.length(c, 1, tailSlot), id, tailFlags);
+      slot = tailSlot + 1;
+      wrap = tailWrap;
+      if (slot == size) { slot = 0; wrap ^= 1; }
+      store<u16>(inflight + (id << 1), 2);
+      continue;
+    }
     let s = slot;
     for (let k: u32 = 0; k < perChain; k++) {
       store<u16>(slots + (k << 1), <u16>s);
