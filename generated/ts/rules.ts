@@ -27,6 +27,11 @@ export interface Precondition {
   readonly condition?: PreconditionCondition;
   readonly before?: string;
   readonly summary: string;
+  /**
+   * Set when the rule is a clarification stricter than upstream: the level upstream states
+   * (`none` when it is silent). Conformance judges an implementation at this level, never higher.
+   */
+  readonly upstreamLevel?: 'MUST' | 'MUST NOT' | 'SHOULD' | 'SHOULD NOT' | 'MAY' | 'none';
 }
 /**
  * Session preconditions (rules.preconditions), in spec order.
