@@ -17,7 +17,7 @@ import {
 } from '@vhost-user/codec';
 import { ProtocolFeature, VirtioFeature } from '@vhost-user/codec';
 import { EventFd } from '@vhost-user/transport';
-import type { ConformanceCase } from './model.js';
+import { judgedLevel, type ConformanceCase } from './model.js';
 import { CaseFailure, CaseSkipped, type Session } from './session.js';
 
 const page = (info: MessageInfo) => `frontend-messages.html#${info.name}`;
@@ -331,7 +331,7 @@ function preconditionCases(): ConformanceCase[] {
     id: `features/${p.id}`,
     section: 'features',
     anchor: 'features.html#order-rules',
-    level: p.level as 'MUST',
+    level: judgedLevel(p.upstreamLevel ?? p.level),
     title: p.summary,
     derivedFrom: `rules.preconditions: ${p.id}`,
     async run(ctx) {

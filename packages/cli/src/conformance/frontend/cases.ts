@@ -17,7 +17,7 @@ import {
   preconditionBreaches,
   type MessageInfo,
 } from '@vhost-user/codec';
-import type { CaseInfo, Level } from '../model.js';
+import { judgedLevel, type CaseInfo } from '../model.js';
 import { CaseFailure, CaseSkipped } from '../session.js';
 import type { RecordedMessage, RecordedSession } from './recorder.js';
 import { walk, type SessionState } from './state.js';
@@ -437,7 +437,7 @@ function preconditionCases(): FrontendCase[] {
       id: `features/${p.id}`,
       section: 'features',
       anchor: 'session.html#preconditions',
-      level: (p.level.startsWith('MUST') ? 'MUST' : p.level.startsWith('SHOULD') ? 'SHOULD' : 'MAY') as Level,
+      level: judgedLevel(p.upstreamLevel ?? p.level),
       what: p.messages.map(short).join(' or '),
       title: p.summary,
       derivedFrom: `rules.preconditions: ${p.id}`,
