@@ -1,8 +1,9 @@
 /*
  * Native layer of @vhost-user/transport: what Node cannot do by itself for vhost-user.
  * Unix stream sockets, sendmsg/recvmsg with SCM_RIGHTS, memfd, eventfd, mmap (also MAP_FIXED
- * into a WebAssembly.Memory), fstat, close, and fd readiness through libuv's uv_poll so the
- * event loop never blocks. Every fd is created non-blocking and close-on-exec.
+ * into a WebAssembly.Memory, with a SIGBUS guard over those ranges), fstat, close, block I/O
+ * batches on libuv's thread pool, and fd readiness through libuv's uv_poll so the event loop
+ * never blocks. Every fd is created non-blocking and close-on-exec.
  * Errors are JS Errors whose `code` is the errno name (EAGAIN, ECONNREFUSED, ...).
  */
 #define _GNU_SOURCE
