@@ -675,6 +675,8 @@ struct io_batch {
   size_t op_words;
   double *results;
   size_t count;
+  /* Reads with RWF_NOWAIT: served from the page cache or not at all (never blocks). */
+  int nowait;
 };
 
 static int64_t io_one(struct io_batch *b, size_t *at) {
@@ -700,7 +702,10 @@ static int64_t io_one(struct io_batch *b, size_t *at) {
   struct iovec *v = iov;
   int n = (int)segments;
   while (done < total && n > 0) {
-    ssize_t r = kind == 0 ? preadv(b->fd, v, n, position + done) : pwritev(b->fd, v, n, position + done);
+    ssize_t r = kind == 0 ? preadv2(b->fd, v, n, position + done, b->nowait ? RWF_NOWAIT : 0)
+                          : pwritev(b->fd, v, n, position + done);
+    if (r < 0 && b->nowait) return -EAGAIN; /* not cached (or NOWAIT unsupported): the pool reads it */
+    if (r >= 0 && b->nowait && r < (ssize_t)(total - done)) return -EAGAIN; /* partly cached */
     if (r < 0) {
       if (errno == EINTR) continue;
       return -errno;
@@ -743,6 +748,43 @@ static void io_complete(napi_env env, napi_status status, void *data) {
   napi_delete_async_work(env, b->work);
   free(b->results);
   free(b);
+}
+
+/* ioTryRead(memory, fd, ops): the reads of `ops` that the page cache holds, done now on the
+ * calling thread without blocking (preadv2 RWF_NOWAIT). Returns per operation the bytes read,
+ * or -EAGAIN for those (and every non-read) left to ioBatch. */
+static napi_value js_io_try_read(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  CHECK(get_args(env, info, 3, argv) == 0 ? napi_ok : napi_invalid_arg);
+  struct io_batch b;
+  memset(&b, 0, sizeof b);
+  if (get_bytes(env, argv[0], &b.base, &b.size) != 0) return throw_code(env, "EINVAL", "ioTryRead: memory must be a Uint8Array");
+  if (get_fd(env, argv[1], &b.fd) != 0) return throw_code(env, "EBADF", "ioTryRead");
+  bool is_ta;
+  napi_typedarray_type type;
+  void *ops;
+  if (napi_is_typedarray(env, argv[2], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[2], &type, &b.op_words, &ops, NULL, NULL) != napi_ok || type != napi_float64_array)
+    return throw_code(env, "EINVAL", "ioTryRead: ops must be a Float64Array");
+  b.ops = ops;
+  b.nowait = 1;
+  size_t count = 0;
+  for (size_t at = 0; at + 3 <= b.op_words; count++) at += 3 + 2 * (size_t)b.ops[at + 2];
+  napi_value buffer, results;
+  void *out;
+  napi_create_arraybuffer(env, (count ? count : 1) * sizeof(double), &out, &buffer);
+  double *r = out;
+  size_t at = 0;
+  for (size_t i = 0; i < count; i++) {
+    if ((int)b.ops[at] != 0) {
+      r[i] = -EAGAIN;
+      at += 3 + 2 * (size_t)b.ops[at + 2];
+      continue;
+    }
+    r[i] = (double)io_one(&b, &at);
+  }
+  napi_create_typedarray(env, napi_float64_array, count, buffer, 0, &results);
+  return results;
 }
 
 static napi_value js_io_batch(napi_env env, napi_callback_info info) {
@@ -932,7 +974,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"munmap", js_munmap},         {"mapInto", js_map_into},        {"unmapFrom", js_unmap_from},
       {"watch", js_watch},           {"watchUpdate", js_watch_update}, {"unwatch", js_unwatch},
       {"pageSize", js_page_size},    {"guardFaults", js_guard_faults},
-      {"ioBatch", js_io_batch},
+      {"ioBatch", js_io_batch},      {"ioTryRead", js_io_try_read},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -65,6 +65,9 @@ export interface NativeBinding {
    * `memory` of each segment. `done` gets, per operation, the bytes moved or -errno.
    */
   ioBatch(memory: Uint8Array, fd: number, ops: Float64Array, done: (results: Float64Array) => void): void;
+  /** The reads of `ops` (same layout) the page cache holds, done now without blocking
+   *  (RWF_NOWAIT); per operation the bytes read, or -EAGAIN for what is left to ioBatch. */
+  ioTryRead(memory: Uint8Array, fd: number, ops: Float64Array): Float64Array;
   /** Puts zeroed anonymous pages back over a range mapped by mapInto. */
   unmapFrom(memory: Uint8Array, memOffset: number, length: number): void;
   watch(fd: number, events: number, callback: (error: string | null, events: number) => void): WatchHandle;

@@ -6,6 +6,7 @@
  * transfer shorter than asked is an I/O error, never a success with stale data; FLUSH is fsync.
  */
 import { closeSync, fstatSync, openSync } from 'node:fs';
+import { constants } from 'node:os';
 import { VirtioFeature, featureMask } from '@vhost-user/codec';
 import type { DeviceQueue, VhostUserDevice } from '../device.js';
 import { native } from '../native.js';
@@ -49,6 +50,9 @@ function slice(segments: readonly Segment[], from: number, length: number): Segm
 }
 
 const total = (segments: readonly Segment[]) => segments.reduce((n, s) => n + s.length, 0);
+
+/** native.ioTryRead's answer for a read the page cache does not hold. */
+const NOT_CACHED = -constants.errno.EAGAIN;
 
 /** Operation kinds of native.ioBatch. */
 const IO_READ = 0;
@@ -134,20 +138,44 @@ export class BlkBackendDevice implements VhostUserDevice {
       for (const seg of request.segments) ops.push(seg.offset, seg.length);
       batch.push(request);
     }
+    if (batch.length === 0) {
+      if (answered > 0) queue.notify();
+      return;
+    }
+    // Reads the page cache holds are done now (without blocking); the rest goes to the pool.
+    const encoded = Float64Array.from(ops);
+    const now = batch.some((io) => io.kind === IO_READ) ? native.ioTryRead(bytes, this.fd, encoded) : undefined;
+    const later: Io[] = [];
+    const laterOps: number[] = [];
+    let at = 0;
+    batch.forEach((io, i) => {
+      const words = 3 + 2 * io.segments.length;
+      if (now && now[i] !== NOT_CACHED) {
+        this.complete(queue, io, now[i] as number);
+        answered++;
+      } else {
+        later.push(io);
+        for (let k = 0; k < words; k++) laterOps.push(ops[at + k] as number);
+      }
+      at += words;
+    });
     if (answered > 0) queue.notify();
-    if (batch.length === 0) return;
+    if (later.length === 0) return;
     this.inFlight++;
-    native.ioBatch(bytes, this.fd, Float64Array.from(ops), (results) => {
-      batch.forEach((io, i) => {
-        // A transfer shorter than asked (the image shrank) or an errno is an I/O error.
-        const ok = results[i] === io.length;
-        bytes[io.statusAt] = ok ? VIRTIO_BLK.S_OK : VIRTIO_BLK.S_IOERR;
-        queue.push(io.head, (ok && io.kind === IO_READ ? io.length : 0) + 1);
-      });
+    native.ioBatch(bytes, this.fd, Float64Array.from(laterOps), (results) => {
+      later.forEach((io, i) => this.complete(queue, io, results[i] as number));
       queue.notify();
       this.inFlight--;
       if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
     });
+  }
+
+  /** Writes the status of a request whose I/O moved `moved` bytes (or failed: -errno) and returns it. */
+  private complete(queue: DeviceQueue, io: Io, moved: number): void {
+    // A transfer shorter than asked (the image shrank) or an errno is an I/O error.
+    const ok = moved === io.length;
+    queue.bytes[io.statusAt] = ok ? VIRTIO_BLK.S_OK : VIRTIO_BLK.S_IOERR;
+    queue.push(io.head, (ok && io.kind === IO_READ ? io.length : 0) + 1);
   }
 
   /** A request: I/O to run, or its answer when there is none (written into the chain already). */
