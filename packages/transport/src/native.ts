@@ -95,6 +95,8 @@ const FUNCTIONS: { [K in keyof NativeBinding]: true } = {
   munmap: true,
   mapInto: true,
   guardFaults: true,
+  ioBatch: true,
+  ioTryRead: true,
   unmapFrom: true,
   watch: true,
   watchUpdate: true,
