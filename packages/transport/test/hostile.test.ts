@@ -111,9 +111,7 @@ describe('D3: a peer that does not read its replies', () => {
     const fe = VhostUserFrontend.connect(sock);
     // 2,000 requests in flight at once: far more replies than 4 KiB, all answered in order.
     const replies = await Promise.all(
-      Array.from({ length: 2000 }, () =>
-        fe.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_FEATURES', payload: null }),
-      ),
+      Array.from({ length: 2000 }, () => fe.conn.call({ name: 'VHOST_USER_GET_FEATURES', payload: null })),
     );
     expect(replies.every((r) => r.value === replies[0]?.value)).toBe(true);
     fe.close();
@@ -193,7 +191,7 @@ describe('D4: out of fds in the accept loop', () => {
         for (const c of clients.splice(0)) c.close();
         const fe = VhostUserFrontend.connect(sock);
         try {
-          const features = await fe.conn.call<{ value: bigint }>(
+          const features = await fe.conn.call(
             { name: 'VHOST_USER_GET_FEATURES', payload: null },
             { timeoutMs: 10_000 },
           );
@@ -287,11 +285,11 @@ describe('D11: avail.idx far ahead of the device', () => {
         const ringError = errors.find((e) => e instanceof RingError) as RingError | undefined;
         expect(ringError?.reason).toBe(REJECT.AVAIL_INDEX_TOO_FAR);
         expect(native.eventfdRead(err.fd)).not.toBeNull();
-        const status = await fe.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_STATUS', payload: null });
+        const status = await fe.conn.call({ name: 'VHOST_USER_GET_STATUS', payload: null });
         expect(Number(status.value) & VIRTIO_STATUS.NEEDS_RESET).toBe(VIRTIO_STATUS.NEEDS_RESET);
         // RESET_DEVICE starts over: the bit is cleared.
         await fe.conn.request({ name: 'VHOST_USER_RESET_DEVICE', payload: null });
-        const reset = await fe.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_STATUS', payload: null });
+        const reset = await fe.conn.call({ name: 'VHOST_USER_GET_STATUS', payload: null });
         expect(reset.value).toBe(0n);
       } finally {
         fe.close();

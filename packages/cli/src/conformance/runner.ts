@@ -131,12 +131,11 @@ function accepting(socket: string): boolean {
 async function probeDevice(socket: string, timeoutMs: number): Promise<DeviceFacts> {
   const s = new Session(await Probe.connect(socket), DEVICES.generic as DeviceProfile, timeoutMs);
   try {
-    const features = ((await s.query({ name: 'VHOST_USER_GET_FEATURES', payload: null })).payload as { value: bigint })
-      .value;
+    const features = (await s.queryBody({ name: 'VHOST_USER_GET_FEATURES', payload: null })).value;
     if (!hasFeature(features, VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES)) return { features, config: false };
-    const offered = await s.query({ name: 'VHOST_USER_GET_PROTOCOL_FEATURES', payload: null });
+    const offered = await s.queryBody({ name: 'VHOST_USER_GET_PROTOCOL_FEATURES', payload: null });
     const wanted =
-      (offered.payload as { value: bigint }).value &
+      offered.value &
       featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ, ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG);
     const facts: DeviceFacts = { features, config: hasFeature(wanted, ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG) };
     if (wanted === 0n) return facts;
