@@ -61,7 +61,7 @@ function changeTable(changes: Change[], input: DiffPageInput): Element {
             c.breaking
               ? h('span', { className: ['breaking'] }, [
                   h('strong', 'normative change'),
-                  `: breaks ${c.category ?? 'compatibility'}`,
+                  ` (breaking: ${(c.category ?? 'compatibility').toLowerCase()})`,
                   c.approved ? ` (approved: ${c.approved.reason})` : '',
                 ])
               : isNormative(c)
