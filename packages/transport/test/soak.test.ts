@@ -189,6 +189,7 @@ describe('soak: hostile sessions', () => {
         onSessionEnd: () => ended++,
         backlog: 128,
       });
+      await backend.listen();
       try {
         const idle = async () => {
           for (let i = 0; i < 2000 && backend.sessions.size > 0; i++) await sleep(5);
