@@ -7,3 +7,4 @@ export * from './protocol.js';
 export * from './payloads.js';
 export * from './messages.js';
 export * from './rings.js';
+export * from './provenance.js';

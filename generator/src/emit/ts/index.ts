@@ -9,6 +9,7 @@ import { generatedHeader } from '../names.js';
 import { emitMessages } from './messages.js';
 import { emitPayloads } from './payloads.js';
 import { emitProtocol } from './protocol.js';
+import { emitProvenance } from './provenance.js';
 import { emitRings } from './rings.js';
 
 const HEADER = (sources: string[], what: string) => generatedHeader((l) => `// ${l}`, sources, what);
@@ -56,9 +57,16 @@ export function emitTypeScript(model: SpecModel): Map<string, string> {
   emitRings(rings, model);
   out.set('rings.ts', finish(rings, ['spec/rings/*.yaml'], 'Virtqueue layouts.'));
 
+  const provenance = project.createSourceFile('provenance.ts');
+  emitProvenance(provenance, model);
+  out.set(
+    'provenance.ts',
+    finish(provenance, ['spec/rules/session.yaml', 'spec/prose/*.md'], 'Where each normative rule comes from.'),
+  );
+
   out.set(
     'index.ts',
-    `${HEADER(['spec/'], 'Entry point of the generated code.')}\n\nexport * from './protocol.js';\nexport * from './payloads.js';\nexport * from './messages.js';\nexport * from './rings.js';\n`,
+    `${HEADER(['spec/'], 'Entry point of the generated code.')}\n\nexport * from './protocol.js';\nexport * from './payloads.js';\nexport * from './messages.js';\nexport * from './rings.js';\nexport * from './provenance.js';\n`,
   );
   return out;
 }
