@@ -10,3 +10,4 @@ export { checkRepository, lintRepository, RULES, LOADER_RULES, type LintRule } f
 export * from './diff/index.js';
 export { closest, didYouMean } from './lint/suggest.js';
 export { readImplementations, type ImplementationEntry } from './lint/governance.js';
+export { enforceableLevel, proseClarifications, clarificationProblems, type ProseClarification } from './provenance.js';

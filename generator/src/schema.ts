@@ -272,7 +272,12 @@ export const ReplyRule = z.discriminatedUnion('kind', [
     doc: z.string().optional(),
   }),
   /** Never answered, not even with REPLY_ACK. */
-  z.strictObject({ kind: z.literal('none'), doc: z.string() }),
+  z.strictObject({
+    kind: z.literal('none'),
+    doc: z.string(),
+    /** Where the rule comes from, when it is not plainly the upstream text (see Provenance). */
+    provenance: z.lazy(() => Provenance).optional(),
+  }),
 ]);
 export type ReplyRule = z.infer<typeof ReplyRule>;
 

@@ -9,8 +9,13 @@ import type { SpecRepository } from '../repository.js';
 // The emitters load ts-morph (a whole TypeScript compiler): imported on demand, so importing
 // the generator package stays cheap for everything that never emits.
 async function emitters() {
-  const [ts, all] = await Promise.all([import('../emit/ts/index.js'), import('../emit/index.js')]);
-  return { emitTypeScript: ts.emitTypeScript, emitAll: all.emitAll };
+  const [ts, all, c, rust] = await Promise.all([
+    import('../emit/ts/index.js'),
+    import('../emit/index.js'),
+    import('../emit/c.js'),
+    import('../emit/rust.js'),
+  ]);
+  return { emitTypeScript: ts.emitTypeScript, emitAll: all.emitAll, emitC: c.emitC, emitRust: rust.emitRust };
 }
 
 /** Every generated file for a repository, as `npm run generate` writes them (path from the root -> text). */
@@ -106,4 +111,68 @@ export async function diffGeneratedApi(from: SpecModel, to: SpecModel): Promise<
   const after = emitTypeScript(to);
   const files = [...new Set([...before.keys(), ...after.keys()])].sort();
   return { files: files.map((f) => diffFile(f, before.get(f), after.get(f))) };
+}
+
+/**
+ * Named declarations of a generated C header or Rust module: macros and constants (by name,
+ * Rust ones qualified by their module) and structs (with their member lines), so a change of
+ * value or layout shows as `changed`.
+ */
+export function nativeDeclarations(source: string, language: 'c' | 'rust'): Map<string, string> {
+  const out = new Map<string, string>();
+  const lines = source.split('\n');
+  const modules: string[] = [];
+  let block: { key: string; lines: string[] } | undefined;
+  for (const line of lines) {
+    if (block) {
+      block.lines.push(line.trim());
+      if (/^\s*}/.test(line)) {
+        out.set(block.key, block.lines.join(' '));
+        block = undefined;
+      }
+      continue;
+    }
+    if (language === 'c') {
+      const define = /^#define\s+(\w+)\s+(.+)$/.exec(line);
+      if (define) out.set(`#define ${define[1]}`, define[2]?.trim() ?? '');
+      const struct = /^(?:typedef\s+)?struct\s+(\w+)\s*{/.exec(line);
+      if (struct) block = { key: `struct ${struct[1]}`, lines: [] };
+      const member = /^\s+(\w+)\s*=\s*([^,]+),?$/.exec(line);
+      if (member) out.set(`enumerator ${member[1]}`, member[2]?.trim() ?? '');
+    } else {
+      const mod = /^\s*pub mod (\w+) {/.exec(line);
+      if (mod) modules.push(mod[1] ?? '');
+      else if (/^}/.test(line)) modules.pop();
+      const constant = /^\s*pub const (\w+):\s*([^=]+)=\s*(.+);/.exec(line);
+      if (constant)
+        out.set(`${[...modules, constant[1]].join('::')}`, `${constant[2]?.trim()} = ${constant[3]?.trim()}`);
+      const struct = /^\s*pub struct (\w+)\s*{/.exec(line);
+      if (struct) block = { key: `struct ${[...modules, struct[1]].join('::')}`, lines: [] };
+    }
+  }
+  return out;
+}
+
+function diffDeclarations(file: string, a: Map<string, string>, b: Map<string, string>): ApiFileDiff {
+  return {
+    file,
+    added: [...b.keys()].filter((k) => !a.has(k)),
+    removed: [...a.keys()].filter((k) => !b.has(k)),
+    changed: [...a].filter(([k, v]) => b.has(k) && b.get(k) !== v).map(([k, v]) => `${k}: ${v} -> ${b.get(k) ?? ''}`),
+  };
+}
+
+/** Emits the C header and the Rust module of both versions and compares their declarations. */
+export async function diffNativeApi(from: SpecModel, to: SpecModel): Promise<ApiDiff> {
+  const { emitC, emitRust } = await emitters();
+  return {
+    files: [
+      diffDeclarations('c/vhost_user.h', nativeDeclarations(emitC(from), 'c'), nativeDeclarations(emitC(to), 'c')),
+      diffDeclarations(
+        'rust/vhost_user.rs',
+        nativeDeclarations(emitRust(from), 'rust'),
+        nativeDeclarations(emitRust(to), 'rust'),
+      ),
+    ],
+  };
 }

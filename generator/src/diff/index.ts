@@ -25,7 +25,7 @@ export {
   unapprovedBreaks,
   type LoadedApproval,
 } from './approvals.js';
-export { diffGeneratedApi, type ApiDiff, type ApiFileDiff } from './api.js';
+export { diffGeneratedApi, diffNativeApi, type ApiDiff, type ApiFileDiff } from './api.js';
 export { normativeKeywords } from './prose.js';
 export { emitGenerated } from './api.js';
 

@@ -3,6 +3,7 @@
  * draft and generated/releases/<version>.json for each frozen release. The shape is
  * documented in README.md ("generated/spec.json").
  */
+import { proseClarifications } from '../provenance.js';
 import type { SpecModel } from '../load.js';
 import type { Message, Payload } from '../schema.js';
 
@@ -73,6 +74,7 @@ export function specToJson(model: SpecModel) {
       packed: { ...model.rings.packed, structs: model.rings.packed.structs.map(payloadJson) },
     },
     rules: model.rules,
+    clarifications: proseClarifications(model).map(({ loc, ...c }) => ({ ...c, line: loc.line })),
   };
 }
 

@@ -3,6 +3,7 @@ import type { SpecModel } from '../load.js';
 import { Findings, type LintRule } from './rule.js';
 import { structsOf } from '../layout.js';
 import { didYouMean } from './suggest.js';
+import { clarificationProblems } from '../provenance.js';
 
 /** Every constant name a spec version defines, mapped to what it is. */
 export function knownConstants(model: SpecModel): Map<string, string> {
@@ -126,6 +127,7 @@ export const proseMarkers: LintRule = {
         a.layout === 'split' || a.layout === 'packed'
           ? undefined
           : `ring layout must be split or packed, not "${a.layout ?? ''}"`,
+      clarification: (a) => clarificationProblems(a).join('; ') || undefined,
       table: (a) =>
         a.of && TABLES.has(a.of) ? undefined : `unknown table "${a.of ?? ''}" (known: ${[...TABLES].join(', ')})`,
     };

@@ -57,15 +57,19 @@ describe('real history', () => {
     expect(diffModels(v12, release('1.2')).changes).toEqual([]);
   });
 
-  it('the generated TypeScript API of 1.1 -> 1.2 gains the SHMEM names and loses none', async () => {
-    const api = await diffGeneratedApi(v11, v12);
-    const protocol = api.files.find((f) => f.file === 'protocol.ts');
-    expect(protocol?.removed).toEqual([]);
-    expect(protocol?.added).toContain('const VHOST_USER_MAX_SHMEM_REGIONS');
-    expect(protocol?.changed).toContain('FrontendRequest: +GET_SHMEM_CONFIG, +GET_VRING_BASE_SKIP_DRAIN');
-    expect(protocol?.changed).toContain('BackendRequest: +SHMEM_MAP, +SHMEM_UNMAP');
-    const payloads = api.files.find((f) => f.file === 'payloads.ts');
-    expect(payloads?.added).toEqual(expect.arrayContaining(['interface MMap', 'const MMapFlags']));
-    expect(api.files.flatMap((f) => f.removed)).toEqual([]);
-  });
+  it(
+    'the generated TypeScript API of 1.1 -> 1.2 gains the SHMEM names and loses none',
+    { timeout: 300_000 },
+    async () => {
+      const api = await diffGeneratedApi(v11, v12);
+      const protocol = api.files.find((f) => f.file === 'protocol.ts');
+      expect(protocol?.removed).toEqual([]);
+      expect(protocol?.added).toContain('const VHOST_USER_MAX_SHMEM_REGIONS');
+      expect(protocol?.changed).toContain('FrontendRequest: +GET_SHMEM_CONFIG, +GET_VRING_BASE_SKIP_DRAIN');
+      expect(protocol?.changed).toContain('BackendRequest: +SHMEM_MAP, +SHMEM_UNMAP');
+      const payloads = api.files.find((f) => f.file === 'payloads.ts');
+      expect(payloads?.added).toEqual(expect.arrayContaining(['interface MMap', 'const MMapFlags']));
+      expect(api.files.flatMap((f) => f.removed)).toEqual([]);
+    },
+  );
 });

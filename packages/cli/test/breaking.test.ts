@@ -58,7 +58,7 @@ describe('vhost-user breaking', () => {
     edit(
       approved,
       'spec/approvals.yaml',
-      'approvals: []',
+      'approvals:\n',
       'approvals:\n  - rule: feature-bit-renumbered\n    name: VHOST_USER_PROTOCOL_F_SHMEM\n    from: "1.2"\n    reason: Test approval; every implementation agreed to move the bit.\n    acknowledgedBy: [qemu, rust-vmm]\n',
     );
     const run = vhostUser(['breaking', '--against', '1.2'], approved);

@@ -19,10 +19,10 @@ describe('vhost-user diff', () => {
       from: string;
       to: string;
       counts: { breaking: number };
-      changes: { rule?: string }[];
+      changes: { rule?: string; breaking: boolean }[];
     };
     expect(out).toMatchObject({ from: '1.0', to: '1.1', counts: { breaking: 3 } });
-    expect(out.changes.filter((c) => c.rule).map((c) => c.rule)).toEqual([
+    expect(out.changes.filter((c) => c.breaking).map((c) => c.rule)).toEqual([
       'precondition-strengthened',
       'ring-state-effect-changed',
       'anchor-removed',
@@ -35,7 +35,7 @@ describe('vhost-user diff', () => {
     expect(run.stdout).toMatch(/^## Changes from 1\.0 to 1\.1\n/);
     expect(run.stdout).toContain('### Ring states');
     expect(run.stdout).toContain(
-      '| changed | `VHOST_USER_SET_VRING_KICK` | VHOST_USER_SET_VRING_KICK: started (ring, first-kick) -> started (ring, immediate) | **breaking** `ring-state-effect-changed` (BEHAVIOR) |',
+      '| changed | `VHOST_USER_SET_VRING_KICK` | VHOST_USER_SET_VRING_KICK: started (ring, first-kick) -> started (ring, immediate) | approved `ring-state-effect-changed` (BEHAVIOR): Release 1.1 follows the upstream text',
     );
     expect(run.code).toBe(0);
   });

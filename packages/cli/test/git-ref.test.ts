@@ -46,27 +46,31 @@ describe('git refs', () => {
     expect(run.code).toBe(0);
   });
 
-  it('review --base HEAD: verdict with rule ids, API changes, missing CHANGELOG entry, acknowledgements, checklist', () => {
-    const run = vhostUser(['review', '--base', 'HEAD'], repo);
-    const report = run.stdout;
-    expect(report).toMatch(/^# vhost-user spec review: HEAD \([0-9a-f]{7}\) → working tree/);
-    expect(report).toContain(
-      '**Breaking:** 2 unapproved breaking change(s) (`message-id-changed`, `feature-bit-renumbered`).',
-    );
-    expect(report).toContain('| `generated/ts/protocol.ts` |');
-    expect(report).toContain('FrontendRequest: values or types changed');
-    expect(report).toContain('**Missing:** the spec changes but CHANGELOG.md has no new line under "Unreleased".');
-    expect(report).toContain(
-      '- For a breaking WIRE or BEHAVIOR change (approved in spec/approvals.yaml) (`VHOST_USER_GET_SHMEM_CONFIG (message-id-changed)`, `VHOST_USER_PROTOCOL_F_SHMEM (feature-bit-renumbered)`): maintainers of every implementation: QEMU (`qemu`',
-    );
-    expect(report).toContain('## Changes from HEAD');
-    expect(report).toContain('- [ ] CHANGELOG.md has an entry under "Unreleased"');
-    expect(report).toContain('- [ ] `generated/` matches the spec (`npm run generate:check`)');
-    expect(report).toContain('- [ ] every breaking change is approved in `spec/approvals.yaml` with a reason');
-    expect(run.code).toBe(0);
-  });
+  it(
+    'review --base HEAD: verdict with rule ids, API changes, missing CHANGELOG entry, acknowledgements, checklist',
+    { timeout: 300_000 },
+    () => {
+      const run = vhostUser(['review', '--base', 'HEAD'], repo);
+      const report = run.stdout;
+      expect(report).toMatch(/^# vhost-user spec review: HEAD \([0-9a-f]{7}\) → working tree/);
+      expect(report).toContain(
+        '**Breaking:** 2 unapproved breaking change(s) (`message-id-changed`, `feature-bit-renumbered`).',
+      );
+      expect(report).toContain('| `generated/ts/protocol.ts` |');
+      expect(report).toContain('FrontendRequest: values or types changed');
+      expect(report).toContain('**Missing:** the spec changes but CHANGELOG.md has no new line under "Unreleased".');
+      expect(report).toContain(
+        '- For a breaking WIRE or BEHAVIOR change (approved in spec/approvals.yaml) (`VHOST_USER_GET_SHMEM_CONFIG (message-id-changed)`, `VHOST_USER_PROTOCOL_F_SHMEM (feature-bit-renumbered)`): maintainers of every implementation: QEMU (`qemu`',
+      );
+      expect(report).toContain('## Changes from HEAD');
+      expect(report).toContain('- [ ] CHANGELOG.md has an entry under "Unreleased"');
+      expect(report).toContain('- [ ] `generated/` matches the spec (`npm run generate:check`)');
+      expect(report).toContain('- [ ] every breaking change is approved in `spec/approvals.yaml` with a reason');
+      expect(run.code).toBe(0);
+    },
+  );
 
-  it('review sees a new CHANGELOG line under Unreleased', () => {
+  it('review sees a new CHANGELOG line under Unreleased', { timeout: 300_000 }, () => {
     edit(repo, 'CHANGELOG.md', '## Unreleased\n\n', '## Unreleased\n\n- Moved SHMEM to bit 24 (test).\n');
     const run = vhostUser(['review', '--base', 'HEAD'], repo);
     expect(run.stdout).toContain('"Unreleased" gains 1 line(s):\n\n> - Moved SHMEM to bit 24 (test).');

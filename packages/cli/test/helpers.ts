@@ -15,7 +15,7 @@ export interface Run {
 
 export function vhostUser(args: string[], cwd = repoRoot): Run {
   const env = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined };
-  const result = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env, timeout: 60_000 });
+  const result = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env, timeout: 300_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -28,7 +28,7 @@ export function cleanupScratch(): void {
 export function copyRepo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'vhost-user-cli-'));
   scratchDirs.push(dir);
-  for (const path of ['spec', 'generated', 'CHANGELOG.md', 'GOVERNANCE.md', 'package-lock.json'])
+  for (const path of ['spec', 'generated', 'CHANGELOG.md', 'GOVERNANCE.md', 'README.md', 'package-lock.json'])
     cpSync(join(repoRoot, path), join(dir, path), { recursive: true });
   for (const pkg of ['codec', 'cli', 'vring', 'transport', 'site']) {
     const manifest = join(repoRoot, 'packages', pkg, 'package.json');

@@ -6,10 +6,9 @@
  */
 import { hasFeature } from './features.js';
 import { PROTOCOL_FEATURE_NAMES, VIRTIO_FEATURE_NAMES } from './generated/protocol.js';
+import type { RuleLevel } from './generated/provenance.js';
 import { PRECONDITIONS, type Precondition, type PreconditionCondition } from './generated/rules.js';
 import type { MessageInfo } from './runtime/types.js';
-
-export type RuleLevel = Precondition['level'];
 
 /** What a session has negotiated so far, as seen between the two sides. */
 export interface NegotiationState {

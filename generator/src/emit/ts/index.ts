@@ -10,6 +10,7 @@ import { generatedHeader } from '../names.js';
 import { emitMessages } from './messages.js';
 import { emitPayloads } from './payloads.js';
 import { emitProtocol } from './protocol.js';
+import { emitProvenance } from './provenance.js';
 import { emitRings } from './rings.js';
 import { emitRules } from './rules.js';
 
@@ -62,9 +63,16 @@ export function emitTypeScript(model: SpecModel): Map<string, string> {
   emitRules(rules, model);
   out.set('rules.ts', finish(rules, ['spec/rules/session.yaml'], 'Session preconditions.'));
 
+  const provenance = project.createSourceFile('provenance.ts');
+  emitProvenance(provenance, model);
+  out.set(
+    'provenance.ts',
+    finish(provenance, ['spec/rules/session.yaml', 'spec/prose/*.md'], 'Where each normative rule comes from.'),
+  );
+
   out.set(
     'index.ts',
-    `${HEADER(['spec/'], 'Entry point of the generated code.')}\n\nexport * from './protocol.js';\nexport * from './payloads.js';\nexport * from './messages.js';\nexport * from './rings.js';\nexport * from './rules.js';\n`,
+    `${HEADER(['spec/'], 'Entry point of the generated code.')}\n\nexport * from './protocol.js';\nexport * from './payloads.js';\nexport * from './messages.js';\nexport * from './rings.js';\nexport * from './rules.js';\nexport * from './provenance.js';\n`,
   );
   return out;
 }

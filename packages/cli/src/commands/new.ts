@@ -162,7 +162,12 @@ export function runNew(argv: string[], io: Io): number {
   const { repo, issues } = loadRepository(root);
   if (!repo) throw new SpecLoadFailure('the spec', issues);
   const name = canonicalName(kind, rawName);
-  if (takenNames(repo).has(name))
+  // A number reserved (or proposed) in the registry for exactly this name is the one to use.
+  const space = kind === 'feature' ? 'protocol-feature' : kind === 'message' ? 'frontend' : 'backend';
+  const reserved = repo.draft.registry.find(
+    (r) => r.name === name && r.space === space && (r.status === 'reserved' || r.status === 'proposed'),
+  );
+  if (takenNames(repo).has(name) && !reserved)
     throw new UsageError(`new ${kind}: ${name} already exists (in the draft, a release or the registry)`);
   const draft = repo.draft;
   const features = new Set(draft.protocolFeatures.map((b) => b.name));
@@ -190,7 +195,7 @@ export function runNew(argv: string[], io: Io): number {
   let what: string;
   if (kind === 'message' || kind === 'backend-message') {
     const channel = kind === 'message' ? 'frontend' : 'backend';
-    const id = nextNumber(repo, channel);
+    const id = reserved?.number ?? nextNumber(repo, channel);
     const side = kind === 'message' ? 'front-end' : 'back-end';
     // Every back-end request travels on the channel BACKEND_REQ sets up.
     const backendReq = 'VHOST_USER_PROTOCOL_F_BACKEND_REQ';
@@ -208,7 +213,7 @@ export function runNew(argv: string[], io: Io): number {
         `${t.trimEnd()}\n${namedSection(name, 'message', `say when the ${side} sends this request, what the other side does, and what it answers; write the rules with the RFC 2119 keywords.`)}`,
     );
   } else if (kind === 'feature') {
-    const bit = nextNumber(repo, 'protocol-feature');
+    const bit = reserved?.number ?? nextNumber(repo, 'protocol-feature');
     update('spec/features/protocol.yaml', (t) => appendToList(t, 'protocolFeatures', featureYaml(name, bit)));
     what = `protocol feature ${name}, bit ${bit}`;
     changelog = `- Added protocol feature \`${name}\` (bit ${bit}) (proposed).`;
@@ -234,7 +239,9 @@ export function runNew(argv: string[], io: Io): number {
   const touched = new Set(written);
   const fillIn = after.issues.filter((i) => i.rule === 'fill-in' && touched.has(i.loc.file));
   const other = after.issues.filter((i) => i.rule !== 'fill-in' && i.severity === 'error');
-  io.out(`added ${what}`);
+  io.out(
+    `added ${what}${reserved ? ` (the number spec/registry.yaml ${reserved.status === 'reserved' ? 'reserves' : 'proposes'} for it)` : ''}`,
+  );
   for (const file of [...new Set(written)]) io.out(`  wrote ${file}`);
   if (fillIn.length > 0) {
     io.out(`\n${fillIn.length} field(s) to fill in (lint reports each until it is written):`);

@@ -141,7 +141,10 @@ export async function runRelease(argv: string[], io: Io): Promise<number> {
   const { repo, issues } = checkRepository(root);
   if (!repo || issues.length > 0) {
     for (const issue of issues) io.err(formatIssue(issue));
-    io.err(`release ${version}: refused, the spec has ${issues.length} problem(s); fix them first (npm run lint)`);
+    const headings = issues.filter((i) => i.rule === 'draft-heading').length;
+    io.err(
+      `release ${version}: refused, the spec has ${issues.length} problem(s); fix them first (npm run lint)${headings > 0 ? `. ${headings} heading(s) use words only true of the draft: a release freezes them into anchors, so rename them now` : ''}`,
+    );
     return 1;
   }
   const newest = repo.releases[repo.releases.length - 1];
@@ -191,6 +194,8 @@ export async function runRelease(argv: string[], io: Io): Promise<number> {
   const changelogPath = join(root, 'CHANGELOG.md');
   const changelog = existsSync(changelogPath) ? readFileSync(changelogPath, 'utf8') : '# Changelog\n\n## Unreleased\n';
   writeFileSync(changelogPath, addReleaseSection(changelog, version, date, changelogLines(cmp.diff.changes)));
+  const frozenMeta = parse(readFileSync(join(releaseDir, 'spec.yaml'), 'utf8')) as SpecMeta;
+  const readme = addReadmeRow(root, version, summary, frozenMeta);
   const bump = bumpCodec(
     root,
     cmp.diff.changes.some((c) => c.breaking),
@@ -219,7 +224,52 @@ export async function runRelease(argv: string[], io: Io): Promise<number> {
       `  CHANGELOG.md: section ${version} written from ${cmp.diff.changes.length} change(s); edit it before committing`,
       `  @vhost-user/codec ${bump.from} -> ${bump.to} (${bump.files.join(', ')})`,
       `  generated files: ${regenerated} written`,
+      `  README.md: ${readme ? 'release table gains a row for ' + version : 'no "## Releases" table found; add the row by hand'}`,
+      '',
+      'then commit the release and tag it (GOVERNANCE.md, "Consuming a release": consumers pin the tag):',
+      `  git add -A && git commit -m "Release ${version}"`,
+      `  ${tagCommand(version, summary)}`,
     ].join('\n'),
   );
   return 0;
+}
+
+/** The annotated tag consumers pin (`v1.3`), with the release summary as its message. */
+export function tagCommand(version: string, summary: string): string {
+  const message = `vhost-user specification ${version}: ${summary}`.replace(/'/g, "'\\''");
+  return `git tag -a v${version} -m '${message}'`;
+}
+
+/** Adds `| version | summary | corresponds |` at the end of README.md's release table. */
+function addReadmeRow(root: string, version: string, summary: string, meta: SpecMeta): boolean {
+  const path = join(root, 'README.md');
+  if (!existsSync(path)) return false;
+  const text = readFileSync(path, 'utf8');
+  const next = readmeWithRelease(text, version, summary, meta.release.corresponds);
+  if (next === text) return false;
+  writeFileSync(path, next);
+  return true;
+}
+
+export function readmeWithRelease(
+  text: string,
+  version: string,
+  summary: string,
+  corresponds: Record<string, string>,
+): string {
+  const lines = text.split('\n');
+  const section = lines.findIndex((l) => /^## Releases\s*$/.test(l));
+  if (section < 0) return text;
+  const header = lines.findIndex((l, i) => i > section && /^\| release \|/.test(l));
+  if (header < 0) return text;
+  let last = header + 1;
+  while ((lines[last + 1] ?? '').startsWith('|')) last++;
+  if (lines.slice(header, last + 1).some((l) => l.startsWith(`| ${version} |`))) return text;
+  const cell = (t: string) => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const upstream =
+    Object.entries(corresponds)
+      .map(([k, v]) => `${k} ${v}`)
+      .join('; ') || 'not yet recorded';
+  lines.splice(last + 1, 0, `| ${version} | ${cell(summary)} | ${cell(upstream)} |`);
+  return lines.join('\n');
 }

@@ -7,13 +7,16 @@ import { join } from 'node:path';
 import {
   checkRepository,
   diffGeneratedApi,
+  diffNativeApi,
   emitGenerated,
   unapprovedBreaks,
   type Change,
+  type ChannelMessage,
+  type SpecModel,
   type SpecRepository,
 } from '@vhost-user/generator';
 import { parse } from '../args.js';
-import { newUnreleasedEntries } from '../changelog.js';
+import { changelogContradictions, newUnreleasedEntries } from '../changelog.js';
 import { compare, type Comparison } from '../compare.js';
 import { UsageError } from '../errors.js';
 import { showFile } from '../git.js';
@@ -66,6 +69,54 @@ async function apiSection(base: SpecSource, head: SpecSource): Promise<string[]>
   return lines;
 }
 
+/** Each added or changed message with the rules an implementer needs: gate, reply and fds. */
+function messagesSection(changes: Change[], head: SpecModel): string[] {
+  const names = [...new Set(changes.filter((c) => c.entity === 'message' && c.kind !== 'removed').map((c) => c.name))];
+  const messages = names
+    .map((n) => head.messages.find((m) => m.name === n))
+    .filter((m): m is ChannelMessage => m !== undefined);
+  if (messages.length === 0) return [];
+  const reply = (m: ChannelMessage) =>
+    m.reply.kind === 'always'
+      ? `always: ${m.reply.payload ?? 'no body'}`
+      : m.reply.kind === 'conditional'
+        ? `${m.reply.payload ?? 'no body'} when ${m.reply.condition}`
+        : m.reply.kind === 'ack'
+          ? 'ack (with REPLY_ACK and need_reply)'
+          : 'none';
+  const fd = (f: ChannelMessage['fds']['request']) => `${f.rule}${f.protocolFeature ? ` (${f.protocolFeature})` : ''}`;
+  const gate = (m: ChannelMessage) =>
+    [...(m.gate.protocolFeatures ?? []), ...(m.gate.virtioFeatures ?? [])].map((g) => `\`${g}\``).join(', ') || 'none';
+  const lines = [
+    '## Messages added or changed',
+    '',
+    '| message | id | sent by | request | gate | reply | fds (request / reply) | status |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const m of messages)
+    lines.push(
+      `| \`${m.name}\` | ${m.id} | ${m.channel === 'frontend' ? 'front-end' : 'back-end'} | ${m.request ?? 'none'} | ${gate(m)} | ${cell(reply(m))} | ${fd(m.fds.request)} / ${fd(m.fds.reply)} | ${m.status}, since ${m.since} |`,
+    );
+  return lines;
+}
+
+async function nativeSection(base: SpecSource, head: SpecSource): Promise<string[]> {
+  const api = await diffNativeApi(base.model, head.model);
+  const lines = ['## Generated C and Rust API', ''];
+  const touched = api.files.filter((f) => f.added.length + f.removed.length + f.changed.length > 0);
+  if (touched.length === 0) return [...lines, 'No declaration of `generated/c/` or `generated/rust/` changes.'];
+  lines.push('| file | added | removed | changed |', '| --- | --- | --- | --- |');
+  const list = (items: string[]) => (items.length > 0 ? items.map((i) => `\`${cell(i)}\``).join('<br>') : '');
+  for (const f of touched)
+    lines.push(`| \`generated/${f.file}\` | ${list(f.added)} | ${list(f.removed)} | ${list(f.changed)} |`);
+  if (touched.some((f) => f.removed.length > 0 || f.changed.length > 0))
+    lines.push(
+      '',
+      'Declarations are removed or change value: C and Rust code vendoring the generated files must follow.',
+    );
+  return lines;
+}
+
 function changelogState(root: string, base: SpecSource): { entries: string[] } {
   const head = existsSync(join(root, 'CHANGELOG.md')) ? readFileSync(join(root, 'CHANGELOG.md'), 'utf8') : '';
   const before = base.commit ? showFile(root, base.commit, 'CHANGELOG.md') : undefined;
@@ -106,7 +157,11 @@ export async function reviewReport(root: string, base: SpecSource, head: SpecSou
   const needs = acknowledgementsNeeded(changes, head.model, implementations);
   const specChanged = changes.length > 0;
   const behaviour = changes.filter((c) => c.breaking && c.category === 'BEHAVIOR');
-  const prose = changes.filter((c) => c.entity === 'prose-section' && c.summary.includes('normative keywords'));
+  const prose = changes.filter(
+    (c) =>
+      c.rule === 'prose-normative-changed' ||
+      (c.entity === 'prose-section' && c.summary.includes('normative keywords')),
+  );
 
   const lines = [
     `# vhost-user spec review: ${cmp.fromLabel} → ${cmp.toLabel}`,
@@ -116,7 +171,9 @@ export async function reviewReport(root: string, base: SpecSource, head: SpecSou
     ...verdictSection(cmp),
     '',
   ];
+  lines.push(...messagesSection(changes, head.model), '');
   lines.push(...(await apiSection(base, head)), '');
+  lines.push(...(await nativeSection(base, head)), '');
   lines.push('## CHANGELOG.md', '');
   if (!specChanged) lines.push('The spec does not change; no entry is needed.');
   else if (changelog.entries.length > 0)
@@ -126,6 +183,8 @@ export async function reviewReport(root: string, base: SpecSource, head: SpecSou
       ...changelog.entries.map((l) => `> ${l}`),
     );
   else lines.push('**Missing:** the spec changes but CHANGELOG.md has no new line under "Unreleased".');
+  const contradictions = changelogContradictions(changelog.entries, head.model);
+  for (const c of contradictions) lines.push('', `**Contradicts the data:** the line "${cell(c.entry)}" ${c.problem}.`);
   lines.push('', '## Acknowledgements (GOVERNANCE.md)', '');
   if (needs.length === 0)
     lines.push(
@@ -147,10 +206,21 @@ export async function reviewReport(root: string, base: SpecSource, head: SpecSou
       unapprovedBreaks(cmp.diff).length === 0,
       'every breaking change is approved in `spec/approvals.yaml` with a reason',
     ),
-    box(needs.length === 0, `acknowledgements collected${needs.length > 0 ? ' (see above)' : ''}`),
+    // The tool cannot see acknowledgements: ticked only when none is needed.
+    box(
+      needs.length === 0,
+      needs.length > 0 ? 'acknowledgements collected (see above; a person ticks this)' : 'no acknowledgement needed',
+    ),
+    box(
+      contradictions.length === 0,
+      `the CHANGELOG's numbers agree with the tables (checked where a line names an id or bit)${contradictions.length > 0 ? `: ${contradictions.length} contradiction(s) above` : ''}`,
+    ),
+    // Only a person can read: never ticked by the tool while there is something to read.
     box(
       behaviour.length === 0 && prose.length === 0,
-      `an editor read every normative change${behaviour.length + prose.length > 0 ? ` (${behaviour.length} BEHAVIOR rule(s), ${prose.length} section(s) with changed MUST/SHOULD/MAY)` : ''}`,
+      behaviour.length + prose.length > 0
+        ? `an editor read every normative change (${behaviour.length} BEHAVIOR rule(s), ${prose.length} prose change(s) of MUST/SHOULD/MAY)`
+        : 'no normative change to read (verified: no BEHAVIOR rule or MUST/SHOULD/MAY changed)',
     ),
   );
   return `${lines.join('\n')}\n`;

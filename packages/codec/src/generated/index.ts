@@ -8,3 +8,4 @@ export * from './payloads.js';
 export * from './messages.js';
 export * from './rings.js';
 export * from './rules.js';
+export * from './provenance.js';

@@ -554,7 +554,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_QUEUE_NUM: Ask how many queues the back-end supports.
-   * @see spec/messages/frontend.yaml:258
+   * @see spec/messages/frontend.yaml:269
    */
   {
     name: 'VHOST_USER_GET_QUEUE_NUM',
@@ -570,7 +570,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_SET_VRING_ENABLE: Enable (num 1) or disable (num 0) a ring.
-   * @see spec/messages/frontend.yaml:276
+   * @see spec/messages/frontend.yaml:287
    */
   {
     name: 'VHOST_USER_SET_VRING_ENABLE',
@@ -586,7 +586,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_SEND_RARP: Ask a net back-end to broadcast a fake RARP for the guest's MAC after migration.
-   * @see spec/messages/frontend.yaml:287
+   * @see spec/messages/frontend.yaml:298
    */
   {
     name: 'VHOST_USER_SEND_RARP',
@@ -602,7 +602,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_NET_SET_MTU: Tell a net back-end the host MTU exposed to the guest.
-   * @see spec/messages/frontend.yaml:298
+   * @see spec/messages/frontend.yaml:309
    */
   {
     name: 'VHOST_USER_NET_SET_MTU',
@@ -618,7 +618,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_SET_BACKEND_REQ_FD: Give the back-end a socket for the requests it sends to the front-end.
-   * @see spec/messages/frontend.yaml:309
+   * @see spec/messages/frontend.yaml:320
    */
   {
     name: 'VHOST_USER_SET_BACKEND_REQ_FD',
@@ -634,7 +634,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_IOTLB_MSG: Update or invalidate entries of the back-end's IOTLB.
-   * @see spec/messages/frontend.yaml:321
+   * @see spec/messages/frontend.yaml:332
    */
   {
     name: 'VHOST_USER_IOTLB_MSG',
@@ -650,7 +650,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_SET_VRING_ENDIAN: Set a legacy ring's endianness (num 0 little, 1 big).
-   * @see spec/messages/frontend.yaml:341
+   * @see spec/messages/frontend.yaml:352
    */
   {
     name: 'VHOST_USER_SET_VRING_ENDIAN',
@@ -666,7 +666,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_CONFIG: Read part of the device configuration space.
-   * @see spec/messages/frontend.yaml:352
+   * @see spec/messages/frontend.yaml:363
    */
   {
     name: 'VHOST_USER_GET_CONFIG',
@@ -682,7 +682,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_SET_CONFIG: Write part of the device configuration space.
-   * @see spec/messages/frontend.yaml:363
+   * @see spec/messages/frontend.yaml:374
    */
   {
     name: 'VHOST_USER_SET_CONFIG',
@@ -698,7 +698,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_CREATE_CRYPTO_SESSION: Create a crypto session; the reply carries its id (negative on failure).
-   * @see spec/messages/frontend.yaml:374
+   * @see spec/messages/frontend.yaml:385
    */
   {
     name: 'VHOST_USER_CREATE_CRYPTO_SESSION',
@@ -714,7 +714,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_CLOSE_CRYPTO_SESSION: Close a crypto session by id.
-   * @see spec/messages/frontend.yaml:385
+   * @see spec/messages/frontend.yaml:396
    */
   {
     name: 'VHOST_USER_CLOSE_CRYPTO_SESSION',
@@ -730,7 +730,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_POSTCOPY_ADVISE: Announce a postcopy migration; the back-end answers with a userfaultfd.
-   * @see spec/messages/frontend.yaml:396
+   * @see spec/messages/frontend.yaml:407
    */
   {
     name: 'VHOST_USER_POSTCOPY_ADVISE',
@@ -746,7 +746,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_POSTCOPY_LISTEN: Announce the switch to postcopy mode; the back-end registers memory with its userfaultfd.
-   * @see spec/messages/frontend.yaml:407
+   * @see spec/messages/frontend.yaml:418
    */
   {
     name: 'VHOST_USER_POSTCOPY_LISTEN',
@@ -762,7 +762,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_POSTCOPY_END: Announce the end of postcopy; the back-end releases its userfaultfd.
-   * @see spec/messages/frontend.yaml:418
+   * @see spec/messages/frontend.yaml:429
    */
   {
     name: 'VHOST_USER_POSTCOPY_END',
@@ -778,7 +778,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_INFLIGHT_FD: Ask the back-end for a shared buffer to track in-flight requests.
-   * @see spec/messages/frontend.yaml:429
+   * @see spec/messages/frontend.yaml:440
    */
   {
     name: 'VHOST_USER_GET_INFLIGHT_FD',
@@ -794,7 +794,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_SET_INFLIGHT_FD: Hand the in-flight tracking buffer back to a (restarted) back-end.
-   * @see spec/messages/frontend.yaml:461
+   * @see spec/messages/frontend.yaml:472
    */
   {
     name: 'VHOST_USER_SET_INFLIGHT_FD',
@@ -810,7 +810,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GPU_SET_SOCKET: Give a GPU back-end the socket of the vhost-user-gpu protocol.
-   * @see spec/messages/frontend.yaml:472
+   * @see spec/messages/frontend.yaml:483
    */
   {
     name: 'VHOST_USER_GPU_SET_SOCKET',
@@ -826,7 +826,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_RESET_DEVICE: Disable all rings and reset the device to its initial state, keeping ownership.
-   * @see spec/messages/frontend.yaml:483
+   * @see spec/messages/frontend.yaml:494
    */
   {
     name: 'VHOST_USER_RESET_DEVICE',
@@ -842,7 +842,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_VRING_KICK: In-band kick; buffers were added to a ring.
-   * @see spec/messages/frontend.yaml:494
+   * @see spec/messages/frontend.yaml:505
    */
   {
     name: 'VHOST_USER_VRING_KICK',
@@ -858,7 +858,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_MAX_MEM_SLOTS: Ask how many memory regions the back-end can hold.
-   * @see spec/messages/frontend.yaml:505
+   * @see spec/messages/frontend.yaml:516
    */
   {
     name: 'VHOST_USER_GET_MAX_MEM_SLOTS',
@@ -874,7 +874,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_ADD_MEM_REG: Add one guest memory region.
-   * @see spec/messages/frontend.yaml:516
+   * @see spec/messages/frontend.yaml:527
    */
   {
     name: 'VHOST_USER_ADD_MEM_REG',
@@ -890,7 +890,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_REM_MEM_REG: Remove one guest memory region, identified by guest address, user address and size.
-   * @see spec/messages/frontend.yaml:536
+   * @see spec/messages/frontend.yaml:547
    */
   {
     name: 'VHOST_USER_REM_MEM_REG',
@@ -906,7 +906,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_SET_STATUS: Forward the virtio device status byte written by the driver.
-   * @see spec/messages/frontend.yaml:560
+   * @see spec/messages/frontend.yaml:571
    */
   {
     name: 'VHOST_USER_SET_STATUS',
@@ -922,7 +922,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_STATUS: Read the back-end's virtio device status byte.
-   * @see spec/messages/frontend.yaml:587
+   * @see spec/messages/frontend.yaml:598
    */
   {
     name: 'VHOST_USER_GET_STATUS',
@@ -938,7 +938,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_SHARED_OBJECT: Ask the exporting back-end for the dma-buf fd of a shared object, by UUID.
-   * @see spec/messages/frontend.yaml:598
+   * @see spec/messages/frontend.yaml:609
    */
   {
     name: 'VHOST_USER_GET_SHARED_OBJECT',
@@ -954,7 +954,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_SET_DEVICE_STATE_FD: Open the channel over which the back-end's state is saved or loaded.
-   * @see spec/messages/frontend.yaml:623
+   * @see spec/messages/frontend.yaml:634
    */
   {
     name: 'VHOST_USER_SET_DEVICE_STATE_FD',
@@ -971,7 +971,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_CHECK_DEVICE_STATE: After a state transfer, ask whether the back-end processed it successfully.
-   * @see spec/messages/frontend.yaml:634
+   * @see spec/messages/frontend.yaml:645
    */
   {
     name: 'VHOST_USER_CHECK_DEVICE_STATE',
@@ -987,7 +987,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_SHMEM_CONFIG: Ask for the sizes of the device's VIRTIO Shared Memory Regions.
-   * @see spec/messages/frontend.yaml:645
+   * @see spec/messages/frontend.yaml:656
    */
   {
     name: 'VHOST_USER_GET_SHMEM_CONFIG',
@@ -1003,7 +1003,7 @@ export const frontendMessages: readonly MessageInfo[] = [
   },
   /**
    * VHOST_USER_GET_VRING_BASE_SKIP_DRAIN: Stop a ring at once, suspending in-flight requests instead of waiting for them.
-   * @see spec/messages/frontend.yaml:656
+   * @see spec/messages/frontend.yaml:667
    */
   {
     name: 'VHOST_USER_GET_VRING_BASE_SKIP_DRAIN',

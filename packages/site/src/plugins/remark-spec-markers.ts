@@ -21,7 +21,7 @@ import { renderRingLayout, renderRingStates } from '../render/ring.js';
 import { renderTable, TABLE_KINDS, type TableKind } from '../render/tables.js';
 import type { SpecView } from '../spec-view.js';
 
-export const MARKER_NAMES = ['message', 'feature', 'payload', 'enum', 'ring', 'table'] as const;
+export const MARKER_NAMES = ['message', 'feature', 'payload', 'enum', 'ring', 'table', 'clarification'] as const;
 
 export interface SpecMarkerOptions {
   spec: SpecView;
@@ -82,6 +82,17 @@ const remarkSpecMarkers: Plugin<[SpecMarkerOptions], Root> = (options) => {
         }
         case 'payload':
           return payloadTable(name);
+        case 'clarification': {
+          // The paragraph above is stricter than upstream: say so, why, and who already agrees.
+          const upstream =
+            attrs.upstream === 'none' || !attrs.upstream ? 'states no rule here' : `says ${attrs.upstream}`;
+          const agree = (attrs.agree ?? '').split(',').filter(Boolean).join(', ');
+          return h('aside', { className: ['clarification'] }, [
+            h('strong', 'Clarification added by this specification.'),
+            ` The upstream text ${upstream}. ${attrs.reason ?? ''}`,
+            agree ? ` Implementations that already behave so: ${agree}.` : '',
+          ]);
+        }
         case 'enum': {
           const def = spec.enums.find((e) => e.name === name);
           return def && renderEnum(def, claim(claims, enumAnchor(name)));

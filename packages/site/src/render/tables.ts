@@ -192,7 +192,7 @@ export function renderTable(
     case 'preconditions':
       return table(
         'preconditions',
-        ['Rule', 'Level', 'Binds', 'Messages', 'Condition', 'Summary', 'Since'],
+        ['Rule', 'Level', 'Binds', 'Messages', 'Condition', 'Summary', 'Source', 'Since'],
         (spec.rules?.preconditions ?? []).map((p) => [
           h('code', p.id),
           levelBadge(p.level),
@@ -206,6 +206,11 @@ export function renderTable(
             ...(p.before ? [constant(p.before)] : []),
           ],
           text(p.summary),
+          !p.provenance
+            ? ''
+            : p.provenance.source === 'upstream'
+              ? `upstream (QEMU ${p.provenance.qemu})`
+              : `clarification (upstream: ${p.provenance.upstreamLevel}): ${p.provenance.reason}`,
           p.since,
         ]),
       );
