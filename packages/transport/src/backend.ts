@@ -20,7 +20,7 @@ import {
   type MemoryRegion,
   type RequestOf,
 } from '@vhost-user/codec';
-import { Connection } from './connection.js';
+import { Connection, ReplyWithFds } from './connection.js';
 import { EventFd } from './eventfd.js';
 import type { ReceivedFds } from './fds.js';
 import { GuestRegions, MemorySpace, type GuestRegion, type MappedRange } from './memory.js';
@@ -28,6 +28,8 @@ import { closeFds } from './native.js';
 import { UnixListener, UnixSocket } from './socket.js';
 import { GuestMemory } from '@vhost-user/vring';
 import { DeviceRing, type Chain, type EngineName } from './ring/queues.js';
+import { InflightBuffer, SplitInflightTracker } from './inflight-session.js';
+import { readSplitChain } from './ring/split-chain.js';
 
 /** What a device implementation provides. */
 export interface VhostUserDevice {
@@ -65,6 +67,8 @@ export interface BackendOptions {
   /** Offer CONFIGURE_MEM_SLOTS (ADD/REM_MEM_REG). Default true. */
   memSlots?: boolean;
   maxMemSlots?: number;
+  /** Offer INFLIGHT_SHMFD and track in-flight requests in the front-end's buffer. Default true. */
+  inflight?: boolean;
   /** Called with each session's protocol errors (for logs and tests). */
   onError?: (error: Error) => void;
   onSessionEnd?: (session: BackendSession) => void;
@@ -84,6 +88,8 @@ interface RingState {
   queue: DeviceRing | undefined;
   /** Region table generation the queue was built against. */
   generation: number;
+  /** Records the ring's requests in the inflight buffer (from its first use after a start). */
+  tracker: SplitInflightTracker | undefined;
 }
 
 interface MappedRegion {
@@ -114,6 +120,8 @@ export class BackendSession {
   private readonly rings: RingState[];
   private backendChannel: Connection<'backend'> | undefined;
   private ended = false;
+  /** The inflight buffer (GET_INFLIGHT_FD / SET_INFLIGHT_FD). */
+  private inflight: InflightBuffer | undefined;
 
   /** The ring core's view of guest memory: its regions table and scratch arena. */
   readonly guest: GuestMemory;
@@ -139,6 +147,7 @@ export class BackendSession {
       enabled: false,
       queue: undefined,
       generation: -1,
+      tracker: undefined,
     }));
     this.conn = new Connection(socket, {
       channel: 'frontend',
@@ -162,6 +171,7 @@ export class BackendSession {
     ];
     if (this.device.getConfig) bits.push(ProtocolFeature.CONFIG);
     if (this.options.memSlots ?? true) bits.push(ProtocolFeature.CONFIGURE_MEM_SLOTS);
+    if (this.options.inflight ?? true) bits.push(ProtocolFeature.INFLIGHT_SHMFD);
     return featureMask(...bits);
   }
 
@@ -317,6 +327,18 @@ export class BackendSession {
         return undefined;
       case 'VHOST_USER_GET_STATUS':
         return { value: BigInt(this.status) };
+      // Hook (inflight): the buffer lives in inflight-session.ts.
+      case 'VHOST_USER_GET_INFLIGHT_FD': {
+        const packed = hasFeature(this.features, VirtioFeature.VIRTIO_F_RING_PACKED);
+        const { buffer, description, fd } = InflightBuffer.allocate(req.payload, packed);
+        this.replaceInflight(buffer);
+        return new ReplyWithFds(description, [fd]);
+      }
+      case 'VHOST_USER_SET_INFLIGHT_FD': {
+        const packed = hasFeature(this.features, VirtioFeature.VIRTIO_F_RING_PACKED);
+        this.replaceInflight(InflightBuffer.map(req.payload, fds.take(), packed));
+        return undefined;
+      }
       default:
         throw new RequestRefused(`${req.name} is not supported by this back-end`);
     }
@@ -330,6 +352,7 @@ export class BackendSession {
     ring.kick = nofd ? undefined : new EventFd(fds.take());
     if (!ring.addr || ring.num === 0) throw new RequestRefused(`ring ${index} started before its size and addresses`);
     ring.queue = undefined;
+    ring.tracker = undefined;
     ring.started = true;
     // Without protocol features a ring is enabled when it starts; with them SET_VRING_ENABLE decides.
     if (!hasFeature(this.features, F_PROTOCOL_FEATURES)) ring.enabled = true;
@@ -360,7 +383,39 @@ export class BackendSession {
       eventIdx: hasFeature(this.features, VirtioFeature.VIRTIO_F_EVENT_IDX),
     });
     ring.generation = this.regions.generation;
+    if (this.inflight && !ring.tracker) ring.tracker = this.takeOverInflight(ring, ring.queue, gpa(ring.addr.desc, 1));
     return ring.queue;
+  }
+
+  /** Hook (inflight): the first use of a started ring takes over what its region holds in flight. */
+  private takeOverInflight(ring: RingState, queue: DeviceRing, descGpa: number): SplitInflightTracker {
+    const inflight = this.inflight as InflightBuffer;
+    const index = this.rings.indexOf(ring);
+    const region = inflight.splitRegion(index);
+    if (region.queueSize !== ring.num)
+      throw new RequestRefused(
+        `inflight buffer has ${region.queueSize} entries per queue, ring ${index} has ${ring.num}`,
+      );
+    const wasInUse = region.version !== 0;
+    const heads = region.takeOver(queue.usedIndex);
+    // After a crash the front-end can only send used.idx as the base: the next request to fetch
+    // is past the ones still in flight.
+    if (wasInUse) queue.queue.setBase((queue.usedIndex + heads.length) & 0xffff);
+    const table = {
+      desc: descGpa,
+      size: ring.num,
+      indirect: hasFeature(this.features, VirtioFeature.VIRTIO_F_INDIRECT_DESC),
+    };
+    return new SplitInflightTracker(
+      region,
+      heads.map((head) => readSplitChain(this.guest, table, head)),
+    );
+  }
+
+  private replaceInflight(buffer: InflightBuffer): void {
+    this.inflight?.close();
+    this.inflight = buffer;
+    for (const ring of this.rings) ring.tracker = undefined;
   }
 
   /** Lets the device use what the driver made available on a started, enabled ring. */
@@ -370,12 +425,14 @@ export class BackendSession {
     try {
       const queue = this.queueOf(ring);
       if (!queue) return;
+      const tracker = ring.tracker; // hook (inflight): records fetches and completions
       this.device.process({
         index,
         bytes: this.guest.u8,
-        pop: () => queue.pop(),
-        push: (head, written) => queue.push(head, written),
+        pop: () => (tracker ? tracker.pop(queue) : queue.pop()),
+        push: (head, written) => (tracker ? tracker.push(queue, head, written) : queue.push(head, written)),
         notify: () => {
+          tracker?.complete(queue);
           if (queue.flush()) ring.call?.signal();
         },
       });
@@ -392,6 +449,7 @@ export class BackendSession {
     ring.kick = undefined;
     ring.started = false;
     ring.queue = undefined;
+    ring.tracker = undefined;
   }
 
   private mapRegion(description: MemoryRegion, fd: number): MappedRegion {
@@ -486,6 +544,8 @@ export class BackendSession {
       ring.call = ring.err = undefined;
     }
     this.backendChannel?.close();
+    this.inflight?.close();
+    this.inflight = undefined;
     this.regions.clear();
     this.syncRegions();
     for (const m of this.mapped) this.space.unmap(m.range);

@@ -38,6 +38,14 @@ export class ConnectionError extends Error {
 
 /** What a request handler returns: the reply body for requests that always answer, nothing for
  *  the rest. Throwing makes a failure status (ack non-zero, or an empty reply body). */
+/** A handler's answer that carries fds (GET_INFLIGHT_FD): they are sent, then closed here. */
+export class ReplyWithFds {
+  constructor(
+    readonly body: unknown,
+    readonly fds: readonly number[],
+  ) {}
+}
+
 export type RequestHandler<C extends Channel> = (
   request: DecodedRequest<C>,
   fds: ReceivedFds,
@@ -245,6 +253,27 @@ export class Connection<C extends Channel> {
     } finally {
       fds.closeRest();
     }
+    // Hook (inflight): fds to attach to the reply; ours to close whatever happens to it.
+    let replyFds: readonly number[] = [];
+    if (body instanceof ReplyWithFds) {
+      replyFds = body.fds;
+      body = body.body;
+    }
+    try {
+      this.answer(request, info, body, failed, replyAck, replyFds);
+    } finally {
+      closeFds(replyFds);
+    }
+  }
+
+  private answer(
+    request: DecodedRequest<C>,
+    info: NonNullable<ReturnType<typeof messageInfo>>,
+    body: unknown,
+    failed: Error | undefined,
+    replyAck: boolean,
+    replyFds: readonly number[],
+  ): void {
     if (this.closed) return;
     const kind = info.reply.kind;
     const conditionalOn = info.reply.protocolFeature;
@@ -274,7 +303,7 @@ export class Connection<C extends Channel> {
     if (failed) this.options.onProtocolError?.(failed);
     if (reply) {
       try {
-        this.socket.send(reply);
+        this.socket.send(reply, failed ? [] : replyFds);
       } catch {
         // closed meanwhile: nothing to answer
       }
