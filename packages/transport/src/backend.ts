@@ -12,6 +12,7 @@ import {
   VHOST_USER_VRING_IDX_MASK,
   VHOST_USER_VRING_NOFD_MASK,
   VirtioFeature,
+  VringAddrFlags,
   featureMask,
   hasFeature,
   isVhostUserError,
@@ -30,6 +31,7 @@ import { GuestMemory } from '@vhost-user/vring';
 import { DeviceRing, type Chain, type EngineName } from './ring/queues.js';
 import { InflightBuffer, SplitInflightTracker } from './inflight-session.js';
 import { readSplitChain } from './ring/split-chain.js';
+import { DirtyLog, DirtyLogError, RingWriteLogger, type RingLogTarget } from './dirty-log.js';
 
 /** What a device implementation provides. */
 export interface VhostUserDevice {
@@ -69,6 +71,8 @@ export interface BackendOptions {
   maxMemSlots?: number;
   /** Offer INFLIGHT_SHMFD and track in-flight requests in the front-end's buffer. Default true. */
   inflight?: boolean;
+  /** Offer VHOST_F_LOG_ALL and LOG_SHMFD and log writes while the front-end asks. Default true. */
+  dirtyLog?: boolean;
   /** Called with each session's protocol errors (for logs and tests). */
   onError?: (error: Error) => void;
   onSessionEnd?: (session: BackendSession) => void;
@@ -90,6 +94,11 @@ interface RingState {
   generation: number;
   /** Records the ring's requests in the inflight buffer (from its first use after a start). */
   tracker: SplitInflightTracker | undefined;
+  /** SET_VRING_ADDR's flags and log address (VHOST_VRING_F_LOG: log the used ring there). */
+  addrFlags: number;
+  logAddr: number;
+  /** Marks the pages the device writes while logging is on. */
+  writes: RingWriteLogger;
 }
 
 interface MappedRegion {
@@ -122,6 +131,9 @@ export class BackendSession {
   private ended = false;
   /** The inflight buffer (GET_INFLIGHT_FD / SET_INFLIGHT_FD). */
   private inflight: InflightBuffer | undefined;
+  /** The dirty log (SET_LOG_BASE) and the eventfd of SET_LOG_FD, kept but never needed. */
+  private log: DirtyLog | undefined;
+  private logFd: EventFd | undefined;
 
   /** The ring core's view of guest memory: its regions table and scratch arena. */
   readonly guest: GuestMemory;
@@ -136,7 +148,7 @@ export class BackendSession {
     // One memory per session: the ring core's scratch arena only grows, so it is not reused.
     this.guest = GuestMemory.create({ guestBytes: options.memoryBytes ?? 1 << 30, scratchBytes: 4 << 20 });
     this.space = new MemorySpace({ memory: this.guest.memory, reservedBytes: this.guest.scratchEnd });
-    this.rings = Array.from({ length: device.queueCount }, () => ({
+    this.rings = Array.from({ length: device.queueCount }, (_, index) => ({
       num: 0,
       base: 0,
       addr: undefined,
@@ -148,6 +160,12 @@ export class BackendSession {
       queue: undefined,
       generation: -1,
       tracker: undefined,
+      addrFlags: 0,
+      logAddr: 0,
+      writes: new RingWriteLogger(
+        (offset) => this.gpaOfOffset(offset),
+        () => this.logTarget(index),
+      ),
     }));
     this.conn = new Connection(socket, {
       channel: 'frontend',
@@ -158,7 +176,8 @@ export class BackendSession {
   }
 
   get offeredFeatures(): bigint {
-    return this.device.features | featureMask(F_PROTOCOL_FEATURES);
+    const logging = (this.options.dirtyLog ?? true) ? featureMask(VirtioFeature.VHOST_F_LOG_ALL) : 0n;
+    return this.device.features | featureMask(F_PROTOCOL_FEATURES) | logging;
   }
 
   get offeredProtocolFeatures(): bigint {
@@ -172,6 +191,7 @@ export class BackendSession {
     if (this.device.getConfig) bits.push(ProtocolFeature.CONFIG);
     if (this.options.memSlots ?? true) bits.push(ProtocolFeature.CONFIGURE_MEM_SLOTS);
     if (this.options.inflight ?? true) bits.push(ProtocolFeature.INFLIGHT_SHMFD);
+    if (this.options.dirtyLog ?? true) bits.push(ProtocolFeature.LOG_SHMFD);
     return featureMask(...bits);
   }
 
@@ -264,6 +284,8 @@ export class BackendSession {
         const p = req.payload;
         const ring = this.ring(p.index);
         ring.addr = { desc: Number(p.descriptor), avail: Number(p.available), used: Number(p.used) };
+        ring.addrFlags = p.flags;
+        ring.logAddr = Number(p.log);
         if (ring.started) ring.queue = undefined; // re-created from the new addresses on the next kick
         return undefined;
       }
@@ -334,6 +356,19 @@ export class BackendSession {
         this.replaceInflight(buffer);
         return new ReplyWithFds(description, [fd]);
       }
+      // Hook (dirty log): the bitmap lives in dirty-log.ts.
+      case 'VHOST_USER_SET_LOG_BASE': {
+        if (!hasFeature(this.protocolFeatures, ProtocolFeature.LOG_SHMFD))
+          throw new RequestRefused('SET_LOG_BASE without LOG_SHMFD: there is no log to map');
+        const log = DirtyLog.map(req.payload, fds.take());
+        this.log?.close();
+        this.log = log;
+        return { value: 0n };
+      }
+      case 'VHOST_USER_SET_LOG_FD':
+        this.logFd?.close();
+        this.logFd = new EventFd(fds.take());
+        return undefined;
       case 'VHOST_USER_SET_INFLIGHT_FD': {
         const packed = hasFeature(this.features, VirtioFeature.VIRTIO_F_RING_PACKED);
         this.replaceInflight(InflightBuffer.map(req.payload, fds.take(), packed));
@@ -412,6 +447,25 @@ export class BackendSession {
     );
   }
 
+  /** Hook (dirty log): where ring `index` logs now; undefined unless LOG_ALL is acked and a log is mapped. */
+  private logTarget(index: number): RingLogTarget | undefined {
+    if (!this.log || !hasFeature(this.features, VirtioFeature.VHOST_F_LOG_ALL)) return undefined;
+    const ring = this.rings[index];
+    if (!ring) return undefined;
+    const usedRing =
+      (ring.addrFlags & VringAddrFlags.VHOST_VRING_F_LOG) !== 0
+        ? { gpa: ring.logAddr, bytes: SPLIT_RING_AREAS.usedRing.size(ring.num) }
+        : undefined;
+    return { log: this.log, usedRing };
+  }
+
+  /** Guest-physical address of an offset in the memory where guest RAM is mapped. */
+  private gpaOfOffset(offset: number): number {
+    for (const r of this.regions.list)
+      if (offset >= r.memOffset && offset < r.memOffset + r.size) return r.guestAddr + (offset - r.memOffset);
+    throw new DirtyLogError(`memory offset ${offset} is in no guest region`);
+  }
+
   private replaceInflight(buffer: InflightBuffer): void {
     this.inflight?.close();
     this.inflight = buffer;
@@ -426,14 +480,25 @@ export class BackendSession {
       const queue = this.queueOf(ring);
       if (!queue) return;
       const tracker = ring.tracker; // hook (inflight): records fetches and completions
+      const writes = ring.writes; // hook (dirty log): marks what the device wrote
       this.device.process({
         index,
         bytes: this.guest.u8,
-        pop: () => (tracker ? tracker.pop(queue) : queue.pop()),
-        push: (head, written) => (tracker ? tracker.push(queue, head, written) : queue.push(head, written)),
+        pop: () => {
+          const chain = tracker ? tracker.pop(queue) : queue.pop();
+          if (chain) writes.popped(chain);
+          return chain;
+        },
+        push: (head, written) => {
+          writes.pushed(head, written);
+          if (tracker) tracker.push(queue, head, written);
+          else queue.push(head, written);
+        },
         notify: () => {
           tracker?.complete(queue);
-          if (queue.flush()) ring.call?.signal();
+          const wanted = queue.flush();
+          writes.published();
+          if (wanted) ring.call?.signal();
         },
       });
     } catch (error) {
@@ -450,6 +515,7 @@ export class BackendSession {
     ring.started = false;
     ring.queue = undefined;
     ring.tracker = undefined;
+    ring.writes.clear();
   }
 
   private mapRegion(description: MemoryRegion, fd: number): MappedRegion {
@@ -546,6 +612,10 @@ export class BackendSession {
     this.backendChannel?.close();
     this.inflight?.close();
     this.inflight = undefined;
+    this.log?.close();
+    this.log = undefined;
+    this.logFd?.close();
+    this.logFd = undefined;
     this.regions.clear();
     this.syncRegions();
     for (const m of this.mapped) this.space.unmap(m.range);
