@@ -5,10 +5,23 @@
  * --hang-at N     from the Nth batch of two or more requests on, complete every request but the
  *                 first and hold that one forever, printing HELD: the back-end then has a request
  *                 in flight that was overtaken by a later one, which only the inflight buffer records.
+ * --check-log     while the front-end has VHOST_F_LOG_ALL on, record every guest page the device
+ *                 writes (its writable buffers, by the bytes it reports) and the used ring (at the
+ *                 address SET_VRING_ADDR gave), independently of the back-end's logging code, and
+ *                 every page that code marks; at the end of the session print
+ *                 LOG written=<pages> marked=<pages> missing=<pages written but never marked>
+ * --drop-log-marks  a back-end that claims to log and does not (the control run)
  * Prints READY once it listens, REQ <name> per request, ERROR <message> per protocol error.
  */
-import { BlkBackendDevice, VhostUserBackend, type DeviceQueue, type VhostUserDevice } from '@vhost-user/transport';
-import type { Chain } from '@vhost-user/transport';
+import {
+  BlkBackendDevice,
+  DirtyLog,
+  VhostUserBackend,
+  type Chain,
+  type DeviceQueue,
+  type VhostUserDevice,
+} from '@vhost-user/transport';
+import { SPLIT_RING_AREAS, VHOST_LOG_PAGE, VirtioFeature, VringAddrFlags, hasFeature } from '@vhost-user/codec';
 
 const [socketPath, imagePath, ...flags] = process.argv.slice(2);
 if (!socketPath || !imagePath) {
@@ -18,6 +31,34 @@ if (!socketPath || !imagePath) {
 const inflight = !flags.includes('--no-inflight');
 const hangFlag = flags.indexOf('--hang-at');
 const hangAt = hangFlag >= 0 ? Number(flags[hangFlag + 1]) : Infinity;
+const checkLog = flags.includes('--check-log');
+const dropLogMarks = flags.includes('--drop-log-marks');
+
+/** The independent record: what the front-end asked for, what the device wrote, what got marked. */
+const record = {
+  logging: false,
+  ringSize: 0,
+  usedLog: undefined as number | undefined,
+  written: new Set<number>(),
+  marked: new Set<number>(),
+};
+const pagesOf = (gpa: number, length: number, into: Set<number>) => {
+  for (let p = Math.floor(gpa / VHOST_LOG_PAGE); p <= Math.floor((gpa + length - 1) / VHOST_LOG_PAGE); p++) into.add(p);
+};
+const markRange = DirtyLog.prototype.markRange;
+DirtyLog.prototype.markRange = function (gpa: number, length: number): void {
+  if (dropLogMarks) return;
+  markRange.call(this, gpa, length);
+  if (length > 0) pagesOf(gpa, length, record.marked);
+};
+
+/** Guest address of a memory offset, from the session's own region table. */
+function gpaOf(offset: number): number {
+  for (const session of backend.sessions)
+    for (const r of session.regions.list)
+      if (offset >= r.memOffset && offset < r.memOffset + r.size) return r.guestAddr + offset - r.memOffset;
+  throw new Error(`offset ${offset} in no region`);
+}
 
 /** Wraps the blk device: decides which popped requests it serves now and which it holds. */
 class HoldingBlkDevice implements VhostUserDevice {
@@ -51,12 +92,27 @@ class HoldingBlkDevice implements VhostUserDevice {
 
   /** The inner device serves exactly `chains` on the real queue. */
   private serve(queue: DeviceQueue, chains: Chain[]): void {
+    const byHead = new Map(chains.map((c) => [c.head, c]));
     this.inner.process({
       index: queue.index,
       bytes: queue.bytes,
       pop: () => chains.shift() ?? null,
-      push: (head, written) => queue.push(head, written),
-      notify: () => queue.notify(),
+      push: (head, written) => {
+        if (checkLog && record.logging) {
+          let left = written;
+          for (const s of byHead.get(head)?.writable ?? []) {
+            if (left <= 0) break;
+            pagesOf(gpaOf(s.offset), Math.min(left, s.length), record.written);
+            left -= s.length;
+          }
+        }
+        queue.push(head, written);
+      },
+      notify: () => {
+        queue.notify();
+        if (checkLog && record.logging && record.usedLog !== undefined)
+          pagesOf(record.usedLog, SPLIT_RING_AREAS.usedRing.size(record.ringSize), record.written);
+      },
     });
   }
 
@@ -69,7 +125,19 @@ const backend = new VhostUserBackend(socketPath, () => new HoldingBlkDevice(new 
   memoryBytes: 256 << 20,
   inflight,
   onError: (error) => console.log(`ERROR ${error.message}`),
-  trace: (req) => console.log(`REQ ${req.name}`),
+  trace: (req) => {
+    console.log(`REQ ${req.name}`);
+    if (req.name === 'VHOST_USER_SET_FEATURES')
+      record.logging = hasFeature(req.payload.value, VirtioFeature.VHOST_F_LOG_ALL);
+    if (req.name === 'VHOST_USER_SET_VRING_NUM') record.ringSize = req.payload.num;
+    if (req.name === 'VHOST_USER_SET_VRING_ADDR')
+      record.usedLog = req.payload.flags & VringAddrFlags.VHOST_VRING_F_LOG ? Number(req.payload.log) : undefined;
+  },
+  onSessionEnd: () => {
+    if (!checkLog) return;
+    const missing = [...record.written].filter((p) => !record.marked.has(p));
+    console.log(`LOG written=${record.written.size} marked=${record.marked.size} missing=${missing.length}`);
+  },
 });
 console.log('READY');
 process.on('SIGTERM', () => {

@@ -9,6 +9,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Peer, findProgram } from './peers.js';
 
 /** First sector of the data area; rounds cycle over 32 sectors from here. */
 export const DATA_SECTOR = 64;
@@ -18,22 +20,40 @@ export function patternSum(n: number): number {
   return ((n + 1) * 32896) & 0xffff;
 }
 
-/** Rounds printed so far, each checked against the checksum it must carry (throws on a wrong one). */
-export function checkedRounds(serial: string): number {
-  let rounds = 0;
-  let expected = 0; // round 0 reads a sector never written: zeros
+/**
+ * Rounds printed in a serial log, each checked against the checksum it must carry (throws on a
+ * wrong one). A log may start mid-run (the destination of a migration): counting starts at its
+ * first complete line. Returns the first and the next round.
+ */
+export function roundsIn(serial: string): { first: number; next: number } {
+  let first = -1;
+  let next = 0;
+  let expected = 0;
   for (const line of serial.split('\n')) {
     const m = /^C ([0-9A-F]{4}) ([0-9A-F]{4})$/.exec(line);
     if (!m) continue;
     const round = parseInt(m[1] as string, 16);
     const sum = parseInt(m[2] as string, 16);
-    if (round !== (rounds & 0xffff)) throw new Error(`guest printed round ${round} after ${rounds} rounds`);
-    if (rounds > 0) expected = (expected + patternSum(rounds - 1)) & 0xffff;
+    if (first < 0) {
+      first = next = round;
+      // Round 0 reads a sector never written (zeros); round r > 0 reads the pattern of round r - 1.
+      for (let r = 1; r <= round; r++) expected = (expected + patternSum(r - 1)) & 0xffff;
+    } else {
+      if (round !== (next & 0xffff)) throw new Error(`guest printed round ${round} after round ${next - 1}`);
+      expected = (expected + patternSum(next - 1)) & 0xffff;
+    }
     if (sum !== expected)
       throw new Error(`round ${round}: checksum ${sum.toString(16)}, expected ${expected.toString(16)}`);
-    rounds++;
+    next++;
   }
-  return rounds;
+  return { first: Math.max(first, 0), next };
+}
+
+/** Rounds completed in a log that starts at boot. */
+export function checkedRounds(serial: string): number {
+  const { first, next } = roundsIn(serial);
+  if (next > 0 && first !== 0) throw new Error(`the log starts at round ${first}, not at boot`);
+  return next;
 }
 
 /** The guest's error line, if it stopped on one. */
@@ -365,4 +385,64 @@ export function writeIoGuestDisk(dir: string, image: string): void {
   const disk = new Uint8Array(1 << 20);
   disk.set(code);
   writeFileSync(image, disk);
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BACKEND = fileURLToPath(new URL('./blk-backend-process.ts', import.meta.url));
+
+/** The TS blk back-end as a child process (see blk-backend-process.ts for the flags). */
+export function startBackendProcess(socket: string, image: string, flags: string[] = []): Peer {
+  const args = ['--conditions=@vhost-user/source', '--import', 'tsx', BACKEND, socket, image, ...flags];
+  return new Peer(process.execPath, args, { cwd: ROOT });
+}
+
+export interface IoQemuOptions {
+  socket: string;
+  serial: string;
+  /** Reconnect to the back-end every second after it goes away. */
+  reconnect?: boolean;
+  qmp?: string;
+  /** Wait for a migration stream on this Unix socket. */
+  incoming?: string;
+}
+
+/** QEMU 7.2 for the guest program: TCG, shared memfd RAM, a transitional vhost-user-blk device. */
+export function startIoQemu(options: IoQemuOptions): Peer {
+  const chardev = `socket,id=c0,path=${options.socket}${options.reconnect ? ',reconnect=1' : ''}`;
+  const args = [
+    '-machine',
+    'q35,accel=tcg',
+    '-m',
+    '128',
+    '-object',
+    'memory-backend-memfd,id=mem,size=128M,share=on',
+    '-numa',
+    'node,memdev=mem',
+    '-chardev',
+    chardev,
+    '-device',
+    // Transitional, so the guest program can use the legacy I/O port interface.
+    'vhost-user-blk-pci,chardev=c0,bootindex=1,disable-legacy=off',
+    '-display',
+    'none',
+    '-serial',
+    `file:${options.serial}`,
+    '-monitor',
+    'none',
+    '-nodefaults',
+    '-no-user-config',
+  ];
+  if (options.qmp) args.push('-qmp', `unix:${options.qmp},server=on,wait=off`);
+  if (options.incoming) args.push('-incoming', `unix:${options.incoming}`);
+  return new Peer(findProgram('qemu-system-x86_64') as string, args);
+}
+
+/** Polls `predicate` until it holds; fails when one of `peers` exits or after `timeoutMs`. */
+export async function until(what: string, predicate: () => boolean, timeoutMs: number, peers: Peer[]): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    for (const p of peers) if (!p.running) throw new Error(`${p.command} exited while waiting for ${what}:\n${p.log}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -7,62 +7,14 @@
  * restarted back-end can only resume from the used index, so it serves the overtaking request
  * twice and never the held one.
  */
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serialText } from './guest.js';
-import { checkedRounds, guestError, writeIoGuestDisk } from './io-guest.js';
-import { APT_QEMU, Peer, TempDir, findProgram, missingPeer } from './peers.js';
+import { checkedRounds, guestError, startBackendProcess, startIoQemu, until, writeIoGuestDisk } from './io-guest.js';
+import { APT_QEMU, Peer, TempDir, missingPeer } from './peers.js';
 
 const skip = missingPeer(['qemu-system-x86_64', 'as', 'ld'], `${APT_QEMU} binutils`);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BACKEND = fileURLToPath(new URL('./blk-backend-process.ts', import.meta.url));
 /** The batch at which the first back-end starts holding a request: the guest is well under way. */
 const HANG_AT = 300;
-
-function startBackend(socket: string, image: string, flags: string[]): Peer {
-  return new Peer(
-    process.execPath,
-    ['--conditions=@vhost-user/source', '--import', 'tsx', BACKEND, socket, image, ...flags],
-    {
-      cwd: ROOT,
-    },
-  );
-}
-
-function startQemu(socket: string, serial: string): Peer {
-  return new Peer(findProgram('qemu-system-x86_64') as string, [
-    '-machine',
-    'q35,accel=tcg',
-    '-m',
-    '128',
-    '-object',
-    'memory-backend-memfd,id=mem,size=128M,share=on',
-    '-numa',
-    'node,memdev=mem',
-    '-chardev',
-    `socket,id=c0,path=${socket},reconnect=1`,
-    '-device',
-    // Transitional, so the guest program can use the legacy I/O port interface.
-    'vhost-user-blk-pci,chardev=c0,bootindex=1,disable-legacy=off',
-    '-display',
-    'none',
-    '-serial',
-    `file:${serial}`,
-    '-monitor',
-    'none',
-    '-nodefaults',
-    '-no-user-config',
-  ]);
-}
-
-async function until(what: string, predicate: () => boolean, timeoutMs: number, peers: Peer[]): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    for (const p of peers) if (!p.running) throw new Error(`${p.command} exited while waiting for ${what}:\n${p.log}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.skipIf(skip !== undefined)('QEMU reconnects to a restarted TS back-end (inflight tracking)', () => {
   let dir: TempDir;
@@ -83,10 +35,10 @@ describe.skipIf(skip !== undefined)('QEMU reconnects to a restarted TS back-end 
     const serial = dir.file('serial.log');
     writeIoGuestDisk(dir.path, image);
     const extra = inflight ? [] : ['--no-inflight'];
-    const first = startBackend(socket, image, ['--hang-at', String(HANG_AT), ...extra]);
+    const first = startBackendProcess(socket, image, ['--hang-at', String(HANG_AT), ...extra]);
     peers.push(first);
     await first.waitForLog((log) => log.includes('READY'), 30_000);
-    const qemu = startQemu(socket, serial);
+    const qemu = startIoQemu({ socket, serial, reconnect: true });
     peers.push(qemu);
     await until('the back-end to hold a request', () => first.log.includes('HELD'), 60_000, [first, qemu]);
     // SIGKILL: no goodbye, the request in flight is only in the inflight buffer (if at all).
@@ -96,7 +48,7 @@ describe.skipIf(skip !== undefined)('QEMU reconnects to a restarted TS back-end 
     expect(before).toBeGreaterThanOrEqual(HANG_AT - 1);
     expect(guestError(serialText(serial))).toBeUndefined();
 
-    const second = startBackend(socket, image, extra);
+    const second = startBackendProcess(socket, image, extra);
     peers.push(second);
     // QEMU retries every second; then the guest either runs on or stops on an error.
     await until(

@@ -286,7 +286,10 @@ export class BackendSession {
         ring.addr = { desc: Number(p.descriptor), avail: Number(p.available), used: Number(p.used) };
         ring.addrFlags = p.flags;
         ring.logAddr = Number(p.log);
-        if (ring.started) ring.queue = undefined; // re-created from the new addresses on the next kick
+        // Re-created from the new addresses on next use, from where it is now: QEMU re-sends the
+        // addresses of running rings to turn used-ring logging on and off during migration.
+        if (ring.queue) ring.base = ring.queue.base;
+        if (ring.started) ring.queue = undefined;
         return undefined;
       }
       case 'VHOST_USER_SET_VRING_KICK':

@@ -50,3 +50,14 @@ export {
 export { BlkBackendDevice, type BlkBackendOptions } from './devices/blk-backend.js';
 export { DriverQueue, type DriverBuffer } from './ring/driver-queue.js';
 export { NetSinkDevice, VIRTIO_NET_HDR_SIZE, type NetSinkOptions } from './devices/net-backend.js';
+export {
+  InflightError,
+  SplitInflightRegion,
+  PackedInflightRegion,
+  inflightRegionBytes,
+  inflightBufferBytes,
+  type PackedDescriptorCopy,
+  type PackedResubmit,
+} from './inflight.js';
+export { InflightBuffer, SplitInflightTracker } from './inflight-session.js';
+export { DirtyLog, DirtyLogError, RingWriteLogger, type RingLogTarget, type UsedRingLog } from './dirty-log.js';
