@@ -4,6 +4,9 @@
  * its legacy (I/O port) interface, so the back-end holds several requests at once. Each round it
  * writes a pattern to one sector and reads back the sector written the round before, checks it,
  * and prints `C <round> <running checksum>` (hex) on COM1; any fault prints `ERR <why>` and halts.
+ * Reads land in 32 pages in turn that only the device writes, and each round first checks that
+ * the page it reuses still holds what was read into it 32 rounds before: a page the device wrote
+ * that a migration did not carry over shows up there.
  * Assembled at test time with GNU as (binutils).
  */
 import { execFileSync } from 'node:child_process';
@@ -214,10 +217,22 @@ round:
     mov di, 0x1000
     mov bx, [iter]
     call pattern
-    mov di, 0x1200
-    xor ax, ax
-    mov cx, 256
-    rep stosw
+    mov ax, [iter]               /* B reads into page (round % 32) at 0x40000, which only the device writes */
+    and ax, 31
+    shl ax, 8
+    add ax, 0x4000
+    mov [bufseg], ax
+    movzx eax, ax
+    shl eax, 4
+    mov fs:[0x40], eax           /* descriptor 4's address */
+    cmp word ptr [iter], 33      /* that page must still hold what round - 32 read into it */
+    jb submit
+    mov bx, [iter]
+    sub bx, 33
+    call compare_buf
+    mov si, offset msg_lost
+    jne die
+submit:
 
     mov bx, [availoff]           /* make heads 0 and 3 available, then notify */
     mov cx, [qsize]
@@ -273,28 +288,23 @@ have_id:
     jne die
     cmp word ptr [iter], 0
     je checksum
-    mov di, 0x1400
     mov bx, [iter]
     dec bx
-    call pattern
-    push ds
-    push es
-    pop ds
-    mov si, 0x1200
-    mov di, 0x1400
-    mov cx, 256
-    repe cmpsw
-    pop ds
+    call compare_buf
     mov si, offset msg_data
     jne die
 checksum:
-    mov si, 0x1200
-    mov cx, 256
     mov ax, [sum]
+    mov bx, [bufseg]
+    push ds
+    mov ds, bx
+    xor si, si
+    mov cx, 256
 sum_loop:
-    add ax, es:[si]
+    add ax, [si]
     add si, 2
     loop sum_loop
+    pop ds
     mov [sum], ax
     mov dx, 0x3f8
     mov al, 'C'
@@ -323,6 +333,20 @@ pattern_loop:
     loop pattern_loop
     ret
 
+/* ZF set when the read buffer (bufseg:0) holds the pattern of round bx */
+compare_buf:
+    mov di, 0x1400
+    call pattern
+    mov ax, [bufseg]
+    push ds
+    mov ds, ax
+    xor si, si
+    mov di, 0x1400
+    mov cx, 256
+    repe cmpsw
+    pop ds
+    ret
+
 /* ax as four hex digits on port dx */
 hex16:
     mov cx, 4
@@ -346,6 +370,7 @@ msg_badid: .asciz "ERR unknown used id\n"
 msg_dup: .asciz "ERR request completed twice\n"
 msg_status: .asciz "ERR request status\n"
 msg_data: .asciz "ERR data read back differs\n"
+msg_lost: .asciz "ERR guest memory lost a write of the device\n"
 
 .balign 4
 desc_table:                      /* A: header, data (device reads), status; B: header, data, status */
@@ -369,6 +394,7 @@ avail: .word 0
 used_seen: .word 0
 iter: .word 0
 sum: .word 0
+bufseg: .word 0
 got: .byte 0
 `;
 
