@@ -254,6 +254,12 @@ export class BackendSession {
         this.owner = true;
         return undefined;
       case 'VHOST_USER_RESET_OWNER':
+        // Deprecated: only disables the rings; features, memory and ring setup stay.
+        for (const ring of this.rings) {
+          this.stopRing(ring);
+          ring.enabled = false;
+        }
+        return undefined;
       case 'VHOST_USER_RESET_DEVICE':
         this.resetDevice();
         return undefined;
@@ -513,6 +519,7 @@ export class BackendSession {
   }
 
   private stopRing(ring: RingState): void {
+    if (ring.queue) ring.base = ring.queue.base; // where a restart resumes
     ring.kick?.close();
     ring.kick = undefined;
     ring.started = false;
@@ -593,12 +600,21 @@ export class BackendSession {
     this.guest.setRegions(this.regions.list.map((r) => ({ gpa: r.guestAddr, size: r.size, offset: r.memOffset })));
   }
 
+  /** RESET_DEVICE: every ring disabled, stopped and back to its initial setup, status 0, the
+   *  inflight buffer dropped (its requests are void); ownership, features and memory stay. */
   private resetDevice(): void {
     for (const ring of this.rings) {
       this.stopRing(ring);
       ring.enabled = false;
       ring.base = 0;
+      ring.num = 0;
+      ring.addr = undefined;
+      ring.addrFlags = 0;
+      ring.logAddr = 0;
     }
+    this.status = 0;
+    this.inflight?.close();
+    this.inflight = undefined;
     this.device.reset?.();
   }
 
