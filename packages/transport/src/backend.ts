@@ -32,6 +32,8 @@ import { DeviceRing, type Chain, type EngineName } from './ring/queues.js';
 import { InflightBuffer, SplitInflightTracker } from './inflight-session.js';
 import { readSplitChain } from './ring/split-chain.js';
 import { DirtyLog, DirtyLogError, RingWriteLogger, type RingLogTarget } from './dirty-log.js';
+import { BackendStateTransfer, type DeviceStateOwner } from './device-state.js';
+import { BackendSharedObjects } from './shared-objects.js';
 
 /** What a device implementation provides. */
 export interface VhostUserDevice {
@@ -47,6 +49,9 @@ export interface VhostUserDevice {
   reset?(): void;
   /** The session ended: release what the device holds. */
   dispose?(): void;
+  /** Device state transfer (DEVICE_STATE is offered when both are present): device-state.ts. */
+  saveState?: DeviceStateOwner['saveState'];
+  loadState?: DeviceStateOwner['loadState'];
 }
 
 /** A ring as a device sees it: take chains, return them, notify the driver. */
@@ -73,6 +78,8 @@ export interface BackendOptions {
   inflight?: boolean;
   /** Offer VHOST_F_LOG_ALL and LOG_SHMFD and log writes while the front-end asks. Default true. */
   dirtyLog?: boolean;
+  /** Offer SHARED_OBJECT (exports through `session.sharedObjects`). Default false. */
+  sharedObjects?: boolean;
   /** Called with each session's protocol errors (for logs and tests). */
   onError?: (error: Error) => void;
   onSessionEnd?: (session: BackendSession) => void;
@@ -134,6 +141,10 @@ export class BackendSession {
   /** The dirty log (SET_LOG_BASE) and the eventfd of SET_LOG_FD, kept but never needed. */
   private log: DirtyLog | undefined;
   private logFd: EventFd | undefined;
+  /** Device state transfer, when the device can save and load its state. */
+  private readonly stateTransfer: BackendStateTransfer | undefined;
+  /** What this back-end exports (SHARED_OBJECT_ADD/REMOVE/LOOKUP, GET_SHARED_OBJECT). */
+  readonly sharedObjects = new BackendSharedObjects(() => this.backendChannel);
 
   /** The ring core's view of guest memory: its regions table and scratch arena. */
   readonly guest: GuestMemory;
@@ -167,6 +178,12 @@ export class BackendSession {
         () => this.logTarget(index),
       ),
     }));
+    const { saveState, loadState } = device;
+    if (saveState && loadState)
+      this.stateTransfer = new BackendStateTransfer({
+        saveState: () => saveState.call(device),
+        loadState: (state) => loadState.call(device, state),
+      });
     this.conn = new Connection(socket, {
       channel: 'frontend',
       onRequest: (req, fds) => this.dispatch(req, fds),
@@ -192,6 +209,8 @@ export class BackendSession {
     if (this.options.memSlots ?? true) bits.push(ProtocolFeature.CONFIGURE_MEM_SLOTS);
     if (this.options.inflight ?? true) bits.push(ProtocolFeature.INFLIGHT_SHMFD);
     if (this.options.dirtyLog ?? true) bits.push(ProtocolFeature.LOG_SHMFD);
+    if (this.stateTransfer) bits.push(ProtocolFeature.DEVICE_STATE);
+    if (this.options.sharedObjects) bits.push(ProtocolFeature.SHARED_OBJECT);
     return featureMask(...bits);
   }
 
@@ -378,6 +397,18 @@ export class BackendSession {
         this.logFd?.close();
         this.logFd = new EventFd(fds.take());
         return undefined;
+      // Hook (device state): device-state.ts.
+      case 'VHOST_USER_SET_DEVICE_STATE_FD': {
+        const suspended = this.rings.every((r) => !r.started);
+        return { value: (this.stateTransfer as BackendStateTransfer).open(req.payload, fds.take(), suspended) };
+      }
+      case 'VHOST_USER_CHECK_DEVICE_STATE':
+        return (this.stateTransfer as BackendStateTransfer)
+          .check((e) => this.options.onError?.(e))
+          .then((value) => ({ value }));
+      // Hook (shared objects): shared-objects.ts.
+      case 'VHOST_USER_GET_SHARED_OBJECT':
+        return this.sharedObjects.answer(req.payload.uuid);
       case 'VHOST_USER_SET_INFLIGHT_FD': {
         const packed = hasFeature(this.features, VirtioFeature.VIRTIO_F_RING_PACKED);
         this.replaceInflight(InflightBuffer.map(req.payload, fds.take(), packed));
@@ -615,6 +646,7 @@ export class BackendSession {
     this.status = 0;
     this.inflight?.close();
     this.inflight = undefined;
+    this.sharedObjects.clear();
     this.device.reset?.();
   }
 
@@ -635,6 +667,7 @@ export class BackendSession {
     this.log = undefined;
     this.logFd?.close();
     this.logFd = undefined;
+    this.sharedObjects.clear();
     this.regions.clear();
     this.syncRegions();
     for (const m of this.mapped) this.space.unmap(m.range);

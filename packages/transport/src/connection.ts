@@ -69,6 +69,9 @@ export interface RequestOptions {
    *  whenever REPLY_ACK is negotiated, so failures are seen. */
   needReply?: boolean;
   timeoutMs?: number;
+  /** Takes the fds of the reply (GET_SHARED_OBJECT, SET_DEVICE_STATE_FD, SHARED_OBJECT_LOOKUP):
+   *  the caller owns them. Without it a reply's fds are closed. */
+  onReplyFds?: (fds: number[]) => void;
 }
 
 interface Pending {
@@ -77,6 +80,7 @@ interface Pending {
   resolve: (reply: DecodedReply<Channel> | null) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
+  onReplyFds: ((fds: number[]) => void) | undefined;
 }
 
 export class Connection<C extends Channel> {
@@ -145,6 +149,7 @@ export class Connection<C extends Channel> {
           resolve: resolve as Pending['resolve'],
           reject,
           timer: undefined,
+          onReplyFds: options.onReplyFds,
         };
         const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 5000;
         entry.timer = setTimeout(() => {
@@ -203,8 +208,7 @@ export class Connection<C extends Channel> {
       return;
     }
     if (message.kind === 'reply') {
-      closeFds(fds); // no reply we request carries fds
-      this.onReply(message as DecodedReply<C>);
+      this.onReply(message as DecodedReply<C>, fds);
       return;
     }
     const request = message as DecodedRequest<C>;
@@ -212,8 +216,11 @@ export class Connection<C extends Channel> {
     this.work = this.work.then(() => this.handle(request, received));
   }
 
-  private onReply(reply: DecodedReply<C>): void {
+  private onReply(reply: DecodedReply<C>, fds: number[]): void {
     const head = this.pending.shift();
+    // Hook (reply fds): handed to the requester that asked for them, closed otherwise.
+    if (head && head.id === reply.id && head.onReplyFds && fds.length > 0) head.onReplyFds(fds);
+    else closeFds(fds);
     if (!head || head.id !== reply.id) {
       this.close(
         new ConnectionError(

@@ -23,6 +23,7 @@ export { ReceivedFds } from './fds.js';
 export {
   Connection,
   ConnectionError,
+  ReplyWithFds,
   type ConnectionOptions,
   type RequestHandler,
   type RequestOptions,
@@ -61,3 +62,21 @@ export {
 } from './inflight.js';
 export { InflightBuffer, SplitInflightTracker } from './inflight-session.js';
 export { DirtyLog, DirtyLogError, RingWriteLogger, type RingLogTarget, type UsedRingLog } from './dirty-log.js';
+export {
+  BackendStateTransfer,
+  DeviceStateError,
+  saveDeviceState,
+  loadDeviceState,
+  DEVICE_STATE_ERROR_MASK,
+  DEVICE_STATE_INVALID_FD,
+  MAX_DEVICE_STATE_BYTES,
+  type DeviceStateOwner,
+} from './device-state.js';
+export {
+  BackendSharedObjects,
+  SharedObjectBroker,
+  SharedObjectError,
+  getSharedObject,
+  uuidBytes,
+  uuidText,
+} from './shared-objects.js';
