@@ -80,3 +80,11 @@ export {
   uuidBytes,
   uuidText,
 } from './shared-objects.js';
+export {
+  PostcopyMachine,
+  PostcopyError,
+  type PostcopyKernel,
+  type PostcopyPreconditions,
+  type PostcopyRegion,
+  type PostcopyState,
+} from './postcopy.js';
