@@ -57,6 +57,27 @@ describe.skipIf(skip !== undefined)('live migration between two QEMU 7.2 with TS
     expect(r.dstOutcome).toMatch(/^ERR (guest memory lost a write of the device|data read back differs)/);
   }, 240_000);
 
+  it('postcopy: QEMU 7.2 refuses it, since the TS back-end offers no PAGEFAULT (no userfaultfd yet)', async () => {
+    const image = dir.file('disk.img');
+    writeIoGuestDisk(dir.path, image);
+    const backend = start(startBackendProcess(dir.file('dst.sock'), image));
+    await backend.waitForLog((log) => log.includes('READY'), 30_000);
+    const dst = start(
+      startIoQemu({
+        socket: dir.file('dst.sock'),
+        serial: dir.file('dst.log'),
+        qmp: dir.file('dst.qmp'),
+        incoming: dir.file('mig.sock'),
+      }),
+    );
+    const qmp = await QmpClient.connect(dir.file('dst.qmp'));
+    clients.push(qmp);
+    await expect(
+      qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'postcopy-ram', state: true }] }),
+    ).rejects.toThrow('Postcopy is not supported');
+    await dst.waitForLog((log) => log.includes('vhost-user backend not capable of postcopy'));
+  }, 120_000);
+
   /** Migrates, lets the destination run, quits the source; returns what each side saw. */
   async function runMigration(sourceFlags: string[]) {
     const image = dir.file('disk.img');
