@@ -388,7 +388,13 @@ export class BackendSession {
       case 'VHOST_USER_SET_LOG_BASE': {
         if (!hasFeature(this.protocolFeatures, ProtocolFeature.LOG_SHMFD))
           throw new RequestRefused('SET_LOG_BASE without LOG_SHMFD: there is no log to map');
-        const log = DirtyLog.map(req.payload, fds.take());
+        const fd = fds.take();
+        let log: DirtyLog;
+        try {
+          log = DirtyLog.map(req.payload, fd);
+        } finally {
+          closeFds([fd]); // the mapping keeps the log
+        }
         this.log?.close();
         this.log = log;
         return { value: 0n };
@@ -411,7 +417,12 @@ export class BackendSession {
         return this.sharedObjects.answer(req.payload.uuid);
       case 'VHOST_USER_SET_INFLIGHT_FD': {
         const packed = hasFeature(this.features, VirtioFeature.VIRTIO_F_RING_PACKED);
-        this.replaceInflight(InflightBuffer.map(req.payload, fds.take(), packed));
+        const fd = fds.take();
+        try {
+          this.replaceInflight(InflightBuffer.map(req.payload, fd, packed));
+        } finally {
+          closeFds([fd]); // the mapping keeps the buffer
+        }
         return undefined;
       }
       default:
