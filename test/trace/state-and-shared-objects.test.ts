@@ -39,7 +39,9 @@ class StatefulDevice implements VhostUserDevice {
   }
 }
 
-const WANT = FRONTEND_PROTOCOL_FEATURES | featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_DEVICE_STATE, ProtocolFeature.VHOST_USER_PROTOCOL_F_SHARED_OBJECT);
+const WANT =
+  FRONTEND_PROTOCOL_FEATURES |
+  featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_DEVICE_STATE, ProtocolFeature.VHOST_USER_PROTOCOL_F_SHARED_OBJECT);
 const FEATURES = featureMask(VirtioFeature.VIRTIO_F_VERSION_1);
 
 describe('device state and shared objects, TS front-end <-> trace <-> TS back-end', () => {
@@ -59,13 +61,13 @@ describe('device state and shared objects, TS front-end <-> trace <-> TS back-en
   });
 
   /** A back-end with its own device behind a tracer; returns the path to connect to. */
-  async function serve(
-    name: string,
-    device: StatefulDevice,
-  ): Promise<{ path: string; session: () => BackendSession }> {
+  async function serve(name: string, device: StatefulDevice): Promise<{ path: string; session: () => BackendSession }> {
     const backendPath = dir.file(`${name}.sock`);
     const tracePath = dir.file(`${name}-trace.sock`);
-    const backend = await VhostUserBackend.listen(backendPath, () => device, { memoryBytes: 16 << 20, sharedObjects: true });
+    const backend = await VhostUserBackend.listen(backendPath, () => device, {
+      memoryBytes: 16 << 20,
+      sharedObjects: true,
+    });
     const tracer = startTrace({ listen: tracePath, connect: backendPath, out: (l) => lines.push(`${name} ${l}`) });
     tracers.push(tracer);
     closers.push(

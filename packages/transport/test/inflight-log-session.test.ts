@@ -39,7 +39,12 @@ describe('inflight buffer and dirty log requests', () => {
     });
     const before = openFds();
     const fe = VhostUserFrontend.connect(sock);
-    const want = FRONTEND_PROTOCOL_FEATURES | featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, ProtocolFeature.VHOST_USER_PROTOCOL_F_LOG_SHMFD);
+    const want =
+      FRONTEND_PROTOCOL_FEATURES |
+      featureMask(
+        ProtocolFeature.VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD,
+        ProtocolFeature.VHOST_USER_PROTOCOL_F_LOG_SHMFD,
+      );
     await fe.handshake(featureMask(VirtioFeature.VIRTIO_F_VERSION_1, VirtioFeature.VHOST_F_LOG_ALL), want);
     expect(fe.hasProtocolFeature(ProtocolFeature.VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD)).toBe(true);
     expect(fe.hasProtocolFeature(ProtocolFeature.VHOST_USER_PROTOCOL_F_LOG_SHMFD)).toBe(true);

@@ -71,7 +71,7 @@ describe('reset and status', () => {
     await client.read(512, 512);
     await client.frontend.setStatus(0);
     expect(await client.frontend.getStatus()).toBe(0);
-    expect(await client.stop()).toBe(2);
+    expect(await client.stop()).toEqual([2]);
     client.close();
   });
 
