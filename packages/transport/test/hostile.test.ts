@@ -44,10 +44,10 @@ function nullDevice(queueCount = 2): VhostUserDevice {
 let backend: VhostUserBackend | undefined;
 let errors: Error[] = [];
 let counter = 0;
-async function start(options: BackendOptions = {}): Promise<string> {
+function start(options: BackendOptions = {}): string {
   const sock = join(dir, `h${counter++}.sock`);
   errors = [];
-  backend = await VhostUserBackend.listen(sock, () => nullDevice(), {
+  backend = new VhostUserBackend(sock, () => nullDevice(), {
     memoryBytes: 4 << 20,
     onError: (e) => errors.push(e),
     ...options,
@@ -72,7 +72,7 @@ const limitErrors = (code: string) => errors.filter((e) => e instanceof Resource
 describe('D3: a peer that does not read its replies', () => {
   it('is paused at maxQueuedBytes, then dropped; the queue never grows past twice the limit', async () => {
     const maxQueuedBytes = 64 << 10;
-    const sock = await start({ limits: { maxQueuedBytes, stallTimeoutMs: 300 } });
+    const sock = start({ limits: { maxQueuedBytes, stallTimeoutMs: 300 } });
     const baseline = openFdCount();
     const fd = native.connect(sock);
     // 1000 GET_FEATURES per write; written until the socket takes no more (the back-end stopped reading).
@@ -107,7 +107,7 @@ describe('D3: a peer that does not read its replies', () => {
   });
 
   it('keeps a peer that reads slowly: reading resumes once half of the queue is sent', async () => {
-    const sock = await start({ limits: { maxQueuedBytes: 4096, stallTimeoutMs: 2000 } });
+    const sock = start({ limits: { maxQueuedBytes: 4096, stallTimeoutMs: 2000 } });
     const fe = VhostUserFrontend.connect(sock);
     // 2,000 requests in flight at once: far more replies than 4 KiB, all answered in order.
     const replies = await Promise.all(
@@ -141,7 +141,7 @@ describe('D4: out of fds in the accept loop', () => {
         script,
         [
           `import { VhostUserBackend } from ${JSON.stringify(transport)};`,
-          `await VhostUserBackend.listen(${JSON.stringify(sock)}, () => ({ features: 1n << 32n, queueCount: 1, process() {} }), {`,
+          `new VhostUserBackend(${JSON.stringify(sock)}, () => ({ features: 1n << 32n, queueCount: 1, process() {} }), {`,
           `  memoryBytes: 1 << 20, limits: { maxSessions: 10_000 },`,
           `  onError: (e) => process.stdout.write(JSON.stringify({ error: e.message, code: e.code }) + '\\n'),`,
           `});`,
@@ -213,7 +213,7 @@ describe('D4: out of fds in the accept loop', () => {
 
 describe('fds and sessions', () => {
   it('drops a peer whose message brings more fds than any message carries, closing them all', async () => {
-    const sock = await start();
+    const sock = start();
     const baseline = openFdCount();
     const flood = Array.from({ length: 9 }, () => native.eventfd(0));
     const fd = native.connect(sock);
@@ -225,7 +225,7 @@ describe('fds and sessions', () => {
   });
 
   it('refuses a request that would make the session hold more fds than maxFdsPerSession', async () => {
-    const sock = await start({ limits: { maxFdsPerSession: 3 } });
+    const sock = start({ limits: { maxFdsPerSession: 3 } });
     const fe = VhostUserFrontend.connect(sock);
     await fe.handshake(featureMask(VirtioFeature.VIRTIO_F_VERSION_1)); // the back-end channel: 1 fd held
     const fds = [new EventFd(), new EventFd(), new EventFd()];
@@ -243,7 +243,7 @@ describe('fds and sessions', () => {
   });
 
   it('closes a front-end beyond maxSessions at once and serves the next one when a session ends', async () => {
-    const sock = await start({ limits: { maxSessions: 2 } });
+    const sock = start({ limits: { maxSessions: 2 } });
     const a = VhostUserFrontend.connect(sock);
     const b = VhostUserFrontend.connect(sock);
     await a.conn.call({ name: 'VHOST_USER_GET_FEATURES', payload: null });
@@ -265,7 +265,7 @@ describe('D11: avail.idx far ahead of the device', () => {
   it.each(['wasm', 'ts'] as const)(
     'signals the err eventfd, reports through onError and sets DEVICE_NEEDS_RESET (%s core)',
     async (engine) => {
-      const sock = await start({ engine });
+      const sock = start({ engine });
       const fe = VhostUserFrontend.connect(sock);
       const memory = new FrontendGuestMemory({ size: 1 << 20 });
       const err = new EventFd();

@@ -179,7 +179,7 @@ describe('soak: hostile sessions', () => {
       const sock = join(dir, 'soak.sock');
       const errors = new Map<string, number>();
       let ended = 0;
-      const backend = await VhostUserBackend.listen(sock, device, {
+      const backend = new VhostUserBackend(sock, device, {
         memoryBytes: 1 << 20,
         limits: { maxQueuedBytes: 16 << 10, stallTimeoutMs: 100, maxSessions: MAX_SESSIONS },
         onError: (e) => {
