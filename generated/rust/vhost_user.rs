@@ -215,6 +215,100 @@ pub mod virtio_feature {
     pub const VIRTIO_F_RING_RESET: u32 = 40;
     /// The device has an administration virtqueue.
     pub const VIRTIO_F_ADMIN_VQ: u32 = 41;
+    /// The device reports the largest size of one segment (config size_max).
+    pub const VIRTIO_BLK_F_SIZE_MAX: u32 = 1;
+    /// The device reports the most segments in one request (config seg_max).
+    pub const VIRTIO_BLK_F_SEG_MAX: u32 = 2;
+    /// The device reports a legacy disk geometry (config geometry).
+    pub const VIRTIO_BLK_F_GEOMETRY: u32 = 4;
+    /// The disk is read-only.
+    pub const VIRTIO_BLK_F_RO: u32 = 5;
+    /// The device reports its block size (config blk_size).
+    pub const VIRTIO_BLK_F_BLK_SIZE: u32 = 6;
+    /// The device accepts FLUSH requests (a volatile write cache may exist).
+    pub const VIRTIO_BLK_F_FLUSH: u32 = 9;
+    /// The device reports alignment and optimal I/O sizes (config topology).
+    pub const VIRTIO_BLK_F_TOPOLOGY: u32 = 10;
+    /// The driver can switch the write cache between writeback and writethrough (config writeback).
+    pub const VIRTIO_BLK_F_CONFIG_WCE: u32 = 11;
+    /// The device has more than one request queue (config num_queues).
+    pub const VIRTIO_BLK_F_MQ: u32 = 12;
+    /// The device accepts DISCARD requests.
+    pub const VIRTIO_BLK_F_DISCARD: u32 = 13;
+    /// The device accepts WRITE_ZEROES requests.
+    pub const VIRTIO_BLK_F_WRITE_ZEROES: u32 = 14;
+    /// The device reports storage lifetime information (GET_LIFETIME).
+    pub const VIRTIO_BLK_F_LIFETIME: u32 = 15;
+    /// The device accepts SECURE_ERASE requests.
+    pub const VIRTIO_BLK_F_SECURE_ERASE: u32 = 16;
+    /// The device is a zoned block device.
+    pub const VIRTIO_BLK_F_ZONED: u32 = 17;
+    /// The device handles packets with a partial checksum (checksum offload on transmit).
+    pub const VIRTIO_NET_F_CSUM: u32 = 0;
+    /// The driver handles received packets with a partial checksum.
+    pub const VIRTIO_NET_F_GUEST_CSUM: u32 = 1;
+    /// Receive offloads can be reconfigured on the control queue.
+    pub const VIRTIO_NET_F_CTRL_GUEST_OFFLOADS: u32 = 2;
+    /// The device reports a MAC address (config mac).
+    pub const VIRTIO_NET_F_MAC: u32 = 4;
+    /// The driver accepts TCPv4 segmentation offload packets.
+    pub const VIRTIO_NET_F_GUEST_TSO4: u32 = 7;
+    /// The driver accepts TCPv6 segmentation offload packets.
+    pub const VIRTIO_NET_F_GUEST_TSO6: u32 = 8;
+    /// The driver accepts TSO packets with ECN.
+    pub const VIRTIO_NET_F_GUEST_ECN: u32 = 9;
+    /// The driver accepts UDP fragmentation offload packets.
+    pub const VIRTIO_NET_F_GUEST_UFO: u32 = 10;
+    /// The device accepts TCPv4 segmentation offload packets.
+    pub const VIRTIO_NET_F_HOST_TSO4: u32 = 11;
+    /// The device accepts TCPv6 segmentation offload packets.
+    pub const VIRTIO_NET_F_HOST_TSO6: u32 = 12;
+    /// The device accepts TSO packets with ECN.
+    pub const VIRTIO_NET_F_HOST_ECN: u32 = 13;
+    /// The device accepts UDP fragmentation offload packets.
+    pub const VIRTIO_NET_F_HOST_UFO: u32 = 14;
+    /// The driver can merge receive buffers for one packet.
+    pub const VIRTIO_NET_F_MRG_RXBUF: u32 = 15;
+    /// The device reports link status (config status).
+    pub const VIRTIO_NET_F_STATUS: u32 = 16;
+    /// The device has a control queue.
+    pub const VIRTIO_NET_F_CTRL_VQ: u32 = 17;
+    /// Receive modes (promiscuous, all-multicast) are set on the control queue.
+    pub const VIRTIO_NET_F_CTRL_RX: u32 = 18;
+    /// VLAN filtering is set on the control queue.
+    pub const VIRTIO_NET_F_CTRL_VLAN: u32 = 19;
+    /// Extra receive modes are set on the control queue.
+    pub const VIRTIO_NET_F_CTRL_RX_EXTRA: u32 = 20;
+    /// The driver can send gratuitous packets when the device asks (after migration).
+    pub const VIRTIO_NET_F_GUEST_ANNOUNCE: u32 = 21;
+    /// The device has several receive/transmit queue pairs with automatic steering.
+    pub const VIRTIO_NET_F_MQ: u32 = 22;
+    /// The MAC address is set on the control queue.
+    pub const VIRTIO_NET_F_CTRL_MAC_ADDR: u32 = 23;
+    /// The device reports device-level statistics on the control queue.
+    pub const VIRTIO_NET_F_DEVICE_STATS: u32 = 50;
+    /// Notification coalescing can be set per virtqueue.
+    pub const VIRTIO_NET_F_VQ_NOTF_COAL: u32 = 52;
+    /// Notification coalescing can be set for the device.
+    pub const VIRTIO_NET_F_NOTF_COAL: u32 = 53;
+    /// The driver accepts UDPv4 segmentation offload packets.
+    pub const VIRTIO_NET_F_GUEST_USO4: u32 = 54;
+    /// The driver accepts UDPv6 segmentation offload packets.
+    pub const VIRTIO_NET_F_GUEST_USO6: u32 = 55;
+    /// The device accepts UDP segmentation offload packets.
+    pub const VIRTIO_NET_F_HOST_USO: u32 = 56;
+    /// The device reports a hash of each received packet.
+    pub const VIRTIO_NET_F_HASH_REPORT: u32 = 57;
+    /// The driver gives the exact header length in transmitted packets.
+    pub const VIRTIO_NET_F_GUEST_HDRLEN: u32 = 59;
+    /// The device steers received packets by receive-side scaling.
+    pub const VIRTIO_NET_F_RSS: u32 = 60;
+    /// The device reports extended receive segment coalescing information.
+    pub const VIRTIO_NET_F_RSC_EXT: u32 = 61;
+    /// The device is a standby for a primary device with the same MAC address.
+    pub const VIRTIO_NET_F_STANDBY: u32 = 62;
+    /// The device reports link speed and duplex (config speed, duplex).
+    pub const VIRTIO_NET_F_SPEED_DUPLEX: u32 = 63;
 }
 
 /// The message header.

@@ -45,11 +45,23 @@ export const uniqueIds: LintRule = {
 
 export const uniqueBits: LintRule = {
   id: 'unique-bit',
-  description: 'Feature bits are unique within protocol features and within virtio features.',
+  description:
+    'Feature bits are unique within protocol features and within virtio features (device bits within their device, and apart from transport bits).',
   check({ model }) {
     const f = new Findings(this.id, model);
     duplicates(f, model.protocolFeatures, (b) => String(b.bit), 'protocol feature bit', 'bit');
-    duplicates(f, model.virtioFeatures, (b) => String(b.bit), 'virtio feature bit', 'bit');
+    // Device-specific bits (scope net, blk) reuse numbers across devices, never a transport bit.
+    const devices = new Set(model.virtioFeatures.map((b) => b.scope).filter((s) => s === 'net' || s === 'blk'));
+    const common = model.virtioFeatures.filter((b) => b.scope !== 'net' && b.scope !== 'blk');
+    duplicates(f, common, (b) => String(b.bit), 'virtio feature bit', 'bit');
+    for (const device of devices)
+      duplicates(
+        f,
+        [...common, ...model.virtioFeatures.filter((b) => b.scope === device)],
+        (b) => String(b.bit),
+        `virtio feature bit (${device})`,
+        'bit',
+      );
     return f.issues;
   },
 };

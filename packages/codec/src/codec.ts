@@ -101,6 +101,20 @@ export interface DecodedBase<C extends Channel> {
 export type DecodedRequest<C extends Channel> = DecodedBase<C> & RequestOf<C> & { kind: 'request'; needReply: boolean };
 export type DecodedReply<C extends Channel> = DecodedBase<C> & ReplyOf<C> & { kind: 'reply' };
 export type DecodedMessage<C extends Channel> = DecodedRequest<C> | DecodedReply<C>;
+/**
+ * The number a U64 payload carries (SET_FEATURES, SET_VRING_KICK, GET_QUEUE_NUM's reply, an
+ * ack...), checked at run time for code that holds a message of any name; undefined for any
+ * other payload.
+ */
+export function u64Value(payload: unknown): bigint | undefined {
+  if (typeof payload !== 'object' || payload === null || !('value' in payload)) return undefined;
+  const { value } = payload;
+  return typeof value === 'bigint' ? value : undefined;
+}
+
+/** The decoded reply to request `K`: its body, an ack, or an empty body (narrow on `ack` / `empty`). */
+export type DecodedReplyTo<C extends Channel, K extends RequestName<C>> = DecodedBase<C> &
+  ReplyTo<C, K> & { kind: 'reply' };
 
 /** Re-throws a payload error with the message's name (payload decoders do not know it); the
  *  new message is built from the bare reason, so its "at byte N" prefix appears once. */

@@ -1,5 +1,10 @@
 /** Feature masks as bigint bit sets: test, set, negotiate, and name the bits. */
-import { PROTOCOL_FEATURE_NAMES, PROTOCOL_FEATURE_REQUIRES, VIRTIO_FEATURE_NAMES } from './generated/protocol.js';
+import {
+  DEVICE_FEATURE_NAMES,
+  PROTOCOL_FEATURE_NAMES,
+  PROTOCOL_FEATURE_REQUIRES,
+  VIRTIO_FEATURE_NAMES,
+} from './generated/protocol.js';
 
 export function featureMask(...bits: number[]): bigint {
   return bits.reduce((mask, bit) => mask | (1n << BigInt(bit)), 0n);
@@ -38,9 +43,16 @@ export function protocolFeatureNames(mask: bigint): string[] {
   return names(mask, PROTOCOL_FEATURE_NAMES);
 }
 
-/** Names of the virtio feature bits set in `mask` that vhost-user knows (`bit N` otherwise). */
-export function virtioFeatureNames(mask: bigint): string[] {
-  return names(mask, VIRTIO_FEATURE_NAMES);
+/** Device types whose feature bits the spec data names. */
+export type DeviceType = keyof typeof DEVICE_FEATURE_NAMES;
+
+/**
+ * Names of the virtio feature bits set in `mask` (`bit N` for unknown bits). Device-specific
+ * bits (below 24 and from 50) mean different things per device: they are named when `device`
+ * says which one.
+ */
+export function virtioFeatureNames(mask: bigint, device?: DeviceType): string[] {
+  return names(mask, device ? { ...VIRTIO_FEATURE_NAMES, ...DEVICE_FEATURE_NAMES[device] } : VIRTIO_FEATURE_NAMES);
 }
 
 /** Protocol bits set in `mask` whose required bits are missing, with what is missing. */

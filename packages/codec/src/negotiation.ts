@@ -42,22 +42,23 @@ function frontendPreconditions(name: string): Precondition[] {
 }
 
 /**
- * How a gate's virtio bit is satisfied for a message: `offered` where an allowed-before
- * precondition lets the message precede SET_FEATURES (GET/SET_PROTOCOL_FEATURES need bit 30
- * offered, not acked), `precondition` where a front-end precondition on the same bit states the
- * rule at its own level (reported by that precondition), else `acked`.
+ * How a gate's virtio bit is judged for a message: `precondition` where a front-end precondition
+ * on the same bit states the rule at its own level (SET_VRING_ENABLE: bit 30 acked, SHOULD;
+ * GET/SET_PROTOCOL_FEATURES: bit 30 offered, MUST) and reports it; `offered` where an
+ * allowed-before precondition lets the message precede SET_FEATURES; else `acked`.
  */
 function virtioGate(name: string, bit: number): 'offered' | 'acked' | 'precondition' {
+  const refined = frontendPreconditions(name).some((p) => {
+    const c = p.condition;
+    if (p.kind !== 'send-only-when' || c === undefined) return false;
+    return (
+      ('virtioFeature' in c && c.virtioFeature === bit) ||
+      ('virtioFeatureOffered' in c && c.virtioFeatureOffered === bit)
+    );
+  });
+  if (refined) return 'precondition';
   const early = PRECONDITIONS.some((p) => p.kind === 'allowed-before' && p.messages.includes(name));
-  if (early) return 'offered';
-  const refined = frontendPreconditions(name).some(
-    (p) =>
-      p.kind === 'send-only-when' &&
-      p.condition !== undefined &&
-      'virtioFeature' in p.condition &&
-      p.condition.virtioFeature === bit,
-  );
-  return refined ? 'precondition' : 'acked';
+  return early ? 'offered' : 'acked';
 }
 
 /** The message table's gate: protocol features negotiated, virtio features acked (or offered, see virtioGate). */

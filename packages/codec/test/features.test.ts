@@ -51,6 +51,17 @@ describe('feature helpers', () => {
     ]);
     expect(virtioFeatureNames(0x175007e46n)).toContain('VHOST_USER_F_PROTOCOL_FEATURES');
     expect(virtioFeatureNames(1n << 1n)).toEqual(['bit 1']);
+    // Device bits are named from the spec data when the device type is given.
+    expect(virtioFeatureNames((1n << 2n) | (1n << 12n) | (1n << 32n), 'blk')).toEqual([
+      'VIRTIO_BLK_F_SEG_MAX',
+      'VIRTIO_BLK_F_MQ',
+      'VIRTIO_F_VERSION_1',
+    ]);
+    expect(virtioFeatureNames((1n << 2n) | (1n << 22n), 'net')).toEqual([
+      'VIRTIO_NET_F_CTRL_GUEST_OFFLOADS',
+      'VIRTIO_NET_F_MQ',
+    ]);
+    expect(virtioFeatureNames(1n << 12n)).toEqual(['bit 12']);
   });
 
   it('reports features selected without the features they require', () => {

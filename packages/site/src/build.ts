@@ -4,6 +4,7 @@
  * All links are relative, so the folder can be served from any path.
  */
 import { compareVersions, loadRepository, type SpecModel } from '@vhost-user/generator';
+import type { ElementContent, Root } from 'hast';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,7 @@ import { diffPageMain } from './pages/diff-page.js';
 import { diffIndexMain, homeMain, notFoundMain } from './pages/home.js';
 import { MATRIX_PATH, implementationsMain, loadMatrix } from './pages/implementations.js';
 import { renderPage } from './pages/layout.js';
+import { breakConstantsIn } from './plugins/rehype-break-constants.js';
 import type { DiffInfo, SiteInfo, VersionInfo } from './pages/site-types.js';
 import { versionIndexMain } from './pages/version-index.js';
 import { renderVersion, type RenderedVersion } from './render-version.js';
@@ -59,6 +61,12 @@ function versionInfo(model: SpecModel): VersionInfo {
     corresponds: model.meta.release.corresponds,
     date: model.meta.release.date,
   };
+}
+
+/** Lets long constant names in the tables of a page built outside the chapter pipeline break after an underscore. */
+function withConstantBreaks(main: ElementContent[]): ElementContent[] {
+  breakConstantsIn({ type: 'root', children: main } as Root);
+  return main;
 }
 
 export async function buildSite(options: BuildOptions): Promise<BuildResult> {
@@ -134,24 +142,13 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
   for (const info of infos) {
     const version = rendered.get(info.slug) as RenderedVersion;
     const chapters = version.chapters.map((c) => c.info);
-    // Before the chapter pages: they wrap their tables in place.
+    // Before the chapter pages and the single page, which change the trees in place.
     files.set(
       `${info.slug}/vhost-user.rst`,
       chaptersToRst(
         `${repo.draft.meta.title} (${info.version === 'draft' ? 'working draft' : info.version})`,
         version.chapters,
       ),
-    );
-    files.set(
-      `${info.slug}/all.html`,
-      renderPage({
-        site,
-        title: 'The whole spec on one page',
-        root: '../',
-        page: 'all.html',
-        version: info,
-        main: singlePageMain(info, version.chapters),
-      }),
     );
     files.set(
       `${info.slug}/numbers.html`,
@@ -162,7 +159,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
         page: 'numbers.html',
         version: info,
         chapters,
-        main: numbersMain(info, version.spec, (anchor) => version.anchors.get(anchor)),
+        main: withConstantBreaks(numbersMain(info, version.spec, (anchor) => version.anchors.get(anchor))),
       }),
     );
     version.chapters.forEach((chapter, i) => {
@@ -181,6 +178,18 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
         }),
       );
     });
+    // After the chapter pages: it reuses (and relinks) their trees.
+    files.set(
+      `${info.slug}/all.html`,
+      renderPage({
+        site,
+        title: 'The whole spec on one page',
+        root: '../',
+        page: 'all.html',
+        version: info,
+        main: singlePageMain(info, version.chapters),
+      }),
+    );
     files.set(
       `${info.slug}/index.html`,
       renderPage({
@@ -214,12 +223,14 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
         title: `Changes ${info.from.label} → ${info.to.label}`,
         root: '../',
         page: info.page,
-        main: diffPageMain({
-          info,
-          diff,
-          prose: { from: (models[i] as SpecModel).prose, to: (models[i + 1] as SpecModel).prose },
-          pageOf: (slug, anchor) => rendered.get(slug)?.anchors.get(anchor),
-        }),
+        main: withConstantBreaks(
+          diffPageMain({
+            info,
+            diff,
+            prose: { from: (models[i] as SpecModel).prose, to: (models[i + 1] as SpecModel).prose },
+            pageOf: (slug, anchor) => rendered.get(slug)?.anchors.get(anchor),
+          }),
+        ),
       }),
     );
   }
@@ -238,12 +249,14 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
       title: 'Implementations',
       root: '',
       page: 'implementations.html',
-      main: implementationsMain(matrix, {
-        slug: pinnedInfo.slug,
-        label: pinnedInfo.label,
-        spec: pinnedVersion.spec,
-        pageOf: (anchor) => pinnedVersion.anchors.get(anchor),
-      }),
+      main: withConstantBreaks(
+        implementationsMain(matrix, {
+          slug: pinnedInfo.slug,
+          label: pinnedInfo.label,
+          spec: pinnedVersion.spec,
+          pageOf: (anchor) => pinnedVersion.anchors.get(anchor),
+        }),
+      ),
     }),
   );
   files.set(

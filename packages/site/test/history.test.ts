@@ -25,7 +25,7 @@ describe('historyFor', () => {
     expect(history('message', 'VHOST_USER_SET_VRING_KICK')).toContainEqual({
       version: '1.1',
       kind: 'changed',
-      summary: 'ring state: started (ring, first-kick) -> started (ring, immediate)',
+      summary: 'ring state: started (ring, first-kick) → started (ring, immediate)',
       normative: true,
     });
   });

@@ -14,7 +14,7 @@ import { loadRepository } from '@vhost-user/generator';
 import { viewOf } from '../src/spec-view.js';
 
 /** A small matrix: one back-end failing a MUST case of the rings section, one front-end that holds. */
-const MATRIX_FIXTURE = fileURLToPath(new URL('./fixtures/matrix.json', import.meta.url));
+const MATRIX_FIXTURE = fileURLToPath(new URL('./matrix-fixture.json', import.meta.url));
 const MATRIX = JSON.parse(readFileSync(MATRIX_FIXTURE, 'utf8')) as Matrix;
 
 const { repo } = loadRepository(REPO_ROOT);

@@ -16,6 +16,7 @@ import { unified, type PluggableList } from 'unified';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import rehypeBreakConstants from '../src/plugins/rehype-break-constants.js';
+import rehypeFormerNames from '../src/plugins/rehype-former-names.js';
 import rehypeHeadingAnchors from '../src/plugins/rehype-heading-anchors.js';
 import rehypeLinkMentions from '../src/plugins/rehype-link-mentions.js';
 import rehypeResolveLinks from '../src/plugins/rehype-resolve-links.js';
@@ -48,6 +49,16 @@ const PLUGINS: Record<string, (fixture: Fixture) => { remark: PluggableList; reh
     rehype: [],
   }),
   'rehype-heading-anchors': () => ({ remark: [], rehype: [rehypeHeadingAnchors] }),
+  'rehype-former-names': (f) => ({
+    remark: [],
+    rehype: [
+      rehypeHeadingAnchors,
+      [
+        rehypeFormerNames,
+        { formerNames: new Map(Object.entries((f.options?.formerNames ?? {}) as Record<string, string[]>)) },
+      ],
+    ],
+  }),
   'rehype-section-numbers': (f) => ({
     remark: [],
     rehype: [[rehypeSectionNumbers, { chapter: Number(f.options?.chapter ?? 1) }]],

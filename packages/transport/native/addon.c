@@ -1,8 +1,9 @@
 /*
  * Native layer of @vhost-user/transport: what Node cannot do by itself for vhost-user.
  * Unix stream sockets, sendmsg/recvmsg with SCM_RIGHTS, memfd, eventfd, mmap (also MAP_FIXED
- * into a WebAssembly.Memory), fstat, close, and fd readiness through libuv's uv_poll so the
- * event loop never blocks. Every fd is created non-blocking and close-on-exec.
+ * into a WebAssembly.Memory, with a SIGBUS guard over those ranges), fstat, close, block I/O
+ * batches on libuv's thread pool, and fd readiness through libuv's uv_poll so the event loop
+ * never blocks. Every fd is created non-blocking and close-on-exec.
  * Errors are JS Errors whose `code` is the errno name (EAGAIN, ECONNREFUSED, ...).
  */
 #define _GNU_SOURCE
@@ -20,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -651,6 +653,180 @@ static napi_value js_unmap_from(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+
+/* ---------- block I/O off the event loop, one thread-pool job per batch ----------
+ * ioBatch(memory, fd, ops, callback): `ops` (Float64Array) holds operations back to back:
+ * kind (0 read, 1 write, 2 fsync), file position, segment count, then offset and length in
+ * `memory` of each segment. On libuv's thread pool each read or write is one preadv / pwritev
+ * (repeated while it makes progress), straight between the file and guest memory. `callback`
+ * receives a Float64Array with, per operation, the bytes moved (0 for fsync) or -errno. */
+
+#define IO_MAX_SEGMENTS 1024
+
+struct io_batch {
+  napi_async_work work;
+  napi_ref memory_ref;
+  napi_ref ops_ref;
+  napi_ref callback;
+  uint8_t *base;
+  size_t size;
+  int fd;
+  double *ops;
+  size_t op_words;
+  double *results;
+  size_t count;
+  /* Reads with RWF_NOWAIT: served from the page cache or not at all (never blocks). */
+  int nowait;
+};
+
+static int64_t io_one(struct io_batch *b, size_t *at) {
+  double *o = b->ops;
+  if (*at + 3 > b->op_words) return -EINVAL;
+  int kind = (int)o[*at];
+  off_t position = (off_t)o[*at + 1];
+  size_t segments = (size_t)o[*at + 2];
+  size_t first = *at + 3;
+  *at = first + 2 * segments;
+  if (*at > b->op_words || segments > IO_MAX_SEGMENTS) return -EINVAL;
+  if (kind == 2) return fsync(b->fd) == 0 ? 0 : -errno;
+  struct iovec iov[IO_MAX_SEGMENTS];
+  int64_t total = 0;
+  for (size_t i = 0; i < segments; i++) {
+    double off = o[first + 2 * i], len = o[first + 2 * i + 1];
+    if (off < 0 || len < 0 || off + len > (double)b->size) return -EFAULT;
+    iov[i].iov_base = b->base + (size_t)off;
+    iov[i].iov_len = (size_t)len;
+    total += (int64_t)len;
+  }
+  int64_t done = 0;
+  struct iovec *v = iov;
+  int n = (int)segments;
+  while (done < total && n > 0) {
+    ssize_t r = kind == 0 ? preadv2(b->fd, v, n, position + done, b->nowait ? RWF_NOWAIT : 0)
+                          : pwritev(b->fd, v, n, position + done);
+    if (r < 0 && b->nowait) return -EAGAIN; /* not cached (or NOWAIT unsupported): the pool reads it */
+    if (r >= 0 && b->nowait && r < (ssize_t)(total - done)) return -EAGAIN; /* partly cached */
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (r == 0) break; /* end of file: a short transfer */
+    done += r;
+    while (n > 0 && (size_t)r >= v->iov_len) {
+      r -= (ssize_t)v->iov_len;
+      v++;
+      n--;
+    }
+    if (n > 0) {
+      v->iov_base = (uint8_t *)v->iov_base + r;
+      v->iov_len -= (size_t)r;
+    }
+  }
+  return done;
+}
+
+static void io_execute(napi_env env, void *data) {
+  (void)env;
+  struct io_batch *b = data;
+  size_t at = 0;
+  for (size_t i = 0; i < b->count; i++) b->results[i] = (double)io_one(b, &at);
+}
+
+static void io_complete(napi_env env, napi_status status, void *data) {
+  struct io_batch *b = data;
+  napi_value callback, global, results, buffer;
+  void *out;
+  napi_create_arraybuffer(env, b->count * sizeof(double), &out, &buffer);
+  memcpy(out, b->results, b->count * sizeof(double));
+  napi_create_typedarray(env, napi_float64_array, b->count, buffer, 0, &results);
+  napi_get_reference_value(env, b->callback, &callback);
+  napi_get_global(env, &global);
+  if (status == napi_ok) napi_call_function(env, global, callback, 1, &results, NULL);
+  napi_delete_reference(env, b->callback);
+  napi_delete_reference(env, b->memory_ref);
+  napi_delete_reference(env, b->ops_ref);
+  napi_delete_async_work(env, b->work);
+  free(b->results);
+  free(b);
+}
+
+/* ioTryRead(memory, fd, ops): the reads of `ops` that the page cache holds, done now on the
+ * calling thread without blocking (preadv2 RWF_NOWAIT). Returns per operation the bytes read,
+ * or -EAGAIN for those (and every non-read) left to ioBatch. */
+static napi_value js_io_try_read(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  CHECK(get_args(env, info, 3, argv) == 0 ? napi_ok : napi_invalid_arg);
+  struct io_batch b;
+  memset(&b, 0, sizeof b);
+  if (get_bytes(env, argv[0], &b.base, &b.size) != 0) return throw_code(env, "EINVAL", "ioTryRead: memory must be a Uint8Array");
+  if (get_fd(env, argv[1], &b.fd) != 0) return throw_code(env, "EBADF", "ioTryRead");
+  bool is_ta;
+  napi_typedarray_type type;
+  void *ops;
+  if (napi_is_typedarray(env, argv[2], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[2], &type, &b.op_words, &ops, NULL, NULL) != napi_ok || type != napi_float64_array)
+    return throw_code(env, "EINVAL", "ioTryRead: ops must be a Float64Array");
+  b.ops = ops;
+  b.nowait = 1;
+  size_t count = 0;
+  for (size_t at = 0; at + 3 <= b.op_words; count++) at += 3 + 2 * (size_t)b.ops[at + 2];
+  napi_value buffer, results;
+  void *out;
+  napi_create_arraybuffer(env, (count ? count : 1) * sizeof(double), &out, &buffer);
+  double *r = out;
+  size_t at = 0;
+  for (size_t i = 0; i < count; i++) {
+    if ((int)b.ops[at] != 0) {
+      r[i] = -EAGAIN;
+      at += 3 + 2 * (size_t)b.ops[at + 2];
+      continue;
+    }
+    r[i] = (double)io_one(&b, &at);
+  }
+  napi_create_typedarray(env, napi_float64_array, count, buffer, 0, &results);
+  return results;
+}
+
+static napi_value js_io_batch(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  CHECK(get_args(env, info, 4, argv) == 0 ? napi_ok : napi_invalid_arg);
+  uint8_t *base;
+  size_t size;
+  if (get_bytes(env, argv[0], &base, &size) != 0) return throw_code(env, "EINVAL", "ioBatch: memory must be a Uint8Array");
+  int fd;
+  if (get_fd(env, argv[1], &fd) != 0) return throw_code(env, "EBADF", "ioBatch");
+  bool is_ta;
+  napi_typedarray_type type;
+  size_t words;
+  void *ops;
+  if (napi_is_typedarray(env, argv[2], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[2], &type, &words, &ops, NULL, NULL) != napi_ok || type != napi_float64_array)
+    return throw_code(env, "EINVAL", "ioBatch: ops must be a Float64Array");
+  size_t count = 0;
+  for (size_t at = 0; at + 3 <= words; count++) at += 3 + 2 * (size_t)((double *)ops)[at + 2];
+  struct io_batch *b = calloc(1, sizeof *b);
+  if (!b) return throw_code(env, "ENOMEM", "ioBatch");
+  b->results = calloc(count ? count : 1, sizeof(double));
+  if (!b->results) {
+    free(b);
+    return throw_code(env, "ENOMEM", "ioBatch");
+  }
+  b->base = base;
+  b->size = size;
+  b->fd = fd;
+  b->ops = ops;
+  b->op_words = words;
+  b->count = count;
+  napi_create_reference(env, argv[0], 1, &b->memory_ref);
+  napi_create_reference(env, argv[2], 1, &b->ops_ref);
+  napi_create_reference(env, argv[3], 1, &b->callback);
+  napi_value name;
+  napi_create_string_utf8(env, "vhost-user-io", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, io_execute, io_complete, b, &b->work);
+  napi_queue_async_work(env, b->work);
+  return NULL;
+}
+
 /* ---------- readiness: uv_poll ---------- */
 
 struct watcher {
@@ -798,6 +974,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"munmap", js_munmap},         {"mapInto", js_map_into},        {"unmapFrom", js_unmap_from},
       {"watch", js_watch},           {"watchUpdate", js_watch_update}, {"unwatch", js_unwatch},
       {"pageSize", js_page_size},    {"guardFaults", js_guard_faults},
+      {"ioBatch", js_io_batch},      {"ioTryRead", js_io_try_read},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

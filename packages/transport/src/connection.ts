@@ -17,10 +17,13 @@ import {
   messageInfo,
   type Channel,
   type DecodedReply,
+  type DecodedReplyTo,
   type DecodedRequest,
   type MessageHeader,
   type OutgoingMessage,
+  type RequestName,
   type RequestOf,
+  type ReplyPayload,
 } from '@vhost-user/codec';
 import { ReceivedFds } from './fds.js';
 import { ResourceLimitError } from './limits.js';
@@ -129,7 +132,10 @@ export class Connection<C extends Channel> {
    * requests sent with need_reply (rejects with NACK on a non-zero status), and with null at
    * once for requests that get no answer.
    */
-  request(message: RequestOf<C>, options: RequestOptions = {}): Promise<DecodedReply<C> | null> {
+  request<N extends RequestName<C>>(
+    message: RequestOf<C> & { name: N },
+    options: RequestOptions = {},
+  ): Promise<DecodedReplyTo<C, N> | null> {
     if (this.closed)
       return Promise.reject(
         new ConnectionError('CLOSED', `connection closed${this.closeError ? `: ${this.closeError.message}` : ''}`),
@@ -181,15 +187,18 @@ export class Connection<C extends Channel> {
     });
   }
 
-  /** Sends a request and returns the reply's payload (rejects on an empty body). */
-  async call<T>(message: RequestOf<C>, options: RequestOptions = {}): Promise<T> {
+  /** Sends a request that has a reply body and returns that body (rejects on an empty body). */
+  async call<N extends RequestName<C>>(
+    message: RequestOf<C> & { name: N },
+    options: RequestOptions = {},
+  ): Promise<ReplyPayload<C, N>> {
     const reply = await this.request(message, options);
-    if (!reply || reply.payload === null)
+    if (!reply || reply.empty || reply.ack)
       throw new ConnectionError(
         'EMPTY_REPLY',
-        `${String(message.name)} was answered with an empty body (the peer's failure signal)`,
+        `${String(message.name)} was answered with ${reply?.ack ? 'an ack' : 'an empty body (the peer’s failure signal)'}`,
       );
-    return reply.payload as T;
+    return reply.payload as ReplyPayload<C, N>;
   }
 
   private onData(chunk: Uint8Array, fds: number[]): void {
@@ -267,10 +276,8 @@ export class Connection<C extends Channel> {
       return;
     }
     clearTimeout(head.timer);
-    if (reply.ack && (reply.payload as { value: bigint }).value !== 0n) {
-      head.reject(
-        new ConnectionError('NACK', `${head.name} failed (status ${(reply.payload as { value: bigint }).value})`),
-      );
+    if (reply.ack && reply.payload.value !== 0n) {
+      head.reject(new ConnectionError('NACK', `${head.name} failed (status ${reply.payload.value})`));
       return;
     }
     head.resolve(reply as DecodedReply<Channel>);

@@ -104,15 +104,12 @@ export class VhostUserFrontend {
    * sent by `setFeatures` (at device start, as QEMU does).
    */
   async handshake(wantFeatures: bigint, wantProtocol: bigint = FRONTEND_PROTOCOL_FEATURES): Promise<Negotiated> {
-    const offeredFeatures = (
-      await this.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_FEATURES', payload: null })
-    ).value;
+    const offeredFeatures = (await this.conn.call({ name: 'VHOST_USER_GET_FEATURES', payload: null })).value;
     let offeredProtocolFeatures = 0n;
     let protocolFeatures = 0n;
     if (hasFeature(offeredFeatures, F_PROTOCOL_FEATURES)) {
-      offeredProtocolFeatures = (
-        await this.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_PROTOCOL_FEATURES', payload: null })
-      ).value;
+      offeredProtocolFeatures = (await this.conn.call({ name: 'VHOST_USER_GET_PROTOCOL_FEATURES', payload: null }))
+        .value;
       protocolFeatures = negotiate(offeredProtocolFeatures, wantProtocol);
       await this.conn.request({ name: 'VHOST_USER_SET_PROTOCOL_FEATURES', payload: { value: protocolFeatures } });
       this.conn.protocolFeatures = protocolFeatures;
@@ -142,7 +139,7 @@ export class VhostUserFrontend {
 
   async queueCount(): Promise<number> {
     if (!this.hasProtocolFeature(ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ)) return 1;
-    return Number((await this.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_QUEUE_NUM', payload: null })).value);
+    return Number((await this.conn.call({ name: 'VHOST_USER_GET_QUEUE_NUM', payload: null })).value);
   }
 
   async setFeatures(features = this.negotiated?.features ?? 0n): Promise<void> {
@@ -177,7 +174,7 @@ export class VhostUserFrontend {
   }
 
   async getConfig(offset: number, size: number): Promise<Uint8Array> {
-    const reply = await this.conn.call<{ data: Uint8Array }>({
+    const reply = await this.conn.call({
       name: 'VHOST_USER_GET_CONFIG',
       payload: { offset, flags: 0, data: new Uint8Array(size) },
     });
@@ -269,7 +266,7 @@ export class VhostUserFrontend {
     if (hasFeature(this.negotiated?.features ?? 0n, F_PROTOCOL_FEATURES)) {
       await this.conn.request({ name: 'VHOST_USER_SET_VRING_ENABLE', payload: { index, num: 0 } });
     }
-    const base = await this.conn.call<VringBase>({ name: 'VHOST_USER_GET_VRING_BASE', payload: { index, num: 0 } });
+    const base = await this.conn.call({ name: 'VHOST_USER_GET_VRING_BASE', payload: { index, num: 0 } });
     const ring = this.rings.get(index);
     ring?.kick.close();
     ring?.call.close();

@@ -58,6 +58,15 @@ export interface NativeBinding {
   /** Faults contained so far in the mapInto ranges of this memory: an access past the end of a
    *  file that shrank after it was mapped reads a private zero page instead of raising SIGBUS. */
   guardFaults(memory: Uint8Array): number;
+  /**
+   * Runs block I/O on libuv's thread pool, one job for the batch: `ops` holds, per operation,
+   * kind (0 read, 1 write, 2 fsync), file position, segment count, then offset and length in
+   * `memory` of each segment. `done` gets, per operation, the bytes moved or -errno.
+   */
+  ioBatch(memory: Uint8Array, fd: number, ops: Float64Array, done: (results: Float64Array) => void): void;
+  /** The reads of `ops` (same layout) the page cache holds, done now without blocking
+   *  (RWF_NOWAIT); per operation the bytes read, or -EAGAIN for what is left to ioBatch. */
+  ioTryRead(memory: Uint8Array, fd: number, ops: Float64Array): Float64Array;
   /** Puts zeroed anonymous pages back over a range mapped by mapInto. */
   unmapFrom(memory: Uint8Array, memOffset: number, length: number): void;
   watch(fd: number, events: number, callback: (error: string | null, events: number) => void): WatchHandle;
@@ -86,6 +95,8 @@ const FUNCTIONS: { [K in keyof NativeBinding]: true } = {
   munmap: true,
   mapInto: true,
   guardFaults: true,
+  ioBatch: true,
+  ioTryRead: true,
   unmapFrom: true,
   watch: true,
   watchUpdate: true,

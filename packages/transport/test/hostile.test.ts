@@ -44,7 +44,7 @@ function nullDevice(queueCount = 2): VhostUserDevice {
 let backend: VhostUserBackend | undefined;
 let errors: Error[] = [];
 let counter = 0;
-function start(options: BackendOptions = {}): string {
+async function start(options: BackendOptions = {}): Promise<string> {
   const sock = join(dir, `h${counter++}.sock`);
   errors = [];
   backend = new VhostUserBackend(sock, () => nullDevice(), {
@@ -52,6 +52,7 @@ function start(options: BackendOptions = {}): string {
     onError: (e) => errors.push(e),
     ...options,
   });
+  await backend.listen();
   return sock;
 }
 afterEach(() => {
@@ -72,7 +73,7 @@ const limitErrors = (code: string) => errors.filter((e) => e instanceof Resource
 describe('D3: a peer that does not read its replies', () => {
   it('is paused at maxQueuedBytes, then dropped; the queue never grows past twice the limit', async () => {
     const maxQueuedBytes = 64 << 10;
-    const sock = start({ limits: { maxQueuedBytes, stallTimeoutMs: 300 } });
+    const sock = await start({ limits: { maxQueuedBytes, stallTimeoutMs: 300 } });
     const baseline = openFdCount();
     const fd = native.connect(sock);
     // 1000 GET_FEATURES per write; written until the socket takes no more (the back-end stopped reading).
@@ -107,13 +108,11 @@ describe('D3: a peer that does not read its replies', () => {
   });
 
   it('keeps a peer that reads slowly: reading resumes once half of the queue is sent', async () => {
-    const sock = start({ limits: { maxQueuedBytes: 4096, stallTimeoutMs: 2000 } });
+    const sock = await start({ limits: { maxQueuedBytes: 4096, stallTimeoutMs: 2000 } });
     const fe = VhostUserFrontend.connect(sock);
     // 2,000 requests in flight at once: far more replies than 4 KiB, all answered in order.
     const replies = await Promise.all(
-      Array.from({ length: 2000 }, () =>
-        fe.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_FEATURES', payload: null }),
-      ),
+      Array.from({ length: 2000 }, () => fe.conn.call({ name: 'VHOST_USER_GET_FEATURES', payload: null })),
     );
     expect(replies.every((r) => r.value === replies[0]?.value)).toBe(true);
     fe.close();
@@ -141,10 +140,10 @@ describe('D4: out of fds in the accept loop', () => {
         script,
         [
           `import { VhostUserBackend } from ${JSON.stringify(transport)};`,
-          `new VhostUserBackend(${JSON.stringify(sock)}, () => ({ features: 1n << 32n, queueCount: 1, process() {} }), {`,
+          `await new VhostUserBackend(${JSON.stringify(sock)}, () => ({ features: 1n << 32n, queueCount: 1, process() {} }), {`,
           `  memoryBytes: 1 << 20, limits: { maxSessions: 10_000 },`,
           `  onError: (e) => process.stdout.write(JSON.stringify({ error: e.message, code: e.code }) + '\\n'),`,
-          `});`,
+          `}).listen();`,
           `const { readdirSync } = await import('node:fs');`,
           `process.stdout.write(JSON.stringify({ ready: true, fds: readdirSync('/proc/self/fd').length }) + '\\n');`,
         ].join('\n'),
@@ -193,7 +192,7 @@ describe('D4: out of fds in the accept loop', () => {
         for (const c of clients.splice(0)) c.close();
         const fe = VhostUserFrontend.connect(sock);
         try {
-          const features = await fe.conn.call<{ value: bigint }>(
+          const features = await fe.conn.call(
             { name: 'VHOST_USER_GET_FEATURES', payload: null },
             { timeoutMs: 10_000 },
           );
@@ -213,7 +212,7 @@ describe('D4: out of fds in the accept loop', () => {
 
 describe('fds and sessions', () => {
   it('drops a peer whose message brings more fds than any message carries, closing them all', async () => {
-    const sock = start();
+    const sock = await start();
     const baseline = openFdCount();
     const flood = Array.from({ length: 9 }, () => native.eventfd(0));
     const fd = native.connect(sock);
@@ -225,7 +224,7 @@ describe('fds and sessions', () => {
   });
 
   it('refuses a request that would make the session hold more fds than maxFdsPerSession', async () => {
-    const sock = start({ limits: { maxFdsPerSession: 3 } });
+    const sock = await start({ limits: { maxFdsPerSession: 3 } });
     const fe = VhostUserFrontend.connect(sock);
     await fe.handshake(featureMask(VirtioFeature.VIRTIO_F_VERSION_1)); // the back-end channel: 1 fd held
     const fds = [new EventFd(), new EventFd(), new EventFd()];
@@ -243,7 +242,7 @@ describe('fds and sessions', () => {
   });
 
   it('closes a front-end beyond maxSessions at once and serves the next one when a session ends', async () => {
-    const sock = start({ limits: { maxSessions: 2 } });
+    const sock = await start({ limits: { maxSessions: 2 } });
     const a = VhostUserFrontend.connect(sock);
     const b = VhostUserFrontend.connect(sock);
     await a.conn.call({ name: 'VHOST_USER_GET_FEATURES', payload: null });
@@ -265,7 +264,7 @@ describe('D11: avail.idx far ahead of the device', () => {
   it.each(['wasm', 'ts'] as const)(
     'signals the err eventfd, reports through onError and sets DEVICE_NEEDS_RESET (%s core)',
     async (engine) => {
-      const sock = start({ engine });
+      const sock = await start({ engine });
       const fe = VhostUserFrontend.connect(sock);
       const memory = new FrontendGuestMemory({ size: 1 << 20 });
       const err = new EventFd();
@@ -287,11 +286,11 @@ describe('D11: avail.idx far ahead of the device', () => {
         const ringError = errors.find((e) => e instanceof RingError) as RingError | undefined;
         expect(ringError?.reason).toBe(REJECT.AVAIL_INDEX_TOO_FAR);
         expect(native.eventfdRead(err.fd)).not.toBeNull();
-        const status = await fe.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_STATUS', payload: null });
+        const status = await fe.conn.call({ name: 'VHOST_USER_GET_STATUS', payload: null });
         expect(Number(status.value) & VIRTIO_STATUS.NEEDS_RESET).toBe(VIRTIO_STATUS.NEEDS_RESET);
         // RESET_DEVICE starts over: the bit is cleared.
         await fe.conn.request({ name: 'VHOST_USER_RESET_DEVICE', payload: null });
-        const reset = await fe.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_STATUS', payload: null });
+        const reset = await fe.conn.call({ name: 'VHOST_USER_GET_STATUS', payload: null });
         expect(reset.value).toBe(0n);
       } finally {
         fe.close();

@@ -189,6 +189,7 @@ describe('soak: hostile sessions', () => {
         onSessionEnd: () => ended++,
         backlog: 128,
       });
+      await backend.listen();
       try {
         const idle = async () => {
           for (let i = 0; i < 2000 && backend.sessions.size > 0; i++) await sleep(5);
@@ -218,7 +219,7 @@ describe('soak: hostile sessions', () => {
 
         // Still serving a well-behaved front-end.
         const fe = VhostUserFrontend.connect(sock);
-        const features = await fe.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_FEATURES', payload: null });
+        const features = await fe.conn.call({ name: 'VHOST_USER_GET_FEATURES', payload: null });
         expect(features.value & featureMask(VirtioFeature.VIRTIO_F_VERSION_1)).not.toBe(0n);
         fe.close();
         await idle();

@@ -70,8 +70,21 @@ export function emitProtocol(file: SourceFile, model: SpecModel): void {
   file.addStatements(
     `${jsdoc('Canonical names of protocol feature bits, by bit number.')}\nexport const PROTOCOL_FEATURE_NAMES: Readonly<Record<number, string>> = {\n` +
       model.protocolFeatures.map((b) => `${b.bit}: '${b.name}',`).join('\n') +
-      `\n};\n${jsdoc('Canonical names of virtio feature bits, by bit number.')}\nexport const VIRTIO_FEATURE_NAMES: Readonly<Record<number, string>> = {\n` +
-      model.virtioFeatures.map((b) => `${b.bit}: '${b.name}',`).join('\n') +
+      `\n};\n${jsdoc('Canonical names of the virtio feature bits every device shares (transport and vhost), by bit number.')}\nexport const VIRTIO_FEATURE_NAMES: Readonly<Record<number, string>> = {\n` +
+      model.virtioFeatures
+        .filter((b) => b.scope !== 'net' && b.scope !== 'blk')
+        .map((b) => `${b.bit}: '${b.name}',`)
+        .join('\n') +
+      `\n};\n${jsdoc('Canonical names of device-specific virtio feature bits, by device, then bit number.')}\nexport const DEVICE_FEATURE_NAMES: Readonly<Record<'net' | 'blk', Readonly<Record<number, string>>>> = {\n` +
+      (['net', 'blk'] as const)
+        .map(
+          (device) =>
+            `${device}: {\n${model.virtioFeatures
+              .filter((b) => b.scope === device)
+              .map((b) => `${b.bit}: '${b.name}',`)
+              .join('\n')}\n},`,
+        )
+        .join('\n') +
       `\n};`,
   );
 

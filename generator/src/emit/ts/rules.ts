@@ -27,6 +27,11 @@ export interface Precondition {
   readonly condition?: PreconditionCondition;
   readonly before?: string;
   readonly summary: string;
+  /**
+   * Set when the rule is a clarification stricter than upstream: the level upstream states
+   * (\`none\` when it is silent). Conformance judges an implementation at this level, never higher.
+   */
+  readonly upstreamLevel?: 'MUST' | 'MUST NOT' | 'SHOULD' | 'SHOULD NOT' | 'MAY' | 'none';
 }`;
 
 function bitOf(model: SpecModel, name: string, kind: 'protocol' | 'virtio'): number {
@@ -46,6 +51,14 @@ function condition(model: SpecModel, c: Condition): string {
   return `{ not: ${condition(model, c.not)} }`;
 }
 
+/** A clarification's upstream level (rows carry `provenance` once the spec records it). */
+function upstreamLevel(p: object): string[] {
+  const provenance = (p as { provenance?: { source: string; upstreamLevel?: string } }).provenance;
+  return provenance?.source === 'clarification' && provenance.upstreamLevel
+    ? [`upstreamLevel: '${provenance.upstreamLevel}'`]
+    : [];
+}
+
 export function emitRules(file: SourceFile, model: SpecModel): void {
   file.addStatements(TYPES);
   const rows = model.rules.preconditions.map((p) => {
@@ -58,6 +71,7 @@ export function emitRules(file: SourceFile, model: SpecModel): void {
       ...(p.condition ? [`condition: ${condition(model, p.condition)}`] : []),
       ...(p.before ? [`before: '${p.before}'`] : []),
       `summary: ${JSON.stringify(p.summary.trim())}`,
+      ...upstreamLevel(p),
     ];
     return `{ ${parts.join(', ')} },`;
   });

@@ -234,7 +234,7 @@ const handWritten: ConformanceCase[] = [
       const r = await s.probe.next(ctx.timeoutMs);
       if (r.kind === 'closed') return;
       const reply = replyOrFail(r, 'VHOST_USER_SET_FEATURES');
-      if (reply.ack && (reply.payload as { value: bigint }).value !== 0n) return;
+      if (reply.ack && reply.payload.value !== 0n) return;
       throw new CaseFailure(`SET_FEATURES with unoffered bit ${bit} was accepted`);
     },
   },
@@ -301,8 +301,8 @@ const handWritten: ConformanceCase[] = [
       const s = await ctx.open();
       await s.handshake();
       s.requireProtocol(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS, 'CONFIGURE_MEM_SLOTS');
-      const slots = await s.query({ name: 'VHOST_USER_GET_MAX_MEM_SLOTS', payload: null });
-      if ((slots.payload as { value: bigint }).value < 1n) throw new CaseFailure('GET_MAX_MEM_SLOTS reported no slots');
+      const slots = await s.queryBody({ name: 'VHOST_USER_GET_MAX_MEM_SLOTS', payload: null });
+      if (slots.value < 1n) throw new CaseFailure('GET_MAX_MEM_SLOTS reported no slots');
       await s.setFeatures();
       const memory = await s.shareMemory(1 << 21, 'none');
       const region = memory.memoryRegion as MemoryRegion;

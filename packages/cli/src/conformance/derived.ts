@@ -17,7 +17,7 @@ import {
 } from '@vhost-user/codec';
 import { ProtocolFeature, VirtioFeature } from '@vhost-user/codec';
 import { EventFd } from '@vhost-user/transport';
-import type { ConformanceCase } from './model.js';
+import { judgedLevel, type ConformanceCase } from './model.js';
 import { CaseFailure, CaseSkipped, type Session } from './session.js';
 
 const page = (info: MessageInfo) => `frontend-messages.html#${info.name}`;
@@ -244,7 +244,7 @@ function replyAckCases(): ConformanceCase[] {
         const reply = await s.expectReply(info.name);
         checkReplyHeader(reply.flags, info.name);
         if (!reply.ack) throw new CaseFailure(`the reply to ${info.name} is ${reply.size} bytes, not an 8-byte ack`);
-        const status = (reply.payload as { value: bigint }).value;
+        const status = reply.payload.value;
         if (status !== 0n) throw new CaseFailure(`${info.name} was refused (status ${status})`);
       },
     }));
@@ -311,7 +311,7 @@ function invalidFdCases(): ConformanceCase[] {
           s.probe.send({ name: info.name, payload: { value: 0n } } as RequestOf<'frontend'>, { needReply: s.replyAck });
           const r = await s.probe.next(ctx.timeoutMs);
           if (r.kind === 'closed') return;
-          if (r.kind === 'message' && r.reply?.ack && (r.reply.payload as { value: bigint }).value !== 0n) return;
+          if (r.kind === 'message' && r.reply?.ack && r.reply.payload.value !== 0n) return;
           if (r.kind === 'timeout' && !s.replyAck) {
             // Without REPLY_ACK only a close shows the refusal.
             await s.barrier(info.name).catch(() => undefined);
@@ -331,7 +331,7 @@ function preconditionCases(): ConformanceCase[] {
     id: `features/${p.id}`,
     section: 'features',
     anchor: 'features.html#order-rules',
-    level: p.level as 'MUST',
+    level: judgedLevel(p.upstreamLevel ?? p.level),
     title: p.summary,
     derivedFrom: `rules.preconditions: ${p.id}`,
     async run(ctx) {

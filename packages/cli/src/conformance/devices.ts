@@ -4,7 +4,8 @@
  * set-up, enable, stop, base, memory) and runs no data-path case; a profile is picked from what
  * the device reports (queue count, config space) when --device does not name one.
  */
-import type { FrontendGuestMemory } from '@vhost-user/transport';
+import { hasFeature } from '@vhost-user/codec';
+import { VIRTIO_BLK, type FrontendGuestMemory } from '@vhost-user/transport';
 
 export interface DeviceRequest {
   buffers: { addr: number; length: number; writable: boolean }[];
@@ -87,20 +88,43 @@ export const DEVICES: Readonly<Record<string, DeviceProfile>> = {
 
 /** What a probe session learned about the device. */
 export interface DeviceFacts {
+  /** GET_FEATURES' answer. */
+  features: bigint;
   /** GET_QUEUE_NUM's answer (MQ offered). */
   queueCount?: number;
   /** CONFIG offered. */
   config: boolean;
+  /** The first CONFIG_PROBE_BYTES of the config space (CONFIG offered and the read answered). */
+  configBytes?: Uint8Array;
+}
+
+/** Config bytes the probe reads: enough to reach virtio-blk's blk_size. */
+export const CONFIG_PROBE_BYTES = VIRTIO_BLK.CONFIG_BLK_SIZE + 4;
+
+/** virtio-blk's block size, when the device offers VIRTIO_BLK_F_BLK_SIZE and the config holds a plausible one. */
+function blkSizeOf(facts: DeviceFacts): number | undefined {
+  const bytes = facts.configBytes;
+  if (!hasFeature(facts.features, VIRTIO_BLK.F_BLK_SIZE) || !bytes || bytes.length < CONFIG_PROBE_BYTES)
+    return undefined;
+  const size = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(VIRTIO_BLK.CONFIG_BLK_SIZE, true);
+  return size >= 512 && size <= 65536 && (size & (size - 1)) === 0 ? size : undefined;
 }
 
 /**
  * The profile for a device --device did not name, and why: a single ring and no config space is
- * how a writable-only device (virtio-rng) looks; anything else gets the generic profile, as blk
- * and net cannot be told apart from what every device reports.
+ * how a writable-only device (virtio-rng) looks; VIRTIO_BLK_F_BLK_SIZE with a power-of-two block
+ * size in the config space is a block device; anything else gets the generic profile (net is
+ * never guessed: a net back-end may wait for whole queue pairs, which its profile does not set up).
  */
 export function pickProfile(facts: DeviceFacts): { profile: DeviceProfile; reason: string } {
   if (facts.queueCount === 1 && !facts.config)
     return { profile: writableOnly, reason: 'one queue and no config space' };
+  const blkSize = blkSizeOf(facts);
+  if (blkSize !== undefined)
+    return {
+      profile: blk,
+      reason: `VIRTIO_BLK_F_BLK_SIZE offered and a ${blkSize}-byte block size in the config space`,
+    };
   const queues = facts.queueCount === undefined ? 'queue count unknown (no MQ)' : `${facts.queueCount} queues`;
   return {
     profile: generic,

@@ -5,6 +5,14 @@ export type Level = 'MUST' | 'SHOULD' | 'MAY';
 /** `not-run`: the peer was gone before the case could run (neither passed nor failed). */
 export type Outcome = 'pass' | 'fail' | 'skip' | 'known-divergence' | 'not-run';
 
+/**
+ * The level a spec rule is judged at: its own, or for a clarification stricter than upstream the
+ * level upstream states (`none`, upstream silent: MAY, reported but never failing a run).
+ */
+export function judgedLevel(level: string): Level {
+  return level.startsWith('MUST') ? 'MUST' : level.startsWith('SHOULD') ? 'SHOULD' : 'MAY';
+}
+
 /** What identifies a case in either mode: the rule it checks and where the spec states it. */
 export interface CaseInfo {
   /** Stable id: `<section>/<rule>` (e.g. `gating/VHOST_USER_GET_QUEUE_NUM`). */

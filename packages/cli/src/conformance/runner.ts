@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, unlinkSync } from 'node:fs';
 import { ProtocolFeature, VirtioFeature, featureMask, hasFeature } from '@vhost-user/codec';
 import { UnixSocket, isErrno } from '@vhost-user/transport';
-import { DEVICES, pickProfile, type DeviceProfile } from './devices.js';
+import { CONFIG_PROBE_BYTES, DEVICES, pickProfile, type DeviceFacts, type DeviceProfile } from './devices.js';
 import { Session, outcomeOfError } from './session.js';
 import { Probe } from './probe.js';
 import type { CaseResult, ConformanceCase } from './model.js';
@@ -124,26 +124,36 @@ function accepting(socket: string): boolean {
 }
 
 /**
- * One session that asks the device what it is: queue count (MQ) and whether it has a config
- * space. It sends as little as it can (no SET_PROTOCOL_FEATURES unless MQ or CONFIG is offered).
+ * One session that asks the device what it is: its features, queue count (MQ) and the start of
+ * its config space (CONFIG). It sends as little as it can (no SET_PROTOCOL_FEATURES unless MQ or
+ * CONFIG is offered).
  */
-async function probeDevice(socket: string, timeoutMs: number): Promise<{ queueCount?: number; config: boolean }> {
+async function probeDevice(socket: string, timeoutMs: number): Promise<DeviceFacts> {
   const s = new Session(await Probe.connect(socket), DEVICES.generic as DeviceProfile, timeoutMs);
   try {
-    const features = await s.query({ name: 'VHOST_USER_GET_FEATURES', payload: null });
-    if (!hasFeature((features.payload as { value: bigint }).value, VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES))
-      return { config: false };
-    const offered = await s.query({ name: 'VHOST_USER_GET_PROTOCOL_FEATURES', payload: null });
+    const features = (await s.queryBody({ name: 'VHOST_USER_GET_FEATURES', payload: null })).value;
+    if (!hasFeature(features, VirtioFeature.VHOST_USER_F_PROTOCOL_FEATURES)) return { features, config: false };
+    const offered = await s.queryBody({ name: 'VHOST_USER_GET_PROTOCOL_FEATURES', payload: null });
     const wanted =
-      (offered.payload as { value: bigint }).value &
+      offered.value &
       featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ, ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG);
-    const config = hasFeature(wanted, ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG);
-    if (!hasFeature(wanted, ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ)) return { config };
+    const facts: DeviceFacts = { features, config: hasFeature(wanted, ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG) };
+    if (wanted === 0n) return facts;
     s.probe.send({ name: 'VHOST_USER_SET_PROTOCOL_FEATURES', payload: { value: wanted } });
     s.probe.protocolFeatures = wanted;
-    const reply = await s.query({ name: 'VHOST_USER_GET_QUEUE_NUM', payload: null });
-    const count = (reply.payload as { value?: bigint } | null)?.value;
-    return { queueCount: count === undefined ? undefined : Number(count), config };
+    if (hasFeature(wanted, ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ)) {
+      const count = ((await s.query({ name: 'VHOST_USER_GET_QUEUE_NUM', payload: null })).payload as { value?: bigint })
+        ?.value;
+      if (count !== undefined) facts.queueCount = Number(count);
+    }
+    if (facts.config) {
+      const reply = await s.query({
+        name: 'VHOST_USER_GET_CONFIG',
+        payload: { offset: 0, flags: 0, data: new Uint8Array(CONFIG_PROBE_BYTES) },
+      });
+      facts.configBytes = (reply.payload as { data?: Uint8Array } | null)?.data;
+    }
+    return facts;
   } finally {
     s.close();
   }

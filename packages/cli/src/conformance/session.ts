@@ -16,7 +16,10 @@ import {
   hasFeature,
   messageInfo,
   type DecodedReply,
+  type DecodedReplyTo,
   type MemoryRegion,
+  type ReplyPayload,
+  type RequestName,
   type RequestOf,
 } from '@vhost-user/codec';
 import { EventFd, FrontendGuestMemory } from '@vhost-user/transport';
@@ -95,9 +98,26 @@ export class Session {
   }
 
   /** Sends a request with a reply body and returns the reply, failing on anything else. */
-  async query(message: RequestOf<'frontend'>, options: { fds?: readonly number[] } = {}): Promise<Reply> {
+  async query<N extends RequestName<'frontend'>>(
+    message: RequestOf<'frontend'> & { name: N },
+    options: { fds?: readonly number[] } = {},
+  ): Promise<DecodedReplyTo<'frontend', N>> {
     this.probe.send(message, options);
-    return this.expectReply(message.name);
+    // replyOrFail checked that the reply answers `message.name`.
+    return (await this.expectReply(message.name)) as DecodedReplyTo<'frontend', N>;
+  }
+
+  /** query(), returning the reply body; an ack or an empty body fails the case. */
+  async queryBody<N extends RequestName<'frontend'>>(
+    message: RequestOf<'frontend'> & { name: N },
+    options: { fds?: readonly number[] } = {},
+  ): Promise<ReplyPayload<'frontend', N>> {
+    const reply = await this.query<N>(message, options);
+    if (reply.ack || reply.empty)
+      throw new CaseFailure(
+        `${message.name} was answered with ${reply.ack ? 'an ack' : 'an empty body'}, not its reply`,
+      );
+    return reply.payload as ReplyPayload<'frontend', N>;
   }
 
   async expectReply(name: string): Promise<Reply> {
@@ -119,7 +139,7 @@ export class Session {
         throw new CaseFailure(
           `${message.name} with need_reply was answered with a ${reply.size}-byte body, not an 8-byte ack`,
         );
-      const status = (reply.payload as { value: bigint }).value;
+      const status = reply.payload.value;
       if (status !== 0n) throw new CaseFailure(`${message.name} was refused (ack status ${status})`);
       return;
     }
@@ -139,12 +159,10 @@ export class Session {
 
   /** GET_FEATURES, then GET/SET_PROTOCOL_FEATURES (the given bits among those offered), SET_OWNER. */
   async handshake(options: { protocol?: bigint; owner?: boolean } = {}): Promise<Offer> {
-    const features = await this.query({ name: 'VHOST_USER_GET_FEATURES', payload: null });
-    const offered = (features.payload as { value: bigint }).value;
+    const offered = (await this.queryBody({ name: 'VHOST_USER_GET_FEATURES', payload: null })).value;
     let protocolFeatures = 0n;
     if (hasFeature(offered, F_PROTOCOL)) {
-      const p = await this.query({ name: 'VHOST_USER_GET_PROTOCOL_FEATURES', payload: null });
-      protocolFeatures = (p.payload as { value: bigint }).value;
+      protocolFeatures = (await this.queryBody({ name: 'VHOST_USER_GET_PROTOCOL_FEATURES', payload: null })).value;
       const selected = protocolFeatures & (options.protocol ?? SUITE_PROTOCOL_FEATURES);
       this.probe.send({ name: 'VHOST_USER_SET_PROTOCOL_FEATURES', payload: { value: selected } });
       this.probe.protocolFeatures = selected;

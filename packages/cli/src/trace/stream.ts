@@ -1,6 +1,6 @@
 /**
- * The tracer's forwarding: bytes go to the other side as they arrive (the header first, then
- * the payload chunk by chunk), with the fds they came with, so what the other side reads does
+ * The tracer's forwarding: bytes go to the other side as they arrive (the 12-byte header as soon
+ * as it is whole, then the payload chunk by chunk), with the fds they came with, so what the other side reads does
  * not depend on the message's size or on whether it decodes. A copy of each message is kept for
  * display, up to `keepLimit` payload bytes; a larger one is shown by its header alone.
  */
@@ -44,6 +44,8 @@ export function streamMessages(from: UnixSocket, to: UnixSocket, options: Stream
   let kept: Uint8Array | undefined;
   let keptFill = 0;
   let fdCount = 0;
+  /** fds that came with a header still in pieces: they go out with the whole header. */
+  let headerFds: number[] = [];
 
   const forward = (bytes: Uint8Array, fds: number[], keep: readonly number[] = []) => {
     try {
@@ -73,21 +75,20 @@ export function streamMessages(from: UnixSocket, to: UnixSocket, options: Stream
           headerFill += n;
           pos += n;
           fdCount += pending.length;
-          if (headerFill < HEADER.size) {
-            // A header in pieces: forward the piece now, as it came.
-            forward(chunk.subarray(pos - n, pos), pending);
-            pending = [];
-            continue;
-          }
+          headerFds = headerFds.concat(pending);
+          pending = [];
+          // A header in pieces waits for the rest (12 bytes at most), so it goes out whole.
+          if (headerFill < HEADER.size) continue;
           size = readHeader(new DataView(header.buffer), 0, true).size;
           payloadLeft = size;
           kept = size <= keepLimit ? new Uint8Array(HEADER.size + size) : undefined;
           kept?.set(header);
           keptFill = HEADER.size;
-          const swap = options.onHeader?.(header, pending) ?? { forward: pending };
-          forward(chunk.subarray(pos - n, pos), swap.forward, swap.keep);
-          if (swap.forward !== pending) closeFds(pending.filter((fd) => !(swap.keep ?? []).includes(fd)));
-          pending = [];
+          const withHeader = headerFds;
+          headerFds = [];
+          const swap = options.onHeader?.(header, withHeader) ?? { forward: withHeader };
+          forward(header.slice(), swap.forward, swap.keep);
+          if (swap.forward !== withHeader) closeFds(withHeader.filter((fd) => !(swap.keep ?? []).includes(fd)));
           if (payloadLeft === 0) finish();
         } else {
           const n = Math.min(payloadLeft, chunk.length - pos);
@@ -104,6 +105,9 @@ export function streamMessages(from: UnixSocket, to: UnixSocket, options: Stream
       }
       closeFds(pending); // none left: every chunk has bytes
     },
-    onClose: options.onClose,
+    onClose() {
+      closeFds(headerFds.splice(0)); // a header cut short: its fds never go out
+      options.onClose();
+    },
   });
 }

@@ -20,6 +20,8 @@ const CATCHES: [Bug, string][] = [
   ['leaks-fds', 'fds/unexpected-fd-closed'],
   ['enables-on-kick', 'rings/disabled-until-enable'],
   ['resets-on-get-vring-base', 'rings/stop-on-get-vring-base'],
+  ['acks-answered-requests', 'reply-ack/GET_QUEUE_NUM-answered-once'],
+  ['ignores-reset-device', 'rings/reset-device-reinitialises'],
 ];
 
 describe('conformance: the broken back-end', () => {

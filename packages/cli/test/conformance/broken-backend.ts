@@ -18,7 +18,11 @@ export type Bug =
   /** SET_VRING_KICK also enables the ring, even with VHOST_USER_F_PROTOCOL_FEATURES acked. */
   | 'enables-on-kick'
   /** GET_VRING_BASE resets the ring and reports 0. */
-  | 'resets-on-get-vring-base';
+  | 'resets-on-get-vring-base'
+  /** A request answered anyway, sent with need_reply, gets an ack too. */
+  | 'acks-answered-requests'
+  /** RESET_DEVICE is acked but the rings keep running. */
+  | 'ignores-reset-device';
 
 export const BUGS: Bug[] = [
   'ignores-need-reply',
@@ -27,6 +31,8 @@ export const BUGS: Bug[] = [
   'leaks-fds',
   'enables-on-kick',
   'resets-on-get-vring-base',
+  'acks-answered-requests',
+  'ignores-reset-device',
 ];
 
 const id = (name: string) => messageInfo('frontend', name)?.id as number;
@@ -52,7 +58,10 @@ export class BrokenBackend {
     const back = UnixSocket.connect(innerSocket);
     this.sockets.push(front, back);
     let protocolFeatures = 0n;
-    const reply = (message: OutgoingMessage<'frontend'>) => front.send(encode('frontend', message));
+    const pendingAcks: string[] = [];
+    const reply = (message: OutgoingMessage<'frontend'>) => {
+      if (!front.isClosed) front.send(encode('frontend', message));
+    };
     pipeMessages(
       front,
       (bytes, fds) => {
@@ -80,6 +89,12 @@ export class BrokenBackend {
           this.leaked.push(...fds);
           forward = [];
         }
+        if (this.bug === 'ignores-reset-device' && m.name === 'VHOST_USER_RESET_DEVICE') {
+          if (m.needReply) reply({ kind: 'reply', ack: true, name: m.name, payload: { value: 0n } });
+          return;
+        }
+        if (this.bug === 'acks-answered-requests' && m.needReply && info?.reply.kind === 'always')
+          pendingAcks.push(m.name);
         if (this.bug === 'ignores-need-reply' && m.needReply)
           new DataView(bytes.buffer, bytes.byteOffset).setUint32(HEADER.flagsOffset, HEADER.version, true);
         back.send(bytes, forward);
@@ -109,7 +124,11 @@ export class BrokenBackend {
           if (this.bug === 'resets-on-get-vring-base' && bytes.length === HEADER.size + 8)
             new DataView(bytes.buffer, bytes.byteOffset).setUint32(HEADER.size + 4, 0, true);
         }
+        if (front.isClosed) return;
         front.send(bytes);
+        const extra = pendingAcks.shift();
+        if (extra)
+          reply({ kind: 'reply', ack: true, name: extra, payload: { value: 0n } } as OutgoingMessage<'frontend'>);
       },
       () => back.close(),
     );

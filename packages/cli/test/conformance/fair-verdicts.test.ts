@@ -4,7 +4,7 @@
  * (virtio-rng) gets its own profile and no MUST failure.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { complete } from '../../src/conformance/model.js';
 import { junitReport, textReport } from '../../src/conformance/report.js';
 import { runCases } from '../../src/conformance/runner.js';
 import { EntropyDevice, RefusingProxy } from './test-peers.js';
-import { VhostUserBackend } from '@vhost-user/transport';
+import { BlkBackendDevice, VhostUserBackend } from '@vhost-user/transport';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/exits-on-third-message.mjs', import.meta.url));
 
@@ -132,6 +132,26 @@ describe('device profiles', () => {
       expect(results.find((r) => r.id === id)?.outcome, id).toBe('pass');
     expect(devices.reduce((n, dev) => n + dev.readableSeen, 0)).toBe(0);
   }, 120_000);
+
+  it('a block device is recognised from its config space (the TS blk back-end)', async () => {
+    const d = tempDir();
+    writeFileSync(join(d, 'disk.img'), Buffer.alloc(1 << 20));
+    const backend = new VhostUserBackend(join(d, 'blk.sock'), () => new BlkBackendDevice(join(d, 'disk.img')), {
+      memoryBytes: 64 << 20,
+    });
+    cleanup.push(() => backend.close());
+    const notes: string[] = [];
+    const cases = allCases().filter((c) => c.id === 'rings/disabled-until-enable');
+    const [result] = await runCases(cases, {
+      socket: join(d, 'blk.sock'),
+      timeoutMs: 1000,
+      onNote: (n) => notes.push(n),
+    });
+    expect(notes).toEqual([
+      'device profile: blk (picked: VIRTIO_BLK_F_BLK_SIZE offered and a 512-byte block size in the config space)',
+    ]);
+    expect(result?.outcome).toBe('pass'); // a blk-only case ran
+  });
 
   it('a profile whose ring the device lacks skips instead of failing (net on a one-queue device)', async () => {
     const d = tempDir();

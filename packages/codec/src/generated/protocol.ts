@@ -420,6 +420,194 @@ export const VirtioFeature = {
    * bit 41: The device has an administration virtqueue.
    */
   VIRTIO_F_ADMIN_VQ: 41,
+  /**
+   * bit 1: The device reports the largest size of one segment (config size_max).
+   */
+  VIRTIO_BLK_F_SIZE_MAX: 1,
+  /**
+   * bit 2: The device reports the most segments in one request (config seg_max).
+   */
+  VIRTIO_BLK_F_SEG_MAX: 2,
+  /**
+   * bit 4: The device reports a legacy disk geometry (config geometry).
+   */
+  VIRTIO_BLK_F_GEOMETRY: 4,
+  /**
+   * bit 5: The disk is read-only.
+   */
+  VIRTIO_BLK_F_RO: 5,
+  /**
+   * bit 6: The device reports its block size (config blk_size).
+   */
+  VIRTIO_BLK_F_BLK_SIZE: 6,
+  /**
+   * bit 9: The device accepts FLUSH requests (a volatile write cache may exist).
+   */
+  VIRTIO_BLK_F_FLUSH: 9,
+  /**
+   * bit 10: The device reports alignment and optimal I/O sizes (config topology).
+   */
+  VIRTIO_BLK_F_TOPOLOGY: 10,
+  /**
+   * bit 11: The driver can switch the write cache between writeback and writethrough (config writeback).
+   */
+  VIRTIO_BLK_F_CONFIG_WCE: 11,
+  /**
+   * bit 12: The device has more than one request queue (config num_queues).
+   */
+  VIRTIO_BLK_F_MQ: 12,
+  /**
+   * bit 13: The device accepts DISCARD requests.
+   */
+  VIRTIO_BLK_F_DISCARD: 13,
+  /**
+   * bit 14: The device accepts WRITE_ZEROES requests.
+   */
+  VIRTIO_BLK_F_WRITE_ZEROES: 14,
+  /**
+   * bit 15: The device reports storage lifetime information (GET_LIFETIME).
+   */
+  VIRTIO_BLK_F_LIFETIME: 15,
+  /**
+   * bit 16: The device accepts SECURE_ERASE requests.
+   */
+  VIRTIO_BLK_F_SECURE_ERASE: 16,
+  /**
+   * bit 17: The device is a zoned block device.
+   */
+  VIRTIO_BLK_F_ZONED: 17,
+  /**
+   * bit 0: The device handles packets with a partial checksum (checksum offload on transmit).
+   */
+  VIRTIO_NET_F_CSUM: 0,
+  /**
+   * bit 1: The driver handles received packets with a partial checksum.
+   */
+  VIRTIO_NET_F_GUEST_CSUM: 1,
+  /**
+   * bit 2: Receive offloads can be reconfigured on the control queue.
+   */
+  VIRTIO_NET_F_CTRL_GUEST_OFFLOADS: 2,
+  /**
+   * bit 4: The device reports a MAC address (config mac).
+   */
+  VIRTIO_NET_F_MAC: 4,
+  /**
+   * bit 7: The driver accepts TCPv4 segmentation offload packets.
+   */
+  VIRTIO_NET_F_GUEST_TSO4: 7,
+  /**
+   * bit 8: The driver accepts TCPv6 segmentation offload packets.
+   */
+  VIRTIO_NET_F_GUEST_TSO6: 8,
+  /**
+   * bit 9: The driver accepts TSO packets with ECN.
+   */
+  VIRTIO_NET_F_GUEST_ECN: 9,
+  /**
+   * bit 10: The driver accepts UDP fragmentation offload packets.
+   */
+  VIRTIO_NET_F_GUEST_UFO: 10,
+  /**
+   * bit 11: The device accepts TCPv4 segmentation offload packets.
+   */
+  VIRTIO_NET_F_HOST_TSO4: 11,
+  /**
+   * bit 12: The device accepts TCPv6 segmentation offload packets.
+   */
+  VIRTIO_NET_F_HOST_TSO6: 12,
+  /**
+   * bit 13: The device accepts TSO packets with ECN.
+   */
+  VIRTIO_NET_F_HOST_ECN: 13,
+  /**
+   * bit 14: The device accepts UDP fragmentation offload packets.
+   */
+  VIRTIO_NET_F_HOST_UFO: 14,
+  /**
+   * bit 15: The driver can merge receive buffers for one packet.
+   */
+  VIRTIO_NET_F_MRG_RXBUF: 15,
+  /**
+   * bit 16: The device reports link status (config status).
+   */
+  VIRTIO_NET_F_STATUS: 16,
+  /**
+   * bit 17: The device has a control queue.
+   */
+  VIRTIO_NET_F_CTRL_VQ: 17,
+  /**
+   * bit 18: Receive modes (promiscuous, all-multicast) are set on the control queue.
+   */
+  VIRTIO_NET_F_CTRL_RX: 18,
+  /**
+   * bit 19: VLAN filtering is set on the control queue.
+   */
+  VIRTIO_NET_F_CTRL_VLAN: 19,
+  /**
+   * bit 20: Extra receive modes are set on the control queue.
+   */
+  VIRTIO_NET_F_CTRL_RX_EXTRA: 20,
+  /**
+   * bit 21: The driver can send gratuitous packets when the device asks (after migration).
+   */
+  VIRTIO_NET_F_GUEST_ANNOUNCE: 21,
+  /**
+   * bit 22: The device has several receive/transmit queue pairs with automatic steering.
+   */
+  VIRTIO_NET_F_MQ: 22,
+  /**
+   * bit 23: The MAC address is set on the control queue.
+   */
+  VIRTIO_NET_F_CTRL_MAC_ADDR: 23,
+  /**
+   * bit 50: The device reports device-level statistics on the control queue.
+   */
+  VIRTIO_NET_F_DEVICE_STATS: 50,
+  /**
+   * bit 52: Notification coalescing can be set per virtqueue.
+   */
+  VIRTIO_NET_F_VQ_NOTF_COAL: 52,
+  /**
+   * bit 53: Notification coalescing can be set for the device.
+   */
+  VIRTIO_NET_F_NOTF_COAL: 53,
+  /**
+   * bit 54: The driver accepts UDPv4 segmentation offload packets.
+   */
+  VIRTIO_NET_F_GUEST_USO4: 54,
+  /**
+   * bit 55: The driver accepts UDPv6 segmentation offload packets.
+   */
+  VIRTIO_NET_F_GUEST_USO6: 55,
+  /**
+   * bit 56: The device accepts UDP segmentation offload packets.
+   */
+  VIRTIO_NET_F_HOST_USO: 56,
+  /**
+   * bit 57: The device reports a hash of each received packet.
+   */
+  VIRTIO_NET_F_HASH_REPORT: 57,
+  /**
+   * bit 59: The driver gives the exact header length in transmitted packets.
+   */
+  VIRTIO_NET_F_GUEST_HDRLEN: 59,
+  /**
+   * bit 60: The device steers received packets by receive-side scaling.
+   */
+  VIRTIO_NET_F_RSS: 60,
+  /**
+   * bit 61: The device reports extended receive segment coalescing information.
+   */
+  VIRTIO_NET_F_RSC_EXT: 61,
+  /**
+   * bit 62: The device is a standby for a primary device with the same MAC address.
+   */
+  VIRTIO_NET_F_STANDBY: 62,
+  /**
+   * bit 63: The device reports link speed and duplex (config speed, duplex).
+   */
+  VIRTIO_NET_F_SPEED_DUPLEX: 63,
 } as const;
 export type VirtioFeature = (typeof VirtioFeature)[keyof typeof VirtioFeature];
 /**
@@ -459,10 +647,9 @@ export const PROTOCOL_FEATURE_NAMES: Readonly<Record<number, string>> = {
   23: 'VHOST_USER_PROTOCOL_F_GET_VRING_BASE_SKIP_DRAIN',
 };
 /**
- * Canonical names of virtio feature bits, by bit number.
+ * Canonical names of the virtio feature bits every device shares (transport and vhost), by bit number.
  */
 export const VIRTIO_FEATURE_NAMES: Readonly<Record<number, string>> = {
-  3: 'VIRTIO_NET_F_MTU',
   24: 'VIRTIO_F_NOTIFY_ON_EMPTY',
   26: 'VHOST_F_LOG_ALL',
   27: 'VIRTIO_F_ANY_LAYOUT',
@@ -479,6 +666,63 @@ export const VIRTIO_FEATURE_NAMES: Readonly<Record<number, string>> = {
   39: 'VIRTIO_F_NOTIF_CONFIG_DATA',
   40: 'VIRTIO_F_RING_RESET',
   41: 'VIRTIO_F_ADMIN_VQ',
+};
+/**
+ * Canonical names of device-specific virtio feature bits, by device, then bit number.
+ */
+export const DEVICE_FEATURE_NAMES: Readonly<Record<'net' | 'blk', Readonly<Record<number, string>>>> = {
+  net: {
+    3: 'VIRTIO_NET_F_MTU',
+    0: 'VIRTIO_NET_F_CSUM',
+    1: 'VIRTIO_NET_F_GUEST_CSUM',
+    2: 'VIRTIO_NET_F_CTRL_GUEST_OFFLOADS',
+    4: 'VIRTIO_NET_F_MAC',
+    7: 'VIRTIO_NET_F_GUEST_TSO4',
+    8: 'VIRTIO_NET_F_GUEST_TSO6',
+    9: 'VIRTIO_NET_F_GUEST_ECN',
+    10: 'VIRTIO_NET_F_GUEST_UFO',
+    11: 'VIRTIO_NET_F_HOST_TSO4',
+    12: 'VIRTIO_NET_F_HOST_TSO6',
+    13: 'VIRTIO_NET_F_HOST_ECN',
+    14: 'VIRTIO_NET_F_HOST_UFO',
+    15: 'VIRTIO_NET_F_MRG_RXBUF',
+    16: 'VIRTIO_NET_F_STATUS',
+    17: 'VIRTIO_NET_F_CTRL_VQ',
+    18: 'VIRTIO_NET_F_CTRL_RX',
+    19: 'VIRTIO_NET_F_CTRL_VLAN',
+    20: 'VIRTIO_NET_F_CTRL_RX_EXTRA',
+    21: 'VIRTIO_NET_F_GUEST_ANNOUNCE',
+    22: 'VIRTIO_NET_F_MQ',
+    23: 'VIRTIO_NET_F_CTRL_MAC_ADDR',
+    50: 'VIRTIO_NET_F_DEVICE_STATS',
+    52: 'VIRTIO_NET_F_VQ_NOTF_COAL',
+    53: 'VIRTIO_NET_F_NOTF_COAL',
+    54: 'VIRTIO_NET_F_GUEST_USO4',
+    55: 'VIRTIO_NET_F_GUEST_USO6',
+    56: 'VIRTIO_NET_F_HOST_USO',
+    57: 'VIRTIO_NET_F_HASH_REPORT',
+    59: 'VIRTIO_NET_F_GUEST_HDRLEN',
+    60: 'VIRTIO_NET_F_RSS',
+    61: 'VIRTIO_NET_F_RSC_EXT',
+    62: 'VIRTIO_NET_F_STANDBY',
+    63: 'VIRTIO_NET_F_SPEED_DUPLEX',
+  },
+  blk: {
+    1: 'VIRTIO_BLK_F_SIZE_MAX',
+    2: 'VIRTIO_BLK_F_SEG_MAX',
+    4: 'VIRTIO_BLK_F_GEOMETRY',
+    5: 'VIRTIO_BLK_F_RO',
+    6: 'VIRTIO_BLK_F_BLK_SIZE',
+    9: 'VIRTIO_BLK_F_FLUSH',
+    10: 'VIRTIO_BLK_F_TOPOLOGY',
+    11: 'VIRTIO_BLK_F_CONFIG_WCE',
+    12: 'VIRTIO_BLK_F_MQ',
+    13: 'VIRTIO_BLK_F_DISCARD',
+    14: 'VIRTIO_BLK_F_WRITE_ZEROES',
+    15: 'VIRTIO_BLK_F_LIFETIME',
+    16: 'VIRTIO_BLK_F_SECURE_ERASE',
+    17: 'VIRTIO_BLK_F_ZONED',
+  },
 };
 /**
  * The 12-byte header that starts every message.

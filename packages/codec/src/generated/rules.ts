@@ -27,6 +27,11 @@ export interface Precondition {
   readonly condition?: PreconditionCondition;
   readonly before?: string;
   readonly summary: string;
+  /**
+   * Set when the rule is a clarification stricter than upstream: the level upstream states
+   * (`none` when it is silent). Conformance judges an implementation at this level, never higher.
+   */
+  readonly upstreamLevel?: 'MUST' | 'MUST NOT' | 'SHOULD' | 'SHOULD NOT' | 'MAY' | 'none';
 }
 /**
  * Session preconditions (rules.preconditions), in spec order.
@@ -36,8 +41,8 @@ export const PRECONDITIONS: readonly Precondition[] = [
   { id: 'protocol-features-need-offer', level: 'MUST', actor: 'frontend', kind: 'send-only-when', messages: ['VHOST_USER_GET_PROTOCOL_FEATURES', 'VHOST_USER_SET_PROTOCOL_FEATURES'], condition: { virtioFeatureOffered: 30 }, summary: "Only legal when GET_FEATURES reported VHOST_USER_F_PROTOCOL_FEATURES." },
   { id: 'set-vring-enable-needs-protocol-features', level: 'SHOULD', actor: 'frontend', kind: 'send-only-when', messages: ['VHOST_USER_SET_VRING_ENABLE'], condition: { virtioFeature: 30 }, summary: "SET_VRING_ENABLE is sent only once VHOST_USER_F_PROTOCOL_FEATURES is negotiated." },
   { id: 'postcopy-forbidden-with-mem-slots', level: 'MUST NOT', actor: 'frontend', kind: 'never-when', messages: ['VHOST_USER_POSTCOPY_ADVISE', 'VHOST_USER_POSTCOPY_LISTEN', 'VHOST_USER_POSTCOPY_END'], condition: { protocolFeature: 15 }, summary: "Postcopy is not supported with CONFIGURE_MEM_SLOTS, even if PAGEFAULT is negotiated too; a back-end's reaction to these messages is then unspecified." },
-  { id: 'postcopy-listen-after-advise', level: 'MUST', actor: 'frontend', kind: 'send-only-when', messages: ['VHOST_USER_POSTCOPY_LISTEN'], condition: { receivedBefore: 'VHOST_USER_POSTCOPY_ADVISE' }, summary: "POSTCOPY_LISTEN always follows a POSTCOPY_ADVISE." },
-  { id: 'postcopy-end-after-listen', level: 'MUST', actor: 'frontend', kind: 'send-only-when', messages: ['VHOST_USER_POSTCOPY_END'], condition: { receivedBefore: 'VHOST_USER_POSTCOPY_LISTEN' }, summary: "POSTCOPY_END is sent at the end of a migration that sent POSTCOPY_LISTEN." },
+  { id: 'postcopy-listen-after-advise', level: 'MUST', actor: 'frontend', kind: 'send-only-when', messages: ['VHOST_USER_POSTCOPY_LISTEN'], condition: { receivedBefore: 'VHOST_USER_POSTCOPY_ADVISE' }, summary: "POSTCOPY_LISTEN always follows a POSTCOPY_ADVISE.", upstreamLevel: 'none' },
+  { id: 'postcopy-end-after-listen', level: 'MUST', actor: 'frontend', kind: 'send-only-when', messages: ['VHOST_USER_POSTCOPY_END'], condition: { receivedBefore: 'VHOST_USER_POSTCOPY_LISTEN' }, summary: "POSTCOPY_END is sent at the end of a migration that sent POSTCOPY_LISTEN.", upstreamLevel: 'none' },
   { id: 'net-set-mtu-needs-virtio-mtu', level: 'SHOULD', actor: 'frontend', kind: 'send-only-when', messages: ['VHOST_USER_NET_SET_MTU'], condition: { virtioFeature: 3 }, summary: "NET_SET_MTU is sent only when the net device negotiated VIRTIO_NET_F_MTU." },
   { id: 'iotlb-needs-access-platform', level: 'SHOULD', actor: 'frontend', kind: 'send-only-when', messages: ['VHOST_USER_IOTLB_MSG', 'VHOST_USER_BACKEND_IOTLB_MSG'], condition: { virtioFeature: 33 }, summary: "IOTLB messages are only exchanged when VIRTIO_F_ACCESS_PLATFORM is negotiated." },
   { id: 'inband-notifications-need-backend-req-and-reply-ack', level: 'MUST NOT', actor: 'frontend', kind: 'never-when', messages: ['VHOST_USER_SET_PROTOCOL_FEATURES'], condition: { all: [{ protocolFeature: 14 }, { not: { all: [{ protocolFeature: 5 }, { protocolFeature: 3 }] } }] }, summary: "Selecting INBAND_NOTIFICATIONS without BACKEND_REQ and REPLY_ACK is an error; the back-end should close the connection." },

@@ -23,7 +23,8 @@ export function chaptersToRst(title: string, chapters: RenderedChapter[]): strin
       return tops.get(match[1] as string);
     },
   });
-  const trees = chapters.map((c) => structuredClone(c.tree) as Root);
+  // The writer only reads the trees.
+  const trees = chapters.map((c) => c.tree as Root);
   for (const tree of trees) writer.declare(tree);
   const rule = '#'.repeat(title.length + 2);
   const lines = [

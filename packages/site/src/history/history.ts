@@ -4,6 +4,7 @@
  */
 import type { SpecModel } from '@vhost-user/generator';
 import type { HistoryEntry, HistoryLookup } from '../render/history.js';
+import { isNormative, readableSummary } from './readable.js';
 import type { SpecDiff } from './semantic-diff.js';
 
 const ENTITIES: Record<'message' | 'feature' | 'ring-transition', string[]> = {
@@ -11,19 +12,6 @@ const ENTITIES: Record<'message' | 'feature' | 'ring-transition', string[]> = {
   feature: ['protocol-feature', 'virtio-feature'],
   'ring-transition': ['ring-transition'],
 };
-
-/** The diff's wording, for a reader: "ring state: started (first-kick) -> started (immediate)". */
-function readable(change: SpecDiff['changes'][number]): string {
-  const summary = change.summary.startsWith(`${change.name}: `)
-    ? change.summary.slice(change.name.length + 2)
-    : change.summary;
-  if (change.entity === 'ring-transition') return `ring state: ${summary}`;
-  if (change.path === 'divergences') {
-    const who = [...new Set([...summary.matchAll(/\(([^)]+)\)/g)].flatMap((m) => (m[1] as string).split(/,\s*/)))];
-    return `recorded divergences updated${who.length ? ` (${who.join(', ')})` : ''}`;
-  }
-  return summary;
-}
 
 /**
  * `versions` oldest first and `diffs[i]` from versions[i] to versions[i + 1]. Returns the
@@ -41,8 +29,8 @@ export function historyFor(versions: SpecModel[], diffs: SpecDiff[], upTo: strin
         entries.push({
           version: diff.to,
           kind: change.kind,
-          summary: readable(change),
-          normative: Boolean(change.breaking),
+          summary: readableSummary(change),
+          normative: isNormative(change),
         });
       }
     }

@@ -2,6 +2,7 @@
 import type { ProseChapter } from '@vhost-user/generator';
 import type { Element, ElementContent } from 'hast';
 import { h } from 'hastscript';
+import { isNormative, readableSummary } from '../history/readable.js';
 import type { Change, SpecDiff } from '../history/semantic-diff.js';
 import { enumAnchor, payloadAnchor } from '../render/common.js';
 import { proseDiff } from './prose-diff.js';
@@ -22,7 +23,7 @@ const GROUPS: [Change['entity'][], string][] = [
   [['payload', 'enum', 'header', 'ring-layout'], 'Payloads and layouts'],
   [['constant', 'registry'], 'Constants and number registry'],
   [['precondition', 'ring-transition'], 'Session rules'],
-  [['prose-section'], 'Sections'],
+  [['prose-section'], 'Sections added or removed'],
 ];
 
 function anchorOf(change: Change): string {
@@ -45,7 +46,7 @@ function changeTable(changes: Change[], input: DiffPageInput): Element {
       'thead',
       h(
         'tr',
-        ['Change', 'Item', 'What', 'Breaking'].map((label) => h('th', { scope: 'col' }, label)),
+        ['Change', 'Item', 'What', 'For implementations'].map((label) => h('th', { scope: 'col' }, label)),
       ),
     ),
     h(
@@ -54,16 +55,18 @@ function changeTable(changes: Change[], input: DiffPageInput): Element {
         h('tr', { className: [`change-${c.kind}`], dataEntity: c.entity, dataName: c.name }, [
           h('td', h('span', { className: ['change', `change-${c.kind}`] }, c.kind)),
           h('td', itemCell(c, input)),
-          h('td', [c.summary, c.path ? h('span', { className: ['note'] }, ` (${c.path})`) : '']),
+          h('td', readableSummary(c)),
           h(
             'td',
             c.breaking
               ? h('span', { className: ['breaking'] }, [
-                  c.category ?? 'breaking',
-                  c.rule ? ` · ${c.rule}` : '',
-                  c.approved ? ` · approved: ${c.approved.reason}` : '',
+                  h('strong', 'normative change'),
+                  ` (breaking: ${(c.category ?? 'compatibility').toLowerCase()})`,
+                  c.approved ? ` (approved: ${c.approved.reason})` : '',
                 ])
-              : 'no',
+              : isNormative(c)
+                ? h('strong', 'normative change')
+                : 'no change required',
           ),
         ]),
       ),
@@ -75,16 +78,20 @@ export function diffPageMain(input: DiffPageInput): ElementContent[] {
   const { info, diff } = input;
   const count = (kind: Change['kind']) => diff.changes.filter((c) => c.kind === kind).length;
   const breaking = diff.changes.filter((c) => c.breaking).length;
+  const normative = diff.changes.filter(isNormative).length;
   const groups: ElementContent[] = [];
   for (const [entities, title] of GROUPS) {
-    const changes = diff.changes.filter((c) => entities.includes(c.entity));
+    // Changed sections are shown word by word under "Text changes".
+    const changes = diff.changes.filter(
+      (c) => entities.includes(c.entity) && !(c.entity === 'prose-section' && c.kind === 'changed'),
+    );
     if (changes.length === 0) continue;
     groups.push(h('h3', title), changeTable(changes, input));
   }
   return [
     h('h1', ['Changes from ', info.from.label, ' to ', info.to.label]),
     h('p', { className: ['lead'] }, [
-      `${count('added')} added, ${count('removed')} removed, ${count('changed')} changed; ${breaking} breaking. `,
+      `${count('added')} added, ${count('removed')} removed, ${count('changed')} changed; ${normative} normative, ${breaking} of them breaking. `,
       h('a', { href: `../${info.from.slug}/index.html` }, info.from.label),
       ' → ',
       h('a', { href: `../${info.to.slug}/index.html` }, info.to.label),
@@ -93,6 +100,11 @@ export function diffPageMain(input: DiffPageInput): ElementContent[] {
     h('h2', { id: 'semantic-changes' }, 'Semantic changes'),
     ...(groups.length ? groups : [h('p', 'No semantic changes.')]),
     h('h2', { id: 'text-changes' }, 'Text changes'),
+    h(
+      'p',
+      { className: ['note'] },
+      'Paragraph by paragraph: struck-through words were taken out, underlined words were put in. Line breaks inside a paragraph are not changes.',
+    ),
     ...proseDiff(input.prose.from, input.prose.to, {
       from: (page) => `../${info.from.slug}/${page}`,
       to: (page) => `../${info.to.slug}/${page}`,

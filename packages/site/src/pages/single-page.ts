@@ -23,8 +23,9 @@ function localLinks(tree: Root, chapterTop: Map<string, string>): void {
 
 export function singlePageMain(version: VersionInfo, chapters: RenderedChapter[]): ElementContent[] {
   const chapterTop = new Map(chapters.map((c) => [c.info.page, c.info.toc[0]?.id ?? '']));
+  // Built after the chapter pages: their links are changed in place.
   const sections = chapters.map((chapter) => {
-    const tree = structuredClone(chapter.tree);
+    const tree = chapter.tree;
     localLinks(tree, chapterTop);
     const content = tree.children.filter((n) => n.type !== 'doctype') as ElementContent[];
     return h('section', { className: ['chapter'] }, content) as Element;

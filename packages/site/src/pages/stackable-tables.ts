@@ -42,6 +42,13 @@ function labelCells(table: Element): void {
 function transform(nodes: ElementContent[]): ElementContent[] {
   return nodes.map((node) => {
     if (!isElement(node)) return node;
+    // Already done (the single page reuses the chapter pages' trees).
+    if (
+      node.tagName === 'div' &&
+      Array.isArray(node.properties.className) &&
+      node.properties.className.includes('table-box')
+    )
+      return node;
     if (node.tagName === 'table') {
       labelCells(node);
       return { type: 'element', tagName: 'div', properties: { className: ['table-box'] }, children: [node] };

@@ -18,7 +18,8 @@ function withBreaks(value: string): ElementContent[] {
   return parts;
 }
 
-const rehypeBreakConstants: Plugin<[], Root> = () => (tree) => {
+/** Adds the breaks in place; for pages built outside the chapter pipeline (diffs, indexes). */
+export function breakConstantsIn(tree: Root): void {
   eachWithAncestors<Element>(tree, 'element', (node, ancestors) => {
     if (node.tagName !== 'code' || !ancestors.some((a) => isElement(a) && (a.tagName === 'td' || a.tagName === 'th')))
       return;
@@ -26,6 +27,8 @@ const rehypeBreakConstants: Plugin<[], Root> = () => (tree) => {
       child.type === 'text' && child.value.includes('_') ? withBreaks(child.value) : [child],
     );
   });
-};
+}
+
+const rehypeBreakConstants: Plugin<[], Root> = () => breakConstantsIn;
 
 export default rehypeBreakConstants;

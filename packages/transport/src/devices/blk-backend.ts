@@ -1,13 +1,15 @@
 /**
  * vhost-user-blk back-end device serving an image file: read, write, flush, get-id and the
  * config space, on split or packed rings, with INDIRECT, EVENT_IDX and several queues. File I/O
- * runs on libuv's thread pool (readv/writev straight between the image and guest RAM), never on
- * the event loop; a request completes when its I/O does. A transfer shorter than asked is an
- * I/O error, never a success with stale data; FLUSH is fsync.
+ * runs on libuv's thread pool (preadv/pwritev straight between the image and guest RAM, one job
+ * per batch of requests), never on the event loop; a request completes when its I/O does. A
+ * transfer shorter than asked is an I/O error, never a success with stale data; FLUSH is fsync.
  */
-import { closeSync, fstatSync, fsync, openSync, readv, writev } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { constants } from 'node:os';
 import { VirtioFeature, featureMask } from '@vhost-user/codec';
 import type { DeviceQueue, VhostUserDevice } from '../device.js';
+import { native } from '../native.js';
 import type { Chain, Segment } from '../ring/queues.js';
 import { VIRTIO_BLK } from './virtio-blk.js';
 
@@ -49,23 +51,24 @@ function slice(segments: readonly Segment[], from: number, length: number): Segm
 
 const total = (segments: readonly Segment[]) => segments.reduce((n, s) => n + s.length, 0);
 
-/** An I/O call that moved fewer bytes than asked, or failed: the request gets IOERR. */
-class ShortTransfer extends Error {}
+/** native.ioTryRead's answer for a read the page cache does not hold. */
+const NOT_CACHED = -constants.errno.EAGAIN;
 
-function transfer(
-  call: typeof readv,
-  fd: number,
-  views: Uint8Array[],
-  position: number,
-  length: number,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    call(fd, views, position, (error: Error | null, bytes: number) => {
-      if (error) reject(error);
-      else if (bytes !== length) reject(new ShortTransfer(`${bytes} of ${length} bytes at ${position}`));
-      else resolve();
-    });
-  });
+/** Operation kinds of native.ioBatch. */
+const IO_READ = 0;
+const IO_WRITE = 1;
+const IO_FLUSH = 2;
+
+/** A request waiting for its I/O. */
+interface Io {
+  head: number;
+  kind: number;
+  position: number;
+  segments: Segment[];
+  /** Bytes the operation must move (a shorter transfer is an error). */
+  length: number;
+  /** Where the status byte goes. */
+  statusAt: number;
 }
 
 export class BlkBackendDevice implements VhostUserDevice {
@@ -77,7 +80,6 @@ export class BlkBackendDevice implements VhostUserDevice {
   private readonly id: Uint8Array;
   private inFlight = 0;
   private idle: (() => void)[] = [];
-  private readonly notifyScheduled = new Set<DeviceQueue>();
   private closed = false;
 
   constructor(
@@ -115,34 +117,71 @@ export class BlkBackendDevice implements VhostUserDevice {
     return config.slice(offset, offset + size);
   }
 
-  /** Starts every available request; each completes (push + notify) when its I/O does. */
+  /**
+   * Starts every available request. Reads, writes and flushes of one call go to the thread pool
+   * as one batch (native.ioBatch: preadv / pwritev straight between the image and guest RAM) and
+   * complete together; other requests complete at once.
+   */
   process(queue: DeviceQueue): void {
+    const bytes = queue.bytes;
+    const ops: number[] = [];
+    const batch: Io[] = [];
+    let answered = 0;
     for (let chain = queue.pop(); chain; chain = queue.pop()) {
-      const head = chain.head;
-      this.inFlight++;
-      void this.serve(queue.bytes, chain).then((written) => {
-        this.inFlight--;
-        if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
-        queue.push(head, written);
-        this.scheduleNotify(queue);
-      });
+      const request = this.parse(bytes, chain);
+      if ('written' in request) {
+        queue.push(chain.head, request.written);
+        answered++;
+        continue;
+      }
+      ops.push(request.kind, request.position, request.segments.length);
+      for (const seg of request.segments) ops.push(seg.offset, seg.length);
+      batch.push(request);
     }
-  }
-
-  /** One notification for the completions of one turn of the event loop. */
-  private scheduleNotify(queue: DeviceQueue): void {
-    if (this.notifyScheduled.has(queue)) return;
-    this.notifyScheduled.add(queue);
-    queueMicrotask(() => {
-      this.notifyScheduled.delete(queue);
+    if (batch.length === 0) {
+      if (answered > 0) queue.notify();
+      return;
+    }
+    // Reads the page cache holds are done now (without blocking); the rest goes to the pool.
+    const encoded = Float64Array.from(ops);
+    const now = batch.some((io) => io.kind === IO_READ) ? native.ioTryRead(bytes, this.fd, encoded) : undefined;
+    const later: Io[] = [];
+    const laterOps: number[] = [];
+    let at = 0;
+    batch.forEach((io, i) => {
+      const words = 3 + 2 * io.segments.length;
+      if (now && now[i] !== NOT_CACHED) {
+        this.complete(queue, io, now[i] as number);
+        answered++;
+      } else {
+        later.push(io);
+        for (let k = 0; k < words; k++) laterOps.push(ops[at + k] as number);
+      }
+      at += words;
+    });
+    if (answered > 0) queue.notify();
+    if (later.length === 0) return;
+    this.inFlight++;
+    native.ioBatch(bytes, this.fd, Float64Array.from(laterOps), (results) => {
+      later.forEach((io, i) => this.complete(queue, io, results[i] as number));
       queue.notify();
+      this.inFlight--;
+      if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
     });
   }
 
-  /** Serves one request; resolves with the bytes written into the chain (data + status). */
-  private async serve(bytes: Uint8Array, chain: Chain): Promise<number> {
+  /** Writes the status of a request whose I/O moved `moved` bytes (or failed: -errno) and returns it. */
+  private complete(queue: DeviceQueue, io: Io, moved: number): void {
+    // A transfer shorter than asked (the image shrank) or an errno is an I/O error.
+    const ok = moved === io.length;
+    queue.bytes[io.statusAt] = ok ? VIRTIO_BLK.S_OK : VIRTIO_BLK.S_IOERR;
+    queue.push(io.head, (ok && io.kind === IO_READ ? io.length : 0) + 1);
+  }
+
+  /** A request: I/O to run, or its answer when there is none (written into the chain already). */
+  private parse(bytes: Uint8Array, chain: Chain): Io | { written: number } {
     const writable = total(chain.writable);
-    if (writable < 1 || total(chain.readable) < VIRTIO_BLK.HEADER_SIZE) return 0; // nowhere to put a status
+    if (writable < 1 || total(chain.readable) < VIRTIO_BLK.HEADER_SIZE) return { written: 0 }; // nowhere to put a status
     const header = new Uint8Array(VIRTIO_BLK.HEADER_SIZE);
     let at = 0;
     for (const s of slice(chain.readable, 0, VIRTIO_BLK.HEADER_SIZE)) {
@@ -152,58 +191,39 @@ export class BlkBackendDevice implements VhostUserDevice {
     const hv = new DataView(header.buffer);
     const type = hv.getUint32(0, true);
     const sector = hv.getBigUint64(8, true);
-    const statusAt = slice(chain.writable, writable - 1, 1)[0] as Segment;
-    const inData = slice(chain.writable, 0, writable - 1);
-    const outData = slice(chain.readable, VIRTIO_BLK.HEADER_SIZE, total(chain.readable) - VIRTIO_BLK.HEADER_SIZE);
-    let status: number = VIRTIO_BLK.S_OK;
-    let written = 0;
-    try {
-      switch (type) {
-        case VIRTIO_BLK.T_IN:
-          await this.io(bytes, inData, sector, 'read');
-          written = total(inData);
-          break;
-        case VIRTIO_BLK.T_OUT:
-          if (this.options.readOnly) status = VIRTIO_BLK.S_IOERR;
-          else await this.io(bytes, outData, sector, 'write');
-          break;
-        case VIRTIO_BLK.T_FLUSH:
-          if (!this.options.readOnly)
-            await new Promise<void>((ok, fail) => fsync(this.fd, (e) => (e ? fail(e) : ok())));
-          break;
-        case VIRTIO_BLK.T_GET_ID: {
-          let i = 0;
-          for (const s of inData) {
-            for (let k = 0; k < s.length; k++, i++)
-              bytes[s.offset + k] = i < this.id.length ? (this.id[i] as number) : 0;
-          }
-          written = Math.min(total(inData), VIRTIO_BLK.ID_BYTES);
-          break;
+    const statusAt = (slice(chain.writable, writable - 1, 1)[0] as Segment).offset;
+    const answer = (status: number, written = 0) => {
+      bytes[statusAt] = status;
+      return { written: written + 1 };
+    };
+    const io = (kind: number, segments: Segment[]): Io | { written: number } => {
+      const length = total(segments);
+      const start = sector * BigInt(VIRTIO_BLK.SECTOR_SIZE);
+      if (kind !== IO_FLUSH && start + BigInt(length) > BigInt(this.capacityBytes)) return answer(VIRTIO_BLK.S_IOERR);
+      return { head: chain.head, kind, position: kind === IO_FLUSH ? 0 : Number(start), segments, length, statusAt };
+    };
+    switch (type) {
+      case VIRTIO_BLK.T_IN:
+        return io(IO_READ, slice(chain.writable, 0, writable - 1));
+      case VIRTIO_BLK.T_OUT:
+        if (this.options.readOnly) return answer(VIRTIO_BLK.S_IOERR);
+        return io(
+          IO_WRITE,
+          slice(chain.readable, VIRTIO_BLK.HEADER_SIZE, total(chain.readable) - VIRTIO_BLK.HEADER_SIZE),
+        );
+      case VIRTIO_BLK.T_FLUSH:
+        return this.options.readOnly ? answer(VIRTIO_BLK.S_OK) : io(IO_FLUSH, []);
+      case VIRTIO_BLK.T_GET_ID: {
+        const inData = slice(chain.writable, 0, writable - 1);
+        let i = 0;
+        for (const s of inData) {
+          for (let k = 0; k < s.length; k++, i++) bytes[s.offset + k] = i < this.id.length ? (this.id[i] as number) : 0;
         }
-        default:
-          status = VIRTIO_BLK.S_UNSUPP;
+        return answer(VIRTIO_BLK.S_OK, Math.min(total(inData), VIRTIO_BLK.ID_BYTES));
       }
-    } catch {
-      status = VIRTIO_BLK.S_IOERR;
-      written = 0;
+      default:
+        return answer(VIRTIO_BLK.S_UNSUPP);
     }
-    bytes[statusAt.offset] = status;
-    return written + 1;
-  }
-
-  private async io(bytes: Uint8Array, segments: Segment[], sector: bigint, direction: 'read' | 'write'): Promise<void> {
-    const length = total(segments);
-    const start = sector * BigInt(VIRTIO_BLK.SECTOR_SIZE);
-    if (start + BigInt(length) > BigInt(this.capacityBytes)) throw new RangeError('request past the end of the disk');
-    if (length === 0) return;
-    const views = segments.map((s) => bytes.subarray(s.offset, s.offset + s.length));
-    await transfer(
-      direction === 'read' ? readv : (writev as unknown as typeof readv),
-      this.fd,
-      views,
-      Number(start),
-      length,
-    );
   }
 
   /** Waits for the I/O in flight, then closes the image. */

@@ -1,7 +1,10 @@
 /**
- * virtio-blk facts used by the vhost-user-blk devices here. They belong to the virtio device
- * spec, not to vhost-user, so the vhost-user spec's generated tables do not carry them.
+ * virtio-blk facts used by the vhost-user-blk devices here. Feature bits come from the spec data
+ * (spec/features/virtio.yaml, scope blk); request layout, types and status values belong to the
+ * virtio device spec and are not in the vhost-user tables.
  */
+import { VirtioFeature } from '@vhost-user/codec';
+
 export const VIRTIO_BLK = {
   /** Request types (struct virtio_blk_req.type). */
   T_IN: 0,
@@ -12,13 +15,13 @@ export const VIRTIO_BLK = {
   S_OK: 0,
   S_IOERR: 1,
   S_UNSUPP: 2,
-  /** Feature bits. */
-  F_SIZE_MAX: 1,
-  F_SEG_MAX: 2,
-  F_RO: 5,
-  F_BLK_SIZE: 6,
-  F_FLUSH: 9,
-  F_MQ: 12,
+  /** Feature bits (from the spec data). */
+  F_SIZE_MAX: VirtioFeature.VIRTIO_BLK_F_SIZE_MAX,
+  F_SEG_MAX: VirtioFeature.VIRTIO_BLK_F_SEG_MAX,
+  F_RO: VirtioFeature.VIRTIO_BLK_F_RO,
+  F_BLK_SIZE: VirtioFeature.VIRTIO_BLK_F_BLK_SIZE,
+  F_FLUSH: VirtioFeature.VIRTIO_BLK_F_FLUSH,
+  F_MQ: VirtioFeature.VIRTIO_BLK_F_MQ,
   /** Request header: type u32, reserved u32, sector u64. */
   HEADER_SIZE: 16,
   SECTOR_SIZE: 512,

@@ -15,9 +15,10 @@ import {
   gateBreaches,
   hasFeature,
   preconditionBreaches,
+  u64Value,
   type MessageInfo,
 } from '@vhost-user/codec';
-import type { CaseInfo, Level } from '../model.js';
+import { judgedLevel, type CaseInfo } from '../model.js';
 import { CaseFailure, CaseSkipped } from '../session.js';
 import type { RecordedMessage, RecordedSession } from './recorder.js';
 import { walk, type SessionState } from './state.js';
@@ -64,7 +65,7 @@ function perRequest(
 const named = (name: string) => (m: RecordedMessage) => m.message?.name === name;
 const any = () => true;
 const nameOf = (m: RecordedMessage) => (m.message ? short(m.message.name) : `id ${m.id}`);
-const value = (m: RecordedMessage) => (m.message?.payload as { value: bigint }).value;
+const value = (m: RecordedMessage) => u64Value(m.message?.payload) ?? 0n;
 
 const headerCases: FrontendCase[] = [
   perRequest({
@@ -367,10 +368,7 @@ function kickProblems(session: RecordedSession): { problems: string[]; relevant:
   ms.forEach((m, i) => {
     if (m.direction !== 'front>back') return;
     if (m.message?.name === 'VHOST_USER_SET_PROTOCOL_FEATURES')
-      replyAck = hasFeature(
-        (m.message.payload as { value: bigint }).value,
-        ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK,
-      );
+      replyAck = hasFeature(value(m), ProtocolFeature.VHOST_USER_PROTOCOL_F_REPLY_ACK);
     if (replyAck || m.message?.name !== 'VHOST_USER_SET_VRING_ENABLE') return;
     const p = m.message.payload as { index: number; num: number };
     if (p.num !== 1) return;
@@ -437,7 +435,7 @@ function preconditionCases(): FrontendCase[] {
       id: `features/${p.id}`,
       section: 'features',
       anchor: 'session.html#preconditions',
-      level: (p.level.startsWith('MUST') ? 'MUST' : p.level.startsWith('SHOULD') ? 'SHOULD' : 'MAY') as Level,
+      level: judgedLevel(p.upstreamLevel ?? p.level),
       what: p.messages.map(short).join(' or '),
       title: p.summary,
       derivedFrom: `rules.preconditions: ${p.id}`,

@@ -4,7 +4,7 @@
  * each message's raw header, decoded form and fd count, so the cases can judge what the
  * front-end sent after the session.
  */
-import { HEADER, VHOST_USER_VRING_IDX_MASK, decode, messageInfo } from '@vhost-user/codec';
+import { HEADER, VHOST_USER_VRING_IDX_MASK, decode, messageInfo, u64Value } from '@vhost-user/codec';
 import { EventFd, UnixListener, UnixSocket, closeFds } from '@vhost-user/transport';
 import { pipeMessages } from '../../trace/proxy.js';
 import type { AnyMessage } from '../../trace/describe.js';
@@ -167,7 +167,7 @@ function relayKicks(
   session: RecordedSession,
   held: EventFd[],
 ): void {
-  const ring = Number((record.message?.payload as { value: bigint }).value & BigInt(VHOST_USER_VRING_IDX_MASK));
+  const ring = Number((u64Value(record.message?.payload) ?? 0n) & BigInt(VHOST_USER_VRING_IDX_MASK));
   const theirs = new EventFd(frontendKick);
   const ours = new EventFd();
   held.push(theirs, ours);

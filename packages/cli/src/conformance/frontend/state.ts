@@ -3,7 +3,7 @@
  * (offers from the back-end's replies, selected features, requests sent), the live memory map, ring states. Cases walk the session with it
  * and judge each request against the state before that request.
  */
-import { Negotiation, VHOST_USER_VRING_IDX_MASK, type MemoryRegion } from '@vhost-user/codec';
+import { Negotiation, VHOST_USER_VRING_IDX_MASK, u64Value, type MemoryRegion } from '@vhost-user/codec';
 import type { RecordedMessage, RecordedSession } from './recorder.js';
 
 export interface Region {
@@ -26,7 +26,9 @@ function regionOf(r: MemoryRegion): Region {
 }
 
 function value(m: RecordedMessage): bigint {
-  return (m.message?.payload as { value: bigint }).value;
+  const v = u64Value(m.message?.payload);
+  if (v === undefined) throw new TypeError(`${m.message?.name ?? `message ${m.id}`} carries no u64`);
+  return v;
 }
 
 /** Applies one message to the state (after the cases have judged it). */
