@@ -51,9 +51,7 @@ describe.skipIf(skip !== undefined)('restart and migration features offered by D
       peer = new Peer(command, args(sock, dir));
       await peer.waitForPath(sock);
       const fe = await connectFrontend(sock);
-      const offered = (
-        await fe.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_PROTOCOL_FEATURES', payload: null })
-      ).value;
+      const offered = (await fe.conn.call({ name: 'VHOST_USER_GET_PROTOCOL_FEATURES', payload: null })).value;
       fe.close();
       expect(hasFeature(offered, ProtocolFeature.VHOST_USER_PROTOCOL_F_DEVICE_STATE)).toBe(false);
       expect(hasFeature(offered, ProtocolFeature.VHOST_USER_PROTOCOL_F_SHARED_OBJECT)).toBe(false);

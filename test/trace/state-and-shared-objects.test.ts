@@ -110,7 +110,7 @@ describe('device state and shared objects, TS front-end <-> trace <-> TS back-en
     expect(target.state[0]).toBe(0x5a);
     // An unknown phase is refused in the reply, with no fd.
     const [a, b] = native.socketpair();
-    const reply = await dst.conn.call<{ value: bigint }>(
+    const reply = await dst.conn.call(
       {
         name: 'VHOST_USER_SET_DEVICE_STATE_FD',
         payload: { direction: TransferDirection.VHOST_TRANSFER_STATE_DIRECTION_LOAD, phase: 7 },

@@ -123,7 +123,7 @@ async function openTransfer(conn: Connection<'frontend'>, direction: number): Pr
   const [ours, theirs] = native.socketpair();
   let returned: number | undefined;
   try {
-    const reply = await conn.call<{ value: bigint }>(
+    const reply = await conn.call(
       {
         name: 'VHOST_USER_SET_DEVICE_STATE_FD',
         payload: { direction, phase: MigrationPhase.VHOST_TRANSFER_STATE_PHASE_STOPPED },
@@ -151,7 +151,7 @@ async function openTransfer(conn: Connection<'frontend'>, direction: number): Pr
 }
 
 async function checkState(conn: Connection<'frontend'>): Promise<void> {
-  const result = await conn.call<{ value: bigint }>({ name: 'VHOST_USER_CHECK_DEVICE_STATE', payload: null });
+  const result = await conn.call({ name: 'VHOST_USER_CHECK_DEVICE_STATE', payload: null });
   if (result.value !== 0n) throw new DeviceStateError(`the back-end reports a failed state transfer (${result.value})`);
 }
 

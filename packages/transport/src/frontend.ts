@@ -246,7 +246,7 @@ export class VhostUserFrontend {
 
   /** The back-end's view of the device status (GET_STATUS); needs STATUS. */
   async getStatus(): Promise<number> {
-    const reply = await this.conn.call<{ value: bigint }>({ name: 'VHOST_USER_GET_STATUS', payload: null });
+    const reply = await this.conn.call({ name: 'VHOST_USER_GET_STATUS', payload: null });
     return Number(reply.value & 0xffn);
   }
 

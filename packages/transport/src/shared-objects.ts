@@ -73,7 +73,7 @@ export class BackendSharedObjects {
   /** Imports an object: SHARED_OBJECT_LOOKUP. Resolves with an fd the caller owns. */
   async lookup(uuid: Uint8Array): Promise<number> {
     let received: number[] = [];
-    const reply = await this.conn().call<{ value: bigint }>(
+    const reply = await this.conn().call(
       { name: 'VHOST_USER_BACKEND_SHARED_OBJECT_LOOKUP', payload: { uuid } },
       { onReplyFds: (fds) => (received = fds) },
     );
@@ -102,7 +102,7 @@ export class BackendSharedObjects {
 /** Front-end: GET_SHARED_OBJECT to the exporting back-end. Resolves with an fd the caller owns. */
 export async function getSharedObject(conn: Connection<'frontend'>, uuid: Uint8Array): Promise<number> {
   let received: number[] = [];
-  const reply = await conn.call<{ value: bigint }>(
+  const reply = await conn.call(
     { name: 'VHOST_USER_GET_SHARED_OBJECT', payload: { uuid } },
     { onReplyFds: (fds) => (received = fds) },
   );

@@ -58,12 +58,7 @@ describe('inflight buffer and dirty log requests', () => {
     await fe.setFeatures();
 
     let inflightFd = -1;
-    const description = await fe.conn.call<{
-      mmapSize: bigint;
-      mmapOffset: bigint;
-      numQueues: number;
-      queueSize: number;
-    }>(
+    const description = await fe.conn.call(
       {
         name: 'VHOST_USER_GET_INFLIGHT_FD',
         payload: { mmapSize: 0n, mmapOffset: 0n, numQueues: 1, queueSize: 128 },
@@ -91,7 +86,7 @@ describe('inflight buffer and dirty log requests', () => {
     closeFds([inflightFd]);
 
     const log = native.memfdCreate('log', 4096);
-    const reply = await fe.conn.call<{ value: bigint }>(
+    const reply = await fe.conn.call(
       { name: 'VHOST_USER_SET_LOG_BASE', payload: { mmapSize: 4096n, mmapOffset: 0n } },
       { fds: [log] },
     );
