@@ -20,15 +20,19 @@ import {
   type RequestOf,
 } from '@vhost-user/codec';
 import { GuestMemory } from '@vhost-user/vring';
-import { Connection } from './connection.js';
+import { Connection, ReplyWithFds } from './connection.js';
 import type { DeviceQueue, VhostUserDevice } from './device.js';
+import { BackendStateTransfer } from './device-state.js';
+import { DirtyLog } from './dirty-log.js';
 import { EventFd } from './eventfd.js';
 import type { ReceivedFds } from './fds.js';
 import { VIRTIO_STATUS } from './frontend.js';
 import { ResourceLimitError, fdsPerSession, sessionLimits, type SessionLimits } from './limits.js';
 import { MemoryError, MemorySpace, type GuestRegion } from './memory.js';
+import { InflightBuffer } from './inflight-session.js';
 import { closeFds, isErrno, native } from './native.js';
 import type { EngineName } from './ring/queues.js';
+import { BackendSharedObjects } from './shared-objects.js';
 import { SessionMemory } from './session-memory.js';
 import { RequestRefused, SessionRing, type RingHost } from './session-ring.js';
 import { UnixListener, UnixSocket } from './socket.js';
@@ -51,6 +55,13 @@ export interface BackendOptions {
   backlog?: number;
   /** Queued bytes, fds and sessions a front-end may cost (see limits.ts; README). */
   limits?: Partial<SessionLimits>;
+  /** Offer INFLIGHT_SHMFD and track in-flight requests of split rings in the front-end's buffer.
+   *  Default true. */
+  inflight?: boolean;
+  /** Offer VHOST_F_LOG_ALL and LOG_SHMFD and log writes while the front-end asks. Default true. */
+  dirtyLog?: boolean;
+  /** Offer SHARED_OBJECT (exports through `session.sharedObjects`). Default false. */
+  sharedObjects?: boolean;
   /** Called with each session's protocol errors, every limit a peer hit, and accept failures. */
   onError?: (error: Error) => void;
   onSessionEnd?: (session: BackendSession) => void;
@@ -69,6 +80,15 @@ export const BACKEND_PROTOCOL_FEATURES = featureMask(
   ProtocolFeature.VHOST_USER_PROTOCOL_F_STATUS,
   ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG,
   ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS,
+);
+
+/** Protocol features for restart and migration, each offered when its option (or the device's
+ *  state hooks) allows it. */
+const MIGRATION_PROTOCOL_FEATURES = featureMask(
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_LOG_SHMFD,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_DEVICE_STATE,
+  ProtocolFeature.VHOST_USER_PROTOCOL_F_SHARED_OBJECT,
 );
 
 /** Largest split or packed ring (virtio). */
@@ -90,6 +110,15 @@ export class BackendSession implements RingHost {
   /** Contained memory faults already reported (native.guardFaults counts them). */
   private faultsSeen = 0;
   private readonly limits: SessionLimits;
+  /** The inflight buffer (GET_INFLIGHT_FD / SET_INFLIGHT_FD). */
+  inflight: InflightBuffer | undefined;
+  /** The dirty log (SET_LOG_BASE) and the eventfd of SET_LOG_FD, kept but never needed. */
+  private log: DirtyLog | undefined;
+  private logFd: EventFd | undefined;
+  /** Device state transfer, when the device can save and load its state. */
+  private readonly stateTransfer: BackendStateTransfer | undefined;
+  /** What this back-end exports (SHARED_OBJECT_ADD/REMOVE/LOOKUP, GET_SHARED_OBJECT). */
+  readonly sharedObjects = new BackendSharedObjects(() => this.backendChannel);
 
   /** The ring core's view of guest memory: its regions table and scratch arena. */
   readonly guest: GuestMemory;
@@ -116,6 +145,12 @@ export class BackendSession implements RingHost {
     this.engine = options.engine ?? 'wasm';
     this.rings = Array.from({ length: device.queueCount }, (_, i) => new SessionRing(i, this));
     this.limits = sessionLimits(options.limits);
+    const { saveState, loadState } = device;
+    if (saveState && loadState)
+      this.stateTransfer = new BackendStateTransfer({
+        saveState: () => saveState.call(device),
+        loadState: (state) => loadState.call(device, state),
+      });
     this.conn = new Connection(socket, {
       channel: 'frontend',
       onRequest: (req, fds) => this.dispatch(req, fds),
@@ -134,6 +169,7 @@ export class BackendSession implements RingHost {
   private heldFds(): number {
     let held = this.backendChannel && !this.backendChannel.isClosed ? 1 : 0;
     for (const ring of this.rings) held += (ring.kick ? 1 : 0) + (ring.call ? 1 : 0) + (ring.err ? 1 : 0);
+    if (this.logFd) held++;
     return held;
   }
 
@@ -156,15 +192,32 @@ export class BackendSession implements RingHost {
   }
 
   get offeredFeatures(): bigint {
-    return this.device.features | featureMask(F_PROTOCOL_FEATURES);
+    const logging = (this.options.dirtyLog ?? true) ? featureMask(VirtioFeature.VHOST_F_LOG_ALL) : 0n;
+    return this.device.features | featureMask(F_PROTOCOL_FEATURES) | logging;
+  }
+
+  /** Hook (dirty log): the log rings write to, while VHOST_F_LOG_ALL is acked and one is mapped. */
+  get activeLog(): DirtyLog | undefined {
+    return this.log && hasFeature(this.features, VirtioFeature.VHOST_F_LOG_ALL) ? this.log : undefined;
+  }
+
+  /** Restart and migration features this session can honour. */
+  private get migrationFeatures(): bigint {
+    const bits: number[] = [];
+    if (this.options.inflight ?? true) bits.push(ProtocolFeature.VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD);
+    if (this.options.dirtyLog ?? true) bits.push(ProtocolFeature.VHOST_USER_PROTOCOL_F_LOG_SHMFD);
+    if (this.stateTransfer) bits.push(ProtocolFeature.VHOST_USER_PROTOCOL_F_DEVICE_STATE);
+    if (this.options.sharedObjects) bits.push(ProtocolFeature.VHOST_USER_PROTOCOL_F_SHARED_OBJECT);
+    return featureMask(...bits);
   }
 
   get offeredProtocolFeatures(): bigint {
-    let offer = this.device.protocolFeatures ?? BACKEND_PROTOCOL_FEATURES;
+    const implemented = BACKEND_PROTOCOL_FEATURES | this.migrationFeatures;
+    let offer = this.device.protocolFeatures ?? implemented;
     if (!this.device.getConfig) offer &= ~featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIG);
     if (!(this.options.memSlots ?? true))
       offer &= ~featureMask(ProtocolFeature.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS);
-    return offer & BACKEND_PROTOCOL_FEATURES;
+    return offer & implemented;
   }
 
   /** Sends a request on the back-end channel (needs BACKEND_REQ and the channel). */
@@ -226,6 +279,12 @@ export class BackendSession implements RingHost {
         this.owner = true;
         return undefined;
       case 'VHOST_USER_RESET_OWNER':
+        // Deprecated: only disables the rings; features, memory and ring setup stay.
+        for (const ring of this.rings) {
+          ring.halt();
+          ring.enabled = false;
+        }
+        return undefined;
       case 'VHOST_USER_RESET_DEVICE':
         this.resetDevice();
         return undefined;
@@ -264,7 +323,12 @@ export class BackendSession implements RingHost {
         const p = req.payload;
         const addrs = [p.descriptor, p.available, p.used].map(Number);
         if (!addrs.every(Number.isSafeInteger)) throw new RequestRefused('ring address at or above 2^53');
-        this.ring(p.index).setAddr({ desc: addrs[0]!, avail: addrs[1]!, used: addrs[2]! });
+        const log = Number(p.log);
+        this.ring(p.index).setAddr(
+          { desc: addrs[0]!, avail: addrs[1]!, used: addrs[2]! },
+          p.flags,
+          Number.isSafeInteger(log) ? log : 0,
+        );
         return undefined;
       }
       case 'VHOST_USER_SET_VRING_KICK': {
@@ -329,6 +393,56 @@ export class BackendSession implements RingHost {
         return undefined;
       case 'VHOST_USER_GET_STATUS':
         return { value: BigInt(this.status) };
+      // Hook (inflight): the buffer lives in inflight-session.ts; rings track in it.
+      case 'VHOST_USER_GET_INFLIGHT_FD': {
+        const packed = hasFeature(this.features, VirtioFeature.VIRTIO_F_RING_PACKED);
+        const { buffer, description, fd } = InflightBuffer.allocate(req.payload, packed);
+        this.replaceInflight(buffer);
+        return new ReplyWithFds(description, [fd]);
+      }
+      case 'VHOST_USER_SET_INFLIGHT_FD': {
+        const packed = hasFeature(this.features, VirtioFeature.VIRTIO_F_RING_PACKED);
+        const fd = fds.take();
+        try {
+          this.replaceInflight(InflightBuffer.map(req.payload, fd, packed));
+        } finally {
+          closeFds([fd]); // the mapping keeps the buffer
+        }
+        return undefined;
+      }
+      // Hook (dirty log): the bitmap lives in dirty-log.ts; rings mark what they write.
+      case 'VHOST_USER_SET_LOG_BASE': {
+        if (!hasFeature(this.protocolFeatures, ProtocolFeature.VHOST_USER_PROTOCOL_F_LOG_SHMFD))
+          throw new RequestRefused('SET_LOG_BASE without LOG_SHMFD: there is no log to map');
+        const fd = fds.take();
+        let log: DirtyLog;
+        try {
+          log = DirtyLog.map(req.payload, fd);
+        } finally {
+          closeFds([fd]); // the mapping keeps the log
+        }
+        this.log?.close();
+        this.log = log;
+        return { value: 0n };
+      }
+      case 'VHOST_USER_SET_LOG_FD':
+        this.logFd?.close();
+        this.logFd = new EventFd(fds.take());
+        return undefined;
+      // Hook (device state): device-state.ts.
+      case 'VHOST_USER_SET_DEVICE_STATE_FD': {
+        if (!this.stateTransfer) throw new RequestRefused('this device has no state to transfer');
+        const suspended = this.rings.every((r) => !r.started);
+        return { value: this.stateTransfer.open(req.payload, fds.take(), suspended) };
+      }
+      case 'VHOST_USER_CHECK_DEVICE_STATE': {
+        if (!this.stateTransfer) throw new RequestRefused('this device has no state to transfer');
+        const value = await this.stateTransfer.check((e) => this.options.onError?.(e));
+        return { value };
+      }
+      // Hook (shared objects): shared-objects.ts.
+      case 'VHOST_USER_GET_SHARED_OBJECT':
+        return this.sharedObjects.answer(req.payload.uuid);
       default:
         throw new RequestRefused(`${req.name} is not supported by this back-end`);
     }
@@ -357,13 +471,21 @@ export class BackendSession implements RingHost {
     for (const ring of this.rings) if (ring.started) ring.fail(new MemoryError('FAULT', `ring ${ring.index} stopped`));
   }
 
+  private replaceInflight(buffer: InflightBuffer): void {
+    this.inflight?.close();
+    this.inflight = buffer;
+    for (const ring of this.rings) ring.inflightReplaced();
+  }
+
+  /** RESET_DEVICE: every ring disabled, stopped and back to its initial setup, status 0 (a reset
+   *  device starts over, DEVICE_NEEDS_RESET cleared), the inflight buffer dropped (its requests
+   *  are void); ownership, features and memory stay. */
   private resetDevice(): void {
-    for (const ring of this.rings) {
-      ring.halt();
-      ring.enabled = false;
-      ring.base = 0;
-    }
-    this.status = 0; // a reset device starts over, DEVICE_NEEDS_RESET cleared
+    for (const ring of this.rings) ring.reset();
+    this.status = 0;
+    this.inflight?.close();
+    this.inflight = undefined;
+    this.sharedObjects.clear();
     this.device.reset?.();
   }
 
@@ -373,6 +495,13 @@ export class BackendSession implements RingHost {
     this.ended = true;
     for (const ring of this.rings) ring.close();
     this.backendChannel?.close();
+    this.inflight?.close();
+    this.inflight = undefined;
+    this.log?.close();
+    this.log = undefined;
+    this.logFd?.close();
+    this.logFd = undefined;
+    this.sharedObjects.clear();
     this.device.reset?.();
     // Guest memory stays mapped until the device finished the I/O it started into it.
     this.disposed = (async () => {

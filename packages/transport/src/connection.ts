@@ -43,6 +43,14 @@ export class ConnectionError extends Error {
 
 /** What a request handler returns: the reply body for requests that always answer, nothing for
  *  the rest. Throwing makes a failure status (ack non-zero, or an empty reply body). */
+/** A handler's answer that carries fds (GET_INFLIGHT_FD): they are sent, then closed here. */
+export class ReplyWithFds {
+  constructor(
+    readonly body: unknown,
+    readonly fds: readonly number[],
+  ) {}
+}
+
 export type RequestHandler<C extends Channel> = (
   request: DecodedRequest<C>,
   fds: ReceivedFds,
@@ -73,6 +81,9 @@ export interface RequestOptions {
    *  whenever REPLY_ACK is negotiated, so failures are seen. */
   needReply?: boolean;
   timeoutMs?: number;
+  /** Takes the fds of the reply (GET_SHARED_OBJECT, SET_DEVICE_STATE_FD, SHARED_OBJECT_LOOKUP):
+   *  the caller owns them. Without it a reply's fds are closed. */
+  onReplyFds?: (fds: number[]) => void;
 }
 
 interface Pending {
@@ -81,6 +92,7 @@ interface Pending {
   resolve: (reply: DecodedReply<Channel> | null) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
+  onReplyFds: ((fds: number[]) => void) | undefined;
 }
 
 export class Connection<C extends Channel> {
@@ -154,6 +166,7 @@ export class Connection<C extends Channel> {
           resolve: resolve as Pending['resolve'],
           reject,
           timer: undefined,
+          onReplyFds: options.onReplyFds,
         };
         const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 5000;
         entry.timer = setTimeout(() => {
@@ -226,8 +239,7 @@ export class Connection<C extends Channel> {
       return;
     }
     if (message.kind === 'reply') {
-      closeFds(fds); // no reply we request carries fds
-      this.onReply(message as DecodedReply<C>);
+      this.onReply(message as DecodedReply<C>, fds);
       return;
     }
     const request = message as DecodedRequest<C>;
@@ -249,8 +261,11 @@ export class Connection<C extends Channel> {
     });
   }
 
-  private onReply(reply: DecodedReply<C>): void {
+  private onReply(reply: DecodedReply<C>, fds: number[]): void {
     const head = this.pending.shift();
+    // Hook (reply fds): handed to the requester that asked for them, closed otherwise.
+    if (head && head.id === reply.id && head.onReplyFds && fds.length > 0) head.onReplyFds(fds);
+    else closeFds(fds);
     if (!head || head.id !== reply.id) {
       this.close(
         new ConnectionError(
@@ -287,6 +302,26 @@ export class Connection<C extends Channel> {
     } finally {
       fds.closeRest();
     }
+    // Hook (inflight): fds to attach to the reply; ours to close whatever happens to it.
+    let replyFds: readonly number[] = [];
+    if (body instanceof ReplyWithFds) {
+      replyFds = body.fds;
+      body = body.body;
+    }
+    try {
+      this.answer(request, info, body, failed, replyFds);
+    } finally {
+      closeFds(replyFds);
+    }
+  }
+
+  private answer(
+    request: DecodedRequest<C>,
+    info: NonNullable<ReturnType<typeof messageInfo>>,
+    body: unknown,
+    failed: Error | undefined,
+    replyFds: readonly number[],
+  ): void {
     if (this.closed) return;
     const kind = info.reply.kind;
     const conditionalOn = info.reply.protocolFeature;
@@ -318,7 +353,7 @@ export class Connection<C extends Channel> {
     if (failed) this.options.onProtocolError?.(failed);
     if (reply) {
       try {
-        this.socket.send(reply);
+        this.socket.send(reply, failed ? [] : replyFds);
       } catch {
         // closed meanwhile: nothing to answer
       }

@@ -4,6 +4,7 @@
  * that may complete later, and hooks for memory changes, resets and disposal.
  */
 import type { ChainHandler } from '@vhost-user/vring';
+import type { DeviceStateOwner } from './device-state.js';
 import type { GuestRegion } from './memory.js';
 import type { Chain } from './ring/queues.js';
 
@@ -37,6 +38,9 @@ export interface VhostUserDevice {
   reset?(): void;
   /** The session ended: release what the device holds. */
   dispose?(): void | Promise<void>;
+  /** Device state transfer (DEVICE_STATE is offered when both are present): device-state.ts. */
+  saveState?: DeviceStateOwner['saveState'];
+  loadState?: DeviceStateOwner['loadState'];
 }
 
 /** A ring as a device sees it: take chains, return them, notify the driver. The same object

@@ -244,6 +244,22 @@ export class VhostUserFrontend {
     );
   }
 
+  /** The back-end's view of the device status (GET_STATUS); needs STATUS. */
+  async getStatus(): Promise<number> {
+    const reply = await this.conn.call({ name: 'VHOST_USER_GET_STATUS', payload: null });
+    return Number(reply.value & 0xffn);
+  }
+
+  /** RESET_DEVICE (needs RESET_DEVICE): the rings are gone on both sides, the session stays. */
+  async resetDevice(): Promise<void> {
+    await this.conn.request({ name: 'VHOST_USER_RESET_DEVICE', payload: null });
+    for (const ring of this.rings.values()) {
+      ring.kick.close();
+      ring.call.close();
+    }
+    this.rings.clear();
+  }
+
   /** Disables the ring and stops it: GET_VRING_BASE returns the next available index it would
    *  have processed. */
   async stopRing(index: number): Promise<number> {

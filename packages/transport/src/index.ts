@@ -31,6 +31,7 @@ export { ReceivedFds } from './fds.js';
 export {
   Connection,
   ConnectionError,
+  ReplyWithFds,
   type ConnectionOptions,
   type RequestHandler,
   type RequestOptions,
@@ -61,3 +62,40 @@ export { SessionRing, RequestRefused } from './session-ring.js';
 export { BlkBackendDevice, type BlkBackendOptions } from './devices/blk-backend.js';
 export { DriverQueue, type DriverBuffer } from './ring/driver-queue.js';
 export { NetSinkDevice, VIRTIO_NET_HDR_SIZE, type NetSinkOptions } from './devices/net-backend.js';
+export {
+  InflightError,
+  SplitInflightRegion,
+  PackedInflightRegion,
+  inflightRegionBytes,
+  inflightBufferBytes,
+  type PackedDescriptorCopy,
+  type PackedResubmit,
+} from './inflight.js';
+export { InflightBuffer, SplitInflightTracker } from './inflight-session.js';
+export { DirtyLog, DirtyLogError, RingWriteLogger, type RingLogTarget, type UsedRingLog } from './dirty-log.js';
+export {
+  BackendStateTransfer,
+  DeviceStateError,
+  saveDeviceState,
+  loadDeviceState,
+  DEVICE_STATE_ERROR_MASK,
+  DEVICE_STATE_INVALID_FD,
+  MAX_DEVICE_STATE_BYTES,
+  type DeviceStateOwner,
+} from './device-state.js';
+export {
+  BackendSharedObjects,
+  SharedObjectBroker,
+  SharedObjectError,
+  getSharedObject,
+  uuidBytes,
+  uuidText,
+} from './shared-objects.js';
+export {
+  PostcopyMachine,
+  PostcopyError,
+  type PostcopyKernel,
+  type PostcopyPreconditions,
+  type PostcopyRegion,
+  type PostcopyState,
+} from './postcopy.js';

@@ -6,12 +6,15 @@
  * in flight are back. Guest memory comes from the session (windows are mapped before the core
  * walks chains when some region is windowed).
  */
-import { PACKED_RING_AREAS, SPLIT_RING_AREAS, VirtioFeature, hasFeature } from '@vhost-user/codec';
+import { PACKED_RING_AREAS, SPLIT_RING_AREAS, VirtioFeature, VringAddrFlags, hasFeature } from '@vhost-user/codec';
 import type { ChainHandler, GuestMemory } from '@vhost-user/vring';
 import type { DeviceQueue, VhostUserDevice } from './device.js';
+import { DirtyLogError, RingWriteLogger, type DirtyLog, type RingLogTarget } from './dirty-log.js';
 import { EventFd } from './eventfd.js';
+import { SplitInflightTracker, type InflightBuffer, type TrackedRing } from './inflight-session.js';
 import { MemoryError } from './memory.js';
-import { DeviceRing, type EngineName } from './ring/queues.js';
+import { DeviceRing, type Chain, type EngineName } from './ring/queues.js';
+import { readSplitChain } from './ring/split-chain.js';
 import { ChainWindows, type Reached } from './ring/reach.js';
 import type { SessionMemory, Window } from './session-memory.js';
 
@@ -31,6 +34,17 @@ export interface RingHost {
   checkFaults(): void;
   /** A chain was returned: rings waiting for windows may continue. */
   chainReturned(): void;
+  /** The inflight buffer (GET/SET_INFLIGHT_FD), when the front-end shared one. */
+  readonly inflight: InflightBuffer | undefined;
+  /** The dirty log while the front-end logs (VHOST_F_LOG_ALL acked and a log mapped). */
+  readonly activeLog: DirtyLog | undefined;
+}
+
+/** SET_VRING_ADDR's three addresses, as front-end user addresses. */
+export interface RingAddresses {
+  desc: number;
+  avail: number;
+  used: number;
 }
 
 /** A request the front-end made that cannot be honoured: answered with a failure status. */
@@ -70,6 +84,15 @@ export class SessionRing {
   private budget = Infinity;
   /** The object the device holds for this ring (stable for the session). */
   readonly view: DeviceQueue;
+  /** Hook (inflight): records the ring's requests in the inflight buffer, from its first use
+   *  after a start (then it also holds the requests a previous back-end left in flight). */
+  private tracker: SplitInflightTracker | undefined;
+  /** Hook (dirty log): SET_VRING_ADDR's flags and log address (VHOST_VRING_F_LOG: log the
+   *  used ring there). */
+  private addrFlags = 0;
+  private logAddr = 0;
+  /** Hook (dirty log): marks the pages the device writes while logging is on. */
+  private readonly writes: RingWriteLogger;
 
   constructor(
     readonly index: number,
@@ -84,6 +107,10 @@ export class SessionRing {
       notify: () => this.notify(),
       serve: (handler) => this.serve(handler),
     };
+    this.writes = new RingWriteLogger(
+      (offset) => this.gpaOfOffset(offset),
+      () => this.logTarget(),
+    );
   }
 
   /** Where the ring core is now (what GET_VRING_BASE reports). */
@@ -91,9 +118,38 @@ export class SessionRing {
     return this.queue ? this.queue.base : this.base;
   }
 
-  setAddr(addr: { desc: number; avail: number; used: number }): void {
+  /** SET_VRING_ADDR. QEMU sends it again for running rings during migration, with the same
+   *  addresses, to turn used-ring logging on and off: then the queue and the chains the device
+   *  holds stay. New addresses re-create the queue on the next run, from where it is now. */
+  setAddr(addr: RingAddresses, flags = 0, logAddr = 0): void {
+    const same =
+      this.addr !== undefined &&
+      this.addr.desc === addr.desc &&
+      this.addr.avail === addr.avail &&
+      this.addr.used === addr.used;
     this.addr = addr;
-    if (this.queue) this.dropQueue(); // re-created from the new addresses on the next run
+    this.addrFlags = flags;
+    this.logAddr = logAddr;
+    if (this.queue && !same) {
+      this.base = this.queue.base;
+      this.dropQueue();
+    }
+  }
+
+  /** RESET_DEVICE: back to the ring's initial setup. */
+  reset(): void {
+    this.halt();
+    this.enabled = false;
+    this.base = 0;
+    this.num = 0;
+    this.addr = undefined;
+    this.addrFlags = 0;
+    this.logAddr = 0;
+  }
+
+  /** A new inflight buffer: the tracker is built from it on the ring's next use. */
+  inflightReplaced(): void {
+    this.tracker = undefined;
   }
 
   /** SET_VRING_KICK: the ring starts (`fd` undefined: polled, never kicked). */
@@ -103,6 +159,7 @@ export class SessionRing {
     if (!this.addr || this.num === 0)
       throw new RequestRefused(`ring ${this.index} started before its size and addresses`);
     this.dropQueue();
+    this.tracker = undefined;
     this.started = true;
     if (enable) this.enabled = true;
     this.kick?.watch(() => this.run());
@@ -181,6 +238,9 @@ export class SessionRing {
 
   /** Stops at once (reset, session end): chains still held are dropped. */
   halt(): void {
+    this.base = this.position; // where a restart resumes
+    this.tracker = undefined;
+    this.writes.clear();
     this.kick?.close();
     this.kick = undefined;
     this.started = false;
@@ -246,7 +306,67 @@ export class SessionRing {
       });
     }
     this.generation = memory.generation;
+    if (this.host.inflight && !this.tracker && !packed) this.tracker = this.takeOverInflight(this.queue, gpas[0]);
     return this.queue;
+  }
+
+  /** Hook (inflight): the first use of a started ring takes over what its region holds in flight. */
+  private takeOverInflight(queue: DeviceRing, descGpa: number): SplitInflightTracker {
+    const region = (this.host.inflight as InflightBuffer).splitRegion(this.index);
+    if (region.queueSize !== this.num)
+      throw new RequestRefused(
+        `inflight buffer has ${region.queueSize} entries per queue, ring ${this.index} has ${this.num}`,
+      );
+    const wasInUse = region.version !== 0;
+    const heads = region.takeOver(queue.usedIndex);
+    // After a crash the front-end can only send used.idx as the base: the next request to fetch
+    // is past the ones still in flight.
+    if (wasInUse) queue.queue.setBase((queue.usedIndex + heads.length) & 0xffff);
+    const table = {
+      desc: descGpa,
+      size: this.num,
+      indirect: hasFeature(this.host.features, VirtioFeature.VIRTIO_F_INDIRECT_DESC),
+    };
+    return new SplitInflightTracker(
+      region,
+      heads.map((head) => readSplitChain(this.host.guest, table, head)),
+    );
+  }
+
+  /** Hook (dirty log): where this ring logs now; undefined while the front-end does not log. */
+  private logTarget(): RingLogTarget | undefined {
+    const log = this.host.activeLog;
+    if (!log) return undefined;
+    const usedRing =
+      (this.addrFlags & VringAddrFlags.VHOST_VRING_F_LOG) !== 0
+        ? {
+            gpa: this.logAddr,
+            bytes: (this.packed ? PACKED_RING_AREAS.descriptorRing : SPLIT_RING_AREAS.usedRing).size(this.num),
+          }
+        : undefined;
+    return { log, usedRing };
+  }
+
+  /** Guest-physical address of an offset in the memory where guest RAM is mapped. */
+  private gpaOfOffset(offset: number): number {
+    for (const r of this.host.memory.list)
+      if (offset >= r.memOffset && offset < r.memOffset + r.size) return r.guestAddr + (offset - r.memOffset);
+    throw new DirtyLogError(`memory offset ${offset} is in no guest region`);
+  }
+
+  /** The queue as the inflight tracker drives it (pops within this run's budget). */
+  private tracked(queue: DeviceRing): TrackedRing {
+    return {
+      pop: () => queue.pop(this.budget),
+      push: (head, written) => queue.push(head, written),
+      publish: () => queue.publish(),
+      get usedIndex() {
+        return queue.usedIndex;
+      },
+      get batchLimit() {
+        return queue.batchLimit;
+      },
+    };
   }
 
   private reachChains(queue: DeviceRing): Reached {
@@ -268,7 +388,8 @@ export class SessionRing {
   private pop(): ReturnType<DeviceQueue['pop']> {
     const queue = this.queue;
     if (!queue || !this.enabled || this.host.memory.paused) return null;
-    const chain = this.budget > 0 ? queue.pop(this.budget) : null;
+    let chain: Chain | null = null;
+    if (this.budget > 0) chain = this.tracker ? this.tracker.pop(this.tracked(queue)) : queue.pop(this.budget);
     if (!chain && this.budget !== Infinity && !this.starved && queue.rearm()) {
       // Windowed memory: chains came in after the walk; walk them and serve them next turn.
       setImmediate(() => this.run());
@@ -277,6 +398,7 @@ export class SessionRing {
       this.budget--;
       this.inFlight++;
       this.host.memory.begin();
+      this.writes.popped(chain);
     }
     return chain;
   }
@@ -284,8 +406,11 @@ export class SessionRing {
   private serve(handler: ChainHandler): number {
     const queue = this.queue;
     if (!queue || !this.enabled || this.host.memory.paused) return 0;
-    if (!this.host.memory.windowed && this.inFlight === 0) return queue.serve(handler);
-    // Windowed memory (or chains still out): one chain at a time, each mapped while it is served.
+    // The fused pass neither records requests inflight nor logs what it writes.
+    const hooked = this.tracker !== undefined || this.host.activeLog !== undefined;
+    if (!this.host.memory.windowed && this.inFlight === 0 && !hooked) return queue.serve(handler);
+    // Windowed memory, chains still out, inflight tracking or dirty logging: one chain at a
+    // time, each mapped while it is served.
     let served = 0;
     for (let chain = this.pop(); chain; chain = this.pop()) {
       const read = chain.readable[0];
@@ -306,7 +431,9 @@ export class SessionRing {
   private push(head: number, written: number): void {
     const queue = this.queue;
     if (!queue || this.inFlight === 0) return; // the ring stopped meanwhile: dropped
-    queue.push(head, written);
+    this.writes.pushed(head, written);
+    if (this.tracker) this.tracker.push(this.tracked(queue), head, written);
+    else queue.push(head, written);
     this.chains.release(head);
     this.inFlight--;
     this.host.memory.end();
@@ -323,6 +450,10 @@ export class SessionRing {
 
   private notify(): void {
     const queue = this.queue;
-    if (queue && queue.flush()) this.call?.signal();
+    if (!queue) return;
+    if (this.tracker) this.tracker.complete(this.tracked(queue));
+    const wanted = queue.flush();
+    this.writes.published();
+    if (wanted) this.call?.signal();
   }
 }

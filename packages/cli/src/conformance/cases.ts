@@ -16,6 +16,7 @@ import {
 } from '@vhost-user/codec';
 import { FrontendGuestMemory, UnixSocket, closeFds, native } from '@vhost-user/transport';
 import { checkReplyHeader, derivedCases } from './derived.js';
+import { migrationCases } from './migration-cases.js';
 import type { CaseContext, ConformanceCase } from './model.js';
 import { CaseFailure, CaseSkipped, replyOrFail, type Session } from './session.js';
 
@@ -619,7 +620,7 @@ function configCases(): ConformanceCase[] {
 
 /** Every case, derived ones first, in a stable order. */
 export function allCases(): ConformanceCase[] {
-  return [...handWritten, ...derivedCases()].sort(
+  return [...handWritten, ...migrationCases(), ...derivedCases()].sort(
     (a, b) => SECTION_ORDER.indexOf(a.section) - SECTION_ORDER.indexOf(b.section),
   );
 }
@@ -635,4 +636,8 @@ export const SECTION_ORDER = [
   'gating',
   'malformed',
   'reconnect',
+  'inflight',
+  'migration',
+  'reset',
+  'device-state',
 ];

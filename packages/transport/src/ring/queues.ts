@@ -162,23 +162,35 @@ export class DeviceRing {
     this.pendingUsed++;
   }
 
-  /** Publishes pushed chains; returns whether the driver wants a notification. */
-  flush(): boolean {
+  /** Publishes pushed chains: the used ring's index moves. */
+  publish(): void {
     if (this.pendingUsed > 0) {
       this.queue.push(this.pendingUsed);
       this.pendingUsed = 0;
     }
+  }
+
+  /** Publishes pushed chains; returns whether the driver wants a notification. */
+  flush(): boolean {
+    this.publish();
     return this.queue.needsNotify();
   }
 
   /** Serves the available chains in one fused pass of the ring core (used elements pushed
    *  with push() are published first, so completions stay in order). */
   serve(handler: ChainHandler): number {
-    if (this.pendingUsed > 0) {
-      this.queue.push(this.pendingUsed);
-      this.pendingUsed = 0;
-    }
+    this.publish();
     return this.queue.serve(handler);
+  }
+
+  /** The used ring's index as published. */
+  get usedIndex(): number {
+    return this.queue.usedIndex;
+  }
+
+  /** Pushes held before push() publishes on its own. */
+  get batchLimit(): number {
+    return this.queue.batchSize;
   }
 
   /** What GET_VRING_BASE reports. */
