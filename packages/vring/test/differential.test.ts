@@ -3,10 +3,10 @@
 // reasons, control blocks, and every byte of memory.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SPLIT_AVAIL, SPLIT_USED, SPLIT_USED_ELEM } from '@vhost-user/codec';
+import { SPLIT_AVAIL } from '@vhost-user/codec';
 import { REJECT, VirtqueueDevice, VirtqueueDriver, type EngineName } from '@vhost-user/vring';
 import { RING, setup, writePackedDesc, writeSplitDesc } from './helpers.js';
-import { RUNS, arbScenario, baseOf, fill, remap, type Scenario } from './scenarios.js';
+import { RUNS, arbScenario, baseOf, deviceWritesUsed, fill, remap, type Scenario } from './scenarios.js';
 
 /** Runs a scenario on one engine; returns a transcript of every result. */
 function runDevice(sc: Scenario, engine: EngineName): { log: unknown[]; memory: Uint8Array } {
@@ -67,20 +67,7 @@ function runDriver(sc: Scenario, engine: EngineName): { log: unknown[]; memory: 
       const n = driver.reclaim(op.a);
       log.push(['reclaim', n, Array.from(driver.completions.subarray(0, 2 * n))]);
     } else {
-      // A (possibly malicious) device writes used entries.
-      const v = s.guest.view;
-      if (sc.layout === 'split') {
-        const used = s.at(RING.deviceArea);
-        v.setUint32(used + SPLIT_USED.ring + SPLIT_USED_ELEM.size * (op.a % sc.q), op.desc.id ?? 0, true);
-        v.setUint32(used + SPLIT_USED.ring + SPLIT_USED_ELEM.size * (op.a % sc.q) + 4, op.desc.len, true);
-        v.setUint16(
-          used + SPLIT_USED.idx,
-          (v.getUint16(used + SPLIT_USED.idx, true) + (op.b % (sc.q + 3))) & 0xffff,
-          true,
-        );
-      } else {
-        writePackedDesc(s.guest, s.at(RING.desc) + 16 * (op.a % sc.q), op.desc);
-      }
+      deviceWritesUsed(s, sc, op);
     }
     log.push(['state', driver.status, driver.errors, driver.lastError, driver.freeDescriptors, driver.reservedChains]);
   }

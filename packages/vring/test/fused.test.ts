@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SPLIT_USED, SPLIT_USED_ELEM } from '@vhost-user/codec';
 import {
   REJECT,
   VirtqueueDevice,
@@ -18,7 +17,7 @@ import {
 } from '@vhost-user/vring';
 import { compileLinked } from '../scripts/compile-linked.mjs';
 import { BUFFERS, RING, S, setup, splitOffer, writePackedDesc, writeSplitDesc, type Setup } from './helpers.js';
-import { RUNS, arbScenario, baseOf, fill, remap, type Scenario } from './scenarios.js';
+import { RUNS, arbScenario, baseOf, deviceWritesUsed, fill, remap, type Scenario } from './scenarios.js';
 
 type Mode = 'ts' | 'wasm-js' | 'linked';
 const MODES: readonly Mode[] = ['ts', 'wasm-js', 'linked'];
@@ -176,20 +175,7 @@ function runDriver(sc: Scenario, mode: Mode): unknown[] {
       for (let p = 0; p < driver.specs.length / 4; p++) driver.setSpec(p, BUFFERS + 32 * p, 16, p & 2);
       out.push(['publish', driver.publish()]);
     } else {
-      // A (possibly malicious) device writes used entries.
-      const v = s.guest.view;
-      if (sc.layout === 'split') {
-        const used = s.at(RING.deviceArea);
-        v.setUint32(used + SPLIT_USED.ring + SPLIT_USED_ELEM.size * (op.a % sc.q), op.desc.id ?? 0, true);
-        v.setUint32(used + SPLIT_USED.ring + SPLIT_USED_ELEM.size * (op.a % sc.q) + 4, op.desc.len, true);
-        v.setUint16(
-          used + SPLIT_USED.idx,
-          (v.getUint16(used + SPLIT_USED.idx, true) + (op.b % (sc.q + 3))) & 0xffff,
-          true,
-        );
-      } else {
-        writePackedDesc(s.guest, s.at(RING.desc) + 16 * (op.a % sc.q), op.desc);
-      }
+      deviceWritesUsed(s, sc, op);
     }
     out.push(['state', driver.status, driver.errors, driver.lastError, driver.freeDescriptors, driver.reservedChains]);
   }

@@ -1,6 +1,6 @@
 // Random ring scenarios shared by the differential tests (differential.test.ts, fused.test.ts).
 import fc from 'fast-check';
-import { SPLIT_AVAIL } from '@vhost-user/codec';
+import { SPLIT_AVAIL, SPLIT_USED, SPLIT_USED_ELEM } from '@vhost-user/codec';
 import type { RingLayout } from '@vhost-user/vring';
 import {
   BUFFERS,
@@ -69,6 +69,24 @@ export const arbOps = (q: number) =>
     }),
     { minLength: 1, maxLength: 24 },
   );
+
+/**
+ * A (possibly malicious) device writes a used entry chosen by `op` (split: an element at slot
+ * `op.a` and used.idx moved by `op.b`, possibly past what was made available; packed: a
+ * descriptor at slot `op.a`), for the driver-side fuzz of both engines.
+ */
+export function deviceWritesUsed(s: Setup, sc: Scenario, op: Op): void {
+  const v = s.guest.view;
+  if (sc.layout === 'split') {
+    const used = s.at(RING.deviceArea);
+    const slot = used + SPLIT_USED.ring + SPLIT_USED_ELEM.size * (op.a % sc.q);
+    v.setUint32(slot, op.desc.id ?? 0, true);
+    v.setUint32(slot + 4, op.desc.len, true);
+    v.setUint16(used + SPLIT_USED.idx, (v.getUint16(used + SPLIT_USED.idx, true) + (op.b % (sc.q + 3))) & 0xffff, true);
+  } else {
+    writePackedDesc(s.guest, s.at(RING.desc) + 16 * (op.a % sc.q), op.desc);
+  }
+}
 
 export interface Scenario {
   layout: RingLayout;

@@ -89,6 +89,16 @@ async function expectProcessed(
     throw new CaseFailure(`${what}: the request was not used within ${ms} ms (used idx stayed ${usedBefore})`);
 }
 
+/** The procedure two rules share: after a handshake, a started and enabled ring serves a request. */
+function processesOnRunningRing(context: string): (ctx: CaseContext) => Promise<void> {
+  return async (ctx) => {
+    const s = await ctx.open();
+    await s.handshake();
+    const ring = await runningRing(s);
+    await expectProcessed(s, ring, context, 2000);
+  };
+}
+
 /**
  * A started, enabled ring at `base` on the profile's queue; with a data path, one request is
  * processed on it first (so the base moves).
@@ -284,12 +294,7 @@ const handWritten: ConformanceCase[] = [
     anchor: 'memory.html#two-ways-to-send-the-map',
     level: 'MUST',
     title: 'Rings work on memory shared with SET_MEM_TABLE',
-    async run(ctx) {
-      const s = await ctx.open();
-      await s.handshake();
-      const ring = await runningRing(s);
-      await expectProcessed(s, ring, 'after SET_MEM_TABLE', 2000);
-    },
+    run: processesOnRunningRing('after SET_MEM_TABLE'),
   },
   {
     id: 'memory/add-remove-region',
@@ -366,12 +371,7 @@ const handWritten: ConformanceCase[] = [
     anchor: 'rings.html#start-on-kick',
     level: 'MUST',
     title: 'SET_VRING_KICK starts the ring; enabled, it processes what the driver makes available',
-    async run(ctx) {
-      const s = await ctx.open();
-      await s.handshake();
-      const ring = await runningRing(s);
-      await expectProcessed(s, ring, 'started and enabled ring', 2000);
-    },
+    run: processesOnRunningRing('started and enabled ring'),
   },
   {
     id: 'rings/disabled-until-enable',

@@ -136,9 +136,11 @@ describe('device profiles', () => {
   it('a block device is recognised from its config space (the TS blk back-end)', async () => {
     const d = tempDir();
     writeFileSync(join(d, 'disk.img'), Buffer.alloc(1 << 20));
-    const backend = new VhostUserBackend(join(d, 'blk.sock'), () => new BlkBackendDevice(join(d, 'disk.img')), {
-      memoryBytes: 64 << 20,
-    });
+    const backend = await VhostUserBackend.listen(
+      join(d, 'blk.sock'),
+      () => new BlkBackendDevice(join(d, 'disk.img')),
+      { memoryBytes: 64 << 20 },
+    );
     cleanup.push(() => backend.close());
     const notes: string[] = [];
     const cases = allCases().filter((c) => c.id === 'rings/disabled-until-enable');
