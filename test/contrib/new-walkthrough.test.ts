@@ -100,7 +100,7 @@ describe('vhost-user new, from a clean tree to a clean lint, generate and site',
     const { repo, issues } = checkRepository(root);
     expect(errors(issues)).toEqual([]);
     const generated = await emitGenerated(repo as NonNullable<typeof repo>);
-    const json = generated.get('spec.json') ?? '';
+    const json = generated.get('generated/spec.json') ?? '';
     expect(json).toContain('VHOST_USER_GET_SHMEM_STATS');
     expect(json).toContain('ShMemStatsKind');
     const site = await buildSite({ root, outDir: join(scratch, 'site') });

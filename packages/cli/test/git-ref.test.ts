@@ -56,7 +56,7 @@ describe('git refs', () => {
       expect(report).toContain(
         '**Breaking:** 2 unapproved breaking change(s) (`message-id-changed`, `feature-bit-renumbered`).',
       );
-      expect(report).toContain('| `generated/ts/protocol.ts` |');
+      expect(report).toContain('| `packages/codec/src/generated/protocol.ts` |');
       expect(report).toContain('FrontendRequest: values or types changed');
       expect(report).toContain('**Missing:** the spec changes but CHANGELOG.md has no new line under "Unreleased".');
       expect(report).toContain(

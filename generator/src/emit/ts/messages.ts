@@ -1,5 +1,5 @@
 /**
- * Emits generated/ts/messages.ts: per channel, the discriminated union of requests (name ->
+ * Emits the codec's generated messages.ts (packages/codec/src/generated/): per channel, the discriminated union of requests (name ->
  * payload type), the reply body type of each request, and the metadata table (payload codecs,
  * reply rule, fd rules, gating features) that the codec, transport and conformance suite use.
  */

@@ -1,5 +1,5 @@
 /**
- * Emits generated/ts/payloads.ts: for every payload an interface, a size constant, straight-line
+ * Emits the codec's generated payloads.ts (packages/codec/src/generated/): for every payload an interface, a size constant, straight-line
  * encode/decode functions over a DataView, a zod schema and a PayloadCodec object; for every
  * bitfield pack/unpack helpers; for every enum a const object and its type.
  */

@@ -1,5 +1,5 @@
 /**
- * Emits generated/ts/protocol.ts: request ids per channel, protocol and virtio feature bits,
+ * Emits the codec's generated protocol.ts (packages/codec/src/generated/): request ids per channel, protocol and virtio feature bits,
  * header layout and flags, and the named constants. Every const object is keyed by the spec's
  * canonical names (FrontendRequest.VHOST_USER_SET_VRING_NUM, ProtocolFeature.VHOST_USER_PROTOCOL_F_MQ,
  * VirtioFeature.VIRTIO_F_VERSION_1): the same strings messages carry in `name`, and upstream's.

@@ -1,5 +1,5 @@
 /**
- * Emits generated/ts/provenance.ts: where each session rule and each clarified prose paragraph
+ * Emits the codec's generated provenance.ts (packages/codec/src/generated/): where each session rule and each clarified prose paragraph
  * comes from, and the level a check derived from it may enforce (so the conformance suite can
  * demote a case built on a clarification to what upstream states).
  */

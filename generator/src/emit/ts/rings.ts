@@ -1,5 +1,5 @@
 /**
- * Emits generated/ts/rings.ts: the split and packed virtqueue layouts (field offsets, sizes,
+ * Emits the codec's generated rings.ts (packages/codec/src/generated/): the split and packed virtqueue layouts (field offsets, sizes,
  * alignments, flag values) for the vring package, so no offset is typed twice.
  */
 import type { SourceFile } from 'ts-morph';

@@ -1,5 +1,5 @@
 /**
- * Emits generated/ts/rules.ts: the session preconditions (spec/rules/session.yaml) with feature
+ * Emits the codec's generated rules.ts (packages/codec/src/generated/): the session preconditions (spec/rules/session.yaml) with feature
  * names resolved to bit numbers, so code evaluates the rules without reading the spec's JSON.
  */
 import type { SourceFile } from 'ts-morph';

@@ -59,11 +59,14 @@ async function apiSection(base: SpecSource, head: SpecSource): Promise<string[]>
   const api = await diffGeneratedApi(base.model, head.model);
   const lines = ['## Generated TypeScript API', ''];
   const touched = api.files.filter((f) => f.added.length + f.removed.length + f.changed.length > 0);
-  if (touched.length === 0) return [...lines, 'No exported name or declaration of `generated/ts/` changes.'];
+  if (touched.length === 0)
+    return [...lines, 'No exported name or declaration of `packages/codec/src/generated/` changes.'];
   lines.push('| file | added | removed | changed |', '| --- | --- | --- | --- |');
   const list = (items: string[]) => (items.length > 0 ? items.map((i) => `\`${cell(i)}\``).join('<br>') : '');
   for (const f of touched)
-    lines.push(`| \`generated/ts/${f.file}\` | ${list(f.added)} | ${list(f.removed)} | ${list(f.changed)} |`);
+    lines.push(
+      `| \`packages/codec/src/generated/${f.file}\` | ${list(f.added)} | ${list(f.removed)} | ${list(f.changed)} |`,
+    );
   if (touched.some((f) => f.removed.length > 0))
     lines.push('', 'Exports are removed: code importing them from `@vhost-user/codec` stops compiling.');
   return lines;
