@@ -26,6 +26,7 @@ describe('tracer with a front-end that does not read', () => {
         () => ({ features: featureMask(VirtioFeature.VIRTIO_F_VERSION_1), queueCount: 1, process: () => undefined }),
         { memoryBytes: 1 << 20 },
       );
+      await backend.listen();
       const tracer = startTrace({ listen: traceSock, connect: backendSock, filter: ['NOTHING'], out: () => undefined });
       const fd = native.connect(traceSock);
       try {

@@ -65,8 +65,12 @@ describe('real history', () => {
       const protocol = api.files.find((f) => f.file === 'protocol.ts');
       expect(protocol?.removed).toEqual([]);
       expect(protocol?.added).toContain('const VHOST_USER_MAX_SHMEM_REGIONS');
-      expect(protocol?.changed).toContain('FrontendRequest: +GET_SHMEM_CONFIG, +GET_VRING_BASE_SKIP_DRAIN');
-      expect(protocol?.changed).toContain('BackendRequest: +SHMEM_MAP, +SHMEM_UNMAP');
+      expect(protocol?.changed).toContain(
+        'FrontendRequest: +VHOST_USER_GET_SHMEM_CONFIG, +VHOST_USER_GET_VRING_BASE_SKIP_DRAIN',
+      );
+      expect(protocol?.changed).toContain(
+        'BackendRequest: +VHOST_USER_BACKEND_SHMEM_MAP, +VHOST_USER_BACKEND_SHMEM_UNMAP',
+      );
       const payloads = api.files.find((f) => f.file === 'payloads.ts');
       expect(payloads?.added).toEqual(expect.arrayContaining(['interface MMap', 'const MMapFlags']));
       expect(api.files.flatMap((f) => f.removed)).toEqual([]);
