@@ -43,13 +43,15 @@ describe('conformance --frontend against real front-ends', () => {
       const socket = dir.file('suite.sock');
       const serial = dir.file('serial.log');
       const qmpPath = dir.file('qmp.sock');
+      let started: (qemu: Peer) => void = () => undefined;
+      const qemu = new Promise<Peer>((resolve) => (started = resolve));
       const run = runFrontend({
         listen: socket,
         device: 'blk',
         expectations: loadExpectations(`qemu-${generation.id}-frontend`),
-        onListening: () => (peer = startQemuBlk(socket, serial, qmpPath, { generation })),
+        onListening: () => started((peer = startQemuBlk(socket, serial, qmpPath, { generation }))),
       });
-      await waitForMarker(peer as Peer, serial, BOOT_MARKER);
+      await waitForMarker(await qemu, serial, BOOT_MARKER);
       await qmp(qmpPath, ['qmp_capabilities', 'quit']);
       const result = await run;
       show(result);
@@ -86,6 +88,8 @@ describe('conformance --frontend against real front-ends', () => {
     const socket = dir.file('suite.sock');
     let stopTestpmd: () => void = () => undefined;
     const stop = new Promise<void>((resolve) => (stopTestpmd = resolve));
+    let started: (testpmd: Peer) => void = () => undefined;
+    const testpmd = new Promise<Peer>((resolve) => (started = resolve));
     const run = runFrontend({
       listen: socket,
       device: 'net',
@@ -113,10 +117,11 @@ describe('conformance --frontend against real front-ends', () => {
           '--nb-cores=1',
           '--total-num-mbufs=8192',
         ]);
+        started(peer);
       },
     });
     // testpmd is forwarding once it prints its start banner; then stop it and judge the session.
-    await (peer as Peer).waitForLog((log) => /Press enter to exit|forwarding packets/i.test(log), 30_000);
+    await (await testpmd).waitForLog((log) => /Press enter to exit|forwarding packets/i.test(log), 30_000);
     await new Promise((r) => setTimeout(r, 300));
     await (peer as Peer).stop();
     setTimeout(stopTestpmd, 2000).unref(); // the session normally ends with testpmd's exit
