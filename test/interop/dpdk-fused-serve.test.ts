@@ -57,6 +57,7 @@ describe.skipIf(skip !== undefined)('DPDK virtio_user <-> TS back-end on the fus
       },
       { memoryBytes: 1 << 30, engine: 'wasm', onError: (e) => errors.push(e) },
     );
+    await backend.listen();
     testpmd = new Peer('stdbuf', [
       '-oL',
       'dpdk-testpmd',

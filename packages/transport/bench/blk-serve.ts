@@ -32,6 +32,7 @@ const backend = new VhostUserBackend(socket, () => createDevice(image), {
   memSlots: true,
   onError: (error) => console.error(`blk-serve (${engine}): ${error.message}`),
 });
+await backend.listen();
 process.on('SIGTERM', () => {
   backend.close();
   process.exit(0);

@@ -115,6 +115,7 @@ const targets: Target[] = [
         },
         { engine: 'wasm', memoryBytes: 1 << 30, onError: (e) => errors.push(e) },
       );
+      await backend.listen();
       return {
         stop: async () => {
           backend.close();
