@@ -8,7 +8,7 @@ import { frontendCases } from '../../packages/cli/src/conformance/frontend/cases
 import { BOOT_MARKER, runFrontend, type FrontendRun } from '../../packages/cli/src/conformance/frontend/runner.js';
 import { loadExpectations } from '../../packages/cli/src/conformance/expectations.js';
 import { matrixRow, type MatrixRow } from '../../packages/cli/src/conformance/matrix.js';
-import { APT_DPDK, Peer, TempDir, missingPeer } from '../interop/peers.js';
+import { APT_DPDK, Peer, TempDir, missingPeer, testpmdVirtioUser } from '../interop/peers.js';
 import { qmp, serialText, startQemuBlk, waitForMarker } from '../interop/guest.js';
 import { debianVersion, programVersion, writeRows } from './matrix-file.js';
 import { qemuGenerations } from '../interop/qemu-generations.js';
@@ -96,27 +96,7 @@ describe('conformance --frontend against real front-ends', () => {
       expectations: loadExpectations('dpdk-virtio-user'),
       stop,
       onListening: () => {
-        peer = new Peer('stdbuf', [
-          '-oL',
-          'dpdk-testpmd',
-          '-l',
-          '0-1',
-          '--no-pci',
-          '--no-huge',
-          '-m',
-          '512',
-          '--no-shconf',
-          '--file-prefix',
-          `vuc${process.pid}`,
-          '--vdev',
-          `net_virtio_user0,path=${socket},queues=1,queue_size=256`,
-          '--',
-          '--forward-mode=txonly',
-          '--stats-period',
-          '3600',
-          '--nb-cores=1',
-          '--total-num-mbufs=8192',
-        ]);
+        peer = testpmdVirtioUser(socket, `vuc${process.pid}`);
         started(peer);
       },
     });

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VirtioFeature, featureMask } from '@vhost-user/codec';
 import { VhostUserBackend, type DeviceQueue, type VhostUserDevice } from '@vhost-user/transport';
-import { APT_DPDK, Peer, TempDir, missingPeer } from './peers.js';
+import { APT_DPDK, Peer, TempDir, missingPeer, testpmdVirtioUser } from './peers.js';
 
 const skip = missingPeer(['dpdk-testpmd'], APT_DPDK);
 
@@ -58,27 +58,7 @@ describe.skipIf(skip !== undefined)('DPDK virtio_user <-> TS back-end on the fus
       { memoryBytes: 1 << 30, engine: 'wasm', onError: (e) => errors.push(e) },
     );
     await backend.listen();
-    testpmd = new Peer('stdbuf', [
-      '-oL',
-      'dpdk-testpmd',
-      '-l',
-      '0-1',
-      '--no-pci',
-      '--no-huge',
-      '-m',
-      '512',
-      '--no-shconf',
-      '--file-prefix',
-      `vuserve${process.pid}`,
-      '--vdev',
-      `net_virtio_user0,path=${sock},queues=1,queue_size=256`,
-      '--',
-      '--forward-mode=txonly',
-      '--stats-period',
-      '3600',
-      '--nb-cores=1',
-      '--total-num-mbufs=8192',
-    ]);
+    testpmd = testpmdVirtioUser(sock, `vuserve${process.pid}`);
     const deadline = Date.now() + 20_000;
     while ((devices[0]?.packets ?? 0) < 1000) {
       if (!testpmd.running) throw new Error(`testpmd exited:\n${testpmd.log}`);

@@ -121,6 +121,34 @@ export function readBytes(path: string, offset: number, length: number): Uint8Ar
  * Connects a front-end once the peer listens. A daemon binds its socket file a moment before it
  * listens, so the file's existence is not enough: ECONNREFUSED is retried briefly.
  */
+/**
+ * DPDK testpmd with its virtio_user front-end (independent of QEMU's) on `socket`, sending
+ * 64-byte packets (txonly); `prefix` keeps its runtime files apart from other testpmd runs.
+ */
+export function testpmdVirtioUser(socket: string, prefix: string): Peer {
+  return new Peer('stdbuf', [
+    '-oL',
+    'dpdk-testpmd',
+    '-l',
+    '0-1',
+    '--no-pci',
+    '--no-huge',
+    '-m',
+    '512',
+    '--no-shconf',
+    '--file-prefix',
+    prefix,
+    '--vdev',
+    `net_virtio_user0,path=${socket},queues=1,queue_size=256`,
+    '--',
+    '--forward-mode=txonly',
+    '--stats-period',
+    '3600',
+    '--nb-cores=1',
+    '--total-num-mbufs=8192',
+  ]);
+}
+
 export async function connectFrontend(path: string, timeoutMs = 5000): Promise<VhostUserFrontend> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

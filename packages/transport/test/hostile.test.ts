@@ -220,7 +220,9 @@ describe('fds and sessions', () => {
     for (const f of flood) native.close(f);
     await until('the session to end', () => backend?.sessions.size === 0 && limitErrors('FDS_PER_MESSAGE').length > 0);
     native.close(fd);
-    expect(openFdCount()).toBe(baseline);
+    // Nothing left behind. (Not strict equality: pipes of the previous test's child process may
+    // still be closing, which lowers the count below the baseline.)
+    expect(openFdCount()).toBeLessThanOrEqual(baseline);
   });
 
   it('refuses a request that would make the session hold more fds than maxFdsPerSession', async () => {
