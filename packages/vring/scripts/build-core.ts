@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
+import { LINKED_FLAGS } from './compile-linked.mjs';
 import { PACKED_DESC, SPLIT_DESC } from '@vhost-user/codec';
 import { assemblyScriptSource, engineConstants, typeScriptSource } from './constants.js';
 
@@ -51,19 +52,7 @@ const { error, stderr } = await asc.main([
   `${outDir}/vring-core.wasm`,
   '-t',
   `${outDir}/vring-core.wat`,
-  '--importMemory',
-  '--sharedMemory',
-  '--initialMemory',
-  '1',
-  '--maximumMemory',
-  '65536',
-  '--enable',
-  'threads',
-  '--runtime',
-  'stub',
-  '-O3',
-  '--noAssert',
-  '--noExportMemory',
+  ...LINKED_FLAGS, // the flags programs linked with the core's library use too
 ]);
 if (error) {
   console.error(stderr.toString());
